@@ -1,0 +1,62 @@
+# DyadLab: every target sets up what it needs on a fresh machine and is quick when already set up.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+DEMO := demo_project
+# Debian packages: ffmpeg (benchmark reference), espeak-ng + sox (demo voices), praat (TextGrid checks),
+# postgresql (team-mode tests), Xvfb and the Qt xcb/EGL/pulse libraries (GUI, screenshots).
+APT_PACKAGES := ffmpeg espeak-ng sox praat postgresql xvfb xauth libxkbcommon-x11-0 libxcb-cursor0 \
+	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 \
+	libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3 libpulse0
+PYTEST_ARGS ?=
+
+.PHONY: setup apt run test test-slow bench lint clean demo
+
+setup: apt $(STAMPS)/venv
+
+# Installs only what is missing, and only when root (a non-root user gets a clear list instead).
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "installing Debian packages: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "warning: missing Debian packages (run as root or install them): $$missing" >&2; \
+		fi; \
+	fi
+
+$(STAMPS)/venv: pyproject.toml setup.py
+	@mkdir -p $(STAMPS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+	$(PY) -m pip install -q -e ".[dev,team]" 2>&1 | grep -v "^WARNING: Location" || true
+	$(PY) -c "import dyadlab.core, torch, PySide6.QtWidgets, av, mediapipe, opensmile" 
+	@touch $@
+
+$(DEMO)/dyadlab.sqlite: | setup
+	$(VENV)/bin/dyadlab demo $(DEMO)
+
+demo: setup $(DEMO)/dyadlab.sqlite
+
+# Opens the app on the demo project; with no display it opens it offscreen, writes the summary
+# report to $(DEMO)/report.md, prints it and exits 0.
+run: setup $(DEMO)/dyadlab.sqlite
+	$(VENV)/bin/dyadlab gui $(DEMO)
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "slow" $(PYTEST_ARGS)
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+lint: setup
+	$(VENV)/bin/ruff check app core trainer tests bench
+
+clean:
+	rm -rf $(VENV) $(STAMPS) $(DEMO) .pytest_cache

@@ -1,0 +1,5 @@
+import sys
+
+from dyadlab.core.cli.main import main
+
+sys.exit(main())

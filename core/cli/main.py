@@ -1,0 +1,54 @@
+"""Entry point of the ``dyadlab`` console script (see the package docstring)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from dyadlab.core import __version__
+from dyadlab.core.errors import DyadLabError
+
+# Subcommand modules, in the order ``--help`` lists them. Add a module here to add a command.
+COMMAND_MODULES = [
+    "dyadlab.core.cli.demo",
+    "dyadlab.core.cli.importer",
+    "dyadlab.core.cli.info",
+    "dyadlab.core.cli.gui",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dyadlab",
+        description="DyadLab: annotate, analyse and model non-verbal emotion in dyadic conversations.",
+    )
+    parser.add_argument("--version", action="version", version=f"dyadlab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except DyadLabError as exc:
+        print(f"dyadlab {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"dyadlab {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Media engine: probing, frame indexes, decoding, audio and the session clock (no widgets)."""

@@ -1,0 +1,94 @@
+"""A DyadLab project: a folder holding ``dyadlab.sqlite``, a ``cache/`` dir and (usually) the media.
+
+Media paths are stored relative to the project folder so a project can be moved or shared as a whole.
+Opening a project checks the schema version (refusing a newer one, migrating an older one after a
+backup) and installs the shipped label schemes that are missing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dyadlab.core.errors import ProjectError
+from dyadlab.core.labels import install_default_schemes
+from dyadlab.core.store import Store
+
+DB_NAME = "dyadlab.sqlite"
+CACHE_DIR = "cache"
+
+
+@dataclass
+class Project:
+    """An open project. ``store`` is the only way to its data; ``close()`` releases the database."""
+
+    root: Path
+    store: Store
+    cache_dir: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cache_dir = self.root / CACHE_DIR
+
+    @property
+    def db_file(self) -> Path:
+        return self.root / DB_NAME
+
+    def media_path(self, stored: str) -> Path:
+        """Absolute path of a media file referenced in the store."""
+        p = Path(stored)
+        return p if p.is_absolute() else self.root / p
+
+    def relative_media_path(self, path: str | Path) -> str:
+        """What to store for ``path``: relative to the project root when inside it, else absolute."""
+        p = Path(path).resolve()
+        try:
+            return p.relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(p)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def create_project(root: str | Path, *, name: str | None = None, exist_ok: bool = False) -> Project:
+    """Create a new project folder (or open it when ``exist_ok`` and it is already a project)."""
+    root = Path(root)
+    if (root / DB_NAME).exists():
+        if exist_ok:
+            return open_project(root)
+        raise ProjectError("a DyadLab project already exists here", path=root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        (root / CACHE_DIR).mkdir(exist_ok=True)
+    except OSError as exc:
+        raise ProjectError(f"cannot create the project folder: {exc.strerror}", path=root) from exc
+    store = Store.for_sqlite(root / DB_NAME)
+    with store.transaction() as tx:
+        tx.settings.set("name", name or root.resolve().name)
+        install_default_schemes(tx)
+    return Project(root=root, store=store)
+
+
+def open_project(root: str | Path) -> Project:
+    """Open an existing project folder; the error names the folder and what is wrong."""
+    root = Path(root)
+    db = root / DB_NAME
+    if not root.is_dir():
+        raise ProjectError("no such project folder", path=root, hint="create one with `dyadlab demo` or `dyadlab import`")
+    if not db.is_file():
+        raise ProjectError(f"not a DyadLab project (no {DB_NAME})", path=root)
+    if not os.access(db, os.R_OK):
+        raise ProjectError("the project database is not readable", path=db)
+    store = Store.for_sqlite(db)
+    if os.access(db, os.W_OK) and os.access(root, os.W_OK):
+        with store.transaction() as tx:
+            install_default_schemes(tx)
+    (root / CACHE_DIR).mkdir(exist_ok=True) if os.access(root, os.W_OK) else None
+    return Project(root=root, store=store)

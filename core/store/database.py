@@ -1,0 +1,131 @@
+"""Opening a project database: engine, pragmas, schema version checks, migrations, backups.
+
+SQLite is opened in WAL mode with foreign keys on and ``synchronous=FULL`` so that an edit is durable
+the moment its transaction commits (autosave *is* the commit). The schema is versioned by Alembic: a
+database at an older revision is backed up, then upgraded; one at a revision this code does not know
+(written by a newer DyadLab) is refused before anything touches it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+from pathlib import Path
+
+from dyadlab.core.errors import ProjectError, SchemaVersionError, StoreError
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def _alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def known_revisions() -> tuple[list[str], str]:
+    """All migration revisions this code knows, and the head."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config("sqlite://"))
+    revisions = [rev.revision for rev in script.walk_revisions()]
+    head = script.get_current_head()
+    assert head is not None
+    return revisions, head
+
+
+def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLite file URL or a PostgreSQL URL, with DyadLab's connection settings."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 5.0})
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The Alembic revision stamped in the database, or None for an empty database."""
+    insp = inspect(engine)
+    if "alembic_version" not in insp.get_table_names():
+        if insp.get_table_names():
+            raise SchemaVersionError(
+                "the database holds tables but no DyadLab schema version; it is not a DyadLab project database",
+                path=_db_path(engine),
+            )
+        return None
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return rows[0] if rows else None
+
+
+def _db_path(engine: Engine) -> str:
+    return engine.url.database or str(engine.url)
+
+
+def backup_sqlite(db_file: Path, reason: str) -> Path:
+    """Copy a SQLite database consistently (online backup API) to ``backups/<stamp>-<reason>.sqlite``."""
+    backups = db_file.parent / "backups"
+    backups.mkdir(exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    target = backups / f"{db_file.stem}-{stamp}-{reason}.sqlite"
+    try:
+        src = sqlite3.connect(str(db_file))
+        try:
+            dst = sqlite3.connect(str(target))
+            with dst:
+                src.backup(dst)
+            dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise StoreError(f"could not back up the database: {exc}", path=db_file) from exc
+    return target
+
+
+def ensure_schema(engine: Engine, *, backup_dir_file: Path | None = None) -> str:
+    """Create or upgrade the schema to head; refuse a database from a newer DyadLab.
+
+    Returns the revision the database is at afterwards. ``backup_dir_file`` (the SQLite file) gets a
+    backup copy before any upgrade of an existing database.
+    """
+    from alembic import command
+
+    revisions, head = known_revisions()
+    current = current_revision(engine)
+    if current == head:
+        return head
+    if current is not None and current not in revisions:
+        raise SchemaVersionError(
+            f"the project database is at schema revision {current!r}, which this DyadLab does not know; "
+            "it was written by a newer version",
+            path=_db_path(engine),
+            hint="upgrade DyadLab to open it",
+        )
+    if current is not None and backup_dir_file is not None:
+        backup_sqlite(backup_dir_file, f"before-migrate-{current}")
+    cfg = _alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        try:
+            command.upgrade(cfg, "head")
+        except Exception as exc:  # migration errors must name the database
+            raise ProjectError(f"schema migration failed: {exc}", path=_db_path(engine)) from exc
+    return head

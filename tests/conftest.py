@@ -1,0 +1,43 @@
+"""Shared fixtures: a small demo project generated once per test run, and scratch projects."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def demo_project_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo corpus (2 sessions × 12 s: one at 25 fps, one at 29.97 fps), built once per run.
+
+    Treat it as read-only; copy it with ``demo_project_copy`` to change it.
+    """
+    from dyadlab.core.demo import generate_demo
+
+    root = tmp_path_factory.mktemp("demo") / "demo_project"
+    project = generate_demo(root, sessions=2, seconds=12.0, seed=7)
+    project.close()
+    return root
+
+
+@pytest.fixture
+def demo_project_copy(demo_project_dir: Path, tmp_path: Path) -> Path:
+    """A private writable copy of the demo project."""
+    target = tmp_path / "demo_copy"
+    shutil.copytree(demo_project_dir, target)
+    return target
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    """An empty project with the shipped label schemes."""
+    from dyadlab.core.project import create_project
+
+    p = create_project(tmp_path / "project")
+    yield p
+    p.close()
