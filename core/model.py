@@ -102,6 +102,7 @@ class Annotator:
     name: str
     kind: str = "human"  # "human" | "gold" | "model" | "corpus"
     role: str = "annotator"  # "annotator" | "reviewer" | "admin"
+    color: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class Tier:
     name: str
     kind: str  # "categorical" | "dimensional" | "continuous" | "keypoints" | "transcript"
     read_only: bool = False
+    position: int = 0  # display order on the timeline
 
 
 @dataclass(frozen=True)

@@ -38,13 +38,13 @@ def scheme(r: s.LabelSchemeRow) -> model.LabelScheme:
 
 
 def annotator(r: s.AnnotatorRow) -> model.Annotator:
-    return model.Annotator(id=r.id, name=r.name, kind=r.kind, role=r.role)
+    return model.Annotator(id=r.id, name=r.name, kind=r.kind, role=r.role, color=r.color)
 
 
 def tier(r: s.TierRow) -> model.Tier:
     return model.Tier(id=r.id, session_id=r.session_id, participant_id=r.participant_id,
                       scheme_id=r.scheme_id, annotator_id=r.annotator_id, name=r.name, kind=r.kind,
-                      read_only=bool(r.read_only))
+                      read_only=bool(r.read_only), position=r.position or 0)
 
 
 def segment(r: s.SegmentRow) -> model.Segment:

@@ -125,6 +125,7 @@ class AnnotatorRow(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(50), default="human")
     role: Mapped[str] = mapped_column(String(50), default="annotator")
+    color: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -139,6 +140,7 @@ class TierRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(50))
     read_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SegmentRow(Base):

@@ -1,0 +1,98 @@
+"""Creating, opening and migrating project folders, as a user would meet them."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from dyadlab.core import create_project, open_project
+from dyadlab.core.errors import ProjectError, SchemaVersionError
+from dyadlab.core.store.database import _alembic_config, known_revisions
+
+
+def test_new_project_has_schema_wal_and_default_schemes(tmp_path: Path) -> None:
+    project = create_project(tmp_path / "p", name="My study")
+    with project.store.transaction() as tx:
+        names = {s.name for s in tx.schemes.list()}
+        assert tx.settings.get("name") == "My study"
+    project.close()
+    assert {"emotion-4class", "iemocap-full", "vad", "mediapipe-pose", "mediapipe-hand"} <= names
+    con = sqlite3.connect(tmp_path / "p" / "dyadlab.sqlite")
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    _, head = known_revisions()
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone()[0] == head
+    assert (tmp_path / "p" / "cache").is_dir()
+
+
+def test_create_refuses_existing_project_and_open_refuses_non_project(tmp_path: Path) -> None:
+    create_project(tmp_path / "p").close()
+    with pytest.raises(ProjectError, match="already exists"):
+        create_project(tmp_path / "p")
+    with pytest.raises(ProjectError, match="no such project folder"):
+        open_project(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ProjectError, match="not a DyadLab project"):
+        open_project(tmp_path / "empty")
+
+
+def test_database_from_newer_version_is_refused_untouched(tmp_path: Path) -> None:
+    create_project(tmp_path / "p").close()
+    db = tmp_path / "p" / "dyadlab.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    con.commit()
+    con.close()
+    before = db.read_bytes()
+    with pytest.raises(SchemaVersionError, match="newer version") as info:
+        open_project(tmp_path / "p")
+    assert str(db) in str(info.value)
+    assert db.read_bytes() == before
+    assert not (tmp_path / "p" / "backups").exists()
+
+
+def test_foreign_sqlite_file_is_not_taken_for_a_project(tmp_path: Path) -> None:
+    (tmp_path / "p").mkdir()
+    con = sqlite3.connect(tmp_path / "p" / "dyadlab.sqlite")
+    con.execute("CREATE TABLE something (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(SchemaVersionError, match="not a DyadLab project database"):
+        open_project(tmp_path / "p")
+
+
+def test_older_database_is_backed_up_then_migrated_keeping_data(tmp_path: Path) -> None:
+    from alembic import command
+
+    root = tmp_path / "old"
+    root.mkdir()
+    db = root / "dyadlab.sqlite"
+    command.upgrade(_alembic_config(f"sqlite:///{db}"), "0001")  # a project written by release 0001
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO sessions (name, attributes, created_at) VALUES ('s1', '{}', '2026-01-01')")
+    con.commit()
+    con.close()
+
+    project = open_project(root)
+    with project.store.transaction() as tx:
+        assert [s.name for s in tx.sessions.list()] == ["s1"]
+    project.close()
+
+    backups = list((root / "backups").glob("*before-migrate-0001*.sqlite"))
+    assert len(backups) == 1
+    old = sqlite3.connect(backups[0])
+    assert old.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+    assert old.execute("SELECT name FROM sessions").fetchall() == [("s1",)]
+    cols = {r[1] for r in sqlite3.connect(db).execute("PRAGMA table_info(tiers)")}
+    assert "position" in cols
+
+
+def test_media_paths_are_stored_relative_to_the_project(tmp_path: Path) -> None:
+    project = create_project(tmp_path / "p")
+    inside = tmp_path / "p" / "media" / "a.mp4"
+    outside = tmp_path / "elsewhere" / "b.mp4"
+    assert project.relative_media_path(inside) == "media/a.mp4"
+    assert project.relative_media_path(outside) == str(outside.resolve())
+    assert project.media_path("media/a.mp4") == tmp_path / "p" / "media" / "a.mp4"
+    project.close()
