@@ -31,7 +31,6 @@ apt:
 $(STAMPS)/venv: pyproject.toml setup.py
 	@mkdir -p $(STAMPS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 	@echo "installing Python packages into $(VENV) (log: $(STAMPS)/pip.log)"
 	@$(PY) -m pip install -e ".[dev,team]" > $(STAMPS)/pip.log 2>&1 || { tail -40 $(STAMPS)/pip.log; exit 1; }
 	$(PY) -c "import dyadlab.core, torch, PySide6.QtWidgets, av, mediapipe, opensmile" 
