@@ -96,11 +96,11 @@ def main() -> int:
         project.close()
 
     print(f"{'measure':44s} {'raw sqlite3':>12s} {'dyadlab':>12s} {'ratio':>8s}  goal")
-    print(f"{'write %d frames x 4 floats (s)' % args.frames:44s} {raw_w:12.3f} {our_w:12.3f} "
+    print(f"{f'write {args.frames} frames x 4 floats (s)':44s} {raw_w:12.3f} {our_w:12.3f} "
           f"{our_w / raw_w:8.3f}  ratio <= 1.5")
-    print(f"{'read %d-frame window p50 (ms)' % args.window_frames:44s} {pct(raw_r, 50):12.3f} "
+    print(f"{f'read {args.window_frames}-frame window p50 (ms)':44s} {pct(raw_r, 50):12.3f} "
           f"{pct(our_r, 50):12.3f} {pct(our_r, 50) / pct(raw_r, 50):8.3f}")
-    print(f"{'read %d-frame window p95 (ms)' % args.window_frames:44s} {pct(raw_r, 95):12.3f} "
+    print(f"{f'read {args.window_frames}-frame window p95 (ms)':44s} {pct(raw_r, 95):12.3f} "
           f"{pct(our_r, 95):12.3f} {pct(our_r, 95) / pct(raw_r, 95):8.3f}  p95 < 20 ms")
     ok = our_w / raw_w <= 1.5 and pct(our_r, 95) < 20.0
     print(f"write ratio {our_w / raw_w:.3f}; window read p95 {pct(our_r, 95):.2f} ms; mean "
