@@ -51,7 +51,11 @@ def project_summary(project: Project) -> str:
                 if scheme.kind == "categorical":
                     totals.update({f"{annotators[tier.annotator_id].name}/{k}": n for k, n in counts.items()})
                 who = codes.get(tier.participant_id, "session") if tier.participant_id else "session"
-                body = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())) or "empty"
+                if scheme.kind == "dimensional":
+                    scores = [g.score for g in tx.segments.list(tier.id) if g.score is not None]
+                    body = (f"{len(scores)} ratings, mean {sum(scores) / len(scores):.2f}" if scores else "empty")
+                else:
+                    body = ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())) or "empty"
                 lines.append(f"- tier {tier.name} ({who}, {annotators[tier.annotator_id].name}, "
                              f"{scheme.name}): {body}")
         lines.append("")

@@ -19,6 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default) or per session 'Session2:F=right,M=left'")
     p.add_argument("--segments-csv", type=Path, default=None,
                    help="folder: CSV of segments (columns session,participant,start,end,label[,annotator])")
+    p.add_argument("--replace", action="store_true",
+                   help="re-import sessions the project already has (deleting their old rows)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -30,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     project = create_project(args.project, exist_ok=True)
     with project, cli_progress(f"import {args.format}", enabled=not args.quiet) as progress:
         report = run_import(args.format, project, args.source, sessions=args.sessions,
-                            split_layout=args.split_layout, segments_csv=args.segments_csv, progress=progress)
+                            split_layout=args.split_layout, segments_csv=args.segments_csv, replace=args.replace,
+                            progress=progress)
     print(report)
     return 0

@@ -16,6 +16,13 @@ COMMAND_MODULES = [
     "dyadlab.core.cli.importer",
     "dyadlab.core.cli.info",
     "dyadlab.core.cli.gui",
+    "dyadlab.core.cli.db",
+    "dyadlab.core.cli.import_labels",
+    "dyadlab.core.cli.export",
+    "dyadlab.core.cli.agreement",
+    "dyadlab.core.cli.analyze",
+    "dyadlab.core.cli.cache",
+    "dyadlab.core.cli.proxy",
 ]
 
 
@@ -45,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DyadLabError as exc:
         print(f"dyadlab {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # e.g. `dyadlab info P | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(f"dyadlab {args.command}: interrupted", file=sys.stderr)
         return 130
