@@ -2,7 +2,8 @@
 
 Media paths are stored relative to the project folder so a project can be moved or shared as a whole.
 Opening a project checks the schema version (refusing a newer one, migrating an older one after a
-backup) and installs the shipped label schemes that are missing.
+backup) and installs the shipped label schemes that are missing. In team mode the folder holds a
+``project.toml`` naming a PostgreSQL server instead of the SQLite file (see ``core/store/server.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from dyadlab.core.errors import ProjectError
 from dyadlab.core.labels import install_default_schemes
 from dyadlab.core.store import Store
+from dyadlab.core.store.server import check_server_url, read_database_url, save_database_url
 
 DB_NAME = "dyadlab.sqlite"
 CACHE_DIR = "cache"
@@ -57,10 +59,18 @@ class Project:
         self.close()
 
 
-def create_project(root: str | Path, *, name: str | None = None, exist_ok: bool = False) -> Project:
-    """Create a new project folder (or open it when ``exist_ok`` and it is already a project)."""
+def create_project(root: str | Path, *, name: str | None = None, exist_ok: bool = False,
+                   database: str | None = None) -> Project:
+    """Create a new project folder (or open it when ``exist_ok`` and it is already a project).
+
+    ``database``: a PostgreSQL URL without a password (team mode). The folder then names the server in
+    ``project.toml`` instead of holding ``dyadlab.sqlite``; a server database that already holds a
+    project is joined, keeping its name.
+    """
     root = Path(root)
-    if (root / DB_NAME).exists():
+    if database is not None:
+        database = check_server_url(database)  # a password is refused before anything is created
+    if (root / DB_NAME).exists() or read_database_url(root) is not None:
         if exist_ok:
             return open_project(root)
         raise ProjectError("a DyadLab project already exists here", path=root)
@@ -69,10 +79,13 @@ def create_project(root: str | Path, *, name: str | None = None, exist_ok: bool 
         (root / CACHE_DIR).mkdir(exist_ok=True)
     except OSError as exc:
         raise ProjectError(f"cannot create the project folder: {exc.strerror}", path=root) from exc
-    store = Store.for_sqlite(root / DB_NAME)
+    store = Store.for_sqlite(root / DB_NAME) if database is None else Store(database)
     with store.transaction() as tx:
-        tx.settings.set("name", name or root.resolve().name)
+        if database is None or tx.settings.get("name") is None:
+            tx.settings.set("name", name or root.resolve().name)
         install_default_schemes(tx)
+    if database is not None:
+        save_database_url(root, database)  # only once the server answered and holds the schema
     return Project(root=root, store=store)
 
 
@@ -82,12 +95,17 @@ def open_project(root: str | Path) -> Project:
     db = root / DB_NAME
     if not root.is_dir():
         raise ProjectError("no such project folder", path=root, hint="create one with `dyadlab demo` or `dyadlab import`")
-    if not db.is_file():
-        raise ProjectError(f"not a DyadLab project (no {DB_NAME})", path=root)
-    if not os.access(db, os.R_OK):
-        raise ProjectError("the project database is not readable", path=db)
-    store = Store.for_sqlite(db)
-    if os.access(db, os.W_OK) and os.access(root, os.W_OK):
+    server = read_database_url(root)
+    if server is not None:
+        store, writable = Store(server), True
+    else:
+        if not db.is_file():
+            raise ProjectError(f"not a DyadLab project (no {DB_NAME})", path=root)
+        if not os.access(db, os.R_OK):
+            raise ProjectError("the project database is not readable", path=db)
+        store = Store.for_sqlite(db)
+        writable = os.access(db, os.W_OK) and os.access(root, os.W_OK)
+    if writable:
         with store.transaction() as tx:
             install_default_schemes(tx)
     (root / CACHE_DIR).mkdir(exist_ok=True) if os.access(root, os.W_OK) else None

@@ -11,7 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import sessionmaker
+
 from dyadlab.core.errors import DyadLabError, StoreError
+from dyadlab.core.store.changes import notify_segment_changes
 from dyadlab.core.store.database import ensure_schema, make_engine
 from dyadlab.core.store.repositories import (
     AnnotatorRepository,
@@ -28,10 +34,7 @@ from dyadlab.core.store.repositories import (
     ViewRepository,
 )
 from dyadlab.core.store.series import SeriesRepository
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import sessionmaker
+from dyadlab.core.store.server import describe, describe_server_error, is_server_url
 
 
 class UnitOfWork:
@@ -54,8 +57,12 @@ class UnitOfWork:
         self.jobs = JobRepository(orm)
 
 
-def _describe_db_error(exc: DBAPIError, where: str) -> str:
+def _describe_db_error(exc: DBAPIError, where: str, *, server_phase: str | None = None) -> str:
     msg = str(exc.orig) if exc.orig is not None else str(exc)
+    if server_phase is not None:  # team mode: say what happened to the edit and what to do
+        described = describe_server_error(exc.orig, msg, phase=server_phase)
+        if described is not None:
+            return described
     low = msg.lower()
     if "readonly" in low or "read-only" in low:
         return f"the project database is read-only ({msg}); nothing was saved"
@@ -72,17 +79,26 @@ class Store:
     def __init__(self, url: str, *, sqlite_file: Path | None = None, migrate: bool = True) -> None:
         self.url = url
         self.sqlite_file = sqlite_file
+        self.is_server = is_server_url(url)
+        # Where errors say the database is: never a URL's password, and no Path() mangling of "//".
+        self._where: str | Path = sqlite_file or (describe(url) if self.is_server else url)
         self.engine: Engine = make_engine(url)
         if migrate:
             try:
                 self.revision = ensure_schema(self.engine, backup_dir_file=sqlite_file)
             except OperationalError as exc:
                 self.engine.dispose()
-                raise StoreError(_describe_db_error(exc, "opening"), path=sqlite_file or url) from exc
+                raise StoreError(_describe_db_error(exc, "opening", server_phase=self._server_phase("opening")),
+                                 path=self._where) from exc
             except BaseException:
                 self.engine.dispose()
                 raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if self.is_server:
+            notify_segment_changes(self._sessions)  # wakes other annotators' change watchers
+
+    def _server_phase(self, phase: str) -> str | None:
+        return phase if self.is_server else None
 
     @classmethod
     def for_sqlite(cls, db_file: Path) -> Store:
@@ -92,15 +108,18 @@ class Store:
     def transaction(self) -> Iterator[UnitOfWork]:
         """One unit of work: commits on normal exit, rolls back (and re-raises) on error."""
         orm = self._sessions()
+        phase = "a transaction"
         try:
             yield UnitOfWork(orm)
+            phase = "the commit"
             orm.commit()
         except DyadLabError:
             orm.rollback()
             raise
         except DBAPIError as exc:
             orm.rollback()
-            raise StoreError(_describe_db_error(exc, "a transaction"), path=self.sqlite_file or self.url) from exc
+            raise StoreError(_describe_db_error(exc, "a transaction", server_phase=self._server_phase(phase)),
+                             path=self._where) from exc
         except BaseException:
             orm.rollback()
             raise

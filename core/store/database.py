@@ -13,9 +13,11 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from dyadlab.core.errors import ProjectError, SchemaVersionError, StoreError
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+
+from dyadlab.core.errors import ProjectError, SchemaVersionError, StoreError
+from dyadlab.core.store.server import describe, install_keyring_fallback
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -56,7 +58,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 5.0})
         event.listen(engine, "connect", _set_sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        # connect_timeout: an unreachable server fails in seconds, not at the OS's TCP timeout (minutes).
+        engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        install_keyring_fallback(engine)
     return engine
 
 
@@ -76,6 +80,8 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def _db_path(engine: Engine) -> str:
+    if engine.url.get_backend_name() == "postgresql":
+        return describe(engine.url)  # a URL would be mangled by Path() and might hold a password
     return engine.url.database or str(engine.url)
 
 

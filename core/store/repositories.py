@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.exc import StaleDataError
+
 from dyadlab.core import model
 from dyadlab.core.errors import ConflictError, StoreError
 from dyadlab.core.store import convert
 from dyadlab.core.store import schema as s
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session as OrmSession
 
 RowT = TypeVar("RowT")
 
@@ -234,6 +236,16 @@ class TierRepository(_Repository):
 class SegmentRepository(_Repository):
     """Segments on tiers. Updates use the row's ``version`` for optimistic locking (team mode)."""
 
+    def _flush_versioned(self, segment_id: int, what: str) -> None:
+        # The explicit version check above runs on what this transaction read; another process may commit
+        # between that read and this UPDATE/DELETE. The ORM's ``WHERE version = :read`` then matches no
+        # row (StaleDataError): the same conflict, caught at write time instead of silently overwriting.
+        try:
+            self.orm.flush()
+        except StaleDataError as exc:
+            raise ConflictError(f"segment {segment_id} was changed by someone else while you {what} it; "
+                                "reload it and try again") from exc
+
     def add(self, tier_id: int, start_us: int, end_us: int, value: str | None, *, annotator_id: int,
             score: float | None = None, confidence: float | None = None,
             provenance: dict[str, Any] | None = None) -> model.Segment:
@@ -288,7 +300,7 @@ class SegmentRepository(_Repository):
         if row.end_us <= row.start_us:
             raise StoreError(f"segment end ({row.end_us} µs) must be after its start ({row.start_us} µs)")
         row.updated_at = s.utcnow()
-        self.orm.flush()
+        self._flush_versioned(segment_id, "edited")
         return convert.segment(row)
 
     def delete(self, segment_id: int, *, expected_version: int | None = None) -> model.Segment:
@@ -297,7 +309,7 @@ class SegmentRepository(_Repository):
             raise ConflictError(f"segment {segment_id} was changed by someone else before you deleted it")
         gone = convert.segment(row)
         self.orm.delete(row)
-        self.orm.flush()
+        self._flush_versioned(segment_id, "deleted")
         return gone
 
     def restore(self, segment: model.Segment) -> model.Segment:

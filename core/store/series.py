@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sqlalchemy import delete, insert, select
+
 from dyadlab.core import model
 from dyadlab.core.errors import StoreError
 from dyadlab.core.store import convert
 from dyadlab.core.store import schema as s
 from dyadlab.core.store.repositories import _Repository
-from sqlalchemy import delete, insert, select
 
 BLOCK_FRAMES = 1024
 _DTYPE = np.dtype("<f4")

@@ -1,8 +1,9 @@
 """Alembic environment: runs on the connection DyadLab hands over (or the URL in the config)."""
 
 from alembic import context
-from dyadlab.core.store.schema import Base
 from sqlalchemy import engine_from_config, pool
+
+from dyadlab.core.store.schema import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,0 +1,128 @@
+"""Who may do what in a shared project: annotator, reviewer and admin accounts.
+
+Why in core and not in the database: the rules are about DyadLab's own notions (a tier belongs to the
+annotator who made it; a gold tier is a reviewer's merge) that PostgreSQL grants cannot express, and
+the same rules must hold on a SQLite project. So every edit path (edits, importers, the CLI, the GUI)
+calls ``require(actor, action, tier=...)`` before it changes anything, and the GUI calls ``allowed``
+to grey out what the user may not do.
+
+The rules:
+- annotator: edits segments on their own tiers and creates tiers for themselves;
+- reviewer: also edits other annotators' tiers and merges gold standards;
+- admin: everything, including managing accounts and label schemes.
+Nobody edits a read-only tier (model outputs, imported corpus labels), and only human accounts act:
+"gold", "model" and "corpus" annotators own tiers but never log in.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from dyadlab.core import model
+from dyadlab.core.errors import DyadLabError, StoreError
+from dyadlab.core.store import convert
+from dyadlab.core.store import schema as s
+
+if TYPE_CHECKING:
+    from dyadlab.core.store import UnitOfWork
+
+
+class AccessDenied(DyadLabError):
+    """The account's role does not allow the action; nothing was changed."""
+
+
+class Role(StrEnum):
+    ANNOTATOR = "annotator"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    EDIT_TIER = "edit segments on a tier"  # pass the tier: its owner and read-only flag decide
+    CREATE_TIER = "create tiers"
+    MERGE_GOLD = "merge a gold standard"
+    MANAGE_ACCOUNTS = "manage accounts"
+    MANAGE_SCHEMES = "manage label schemes"
+
+
+_GRANTS: dict[Role, frozenset[Action]] = {
+    Role.ANNOTATOR: frozenset({Action.EDIT_TIER, Action.CREATE_TIER}),
+    Role.REVIEWER: frozenset({Action.EDIT_TIER, Action.CREATE_TIER, Action.MERGE_GOLD}),
+    Role.ADMIN: frozenset(Action),
+}
+_EDIT_OTHERS_TIERS = frozenset({Role.REVIEWER, Role.ADMIN})
+
+
+def role_of(actor: model.Annotator) -> Role:
+    try:
+        return Role(actor.role)
+    except ValueError:
+        raise AccessDenied(f"account {actor.name!r} has an unknown role {actor.role!r}",
+                           hint=f"an admin can set one of: {', '.join(r.value for r in Role)}") from None
+
+
+def _deny(actor: model.Annotator, role: Role, what: str, roles: frozenset[Role] | set[Role]) -> AccessDenied:
+    names = " or ".join(repr(r.value) for r in Role if r in roles)
+    return AccessDenied(f"{actor.name!r} is {role.value!r} and may not {what}",
+                        hint=f"this needs the {names} role; ask an admin")
+
+
+def require(actor: model.Annotator, action: Action, *, tier: model.Tier | None = None) -> None:
+    """Raise AccessDenied unless ``actor`` may do ``action`` (for EDIT_TIER: on ``tier``)."""
+    if actor.kind != "human":
+        raise AccessDenied(f"{actor.name!r} is a {actor.kind} annotator, not a person's account; "
+                           "it cannot make changes")
+    role = role_of(actor)
+    if action not in _GRANTS[role]:
+        raise _deny(actor, role, action.value, {r for r in Role if action in _GRANTS[r]})
+    if action is Action.EDIT_TIER:
+        if tier is None:
+            raise ValueError("require(EDIT_TIER) needs the tier being edited")
+        if tier.read_only:
+            raise AccessDenied(f"tier {tier.name!r} (id {tier.id}) is read-only; nobody may edit it",
+                               hint="copy its segments to your own tier to correct them")
+        if tier.annotator_id != actor.id and role not in _EDIT_OTHERS_TIERS:
+            raise _deny(actor, role, f"edit another annotator's tier {tier.name!r} (id {tier.id})",
+                        _EDIT_OTHERS_TIERS)
+
+
+def allowed(actor: model.Annotator, action: Action, *, tier: model.Tier | None = None) -> bool:
+    """Whether ``require`` would pass (for enabling menu items and tools)."""
+    try:
+        require(actor, action, tier=tier)
+    except AccessDenied:
+        return False
+    return True
+
+
+# -- account management (admin only) ------------------------------------------------------------------
+
+def add_account(tx: UnitOfWork, actor: model.Annotator, name: str, role: Role) -> model.Annotator:
+    """Create a person's account with ``role``."""
+    require(actor, Action.MANAGE_ACCOUNTS)
+    if tx.annotators.by_name(name) is not None:
+        raise StoreError(f"an account named {name!r} already exists")
+    return tx.annotators.add(name, kind="human", role=Role(role).value)
+
+
+def set_role(tx: UnitOfWork, actor: model.Annotator, annotator_id: int, role: Role) -> model.Annotator:
+    """Change an account's role; the project always keeps at least one admin."""
+    require(actor, Action.MANAGE_ACCOUNTS)
+    row = tx.orm.get(s.AnnotatorRow, annotator_id, with_for_update=True)
+    if row is None:
+        raise StoreError(f"no account with id {annotator_id}")
+    if row.kind != "human":
+        raise StoreError(f"{row.name!r} is a {row.kind} annotator, not a person's account; it has no role")
+    role = Role(role)
+    if row.role == Role.ADMIN.value and role is not Role.ADMIN:
+        # Lock every admin row: two admins demoting each other at once must not leave none.
+        admins = tx.orm.scalars(select(s.AnnotatorRow.id).where(
+            s.AnnotatorRow.kind == "human", s.AnnotatorRow.role == Role.ADMIN.value).with_for_update()).all()
+        if len(admins) <= 1:
+            raise AccessDenied(f"{row.name!r} is the last admin; make someone else admin first")
+    row.role = role.value
+    tx.orm.flush()
+    return convert.annotator(row)

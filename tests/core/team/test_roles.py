@@ -1,0 +1,72 @@
+"""Who may do what: annotators edit their own tiers, reviewers also others' and gold, admins everything."""
+
+from __future__ import annotations
+
+import pytest
+
+from dyadlab.core.model import Annotator, Tier
+from dyadlab.core.store.roles import AccessDenied, Action, Role, add_account, allowed, require, set_role
+
+ANNA = Annotator(id=1, name="anna", role="annotator")
+REVA = Annotator(id=2, name="reva", role="reviewer")
+ADAM = Annotator(id=3, name="adam", role="admin")
+GOLD = Annotator(id=4, name="gold", kind="gold")
+MODEL = Annotator(id=5, name="resnet-v3", kind="model")
+
+
+def _tier(owner: Annotator, *, read_only: bool = False) -> Tier:
+    return Tier(id=10 + owner.id, session_id=1, participant_id=None, scheme_id=1, annotator_id=owner.id,
+                name=f"{owner.name}-emotion", kind="categorical", read_only=read_only)
+
+
+@pytest.mark.parametrize(("actor", "tier_owner", "may"), [
+    (ANNA, ANNA, True), (ANNA, REVA, False), (ANNA, GOLD, False),
+    (REVA, REVA, True), (REVA, ANNA, True), (REVA, GOLD, True),
+    (ADAM, ANNA, True), (ADAM, GOLD, True),
+])
+def test_who_may_edit_which_tier(actor: Annotator, tier_owner: Annotator, may: bool) -> None:
+    assert allowed(actor, Action.EDIT_TIER, tier=_tier(tier_owner)) is may
+
+
+@pytest.mark.parametrize(("action", "roles"), [
+    (Action.CREATE_TIER, {Role.ANNOTATOR, Role.REVIEWER, Role.ADMIN}),
+    (Action.MERGE_GOLD, {Role.REVIEWER, Role.ADMIN}),
+    (Action.MANAGE_ACCOUNTS, {Role.ADMIN}),
+    (Action.MANAGE_SCHEMES, {Role.ADMIN}),
+])
+def test_what_each_role_may_do(action: Action, roles: set[Role]) -> None:
+    assert {Role(a.role) for a in (ANNA, REVA, ADAM) if allowed(a, action)} == roles
+
+
+def test_refusals_say_who_what_and_how_to_get_it() -> None:
+    with pytest.raises(AccessDenied, match="'anna' is 'annotator' and may not edit another annotator's tier") as info:
+        require(ANNA, Action.EDIT_TIER, tier=_tier(REVA))
+    assert "'reviewer' or 'admin' role" in str(info.value)
+    with pytest.raises(AccessDenied, match="may not merge a gold standard"):
+        require(ANNA, Action.MERGE_GOLD)
+    with pytest.raises(AccessDenied, match="read-only; nobody may edit it"):
+        require(ADAM, Action.EDIT_TIER, tier=_tier(ADAM, read_only=True))
+    with pytest.raises(AccessDenied, match="is a model annotator, not a person's account"):
+        require(MODEL, Action.EDIT_TIER, tier=_tier(MODEL))
+    with pytest.raises(AccessDenied, match="unknown role 'superuser'"):
+        require(Annotator(id=9, name="eve", role="superuser"), Action.CREATE_TIER)
+    with pytest.raises(ValueError, match="needs the tier"):
+        require(ANNA, Action.EDIT_TIER)
+
+
+def test_only_admins_manage_accounts_and_the_last_admin_stays(project) -> None:
+    with project.store.transaction() as tx:
+        root = tx.annotators.add("root", role="admin")
+        anna = add_account(tx, root, "anna", Role.ANNOTATOR)
+        with pytest.raises(AccessDenied, match="may not manage accounts"):
+            add_account(tx, anna, "mallory", Role.ADMIN)
+        with pytest.raises(AccessDenied, match="may not manage accounts"):
+            set_role(tx, anna, anna.id, Role.ADMIN)
+        with pytest.raises(AccessDenied, match="last admin"):
+            set_role(tx, root, root.id, Role.REVIEWER)
+        anna = set_role(tx, root, anna.id, Role.ADMIN)
+        root = set_role(tx, anna, root.id, Role.REVIEWER)  # two admins: one may step down
+    with project.store.transaction() as tx:
+        assert {a.name: a.role for a in tx.annotators.list()} == {"anna": "admin", "root": "reviewer"}
+        assert allowed(tx.annotators.by_name("root"), Action.MERGE_GOLD)
+        assert not allowed(tx.annotators.by_name("root"), Action.MANAGE_ACCOUNTS)
