@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -257,12 +257,15 @@ class SegmentRepository(_Repository):
 
     def add_many(self, rows: Iterable[dict[str, Any]]) -> int:
         """Bulk insert of segment dicts (tier_id, start_us, end_us, value, annotator_id, ...)."""
-        items = [s.SegmentRow(**r) for r in rows]
-        for item in items:
-            if item.end_us <= item.start_us:
-                raise StoreError(f"segment end ({item.end_us} µs) must be after its start ({item.start_us} µs)")
-        self.orm.add_all(items)
-        self.orm.flush()
+        now = s.utcnow()
+        items = []
+        for r in rows:
+            if r["end_us"] <= r["start_us"]:
+                raise StoreError(f"segment end ({r['end_us']} µs) must be after its start ({r['start_us']} µs)")
+            items.append({"value": None, "score": None, "confidence": None, "version": 1, "created_at": now,
+                          "updated_at": now, "provenance": {}, **r})
+        if items:  # one Core executemany instead of one ORM flush per row
+            self.orm.execute(insert(s.SegmentRow), items)
         return len(items)
 
     def get(self, segment_id: int) -> model.Segment:
