@@ -1,1 +1,21 @@
-"""Media engine: probing, frame indexes, decoding, audio and the session clock (no widgets)."""
+"""Media engine: probing, frame indexes, decoding, audio and the session clock (no widgets).
+
+Frame-exact, synchronised playback of several camera views and microphones of one session, usable
+from the GUI, a notebook or a CLI. Nothing here imports Qt except ``qt_audio_sink`` (imported lazily,
+only when a sound device is wanted).
+
+Modules, from the bottom up:
+
+- ``probe``: what streams a file holds.
+- ``frame_index``: ``FrameIndex`` — exact per-frame times (µs) and keyframes, cached per file.
+- ``sync``: session time ↔ file time ↔ frame/sample numbers (offsets are applied only here).
+- ``clock``: ``SessionClock`` — the single "now" of a session; ``TimeSource``/``MonotonicTimeSource``.
+- ``frame_cache``: ``FrameCache`` — byte-bounded LRU of RGB frames.
+- ``decoder``: ``VideoDecoder`` (one thread per file) and ``CropDecoder`` (one view's crop of it).
+- ``proxy``: all-intra proxies with identical timestamps (``dyadlab proxy``).
+- ``audio``: ``AudioReader`` — float32 windows by session time at any rate/channel selection.
+- ``waveform``: ``WaveformPyramid`` — min/max pyramid for drawing hours of audio.
+- ``audio_sink``: ``AudioSink`` interface, ``AudioSinkTimeSource``, ``SessionAudioFeed``, ``open_audio_sink``.
+- ``session_media``: ``SessionMedia`` — everything above, opened for one session of a project.
+- ``synthetic``: test media whose pixels spell their frame number.
+"""

@@ -41,7 +41,8 @@ class MediaInfo:
     duration_us: int | None
 
 
-def _stream_duration_us(stream, container) -> int | None:
+def stream_duration_us(stream, container) -> int | None:
+    """Declared duration of ``stream`` (µs), falling back to the container's; None when unknown."""
     if stream.duration is not None and stream.time_base is not None:
         return int(round(stream.duration * stream.time_base * 1_000_000))
     if container.duration is not None:
@@ -70,7 +71,7 @@ def probe(path: str | Path) -> MediaInfo:
                     height=vs.codec_context.height,
                     fps=float(rate) if rate else None,
                     frame_count=vs.frames or None,
-                    duration_us=_stream_duration_us(vs, container),
+                    duration_us=stream_duration_us(vs, container),
                     time_base=Fraction(vs.time_base) if vs.time_base else Fraction(1, 1_000_000),
                 )
             if container.streams.audio:
@@ -79,10 +80,10 @@ def probe(path: str | Path) -> MediaInfo:
                     codec=aus.codec_context.name,
                     sample_rate=aus.codec_context.sample_rate,
                     channels=aus.codec_context.channels,
-                    duration_us=_stream_duration_us(aus, container),
+                    duration_us=stream_duration_us(aus, container),
                 )
             duration = int(container.duration) if container.duration is not None else None
-    except av.error.FFmpegError as exc:
+    except (av.error.FFmpegError, ValueError, AttributeError) as exc:  # damaged: bad UTF-8 tags, unknown codec
         raise MediaError(f"cannot read media: {exc}", path=path) from exc
     if video is None and audio is None:
         raise MediaError("no audio or video stream in the file", path=path)

@@ -1,0 +1,236 @@
+"""Per-file frame index: the exact presentation time of every video frame, built once and cached.
+
+Frame-exact sync (mixed 25/29.97 fps, variable frame rate) needs the real timestamps, never
+``t × fps``. ``FrameIndex.build`` demuxes every packet of the first video stream without decoding
+(seconds for an hour of video), sorts the pts into presentation order (B-frames arrive out of order)
+and keeps the keyframe flags the decoder needs to seek. The result is cached as ``.npz`` in a cache
+dir, keyed by the file's resolved path and checked against its size and mtime, so a changed file is
+re-indexed.
+
+Time convention: ``pts_us[i]`` is frame ``i``'s presentation time in microseconds of *file time*,
+relative to the stream's first pts (frame 0 is at 0), rounded **up** to the next integer µs. With that
+rounding, "frame ``i`` is on screen at integer time ``t``" is exactly ``pts_us[i] <= t < pts_us[i+1]``,
+the same answer the rational timestamps give. ``raw_pts`` keeps the stream's own pts (time base units)
+for seeking and for matching decoded frames back to their index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from dyadlab.core.errors import MediaError
+from dyadlab.core.media.probe import stream_duration_us
+
+_FORMAT_VERSION = 1
+US = 1_000_000
+
+
+def file_signature(path: Path) -> tuple[str, int, int]:
+    """(resolved path, size, mtime in ns): what makes a cached result about this file still valid."""
+    st = path.stat()
+    return str(path.resolve()), st.st_size, st.st_mtime_ns
+
+
+def cache_key(path: Path) -> str:
+    """A short stable file name stem for cache entries about ``path`` (by resolved path only)."""
+    return hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:20]
+
+
+def ticks_to_us_ceil(ticks: np.ndarray, time_base: Fraction) -> np.ndarray:
+    """``ceil(ticks × time_base × 1e6)`` in exact integer arithmetic (int64)."""
+    num = np.int64(time_base.numerator * US)
+    den = np.int64(time_base.denominator)
+    return -((-ticks.astype(np.int64) * num) // den)
+
+
+@dataclass(frozen=True, eq=False)
+class FrameIndex:
+    """Presentation timestamps (µs, file time, frame 0 at 0) and keyframe flags of one video stream.
+
+    Immutable and thread-safe to read. ``problem`` is set when the file's data ended before what its
+    header declares (truncated) or could not be demuxed to the end: the frames listed are the ones
+    that can be read.
+    """
+
+    path: Path
+    pts_us: np.ndarray  # int64, strictly increasing
+    raw_pts: np.ndarray  # int64, stream pts in time_base units, same order
+    keyframe: np.ndarray  # bool
+    time_base: Fraction
+    first_pts: int  # raw pts of frame 0
+    duration_us: int  # end of the last frame (its start plus its duration)
+    width: int
+    height: int
+    problem: str | None = None
+
+    def __post_init__(self) -> None:
+        kf = np.flatnonzero(self.keyframe)
+        if len(kf) == 0 or kf[0] != 0:
+            kf = np.concatenate([[0], kf[kf != 0]])  # decoding can always start at frame 0
+        object.__setattr__(self, "_keyframes", kf.astype(np.int64))
+
+    # --- queries -------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.pts_us)
+
+    def frame_at(self, t_us: int) -> int:
+        """The frame on screen at file time ``t_us``: last frame with ``pts_us <= t_us``, clamped."""
+        i = int(np.searchsorted(self.pts_us, t_us, side="right")) - 1
+        return min(max(i, 0), len(self.pts_us) - 1)
+
+    def frame_at_unclamped(self, t_us: int) -> int:
+        """Like ``frame_at`` but -1 before the first frame and ``len`` at/after ``duration_us``."""
+        if t_us >= self.duration_us:
+            return len(self.pts_us)
+        return int(np.searchsorted(self.pts_us, t_us, side="right")) - 1
+
+    def time_of(self, i: int) -> int:
+        """Presentation time (µs, file time) of frame ``i``: the first integer µs it is on screen."""
+        return int(self.pts_us[i])
+
+    def end_of(self, i: int) -> int:
+        """First µs at which frame ``i`` is no longer on screen."""
+        return int(self.pts_us[i + 1]) if i + 1 < len(self.pts_us) else self.duration_us
+
+    def keyframe_before(self, i: int) -> int:
+        """Index of the last keyframe at or before frame ``i`` (presentation order)."""
+        kf: np.ndarray = self._keyframes  # type: ignore[attr-defined]
+        return int(kf[int(np.searchsorted(kf, i, side="right")) - 1])
+
+    def frame_of_pts(self, raw: int) -> int | None:
+        """Index of the frame whose stream pts is exactly ``raw`` (decoded frame → index), else None."""
+        i = int(np.searchsorted(self.raw_pts, raw))
+        return i if i < len(self.raw_pts) and int(self.raw_pts[i]) == raw else None
+
+    @property
+    def all_intra(self) -> bool:
+        return bool(np.all(self.keyframe))
+
+    @property
+    def max_gop(self) -> int:
+        """Longest run of frames from one keyframe to the next (1 for all-intra)."""
+        kf: np.ndarray = self._keyframes  # type: ignore[attr-defined]
+        return int(np.max(np.diff(np.concatenate([kf, [len(self)]]))))
+
+    # --- building ------------------------------------------------------------------------------
+    @classmethod
+    def build(cls, path: str | Path) -> FrameIndex:
+        """Demux every packet of the first video stream of ``path`` (no decoding) and index it."""
+        import av
+
+        path = Path(path)
+        if not path.exists():
+            raise MediaError("video file not found", path=path, hint="fix the path or relink the view")
+        if path.stat().st_size == 0:
+            raise MediaError("video file is empty (0 bytes)", path=path)
+        pts: list[int] = []
+        keys: list[bool] = []
+        last_duration = 0
+        problem = None
+        try:
+            container = av.open(str(path))
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            raise MediaError(f"cannot open the video: {exc}", path=path) from exc
+        with container:
+            if not container.streams.video:
+                kind = "an audio-only file" if container.streams.audio else "not a video"
+                raise MediaError(f"no video stream: this is {kind}", path=path,
+                                 hint="add it as an audio track instead" if container.streams.audio else None)
+            stream = container.streams.video[0]
+            if stream.codec_context is None:
+                raise MediaError("the video codec is unknown or its header is damaged", path=path)
+            time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, US)
+            declared_us = stream_duration_us(stream, container)
+            width, height = stream.codec_context.width, stream.codec_context.height
+            try:
+                for packet in container.demux(stream):
+                    ts = packet.pts if packet.pts is not None else packet.dts
+                    if ts is None or packet.size == 0:
+                        continue  # the flush packet, or a packet with no usable time
+                    pts.append(int(ts))
+                    keys.append(bool(packet.is_keyframe))
+                    last_duration = int(packet.duration or 0)
+            except (av.error.FFmpegError, OSError, ValueError) as exc:
+                problem = f"the file cannot be read past {len(pts)} packets ({exc}): truncated or corrupt"
+        if not pts:
+            raise MediaError("the video stream has no readable frames", path=path,
+                             hint=problem or "the file may be truncated or corrupt")
+        raw = np.asarray(pts, dtype=np.int64)
+        kf = np.asarray(keys, dtype=bool)
+        order = np.argsort(raw, kind="stable")
+        raw, kf = raw[order], kf[order]
+        unique = np.concatenate([[True], np.diff(raw) > 0])  # duplicated pts (broken muxers): keep first
+        raw, kf = raw[unique], kf[unique]
+        first = int(raw[0])
+        pts_us = ticks_to_us_ceil(raw - first, time_base)
+        if last_duration <= 0:
+            last_duration = int(np.median(np.diff(raw))) if len(raw) > 1 else 1
+        duration_us = int(ticks_to_us_ceil(np.asarray([raw[-1] - first + last_duration]), time_base)[0])
+        if problem is None and declared_us is not None and declared_us - duration_us > max(
+                2 * (duration_us / max(len(raw), 1)), 500_000):
+            problem = (f"the file declares {declared_us / US:.2f} s but its frames end at "
+                       f"{duration_us / US:.2f} s: truncated?")
+        return cls(path=path, pts_us=pts_us, raw_pts=raw, keyframe=kf, time_base=time_base, first_pts=first,
+                   duration_us=duration_us, width=width, height=height, problem=problem)
+
+    # --- caching -------------------------------------------------------------------------------
+    @classmethod
+    def load_or_build(cls, path: str | Path, cache_dir: str | Path | None) -> FrameIndex:
+        """The cached index of ``path`` when it is still valid, else build it and cache it.
+
+        A cache that cannot be read or written is ignored (the index is rebuilt, nothing is raised).
+        """
+        path = Path(path)
+        if cache_dir is None:
+            return cls.build(path)
+        if not path.exists():
+            raise MediaError("video file not found", path=path, hint="fix the path or relink the view")
+        cache_file = Path(cache_dir) / f"{cache_key(path)}.npz"
+        signature = file_signature(path)
+        cached = cls._load(cache_file, path, signature)
+        if cached is not None:
+            return cached
+        index = cls.build(path)
+        index._save(cache_file, signature)
+        return index
+
+    @classmethod
+    def _load(cls, cache_file: Path, path: Path, signature: tuple[str, int, int]) -> FrameIndex | None:
+        try:
+            with np.load(cache_file, allow_pickle=False) as z:
+                meta = z["meta"]
+                if (int(meta[0]) != _FORMAT_VERSION or str(z["source"]) != signature[0]
+                        or int(meta[1]) != signature[1] or int(meta[2]) != signature[2]):
+                    return None
+                problem = str(z["problem"]) or None
+                return cls(path=path, pts_us=z["pts_us"], raw_pts=z["raw_pts"], keyframe=z["keyframe"],
+                           time_base=Fraction(int(meta[3]), int(meta[4])), first_pts=int(meta[5]),
+                           duration_us=int(meta[6]), width=int(meta[7]), height=int(meta[8]), problem=problem)
+        except (OSError, KeyError, ValueError, IndexError):
+            return None
+
+    def _save(self, cache_file: Path, signature: tuple[str, int, int]) -> None:
+        meta = np.asarray([_FORMAT_VERSION, signature[1], signature[2], self.time_base.numerator,
+                           self.time_base.denominator, self.first_pts, self.duration_us, self.width,
+                           self.height], dtype=np.int64)
+        try:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=cache_file.stem, suffix=".tmp", dir=cache_file.parent)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    np.savez(fh, meta=meta, source=np.asarray(signature[0]),
+                             problem=np.asarray(self.problem or ""), pts_us=self.pts_us, raw_pts=self.raw_pts,
+                             keyframe=self.keyframe)
+                os.replace(tmp, cache_file)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        except OSError:
+            pass  # a read-only cache only costs a rebuild next time
