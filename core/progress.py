@@ -31,7 +31,7 @@ def cli_progress(label: str, *, enabled: bool = True) -> Iterator[ProgressCallba
     from tqdm import tqdm
 
     bar = tqdm(total=1, desc=label, unit="", dynamic_ncols=True, leave=True,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]")
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]{postfix}")
 
     def update(done: float, total: float, message: str) -> None:
         bar.total = max(total, 1e-9)

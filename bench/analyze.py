@@ -1,0 +1,134 @@
+"""Analysis benchmark: faces + audio features of one 2-participant demo session, against real time.
+
+Goal (issue "Analysis pipeline"): on the 2-core CPU, faces + audio features of a 60 s two-participant
+session take at most 60 s of wall time (speed ≥ 1× real time), cold cache, worker processes included.
+Also measured, in one process on one view: crops/s of detection + face mesh + alignment (decoding
+excluded), each stage's frames/s, and openSMILE's one-call list mode against one call per window (the
+reference FACTS.md measured at about real time per participant).
+
+Run: ``python bench/analyze.py [--seconds 60] [--workers 2]``. The demo session is generated in a temp dir
+first (not timed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def stage_rates(view_path: Path, frames: int) -> dict[str, float]:
+    """frames/s of decode, detection, mesh, alignment, and crops/s of detection + mesh + alignment."""
+    from dyadlab.core.features.alignment import FaceAligner
+    from dyadlab.core.features.faces import EyeLocator, MediaPipeFaces
+    from dyadlab.core.features.frames import ViewDecoder, load_index
+
+    index = load_index(view_path, None)
+    t0 = time.perf_counter()
+    pictures = [rgb for i, rgb in ViewDecoder(index).frames() if i < frames]
+    decode = time.perf_counter() - t0
+    models, aligner, eyes = MediaPipeFaces(), FaceAligner(), EyeLocator()
+    models.detect(pictures[0])
+    models.mesh(pictures[0])
+    t_det = t_mesh = t_align = 0.0
+    crops = 0
+    for rgb in pictures:
+        a = time.perf_counter()
+        models.detect(rgb)
+        b = time.perf_counter()
+        lm = models.mesh(rgb)
+        c = time.perf_counter()
+        if lm is not None:
+            right, left, _ = eyes.locate(lm)
+            aligner.align(rgb, right, left)
+            crops += 1
+        d = time.perf_counter()
+        t_det, t_mesh, t_align = t_det + b - a, t_mesh + c - b, t_align + d - c
+    models.close()
+    n = len(pictures)
+    return {"decode": n / decode, "detect": n / t_det, "mesh": n / t_mesh, "align": n / t_align,
+            "crops": crops / (t_det + t_mesh + t_align)}
+
+
+def smile_list_vs_per_window(wav: Path, sample: int = 100) -> tuple[float, float, int]:
+    """ComParE functionals for one 25 windows/s participant: seconds for the whole file in one list-mode
+    call, the same extrapolated from ``sample`` one-call-per-window runs (the FACTS.md reference), and the
+    number of windows."""
+    import wave
+
+    import opensmile
+
+    from dyadlab.core.features.audio_features import SmileFunctionals
+
+    with wave.open(str(wav)) as w:
+        x = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
+    starts = np.arange(0, len(x) - 1600, 640)
+    t0 = time.perf_counter()
+    SmileFunctionals("compare").run(x, 16000, starts, np.full(len(starts), 1600))
+    listed = time.perf_counter() - t0
+    smile = opensmile.Smile(feature_set=opensmile.FeatureSet.ComParE_2016,
+                            feature_level=opensmile.FeatureLevel.Functionals)
+    t0 = time.perf_counter()
+    for s in starts[:sample]:
+        smile.process_signal(x[s:s + 1600], 16000)
+    per_window = (time.perf_counter() - t0) * len(starts) / min(sample, len(starts))
+    return listed, per_window, len(starts)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="session length (default 60)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--stage-frames", type=int, default=300, help="frames for the per-stage timing")
+    args = parser.parse_args()
+
+    from dyadlab.core.demo import generate_demo
+    from dyadlab.core.features import analyze_project
+
+    with tempfile.TemporaryDirectory(prefix="dyadlab-bench-analyze-") as tmp:
+        root = Path(tmp) / "project"
+        t0 = time.perf_counter()
+        with generate_demo(root, sessions=1, seconds=args.seconds, seed=11) as project:
+            generated = time.perf_counter() - t0
+            load = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            summary = analyze_project(project, what=("faces", "audio"), workers=args.workers)
+            wall = time.perf_counter() - t0
+            with project.store.transaction() as tx:
+                view = project.media_path(tx.views.list()[0].path)
+        rates = stage_rates(view, args.stage_frames)
+        listed, per_window, n_windows = smile_list_vs_per_window(root / "media" / "demo01" / "A.wav")
+
+    media = args.seconds
+    print(f"# analysis benchmark: 1 demo session × {media:g} s, 2 participants, faces + audio, "
+          f"{args.workers} workers, {os.cpu_count()} CPUs, load average {load:.1f} at start "
+          f"(demo generated in {generated:.0f} s, not timed)")
+    print(summary.table())
+    print()
+    print(f"{'measure':<44} {'value':>10}  goal")
+    print(f"{'wall time faces+audio (s)':<44} {wall:>10.1f}  ≤ {media:g}")
+    print(f"{'speed (media s / wall s, ×real time)':<44} {media / wall:>10.2f}  ≥ 1.00")
+    cpu = sum(r.stats.get("cpu_s", 0.0) for r in summary.results)
+    lanes = min(args.workers, os.cpu_count() or 1)
+    print(f"{'CPU time of all tasks (s)':<44} {cpu:>10.1f}")
+    print(f"{f'  ÷ {lanes} cores: wall on an idle machine (s)':<44} {cpu / lanes:>10.1f}  ≤ {media:g}")
+    print(f"{'  speed on an idle machine (×real time)':<44} {media * lanes / cpu:>10.2f}  ≥ 1.00")
+    for r in summary.results:
+        print(f"{f'  {r.participant_code} {r.task}: wall / CPU s (incl. imports)':<44} "
+              f"{r.elapsed_s:>5.1f} /{r.stats.get('cpu_s', 0.0):>5.1f}")
+    print(f"{'crops/s detection + mesh + alignment':<44} {rates['crops']:>10.1f}")
+    for stage in ("decode", "detect", "mesh", "align"):
+        print(f"{f'  {stage} frames/s':<44} {rates[stage]:>10.1f}")
+    print(f"{f'openSMILE ComParE, {n_windows} windows, one call (s)':<44} {listed:>10.2f}")
+    print(f"{'  one call per window (s, from 100), reference':<44} {per_window:>10.2f}")
+    print(f"{'  speed-up of the one-call list mode':<44} {per_window / listed:>10.1f}×")
+    failed = [r for r in summary.results if r.error]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

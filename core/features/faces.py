@@ -1,0 +1,369 @@
+"""Face analysis of one participant's view: detect, track, landmark, align and crop every frame.
+
+Per frame, MediaPipe face detection lists the faces in the view; ``FaceTracker`` picks the one that
+belongs to the participant (the largest at the start, then the one closest to the previous box), so a
+second person leaning into the picture does not steal the crop — such frames are flagged. Face mesh
+with refined iris landmarks (478 points) gives the eyes; ``FaceAligner`` turns the eye line into a
+224 × 224 crop. When mesh misses the chosen face the eyes of the detector's keypoints are used instead
+(flag ``COARSE``). Frames with no face keep zero crops and ``valid=False``; nothing is interpolated.
+
+Outputs (see ``cache.ARRAY_KINDS``): crops and landmarks (memory-mapped, written frame by frame), boxes,
+eye-line angle, affine transform, detection score, flags, valid, times_us (session time).
+"""
+
+from __future__ import annotations
+
+import enum
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dyadlab.core.errors import DyadLabError
+from dyadlab.core.features.alignment import AlignmentSpec, FaceAligner, eye_line_angle
+from dyadlab.core.features.cache import ResultWriter
+from dyadlab.core.features.tasks import AnalysisTask, TaskResult
+from dyadlab.core.progress import ProgressCallback, report
+
+N_LANDMARKS = 478
+RIGHT_IRIS, LEFT_IRIS = 468, 473  # the person's right / left iris centre (image left / right)
+RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS = (33, 133), (362, 263)
+DEFAULT_FACE_PARAMS: dict[str, Any] = {
+    "size": 224, "eye_y": 0.40, "eye_distance": 0.30, "eye_points": "iris",
+    "detector": 0,  # MediaPipe face detection model: 0 short range (within ~2 m), 1 full range
+    "min_confidence": 0.5,
+}
+
+
+class FaceFlag(enum.IntFlag):
+    NO_FACE = 1  # nothing found: crop zeros, valid False
+    MULTIPLE_FACES = 2  # more than one face in the view; the tracked one was used
+    COARSE = 4  # eyes from the detector's keypoints (face mesh missed): less exact alignment
+    MESH_ONLY = 8  # the detector missed, face mesh tracking still had the face
+    TRACK_JUMP = 16  # the chosen face is far from the previous frame's
+    NOT_DECODED = 32  # the frame is in the index but could not be decoded
+    EYES_CLOSED = 64  # a blink: eyes placed from the eye corners (see EyeLocator)
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    ax1, ay1, ax2, ay2 = a[0], a[1], a[0] + a[2], a[1] + a[3]
+    bx1, by1, bx2, by2 = b[0], b[1], b[0] + b[2], b[1] + b[3]
+    iw, ih = max(0.0, min(ax2, bx2) - max(ax1, bx1)), max(0.0, min(ay2, by2) - max(ay1, by1))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+class FaceTracker:
+    """Chooses the participant's face among a frame's detections ([K, 4] x, y, w, h boxes)."""
+
+    def __init__(self, max_gap_frames: int = 50, jump: float = 1.0) -> None:
+        self.previous: np.ndarray | None = None
+        self.gap = 0
+        self.max_gap = max_gap_frames
+        self.jump = jump  # centre moved more than this many box widths: a jump
+
+    def choose(self, boxes: np.ndarray) -> tuple[int | None, bool]:
+        """Index of the tracked face (None when there is none) and whether that was a jump."""
+        if len(boxes) == 0:
+            self.gap += 1
+            return None, False
+        if self.previous is None or self.gap > self.max_gap:
+            return int(np.argmax(boxes[:, 2] * boxes[:, 3])), False
+        centres = boxes[:, :2] + boxes[:, 2:] / 2
+        prev_centre = self.previous[:2] + self.previous[2:] / 2
+        dist = np.hypot(*(centres - prev_centre).T) / max(float(self.previous[2]), 1.0)
+        best = int(np.argmin(dist))
+        return best, bool(dist[best] > self.jump)
+
+    def update(self, box: np.ndarray | None) -> None:
+        if box is None:
+            self.gap += 1
+        else:
+            self.previous, self.gap = np.asarray(box, np.float64), 0
+
+
+def silence_mediapipe_warnings() -> None:
+    """MediaPipe 0.10.14's result conversion calls a deprecated protobuf API on every frame; the warning
+    says nothing a DyadLab user can act on, so it is filtered (only that message, process-wide)."""
+    warnings.filterwarnings("ignore", message=r"SymbolDatabase\.GetPrototype\(\) is deprecated",
+                            category=UserWarning)
+
+
+class MediaPipeFaces:
+    """The MediaPipe models of one view (detector, tracking mesh, a static mesh for a chosen region)."""
+
+    def __init__(self, detector: int = 0, min_confidence: float = 0.5) -> None:
+        import mediapipe as mp
+
+        silence_mediapipe_warnings()
+        self._detector = mp.solutions.face_detection.FaceDetection(model_selection=detector,
+                                                                   min_detection_confidence=min_confidence)
+        self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1,
+                                                     refine_landmarks=True, min_detection_confidence=min_confidence)
+        self._roi_mesh = None
+        self._min_confidence = min_confidence
+
+    def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boxes [K, 4] (x, y, w, h px), scores [K], keypoints [K, 6, 2] px (right eye, left eye, ...)."""
+        h, w = rgb.shape[:2]
+        out = self._detector.process(rgb)
+        dets = out.detections or []
+        boxes = np.zeros((len(dets), 4))
+        scores = np.zeros(len(dets))
+        kps = np.zeros((len(dets), 6, 2))
+        for k, d in enumerate(dets):
+            b = d.location_data.relative_bounding_box
+            boxes[k] = (b.xmin * w, b.ymin * h, b.width * w, b.height * h)
+            scores[k] = d.score[0] if d.score else 0.0
+            for j, p in enumerate(d.location_data.relative_keypoints[:6]):
+                kps[k, j] = (p.x * w, p.y * h)
+        return boxes, scores, kps
+
+    def mesh(self, rgb: np.ndarray) -> np.ndarray | None:
+        """478 × 3 landmarks (px; z in the x pixel scale) of the tracked face, or None."""
+        return _landmarks_px(self._mesh.process(rgb), rgb.shape[1], rgb.shape[0])
+
+    def mesh_in(self, rgb: np.ndarray, box: np.ndarray, margin: float = 1.8) -> np.ndarray | None:
+        """Landmarks of the face in ``box`` only, from a square region around it (static mode)."""
+        import mediapipe as mp
+
+        if self._roi_mesh is None:
+            self._roi_mesh = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=True, max_num_faces=1, refine_landmarks=True,
+                min_detection_confidence=self._min_confidence)
+        side = int(max(box[2], box[3]) * margin)
+        cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+        x0, y0 = int(cx - side / 2), int(cy - side / 2)
+        roi = np.zeros((side, side, 3), np.uint8)
+        h, w = rgb.shape[:2]
+        sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(w, x0 + side), min(h, y0 + side)
+        if sx1 <= sx0 or sy1 <= sy0:
+            return None
+        roi[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
+        lm = _landmarks_px(self._roi_mesh.process(roi), side, side)
+        if lm is not None:
+            lm[:, 0] += x0
+            lm[:, 1] += y0
+        return lm
+
+    def close(self) -> None:
+        for m in (self._detector, self._mesh, self._roi_mesh):
+            if m is not None:
+                m.close()
+
+
+def _landmarks_px(result: Any, width: int, height: int) -> np.ndarray | None:
+    faces = getattr(result, "multi_face_landmarks", None)
+    if not faces:
+        return None
+    lm = np.array([(p.x * width, p.y * height, p.z * width) for p in faces[0].landmark], dtype=np.float64)
+    return lm if len(lm) == N_LANDMARKS else None
+
+
+def _landmark_box(lm: np.ndarray) -> np.ndarray:
+    x0, y0 = lm[:, 0].min(), lm[:, 1].min()
+    return np.array([x0, y0, lm[:, 0].max() - x0, lm[:, 1].max() - y0])
+
+
+def _same_face(box: np.ndarray, lm: np.ndarray) -> bool:
+    centre = lm[:, :2].mean(axis=0)
+    inside = box[0] <= centre[0] <= box[0] + box[2] and box[1] <= centre[1] <= box[1] + box[3]
+    return inside and _iou(box, _landmark_box(lm)) > 0.2
+
+
+class EyeLocator:
+    """Eye centres for alignment from face-mesh landmarks, steady through blinks.
+
+    ``"iris"``: the iris centres (468/473), which lie within a few pixels of the pupils while the eyes
+    are open. A closed eye has no visible iris and its landmark is a guess (measured on the demo faces:
+    off by up to 7 px), so while either eye's opening (lid distance / corner distance) is below
+    ``closed_ratio`` the eye-corner centres are used, shifted by the iris-to-corner offset seen on recent
+    open frames (kept in the eye line's own frame, so it follows roll and scale). ``"corners"``: always
+    the mean of each eye's two corners (stable, slightly biased by gaze-independent anatomy).
+    """
+
+    LIDS = ((159, 145), (386, 374))  # (upper, lower) lid of the person's right, left eye
+
+    def __init__(self, mode: str = "iris", closed_ratio: float = 0.18, memory: float = 0.8) -> None:
+        if mode not in ("iris", "corners"):
+            raise DyadLabError(f"eye_points must be 'iris' or 'corners', not {mode!r}")
+        self.mode, self.closed_ratio, self.memory = mode, closed_ratio, memory
+        self._offset: np.ndarray | None = None  # [2 eyes, 2] in units of the corner-centre distance
+
+    @staticmethod
+    def _corner_centres(lm: np.ndarray) -> np.ndarray:
+        return np.stack([lm[list(RIGHT_EYE_CORNERS), :2].mean(0), lm[list(LEFT_EYE_CORNERS), :2].mean(0)])
+
+    def openness(self, lm: np.ndarray) -> float:
+        """The smaller of the two eyes' lid distance / corner distance (≈0.3–0.5 open, <0.15 closed)."""
+        out = []
+        for (up, down), corners in zip(self.LIDS, (RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS), strict=True):
+            width = np.hypot(*(lm[corners[0], :2] - lm[corners[1], :2]))
+            out.append(np.hypot(*(lm[up, :2] - lm[down, :2])) / max(width, 1e-6))
+        return float(min(out))
+
+    def locate(self, lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+        """(person's right eye, left eye) in px, and whether the eyes were closed."""
+        corners = self._corner_centres(lm)
+        if self.mode == "corners":
+            return corners[0], corners[1], False
+        axis = corners[1] - corners[0]
+        dist = max(float(np.hypot(*axis)), 1e-6)
+        u = axis / dist
+        frame = np.stack([u, np.array([-u[1], u[0]])])  # rows: along and across the eye line
+        if self.openness(lm) >= self.closed_ratio:
+            iris = lm[[RIGHT_IRIS, LEFT_IRIS], :2]
+            offset = (iris - corners) @ frame.T / dist
+            self._offset = offset if self._offset is None else (
+                self.memory * self._offset + (1 - self.memory) * offset)
+            return iris[0], iris[1], False
+        eyes = corners if self._offset is None else corners + (self._offset * dist) @ frame
+        return eyes[0], eyes[1], True
+
+
+@dataclass
+class FaceObservation:
+    """What was found for the participant on one frame (``eyes`` None: no face)."""
+
+    flags: FaceFlag
+    box: np.ndarray | None = None  # x, y, w, h view px
+    score: float = 0.0  # detection confidence (0 when only face mesh had it)
+    landmarks: np.ndarray | None = None  # 478 x 3 px
+    eyes: tuple[np.ndarray, np.ndarray] | None = None  # person's right, left eye px
+
+
+class ParticipantFaceFinder:
+    """Per-view state (models, track, eye memory) that turns each frame into a ``FaceObservation``."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        self.models = MediaPipeFaces(int(params["detector"]), float(params["min_confidence"]))
+        self.tracker = FaceTracker()
+        self.eyes = EyeLocator(params["eye_points"])
+
+    def observe(self, rgb: np.ndarray) -> FaceObservation:
+        flags = FaceFlag(0)
+        boxes, scores, keypoints = self.models.detect(rgb)
+        if len(boxes) > 1:
+            flags |= FaceFlag.MULTIPLE_FACES
+        choice, jumped = self.tracker.choose(boxes)
+        if jumped:
+            flags |= FaceFlag.TRACK_JUMP
+        lm = self.models.mesh(rgb)
+        box, score = None, 0.0
+        if choice is not None:
+            box, score = boxes[choice], float(scores[choice])
+            if lm is None or not _same_face(box, lm):  # mesh is tracking someone else, or nobody
+                lm = self.models.mesh_in(rgb, box)
+                if lm is not None and not _same_face(box, lm):
+                    lm = None
+        elif lm is not None:
+            box = _landmark_box(lm)
+            flags |= FaceFlag.MESH_ONLY
+        self.tracker.update(box)
+        eyes = None
+        if lm is not None:
+            right, left, closed = self.eyes.locate(lm)
+            eyes = (right, left)
+            flags |= FaceFlag.EYES_CLOSED if closed else FaceFlag(0)
+        elif choice is not None:
+            eyes = (keypoints[choice, 0], keypoints[choice, 1])
+            flags |= FaceFlag.COARSE
+        if eyes is None or np.hypot(*(eyes[1] - eyes[0])) <= 1.0:
+            return FaceObservation(flags | FaceFlag.NO_FACE, box, score, lm)
+        return FaceObservation(flags, box, score, lm, eyes)
+
+    def close(self) -> None:
+        self.models.close()
+
+
+def analyse_faces(task: AnalysisTask, writer: ResultWriter, result: TaskResult,
+                  progress: ProgressCallback | None = None) -> None:
+    """Run the face pipeline over the task's view and save its arrays into ``writer``."""
+    from dyadlab.core.features.frames import ViewDecoder, load_index
+
+    params = {**DEFAULT_FACE_PARAMS, **task.params}
+    video = task.video
+    if video is None:
+        raise DyadLabError(f"participant {task.participant_code} of session {task.session_name} has no video "
+                           "view", hint="add a view for this participant (or a crop of a shared view)")
+    index = load_index(video.path, task.index_dir)
+    n = len(index)
+    spec = AlignmentSpec(int(params["size"]), float(params["eye_y"]), float(params["eye_distance"]))
+    aligner = FaceAligner(spec)
+    crops = writer.open_memmap("crops", (n, spec.size, spec.size, 3), np.uint8)
+    landmarks = writer.open_memmap("landmarks", (n, N_LANDMARKS, 3), np.float32)  # 5.7 kB per frame
+    landmarks[:] = np.nan
+    boxes = np.full((n, 4), np.nan, np.float32)
+    angle = np.full(n, np.nan, np.float32)
+    affine = np.zeros((n, 2, 3), np.float32)
+    score = np.zeros(n, np.float32)
+    flags = np.full(n, FaceFlag.NO_FACE | FaceFlag.NOT_DECODED, np.uint8)
+    valid = np.zeros(n, bool)
+
+    finder = ParticipantFaceFinder(params)
+    decoder = ViewDecoder(index, video.crop)
+    try:
+        for i, rgb in decoder.frames():
+            seen = finder.observe(rgb)
+            flags[i], score[i] = seen.flags, seen.score
+            if seen.landmarks is not None:
+                landmarks[i] = seen.landmarks
+            if seen.eyes is not None:
+                crops[i], affine[i] = aligner.align(rgb, *seen.eyes)
+                angle[i] = eye_line_angle(*seen.eyes)
+                boxes[i] = seen.box
+                valid[i] = True
+            if i % 25 == 0:
+                report(progress, i + 1, n, task.label)
+    finally:
+        finder.close()
+    crops.flush()
+    landmarks.flush()
+    del crops, landmarks
+    report(progress, n, n, task.label)
+    for name, array in (("boxes", boxes), ("eye_angle", angle), ("affine", affine), ("score", score),
+                        ("flags", flags), ("valid", valid), ("times_us", index.pts_us + video.offset_us)):
+        writer.save(name, array)
+    _summarise(task, result, index, flags, valid, decoder)
+    result.stats.update(alignment=spec.as_dict(), eye_points=params["eye_points"])
+
+
+def _frame_list(frames: np.ndarray, limit: int = 5) -> str:
+    shown = ", ".join(str(int(f)) for f in frames[:limit])
+    return shown + (f", … ({len(frames)} in all)" if len(frames) > limit else "")
+
+
+def _summarise(task: AnalysisTask, result: TaskResult, index: Any, flags: np.ndarray, valid: np.ndarray,
+               decoder: Any) -> None:
+    """Counts and the warnings a user needs about one view's faces."""
+    n = len(index)
+    video = task.video
+    assert video is not None
+    result.frames, result.valid_frames = n, int(valid.sum())
+    result.media_s = index.duration_us / 1e6
+    multiple = np.flatnonzero(flags & FaceFlag.MULTIPLE_FACES)
+    not_decoded = np.flatnonzero(flags & FaceFlag.NOT_DECODED)
+    result.stats.update(found=result.valid_frames, multiple=len(multiple), not_decoded=len(not_decoded),
+                        coarse=int(np.count_nonzero(flags & FaceFlag.COARSE)),
+                        mesh_only=int(np.count_nonzero(flags & FaceFlag.MESH_ONLY)))
+    where = f"view {video.view_name!r}"
+    decoded = n - len(not_decoded)
+    reasons = [r for r in (index.problem, decoder.error) if r]
+    if video.expected_frames and n < video.expected_frames:
+        reasons.append(f"{video.expected_frames} frames were recorded at import")
+    if reasons or len(not_decoded):
+        why = "; ".join(reasons) or "the rest failed to decode"
+        result.warn("truncated", f"{where}: {decoded} of {n} indexed frames decoded ({why}); frames that could "
+                                 "not be decoded are marked invalid")
+    if decoder.crop_clamped:
+        result.warn("crop", f"{where}: the crop rectangle reaches outside the picture and was clamped")
+    if decoded and result.valid_frames == 0:
+        result.warn("no_face", f"{where}: no face found in any of {decoded} frames")
+    elif decoded and result.valid_frames < 0.5 * decoded:
+        result.warn("few_faces", f"{where}: a face was found in only {result.valid_frames} of {decoded} frames")
+    if len(multiple):
+        result.warn("multiple_faces", f"{where}: more than one face in {len(multiple)} frames (e.g. frames "
+                                      f"{_frame_list(multiple)}); the tracked face was used — check the view's "
+                                      "crop")
