@@ -1,51 +1,251 @@
-"""The DyadLab main window: a thin shell that hosts the docks and views and owns no business logic."""
+"""The DyadLab main window: a thin shell that opens a project, hosts the workbench and the docks,
+and wires menus and shortcuts to actions. It owns no annotation logic (that is ``core.edits`` via
+``Workspace.push``) and no playback logic (``Workbench``/``Playback``).
+
+Heavy modules (pyqtgraph, the media engine) are imported when a project opens, not at start-up, so
+the empty window appears at once.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dyadlab.core.project import Project, open_project
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QTreeWidget, QTreeWidgetItem
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QToolBar
+
+from dyadlab.app import pyside_fixes, theme
+from dyadlab.app.errors import guarded, reporter
+from dyadlab.app.shortcuts import Shortcuts
+from dyadlab.core import model
+from dyadlab.core.errors import DyadLabError
+
+if TYPE_CHECKING:
+    from dyadlab.core.project import Project
+
+log = logging.getLogger(__name__)
+READ_ONLY_ANNOTATOR_ID = -1
 
 
 class MainWindow(QMainWindow):
+    """One open project at a time; ``ws`` (Workspace) and ``bench`` (Workbench) exist while it is open."""
+
     def __init__(self) -> None:
+        pyside_fixes.apply()
         super().__init__()
         self.project: Project | None = None
         self.annotator: str | None = None
+        self.ws = None
+        self.bench = None
+        self.docks: dict[str, QDockWidget] = {}
+        self.shortcuts = Shortcuts(self)
         self.setWindowTitle("DyadLab")
-        self.sessions = QTreeWidget()
-        self.sessions.setHeaderLabels(["Session", "Participants", "Views", "Duration"])
-        dock = QDockWidget("Project", self)
-        dock.setObjectName("ProjectDock")
-        dock.setWidget(self.sessions)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        self.placeholder = QLabel("Open a project (dyadlab gui PROJECT)")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(self.placeholder)
+        self.setObjectName("MainWindow")
+        self.setDockNestingEnabled(True)
+        reporter.parent = self
+        reporter.status = lambda text: self.statusBar().showMessage(text, 6000)
+        self.who = QLabel()
+        self.saved = QLabel()
+        self.statusBar().addPermanentWidget(self.saved)
+        self.statusBar().addPermanentWidget(self.who)
+        placeholder = QLabel("Open a project:  dyadlab gui PROJECT")
+        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setCentralWidget(placeholder)
 
-    def open_project(self, root: Path, *, annotator: str | None = None) -> None:
-        if self.project is not None:
-            self.project.close()
-        self.project = open_project(root)
-        self.annotator = annotator
-        self.setWindowTitle(f"DyadLab — {Path(root).resolve().name}")
-        self._fill_sessions()
+    # -- project -----------------------------------------------------------------------------------
 
-    def _fill_sessions(self) -> None:
+    def open_project(self, root: Path, *, annotator: str | None = None, session_id: int | None = None,
+                     read_only: bool = False) -> None:
+        """Open ``root`` as ``annotator`` (asked when None); the last session, or the first, is shown.
+
+        ``read_only`` browses without writing anything (not even the annotator's name).
+        """
+        from dyadlab.core.project import open_project
+
+        self.close_project()
+        project = open_project(root)
+        try:
+            name = annotator or self._ask_annotator(project)
+            if name is None:
+                project.close()
+                return
+            who = model.Annotator(READ_ONLY_ANNOTATOR_ID, name) if read_only else self._annotator(project, name)
+        except BaseException:
+            project.close()
+            raise
+        self.project, self.annotator = project, who.name
+        self._build(project, who)
+        sessions = self._session_ids()
+        remembered = QSettings().value(f"{self._settings_key()}/session")
+        if session_id is None and remembered is not None and int(remembered) in sessions:
+            session_id = int(remembered)
+        if session_id is None and sessions:
+            session_id = sessions[0]
+        if session_id is not None:
+            self.open_session(session_id)
+        self._restore_layout()
+
+    def _ask_annotator(self, project: Project) -> str | None:
+        from dyadlab.app.dialogs.annotator_dialog import ask_annotator
+
+        with project.store.transaction() as tx:
+            names = [a.name for a in tx.annotators.list() if a.kind == "human"]
+        return ask_annotator(names, self)
+
+    def _annotator(self, project: Project, name: str) -> model.Annotator:
+        from dyadlab.core.edits import ensure_annotator
+
+        try:
+            return ensure_annotator(project.store, name)
+        except DyadLabError as exc:  # read-only or locked: browse without editing
+            reporter.report(exc, "Opened read-only: nothing can be saved")
+            return model.Annotator(READ_ONLY_ANNOTATOR_ID, name)
+
+    def _build(self, project: Project, who: model.Annotator) -> None:
+        from dyadlab.app.action_table import bind_actions
+        from dyadlab.app.workbench import Workbench
+        from dyadlab.app.workspace import Workspace
+
+        self.ws = Workspace(project, who)
+        self.bench = Workbench(self.ws, self)
+        self.setCentralWidget(self.bench)
+        bind_actions(self)
+        from dyadlab.app.menus import build_docks, build_menus
+
+        build_docks(self)
+        build_menus(self)
+        self.ws.edited.connect(self._show_saved)
+        self.ws.undo_stack.cleanChanged.connect(self._show_saved)
+        self.bench.rater.changed.connect(self._sync_checks)
+        self.bench.keypoints.changed.connect(self._sync_checks)
+        self.bench.playback.state_changed.connect(self._sync_checks)
+        self.bench.time_shown.connect(self.transport.show_time)
+        self.setWindowTitle(f"DyadLab — {project.root.resolve().name} — {who.name}")
+        read_only = " (read-only)" if who.id == READ_ONLY_ANNOTATOR_ID else ""
+        self.who.setText(f"Annotator: {who.name}{read_only}")
+        self._show_saved()
+
+    def _session_ids(self) -> list[int]:
         assert self.project is not None
-        self.sessions.clear()
         with self.project.store.transaction() as tx:
-            for s in tx.sessions.list():
-                parts = ", ".join(p.code for p in tx.participants.list(s.id))
-                views = str(len(tx.views.list(s.id)))
-                dur = f"{(s.duration_us or 0) / 1e6:.1f} s"
-                QTreeWidgetItem(self.sessions, [s.name, parts, views, dur])
-        self.sessions.resizeColumnToContents(0)
+            return [s.id for s in tx.sessions.list()]
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        if self.project is not None:
-            self.project.close()
-            self.project = None
+    @guarded("Open session")
+    def open_session(self, session_id: int) -> None:
+        assert self.bench is not None and self.ws is not None
+        self.bench.rater.set_recording(False)
+        self.bench.open_session(session_id)
+        self.bench.setFocus()  # single-key shortcuts must not land in a text field of a dock
+        QSettings().setValue(f"{self._settings_key()}/session", session_id)
+        data = self.ws.data
+        if data is not None:
+            self.setWindowTitle(f"DyadLab — {self.project.root.resolve().name} · {data.session.name} — {self.annotator}")
+
+    def close_project(self) -> None:
+        if self.project is None:
+            return
+        self._save_layout()
+        if self.bench is not None:
+            self.bench.rater.flush()
+            self.bench.shutdown()
+        for dock in self.docks.values():
+            self.removeDockWidget(dock)
+            dock.deleteLater()
+        self.docks = {}
+        self.project.close()
+        self.project, self.ws, self.bench = None, None, None
+
+    # -- actions the table binds -------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Every edit is committed when made; this flushes a running rating pass and says so."""
+        if self.bench is not None and not self.bench.rater.flush():
+            return
+        if self.ws is not None:
+            self.ws.undo_stack.setClean()
+        self.statusBar().showMessage("All changes are saved (each edit is committed to the project database "
+                                     "the moment it is made).", 5000)
+
+    def toggle_theme(self) -> None:
+        name = "light" if theme.current().name == "dark" else "dark"
+        QSettings().setValue("theme", name)
+        theme.apply(name)
+        if self.ws is not None and self.ws.data is not None:
+            self.bench.timeline.rebuild()
+
+    def switch_annotator(self) -> None:
+        if self.project is None:
+            return
+        from dyadlab.app.dialogs.annotator_dialog import ask_annotator
+
+        with self.project.store.transaction() as tx:
+            names = [a.name for a in tx.annotators.list() if a.kind == "human"]
+        name = ask_annotator(names, self)
+        if name and name != self.annotator:
+            session = self.ws.session.id if self.ws and self.ws.session else None
+            self.open_project(self.project.root, annotator=name, session_id=session)
+
+    def show_shortcuts(self) -> None:
+        from dyadlab.app.dialogs.shortcuts_dialog import ShortcutsDialog
+
+        schemes = list(self.ws.schemes.values()) if self.ws is not None else []
+        dialog = ShortcutsDialog(self.shortcuts, schemes, self)
+        dialog.setObjectName("ShortcutsDialog")
+        dialog.open()
+
+    # -- status ------------------------------------------------------------------------------------
+
+    def _show_saved(self, *_args) -> None:
+        if self.ws is None:
+            return
+        n = self.ws.undo_stack.count()
+        self.saved.setText(f"✓ saved · {n} edit{'s' if n != 1 else ''} this session" if n else "✓ saved")
+
+    def _sync_checks(self) -> None:
+        acts, bench = self.shortcuts.actions, self.bench
+        if bench is None or not acts:
+            return
+        acts["rate.record"].setChecked(bench.rater.recording)
+        acts["kp.mode"].setChecked(bench.keypoints.enabled)
+        clock = bench.playback.clock
+        acts["play.loop"].setChecked(clock.loop is not None)
+        self.transport.show_state(clock.playing, clock.speed, clock.loop is not None)
+
+    # -- layout memory -----------------------------------------------------------------------------
+
+    def _settings_key(self) -> str:
+        from dyadlab.app.layout_memory import settings_group
+
+        return settings_group(self.project.root) if self.project is not None else "projects/none"
+
+    def _save_layout(self) -> None:
+        if self.project is None or self.bench is None:
+            return
+        from dyadlab.app.layout_memory import save_layout
+
+        save_layout(self, self.project.root, self.bench, {"video_layout": self.bench.grid.mode,
+                                                          "compare": str(self.ws.shown_annotator_id)})
+
+    def _restore_layout(self) -> None:
+        from dyadlab.app.layout_memory import restore_layout
+
+        if self.project is None or self.bench is None:
+            return
+        extra = restore_layout(self, self.project.root, self.bench)
+        if not extra:
+            from dyadlab.app.menus import size_docks
+
+            QTimer.singleShot(0, lambda: size_docks(self) if self.bench is not None else None)
+        if "video_layout" in extra:
+            self.bench.grid.set_mode(extra["video_layout"])
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self.close_project()
         super().closeEvent(event)
+
+    # built by menus.build_menus for each opened project
+    transport: QToolBar
+    tools: QToolBar
+    compare: QComboBox

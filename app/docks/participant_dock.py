@@ -1,0 +1,144 @@
+"""Participant attribute panel: role, age, gender, speaker id and free fields of each participant.
+
+Each field commits when editing finishes (Enter or leaving the field) through an undoable
+``UpdateParticipant`` edit, like any other annotation; free fields are key/value rows stored in the
+participant's ``attributes``. The form re-reads the participant after undo/redo.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dyadlab.app.errors import guarded
+from dyadlab.app.workspace import Workspace
+from dyadlab.core import model
+from dyadlab.core.edits import UpdateParticipant
+
+NO_AGE = -1
+
+
+class ParticipantForm(QGroupBox):
+    def __init__(self, ws: Workspace, participant: model.Participant) -> None:
+        super().__init__()
+        self.ws, self.participant_id = ws, participant.id
+        self._loading = False
+        form = QFormLayout(self)
+        self.role, self.gender, self.speaker = QLineEdit(), QLineEdit(), QLineEdit()
+        self.age = QSpinBox()
+        self.age.setRange(NO_AGE, 149)
+        self.age.setSpecialValueText("—")
+        form.addRow("Role", self.role)
+        form.addRow("Age", self.age)
+        form.addRow("Gender", self.gender)
+        form.addRow("Speaker", self.speaker)
+        self.fields = QTableWidget(0, 2)
+        self.fields.setHorizontalHeaderLabels(["Field", "Value"])
+        self.fields.horizontalHeader().setStretchLastSection(True)
+        self.fields.verticalHeader().hide()
+        self.fields.setMaximumHeight(110)
+        form.addRow(self.fields)
+        buttons = QHBoxLayout()
+        add, remove = QPushButton("Add field"), QPushButton("Remove field")
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        form.addRow(buttons)
+        for line, name in ((self.role, "role"), (self.gender, "gender"), (self.speaker, "speaker")):
+            line.editingFinished.connect(lambda n=name, w=line: self._commit(n, w.text().strip() or None))
+        self.age.editingFinished.connect(lambda: self._commit("age", None if self.age.value() == NO_AGE else self.age.value()))
+        self.fields.itemChanged.connect(lambda _item: self._commit("attributes", self._table_attributes()))
+        add.clicked.connect(self._add_field)
+        remove.clicked.connect(self._remove_field)
+        self.load(participant)
+
+    def load(self, p: model.Participant) -> None:
+        self._loading = True
+        self.setTitle(f"Participant {p.code}" + (f" ({p.role})" if p.role else ""))
+        self.role.setText(p.role or "")
+        self.age.setValue(NO_AGE if p.age is None else p.age)
+        self.gender.setText(p.gender or "")
+        self.speaker.setText(p.speaker or "")
+        self.fields.setRowCount(0)
+        self._original = dict(p.attributes)
+        for key, value in sorted(p.attributes.items()):
+            row = self.fields.rowCount()
+            self.fields.insertRow(row)
+            self.fields.setItem(row, 0, QTableWidgetItem(str(key)))
+            self.fields.setItem(row, 1, QTableWidgetItem(str(value)))
+        self._loading = False
+
+    def _table_attributes(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for row in range(self.fields.rowCount()):
+            key, value = self.fields.item(row, 0), self.fields.item(row, 1)
+            if key is not None and key.text().strip():
+                name, text = key.text().strip(), value.text() if value is not None else ""
+                original = self._original.get(name)
+                # a value shown but not edited keeps its type (numbers stay numbers)
+                out[name] = original if original is not None and str(original) == text else text
+        return out
+
+    @guarded("Participant")
+    def _commit(self, name: str, value: Any) -> None:
+        if self._loading or self.ws.data is None:
+            return
+        current = self.ws.data.participant(self.participant_id)
+        if current is None or getattr(current, name) == value:
+            return
+        self.ws.push(UpdateParticipant(self.participant_id, text=f"Set {name} of {current.code}", **{name: value}))
+
+    def _add_field(self) -> None:
+        row = self.fields.rowCount()
+        self._loading = True
+        self.fields.insertRow(row)
+        self.fields.setItem(row, 0, QTableWidgetItem(f"field{row + 1}"))
+        self.fields.setItem(row, 1, QTableWidgetItem(""))
+        self._loading = False
+        self._commit("attributes", self._table_attributes())
+        self.fields.editItem(self.fields.item(row, 0))
+
+    def _remove_field(self) -> None:
+        row = self.fields.currentRow()
+        if row >= 0:
+            self.fields.removeRow(row)
+            self._commit("attributes", self._table_attributes())
+
+
+class ParticipantPanel(QScrollArea):
+    def __init__(self, ws: Workspace) -> None:
+        super().__init__()
+        self.ws = ws
+        self.forms: dict[int, ParticipantForm] = {}
+        self.setWidgetResizable(True)
+        ws.session_opened.connect(self.rebuild)
+        ws.participant_changed.connect(self._changed)
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        body = QWidget()
+        column = QVBoxLayout(body)
+        self.forms = {}
+        for p in self.ws.data.participants if self.ws.data else []:
+            self.forms[p.id] = ParticipantForm(self.ws, p)
+            column.addWidget(self.forms[p.id])
+        column.addStretch(1)
+        self.setWidget(body)
+
+    def _changed(self, participant_id: int) -> None:
+        form = self.forms.get(participant_id)
+        p = self.ws.data.participant(participant_id) if self.ws.data else None
+        if form is not None and p is not None:
+            form.load(p)

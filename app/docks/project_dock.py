@@ -1,0 +1,105 @@
+"""Project browser: the sessions of the project and, per session, how far each tier's annotation
+has got (segments and share of the session covered) for every annotator — the answer to "what is
+left to label?". Double-click a session to open it. Progress comes from ``core.edits.tier_progress``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QTreeWidget, QTreeWidgetItem
+
+from dyadlab.app import theme
+from dyadlab.app.workspace import Workspace
+from dyadlab.core.edits import tier_progress
+
+SESSION_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+FRACTION_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Paints a tier's coverage as a thin bar under its "n segments · x %" text."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:  # noqa: N802 (Qt override)
+        hint = super().sizeHint(option, index)
+        return QSize(hint.width(), hint.height() + 4)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:
+        super().paint(painter, option, index)
+        fraction = index.data(FRACTION_ROLE)
+        if fraction is None:
+            return
+        t = theme.current()
+        r = option.rect.adjusted(4, option.rect.height() - 4, -6, -1)
+        painter.fillRect(r, QColor(t.grid))
+        painter.fillRect(r.adjusted(0, 0, -round(r.width() * (1 - fraction)), 0), QColor(t.accent))
+
+
+class ProjectBrowser(QTreeWidget):
+    open_session = Signal(int)
+
+    def __init__(self, ws: Workspace) -> None:
+        super().__init__()
+        self.ws = ws
+        self.setHeaderLabels(["Session / tier", "Annotator", "Progress"])
+        self.setItemDelegateForColumn(2, ProgressDelegate(self))
+        self.setRootIsDecorated(True)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        self.itemDoubleClicked.connect(self._double_clicked)
+        self.itemExpanded.connect(self._expanded)
+        self._refresh_timer = QTimer(self, singleShot=True, interval=400)
+        self._refresh_timer.timeout.connect(self.refresh)
+        ws.edited.connect(self._refresh_timer.start)
+        ws.session_opened.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the session list; progress is computed only for sessions shown expanded."""
+        expanded = {self.topLevelItem(i).data(0, SESSION_ROLE) for i in range(self.topLevelItemCount())
+                    if self.topLevelItem(i).isExpanded()}
+        current = self.ws.session.id if self.ws.session else None
+        self.blockSignals(True)
+        self.clear()
+        with self.ws.project.store.transaction() as tx:
+            sessions = tx.sessions.list()
+        for session in sessions:
+            item = QTreeWidgetItem(self, [session.name, "", f"{(session.duration_us or 0) / 1e6:.1f} s"])
+            item.setData(0, SESSION_ROLE, session.id)
+            item.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
+            font = item.font(0)
+            font.setBold(session.id == current)
+            item.setFont(0, font)
+            if session.id in expanded or session.id == current:
+                self._fill(item)
+                item.setExpanded(True)
+        self.blockSignals(False)
+        for col in range(2):
+            self.resizeColumnToContents(col)
+
+    def _expanded(self, item: QTreeWidgetItem) -> None:
+        if item.parent() is None and item.childCount() == 0:
+            self._fill(item)
+
+    def _fill(self, item: QTreeWidgetItem) -> None:
+        """Per-tier progress of one session (reads its segments: done lazily, one session at a time)."""
+        dim = QBrush(QColor(theme.current().text_dim))
+        session_id = int(item.data(0, SESSION_ROLE))
+        with self.ws.project.store.transaction() as tx:
+            progress = tier_progress(tx, tx.sessions.get(session_id))
+        for p in progress:
+            who = f"{p.participant} · " if p.participant else ""
+            child = QTreeWidgetItem(item, [f"{who}{p.tier.name}", p.annotator,
+                                           f"{p.segments} seg · {p.fraction * 100:.0f} %"])
+            child.setData(0, SESSION_ROLE, session_id)
+            child.setData(2, FRACTION_ROLE, p.fraction)
+            if p.tier.annotator_id != self.ws.annotator.id:
+                for col in range(3):
+                    child.setForeground(col, dim)
+
+    def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        session_id = item.data(0, SESSION_ROLE)
+        if session_id is not None:
+            self.open_session.emit(int(session_id))

@@ -1,0 +1,130 @@
+"""The scheme's own keys: class keys (1, 2, 3, ...) and rating keys (Q/A, W/S, E/D ...).
+
+While playing, *holding* a class key codes in real time: press starts a segment of that class on the
+active tier at the current time, release ends it (clamped to the free gap it started in, so it never
+overlaps). While paused, a class key labels the selected segment (or the one under the playhead).
+Rating keys nudge the continuous rating. Keys come from the scheme files, so they are read per
+tier; key presses inside text fields are left alone. Installed as an application event filter
+because press *and* release matter, which QShortcut cannot express.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
+
+from dyadlab.app.commands import segment_actions as actions
+from dyadlab.app.editing.segment_drag import MIN_DURATION_US
+from dyadlab.app.editing.trace_rater import TraceRater
+from dyadlab.app.errors import reporter
+from dyadlab.app.workspace import Workspace
+from dyadlab.core import model
+from dyadlab.core.edits import free_gap
+
+ALLOWED_MODIFIERS = Qt.KeyboardModifier.KeypadModifier
+TEXT_INPUTS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox, QComboBox)
+
+
+@dataclass
+class Pending:
+    key: str
+    value: str
+    tier: model.Tier
+    start_us: int
+
+
+class KeyCoder(QObject):
+    def __init__(self, ws: Workspace, window: QWidget, rater: TraceRater, *, now: Callable[[], int],
+                 playing: Callable[[], bool], show_ghost: Callable[[int, int | None, int | None], None]) -> None:
+        super().__init__(window)
+        self.ws, self.window, self.rater = ws, window, rater
+        self.now, self.playing, self.show_ghost = now, playing, show_ghost
+        self.pending: Pending | None = None
+
+    def _ours(self, obj: QObject) -> bool:
+        if not isinstance(obj, QWidget) or obj.window() is not self.window:
+            return False
+        focus = QApplication.focusWidget()
+        return not isinstance(focus, TEXT_INPUTS) and not (focus is not None and focus.window() is not self.window)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        kind = event.type()
+        if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) or self.ws.data is None:
+            return False
+        assert isinstance(event, QKeyEvent)
+        text = event.text().lower()
+        if not text or event.modifiers() & ~ALLOWED_MODIFIERS or not self._ours(obj):
+            return False
+        try:
+            if kind == QEvent.Type.KeyPress:
+                return self._press(text, event.isAutoRepeat())
+            return self._release(text, event.isAutoRepeat())
+        except Exception as exc:  # noqa: BLE001 - never let a key kill the app mid-edit
+            reporter.report(exc, "Key")
+            return True
+
+    def _class_value(self, key: str) -> tuple[model.Tier, str] | None:
+        tier = self.ws.active_tier
+        if tier is None:
+            return None
+        value = dict(actions.palette(self.ws, tier)).get(key)
+        return (tier, value) if value is not None else None
+
+    def _press(self, key: str, repeat: bool) -> bool:
+        if self.rater.nudge_by_key(key):
+            return True
+        hit = self._class_value(key)
+        if hit is None:
+            return False
+        if repeat:
+            return True
+        tier, value = hit
+        if self.playing() and tier.kind == "categorical":
+            if not self.ws.can_edit(tier):
+                reporter.notice(f"tier {tier.name!r} is read-only for you")
+                return True
+            self.pending = Pending(key, value, tier, self.now())
+            self.show_ghost(tier.id, self.pending.start_us, self.pending.start_us)
+            return True
+        if self.ws.selected is None or self.ws.selected.tier_id != tier.id:
+            under = self.ws.segment_at(tier.id, self.now())
+            if under is not None:
+                self.ws.select(under)
+        actions.label_selected(self.ws, value)
+        return True
+
+    def _release(self, key: str, repeat: bool) -> bool:
+        pending = self.pending
+        if pending is None or key != pending.key:
+            return self._class_value(key) is not None or key in {k for d in self.rater.dims for k in d.keys}
+        if repeat:
+            return True
+        self.pending = None
+        self.show_ghost(pending.tier.id, None, None)
+        end = self.now()
+        gap = free_gap(self.ws.segments(pending.tier.id), pending.start_us)
+        if gap is None:
+            reporter.notice("real-time coding started inside an existing segment; nothing was added")
+            return True
+        start, end = max(gap[0], min(pending.start_us, end)), min(gap[1], max(pending.start_us, end))
+        if end - start >= MIN_DURATION_US:
+            actions.create_segment(self.ws, pending.tier, start, end, value=pending.value, how="realtime")
+        return True
+
+    def tick(self, t_us: int) -> None:
+        """Grow the ghost of a key being held while the video plays."""
+        if self.pending is not None:
+            self.show_ghost(self.pending.tier.id, self.pending.start_us, t_us)
+

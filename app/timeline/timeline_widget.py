@@ -1,0 +1,199 @@
+"""The timeline: a time ruler, then per participant its waveform and label tiers, then predictions.
+
+It is told the time (``set_time``) and asks to change it (``seek_requested``); it never plays.
+All tracks share one x range (linked to the ruler), so wheel zoom and drag pan on any track move
+them all, and each track draws its line of the one playhead. While the playhead runs off the
+visible range the view pages along with it. Rows are rebuilt when the session or the shown
+annotator changes, and a single tier redraws when the workspace says its segments changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+
+from dyadlab.app import theme
+from dyadlab.app.layout_tools import clear_layout
+from dyadlab.app.timeline.segments_item import SegmentStyle
+from dyadlab.app.timeline.tier_track import TierTrack
+from dyadlab.app.timeline.time_axis import TimeAxis
+from dyadlab.app.timeline.trace_overlay import TraceOverlay
+from dyadlab.app.timeline.track import RulerTrack, Track
+from dyadlab.app.timeline.waveform_track import EnvelopeSource, WaveformTrack
+from dyadlab.app.workspace import Workspace
+from dyadlab.core import model
+from dyadlab.core.edits.traces import find_trace_series, read_trace
+
+DEFAULT_SPAN_S = 20.0
+
+
+class TimelineWidget(QWidget):
+    seek_requested = Signal(int)  # µs
+
+    def __init__(self, ws: Workspace, *, snap: Callable[[int], int]) -> None:
+        super().__init__()
+        self.ws, self.snap = ws, snap
+        self.tier_tracks: dict[int, TierTrack] = {}
+        self.waveforms: dict[int, WaveformTrack] = {}
+        self.overlays: dict[int, TraceOverlay] = {}  # tier id -> overlay
+        self._series_tier: dict[int, int] = {}
+        self.follow = True
+        self._t_s = 0.0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.ruler = RulerTrack(TimeAxis("top"))
+        self.ruler.vb.clicked.connect(self._seek_seconds)
+        layout.addWidget(self.ruler)
+        self.rows = QWidget()
+        self.rows_layout = QVBoxLayout(self.rows)
+        self.rows_layout.setContentsMargins(0, 0, 0, 0)
+        self.rows_layout.setSpacing(0)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.rows)
+        layout.addWidget(self.scroll, 1)
+        self.tracks: list[Track] = [self.ruler]
+        ws.session_opened.connect(self.rebuild)
+        ws.tiers_changed.connect(self._tiers_changed)
+        ws.segments_changed.connect(self._segments_changed)
+        ws.selection_changed.connect(self._refresh_all)
+        ws.series_changed.connect(self._series_changed)
+
+    # -- building ----------------------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        clear_layout(self.rows_layout)
+        self.tier_tracks.clear()
+        self.waveforms.clear()
+        self.overlays.clear()
+        self._series_tier.clear()
+        self.tracks = [self.ruler]
+        data = self.ws.data
+        if data is None:
+            return
+        duration_s = data.duration_us / 1e6
+        tiers = self.ws.visible_tiers()
+        self._shown = [t.id for t in tiers]
+        for index, participant in enumerate(data.participants):
+            color = theme.participant_color(index)
+            wave = WaveformTrack(f"{participant.code} · audio", participant.role or "", color, None, "loading audio…")
+            self.waveforms[participant.id] = wave
+            self._add(wave)
+            for tier in tiers:
+                if tier.participant_id == participant.id:
+                    self._add_tier(tier, color)
+        for tier in tiers:
+            if tier.participant_id is None:
+                self._add_tier(tier, theme.current().text_dim)
+        predictions = Track("Predictions", "no model run yet", theme.current().text_dim, 40,
+                            background=theme.current().track_alt)
+        predictions.vb.clicked.connect(self._seek_seconds)
+        self._add(predictions)
+        self.rows_layout.addStretch(1)
+        for track in self.tracks:
+            track.set_extent(duration_s)
+            if track is not self.ruler:
+                track.vb.setXLink(self.ruler.vb)
+        self.ruler.vb.setXRange(0.0, min(duration_s, DEFAULT_SPAN_S), padding=0.0)
+        self.set_time(0)
+
+    def _add(self, track: Track) -> None:
+        self.rows_layout.addWidget(track)
+        self.tracks.append(track)
+        if not isinstance(track, TierTrack):
+            track.vb.clicked.connect(self._seek_seconds)
+
+    def _add_tier(self, tier: model.Tier, color: str) -> None:
+        track = TierTrack(self.ws, tier, snap=self.snap, seek=self.seek_requested.emit, color=color)
+        self.tier_tracks[tier.id] = track
+        self._add(track)
+        if tier.kind == "dimensional":
+            style = SegmentStyle.of(self.ws.scheme(tier), tier.name)
+            assert style.scale is not None
+            self.overlays[tier.id] = TraceOverlay(track, style.scale)
+            self._load_trace(tier)
+
+    def _load_trace(self, tier: model.Tier) -> None:
+        series = find_trace_series(self.ws.project.store, tier)
+        if series is None:
+            return
+        self._series_tier[series.id] = tier.id
+        times, values = read_trace(self.ws.project.store, series)
+        self.overlays[tier.id].set_stored(times, values)
+
+    # -- updates -----------------------------------------------------------------------------------
+
+    def _tiers_changed(self) -> None:
+        if [t.id for t in self.ws.visible_tiers()] != getattr(self, "_shown", None):
+            span = self.visible_range()
+            self.rebuild()
+            self.ruler.vb.setXRange(*span, padding=0.0)
+        self._refresh_all()
+
+    def _segments_changed(self, tier_id: int) -> None:
+        track = self.tier_tracks.get(tier_id)
+        if track is not None:
+            track.refresh()
+
+    def _refresh_all(self) -> None:
+        for track in self.tier_tracks.values():
+            track.refresh()
+
+    def _series_changed(self, series_id: int) -> None:
+        tier_id = self._series_tier.get(series_id)
+        if tier_id is None:
+            for tier_id_candidate in self.overlays:
+                tier = self.ws.tier(tier_id_candidate)
+                if tier is not None:
+                    self._load_trace(tier)
+            return
+        tier = self.ws.tier(tier_id)
+        if tier is not None:
+            self._load_trace(tier)
+
+    def set_waveform(self, participant_id: int, source: EnvelopeSource | None, error: str | None = None) -> None:
+        track = self.waveforms.get(participant_id)
+        if track is not None:
+            track.set_source(source, error)
+
+    def show_ghost(self, tier_id: int, start_us: int | None, end_us: int | None) -> None:
+        track = self.tier_tracks.get(tier_id)
+        if track is not None:
+            track.items.set_ghost(None if start_us is None or end_us is None else (start_us / 1e6, end_us / 1e6))
+
+    def show_live_trace(self, tier_id: int, times_s: np.ndarray, values: np.ndarray) -> None:
+        overlay = self.overlays.get(tier_id)
+        if overlay is not None:
+            overlay.set_live(times_s, values)
+
+    # -- time --------------------------------------------------------------------------------------
+
+    def _seek_seconds(self, seconds: float) -> None:
+        self.seek_requested.emit(self.snap(max(0, round(seconds * 1e6))))
+
+    def visible_range(self) -> tuple[float, float]:
+        (x0, x1), _ = self.ruler.vb.viewRange()
+        return float(x0), float(x1)
+
+    def set_time(self, t_us: int) -> None:
+        self._t_s = t_us / 1e6
+        for track in self.tracks:
+            track.set_time(self._t_s)
+        x0, x1 = self.visible_range()
+        if self.follow and not x0 <= self._t_s <= x1:
+            span = x1 - x0
+            self.ruler.vb.setXRange(self._t_s - 0.1 * span, self._t_s + 0.9 * span, padding=0.0)
+
+    def zoom(self, factor: float) -> None:
+        self.ruler.vb.scaleBy(x=factor, center=pg.Point(self._t_s, 0.5))
+
+    def fit(self) -> None:
+        if self.ws.data is not None:
+            self.ruler.vb.setXRange(0.0, self.ws.data.duration_us / 1e6, padding=0.0)

@@ -1,0 +1,121 @@
+"""One row of the timeline: a header (who / what) on the left and a pyqtgraph plot on the right.
+
+Each track is its own small PlotWidget with a ``TrackViewBox``; the timeline links their x ranges so
+they zoom and pan together, and each carries its own line of the one playhead. A track is told the
+time (``set_time``) and redraws; it never owns a timer.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from dyadlab.app import theme
+from dyadlab.app.timeline.viewbox import TrackViewBox
+
+HEADER_WIDTH = 178
+
+
+class TrackHeader(QWidget):
+    """Colour stripe (participant), title and a dim subtitle (annotator, scheme, lock)."""
+
+    def __init__(self, title: str, subtitle: str, color: str) -> None:
+        super().__init__()
+        self.color = color
+        self.active = False
+        self.setFixedWidth(HEADER_WIDTH)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 1, 4, 1)
+        layout.setSpacing(0)
+        self.title = QLabel(title)
+        self.subtitle = QLabel(subtitle)
+        self.subtitle.setStyleSheet(f"color: {theme.current().text_dim}; font-size: 10px;")
+        layout.addStretch(1)
+        layout.addWidget(self.title)
+        if subtitle:
+            layout.addWidget(self.subtitle)
+        layout.addStretch(1)
+
+    def set_active(self, active: bool) -> None:
+        self.active = active
+        font = self.title.font()
+        font.setBold(active)
+        self.title.setFont(font)
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        p = QPainter(self)
+        t = theme.current()
+        p.fillRect(self.rect(), QColor(t.panel if self.active else t.window))
+        p.fillRect(0, 0, 4, self.height(), QColor(self.color))
+        p.setPen(QColor(t.grid))
+        p.drawLine(QPointF(0, self.height() - 0.5), QPointF(self.width(), self.height() - 0.5))
+        p.end()
+
+
+class Track(QWidget):
+    """A header plus a view whose x axis is session seconds and y a fixed 0..1 band.
+
+    The view is a bare ``pg.GraphicsView`` showing one ``TrackViewBox`` (no PlotItem: its axes and
+    settings menus cost ~0.1 s per track to build and a session has a dozen tracks or more).
+    """
+
+    def __init__(self, title: str, subtitle: str, color: str, height: int, viewbox: TrackViewBox | None = None,
+                 background: str | None = None) -> None:
+        super().__init__()
+        t = theme.current()
+        self.header = TrackHeader(title, subtitle, color)
+        self.vb = viewbox or TrackViewBox()
+        self.plot = pg.GraphicsView(background=background or t.track)
+        self.plot.setFrameShape(QFrame.Shape.NoFrame)
+        self.plot.setCentralItem(self._central_item())
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(height)
+        self.playhead = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(t.playhead, width=1.5))
+        self.playhead.setZValue(100)
+        self.vb.addItem(self.playhead, ignoreBounds=True)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 1)
+        row.setSpacing(0)
+        row.addWidget(self.header)
+        row.addWidget(self.plot, 1)
+
+    def _central_item(self) -> pg.GraphicsWidget:
+        return self.vb
+
+    def add(self, item, *, ignore_bounds: bool = False) -> None:
+        self.vb.addItem(item, ignoreBounds=ignore_bounds)
+
+    def set_time(self, seconds: float) -> None:
+        self.playhead.setPos(seconds)
+
+    def set_extent(self, duration_s: float) -> None:
+        self.vb.set_extent(duration_s)
+
+    def view_to_widget(self, seconds: float, y: float = 0.5) -> QPointF:
+        """Where (in ``self.plot.viewport()`` pixels) a time and band height are drawn; used by tests."""
+        scene = self.vb.mapViewToScene(QPointF(seconds, y))
+        return QPointF(self.plot.mapFromScene(scene))
+
+
+class RulerTrack(Track):
+    """The time axis above all tracks; its view box is the one every track's x range is linked to."""
+
+    def __init__(self, axis: pg.AxisItem, height: int = 30) -> None:
+        self.axis = axis
+        t = theme.current()
+        super().__init__("", "", t.window, height, background=t.window)
+        axis.linkToView(self.vb)
+        axis.setTextPen(t.text_dim)
+        axis.setPen(t.grid)
+        axis.setStyle(tickTextOffset=2)
+
+    def _central_item(self) -> pg.GraphicsWidget:
+        layout = pg.GraphicsLayout()
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addItem(self.axis, row=0, col=0)
+        layout.addItem(self.vb, row=1, col=0)
+        return layout

@@ -1,0 +1,176 @@
+"""The open project as the GUI sees it: who is annotating, which session, what is selected, and the
+one undo stack. The command context of the app (SLEAP's ``CommandContext``), without business rules.
+
+Widgets read state from here and change annotations only through ``push`` (core edits wrapped in
+undo commands); after every commit, undo or redo the workspace re-reads what the edit touched and
+emits a signal, so every view of a tier or series redraws from the database, never from a guess.
+Owned by the main window; lives in the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from dyadlab.app.commands.edit_command import push_edit
+from dyadlab.app.errors import reporter
+from dyadlab.core import model
+from dyadlab.core.edits import Edit, Touch, ensure_annotator_tiers
+from dyadlab.core.errors import DyadLabError
+from dyadlab.core.project import Project
+
+ALL_ANNOTATORS = -2  # show every annotator's tiers (an annotator id is never negative)
+
+
+@dataclass(frozen=True)
+class SessionData:
+    """Everything about the open session that changes only when the session (re)opens."""
+
+    session: model.Session
+    participants: list[model.Participant]
+    views: list[model.View]
+    audio: list[model.AudioTrack]
+    tiers: list[model.Tier]
+    annotators: dict[int, model.Annotator]
+
+    def participant(self, participant_id: int | None) -> model.Participant | None:
+        return next((p for p in self.participants if p.id == participant_id), None)
+
+    @property
+    def duration_us(self) -> int:
+        ends = [self.session.duration_us or 0]
+        ends += [(v.duration_us or 0) + v.offset_us for v in self.views]
+        ends += [(a.duration_us or 0) + a.offset_us for a in self.audio]
+        return max(ends) or 60_000_000
+
+
+class Workspace(QObject):
+    session_opened = Signal()
+    tiers_changed = Signal()  # which tiers are shown, or the active one
+    segments_changed = Signal(int)  # tier id
+    series_changed = Signal(int)  # series id
+    participant_changed = Signal(int)  # participant id
+    selection_changed = Signal()
+    edited = Signal()  # any commit, undo or redo
+
+    def __init__(self, project: Project, annotator: model.Annotator) -> None:
+        super().__init__()
+        self.project, self.annotator = project, annotator
+        self.undo_stack = QUndoStack(self)
+        self.data: SessionData | None = None
+        self.schemes: dict[int, model.LabelScheme] = {}
+        # a browsing (read-only) session has no tiers of its own: show everyone's
+        self.shown_annotator_id: int = annotator.id if annotator.id >= 0 else ALL_ANNOTATORS
+        self.active_tier_id: int | None = None
+        self.selected: model.Segment | None = None
+        self._segments: dict[int, list[model.Segment]] = {}
+        with project.store.transaction() as tx:
+            self.schemes = {s.id: s for s in tx.schemes.list()}
+
+    # -- session ---------------------------------------------------------------------------------
+
+    def open_session(self, session_id: int) -> None:
+        """Load a session; the annotator gets their own tiers in it (created once)."""
+        store = self.project.store
+        with store.transaction() as tx:
+            session = tx.sessions.get(session_id)
+        if self.annotator.id >= 0:
+            try:
+                ensure_annotator_tiers(store, session_id, self.annotator)
+            except DyadLabError as exc:  # read-only or locked database: browse what is there
+                reporter.report(exc, "Cannot create your tiers")
+        with store.transaction() as tx:
+            self.data = SessionData(session, tx.participants.list(session_id), tx.views.list(session_id),
+                                    tx.audio.list(session_id), tx.tiers.list(session_id),
+                                    {a.id: a for a in tx.annotators.list()})
+            self._segments = {t.id: [] for t in self.data.tiers}
+            for seg in tx.segments.list(tier_ids=list(self._segments)):
+                self._segments[seg.tier_id].append(seg)
+        self.undo_stack.clear()
+        self.selected = None
+        own = [t for t in self.visible_tiers() if self.can_edit(t) and t.kind == "categorical"]
+        self.active_tier_id = own[0].id if own else None
+        self.session_opened.emit()
+
+    @property
+    def session(self) -> model.Session | None:
+        return self.data.session if self.data else None
+
+    # -- tiers -------------------------------------------------------------------------------------
+
+    def scheme(self, tier: model.Tier) -> model.LabelScheme:
+        return self.schemes[tier.scheme_id]
+
+    def tier(self, tier_id: int | None) -> model.Tier | None:
+        return next((t for t in self.data.tiers if t.id == tier_id), None) if self.data else None
+
+    def can_edit(self, tier: model.Tier) -> bool:
+        return tier.annotator_id == self.annotator.id and not tier.read_only
+
+    def visible_tiers(self) -> list[model.Tier]:
+        """The annotator's own tiers, plus the shown annotator's (read-only) for comparison."""
+        if self.data is None:
+            return []
+        shown = self.shown_annotator_id
+        tiers = [t for t in self.data.tiers if t.kind in ("categorical", "dimensional")
+                 and (t.annotator_id == self.annotator.id or shown in (ALL_ANNOTATORS, t.annotator_id))]
+        order = {p.id: i for i, p in enumerate(self.data.participants)}
+        kinds = {"categorical": 0, "dimensional": 1}
+        return sorted(tiers, key=lambda t: (order.get(t.participant_id or -1, 99), kinds[t.kind], t.name,
+                                            t.annotator_id != self.annotator.id, t.annotator_id))
+
+    def show_annotator(self, annotator_id: int) -> None:
+        self.shown_annotator_id = annotator_id
+        self.tiers_changed.emit()
+
+    def set_active_tier(self, tier_id: int | None) -> None:
+        if tier_id != self.active_tier_id:
+            self.active_tier_id = tier_id
+            self.tiers_changed.emit()
+
+    @property
+    def active_tier(self) -> model.Tier | None:
+        return self.tier(self.active_tier_id)
+
+    # -- segments ------------------------------------------------------------------------------------
+
+    def segments(self, tier_id: int) -> list[model.Segment]:
+        return self._segments.get(tier_id, [])
+
+    def segment_at(self, tier_id: int, t_us: int) -> model.Segment | None:
+        return next((s for s in self.segments(tier_id) if s.start_us <= t_us < s.end_us), None)
+
+    def select(self, segment: model.Segment | None) -> None:
+        self.selected = segment
+        if segment is not None:
+            self.set_active_tier(segment.tier_id)
+        self.selection_changed.emit()
+
+    # -- edits ---------------------------------------------------------------------------------------
+
+    def push(self, edit: Edit, merge_key: object | None = None) -> bool:
+        """Commit ``edit`` and put it on the undo stack; False (and reported) when it failed."""
+        return push_edit(self, edit, merge_key)
+
+    def notify(self, touches: set[Touch]) -> None:
+        """Re-read what an edit touched and tell the views."""
+        for kind, key in sorted(touches):
+            if kind == "segments":
+                with self.project.store.transaction() as tx:
+                    self._segments[key] = tx.segments.list(key)
+                self.segments_changed.emit(key)
+            elif kind == "series":
+                self.series_changed.emit(key)
+            elif kind == "participant" and self.data is not None:
+                with self.project.store.transaction() as tx:
+                    updated = tx.participants.get(key)
+                self.data.participants[:] = [updated if p.id == key else p for p in self.data.participants]
+                self.participant_changed.emit(key)
+        if self.selected is not None:
+            fresh = next((s for s in self.segments(self.selected.tier_id) if s.id == self.selected.id), None)
+            if fresh != self.selected:
+                self.selected = fresh
+                self.selection_changed.emit()
+        self.edited.emit()
