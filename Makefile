@@ -60,3 +60,23 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) $(STAMPS) $(DEMO) .pytest_cache
+
+# --- packaging: PyInstaller one-folder bundle in dist/dyadlab (packaging/README.md) ---------------------
+# DYADLAB_VARIANT=cpu (default: no CUDA libraries) or cuda. The `package` extra (PyInstaller) is installed
+# here only, never by `make setup`. `package-test` runs the built binary (tests/hardening/test_package.py).
+PACKAGE_DIST := dist
+.PHONY: package package-test
+
+$(STAMPS)/package-tools: pyproject.toml | setup
+	@$(PY) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["package"]))' > $(STAMPS)/package-requirements.txt
+	@$(PY) -m pip install -r $(STAMPS)/package-requirements.txt > $(STAMPS)/pip-package.log 2>&1 || { tail -20 $(STAMPS)/pip-package.log; exit 1; }
+	@touch $@
+
+package: setup $(STAMPS)/package-tools
+	nice -n 10 $(PY) -m PyInstaller --noconfirm --clean --log-level WARN --distpath $(PACKAGE_DIST) \
+		--workpath build/pyinstaller packaging/dyadlab.spec
+	@du -sh $(PACKAGE_DIST)/dyadlab
+
+package-test: package
+	DYADLAB_PACKAGE_DIR=$(PACKAGE_DIST)/dyadlab QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m slow \
+		tests/hardening/test_package.py $(PYTEST_ARGS)

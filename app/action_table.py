@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dyadlab.app.commands import segment_actions as seg
+from dyadlab.app.docks import job_control
 from dyadlab.app.editing.segment_drag import MIN_DURATION_US
 from dyadlab.app.errors import reporter
 
@@ -117,6 +118,8 @@ def bind_actions(win: MainWindow) -> None:
         "view.theme": win.toggle_theme,
         "app.annotator": win.switch_annotator,
         "app.help": win.show_shortcuts,
+        "jobs.train": lambda: job_control.open_train_dialog(win),
+        "jobs.analyze": lambda: job_control.submit_analysis(win),
     }
     checkable = {"play.loop", "rate.record", "kp.mode"}
     for action_id, callback in table.items():

@@ -23,6 +23,7 @@ from dyadlab.core import model
 from dyadlab.core.errors import DyadLabError
 
 if TYPE_CHECKING:
+    from dyadlab.core.jobs import JobRunner
     from dyadlab.core.project import Project
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class MainWindow(QMainWindow):
         self.annotator: str | None = None
         self.ws = None
         self.bench = None
+        self.jobs: JobRunner | None = None  # background jobs of the open project
         self.docks: dict[str, QDockWidget] = {}
         self.shortcuts = Shortcuts(self)
         self.setWindowTitle("DyadLab")
@@ -107,7 +109,9 @@ class MainWindow(QMainWindow):
         from dyadlab.app.action_table import bind_actions
         from dyadlab.app.workbench import Workbench
         from dyadlab.app.workspace import Workspace
+        from dyadlab.core.jobs import JobRunner
 
+        self.jobs = JobRunner(project)  # reattaches to jobs a previous window left running
         self.ws = Workspace(project, who)
         self.bench = Workbench(self.ws, self)
         self.setCentralWidget(self.bench)
@@ -150,6 +154,9 @@ class MainWindow(QMainWindow):
         if self.bench is not None:
             self.bench.rater.flush()
             self.bench.shutdown()
+        from dyadlab.app.docks.job_control import stop_jobs
+
+        stop_jobs(self)  # the jobs keep running; the next window reattaches
         for dock in self.docks.values():
             self.removeDockWidget(dock)
             dock.deleteLater()

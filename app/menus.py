@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QToolBar, QWidget
 
+from dyadlab.app.docks.agreement_dock import add_agreement_dock
+from dyadlab.app.docks.inference_docks import build_inference_docks
+from dyadlab.app.docks.job_control import job_panels
 from dyadlab.app.docks.keypoint_dock import KeypointPanel
 from dyadlab.app.docks.palette_dock import PalettePanel
 from dyadlab.app.docks.participant_dock import ParticipantPanel
@@ -32,6 +35,7 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
                    "play.loop", None, "play.start", "play.end")),
     ("&Annotate", ("rate.record", None, "kp.mode", "kp.copy_previous", "kp.interpolate", "kp.remove")),
     ("&View", ("view.layout", "view.next", None, "view.zoom_in", "view.zoom_out", "view.fit", None, "view.theme")),
+    ("&Jobs", ("jobs.train", "jobs.analyze")),
     ("&Help", ("app.help",)),
 )
 
@@ -60,9 +64,13 @@ def build_docks(win: MainWindow) -> None:
     keypoints = _dock(win, "Keypoints", "Keypoints", keypoints_panel, right)
     win.splitDockWidget(palette, rating, Qt.Orientation.Vertical)
     win.tabifyDockWidget(rating, keypoints)
+    for key, title, panel in job_panels(win):
+        win.tabifyDockWidget(keypoints, _dock(win, key, title, panel, right))
     rating.raise_()
     win.tabifyDockWidget(win.docks["Project"], participants)
     win.docks["Project"].raise_()
+    build_inference_docks(win, _dock)
+    add_agreement_dock(win, _dock)
 
 
 

@@ -62,8 +62,15 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("view.zoom_out", "Zoom timeline out", ("Ctrl+-",), "View"),
     ActionSpec("view.fit", "Show the whole session", ("Ctrl+0",), "View"),
     ActionSpec("view.theme", "Dark / light theme", ("Ctrl+T",), "View"),
+    ActionSpec("inspect.next", "Next disagreement span (inspector)", ("G",), "Models"),
+    ActionSpec("inspect.previous", "Previous disagreement span (inspector)", ("Shift+G",), "Models"),
+    ActionSpec("assist.accept", "Accept the model's proposal", ("A",), "Models"),
+    ActionSpec("assist.edit", "Accept the proposal and select it to edit", ("E",), "Models"),
+    ActionSpec("assist.reject", "Reject the model's proposal", ("D",), "Models"),
     ActionSpec("app.annotator", "Switch annotator", ("Ctrl+Shift+A",), "Project"),
     ActionSpec("app.help", "Keyboard shortcuts", ("F1", "?"), "Project"),
+    ActionSpec("jobs.train", "Train model…", ("Ctrl+Shift+T",), "Jobs"),
+    ActionSpec("jobs.analyze", "Analyse the project (faces, audio) in the background", (), "Jobs"),
 )
 SPEC_BY_ID = {s.id: s for s in SPECS}
 SETTINGS_GROUP = "shortcuts"

@@ -18,7 +18,9 @@ from dyadlab.app.editing.key_coder import KeyCoder
 from dyadlab.app.editing.keypoint_editor import KeypointEditor
 from dyadlab.app.editing.trace_rater import TraceRater
 from dyadlab.app.errors import reporter
+from dyadlab.app.live.live_controller import LiveController
 from dyadlab.app.playback import Playback
+from dyadlab.app.team_sync import ChangePoller
 from dyadlab.app.timeline.timeline_widget import TimelineWidget
 from dyadlab.app.views.keypoint_overlay import KeypointOverlay
 from dyadlab.app.views.player import Player
@@ -50,6 +52,9 @@ class Workbench(QSplitter):
         self.coder = KeyCoder(ws, window, self.rater, now=lambda: self.playback.now_us,
                               playing=lambda: self.playback.playing, show_ghost=self.timeline.show_ghost)
         QApplication.instance().installEventFilter(self.coder)
+        self.live = LiveController(ws, lambda: self.grid.views)
+        self.live.predictions_changed.connect(self._refresh_predictions)
+        self.changes = ChangePoller(ws)  # others' edits appear on the timeline every couple of seconds
         self.waveforms = WaveformLoader()
         self.waveforms.ready.connect(self._waveform_ready)
         self.waveforms.failed.connect(lambda g, pid, msg: self._waveform_ready(g, pid, None, msg))
@@ -77,6 +82,7 @@ class Workbench(QSplitter):
             log.warning("session media unavailable: %s", exc)
             problem = f"media could not be opened: {exc}"
         self.ws.open_session(session_id)
+        self.changes.start()
         data = self.ws.data
         assert data is not None
         duration = max(data.duration_us, self.media.duration_us if self.media else 0)
@@ -104,6 +110,9 @@ class Workbench(QSplitter):
 
     def shutdown(self) -> None:
         QApplication.instance().removeEventFilter(self.coder)
+        self.changes.stop()
+        self.live.shutdown()
+        self.timeline.release()
         self.playback.close()
         self.close_media()
 
@@ -123,7 +132,7 @@ class Workbench(QSplitter):
     def _on_time(self, t_us: int) -> None:
         for name, call in (("timeline", self.timeline.set_time), ("views", self.player.set_time),
                            ("rating", lambda t: self.rater.on_time(t, self.playback.playing)),
-                           ("coding", self.coder.tick)):
+                           ("coding", self.coder.tick), ("live inference", self.live.on_time)):
             try:
                 call(t_us)
             except Exception as exc:  # noqa: BLE001 - one broken consumer must not stop the clock
@@ -136,6 +145,12 @@ class Workbench(QSplitter):
     def _on_state(self) -> None:
         if not self.playback.playing:
             self.rater.on_time(self.playback.now_us, False)
+            self._refresh_predictions()
+
+    def _refresh_predictions(self) -> None:
+        """Curves catch up with the cache when paused: re-reading it mid-play would cost frames."""
+        if not self.playback.playing:
+            self.timeline.refresh_predictions()
 
     def _keypoints_changed(self) -> None:
         for view in self.grid.views:

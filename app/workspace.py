@@ -9,17 +9,19 @@ Owned by the main window; lives in the GUI thread.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from dyadlab.app.commands.edit_command import push_edit
+from dyadlab.app.dialogs.conflict_dialog import resolve_conflict
 from dyadlab.app.errors import reporter
 from dyadlab.core import model
 from dyadlab.core.edits import Edit, Touch, ensure_annotator_tiers
 from dyadlab.core.errors import DyadLabError
 from dyadlab.core.project import Project
+from dyadlab.core.store.roles import Action, allowed
 
 ALL_ANNOTATORS = -2  # show every annotator's tiers (an annotator id is never negative)
 
@@ -94,6 +96,19 @@ class Workspace(QObject):
         self.active_tier_id = own[0].id if own else None
         self.session_opened.emit()
 
+    def reload_tiers(self) -> None:
+        """Pick up tiers written outside an edit (a model's utterance predictions) without reopening."""
+        if self.data is None:
+            return
+        with self.project.store.transaction() as tx:
+            tiers = tx.tiers.list(self.data.session.id)
+            annotators = {a.id: a for a in tx.annotators.list()}
+            self._segments = {t.id: [] for t in tiers}
+            for seg in tx.segments.list(tier_ids=list(self._segments)):
+                self._segments[seg.tier_id].append(seg)
+        self.data = replace(self.data, tiers=tiers, annotators=annotators)
+        self.tiers_changed.emit()
+
     @property
     def session(self) -> model.Session | None:
         return self.data.session if self.data else None
@@ -107,7 +122,10 @@ class Workspace(QObject):
         return next((t for t in self.data.tiers if t.id == tier_id), None) if self.data else None
 
     def can_edit(self, tier: model.Tier) -> bool:
-        return tier.annotator_id == self.annotator.id and not tier.read_only
+        """Whether the user's role lets them write ``tier`` (the same rule core edits enforce)."""
+        if self.annotator.id < 0:  # browsing read-only: no account acts
+            return False
+        return allowed(self.annotator, Action.EDIT_TIER, tier=tier)
 
     def visible_tiers(self) -> list[model.Tier]:
         """The annotator's own tiers, plus the shown annotator's (read-only) for comparison."""
@@ -151,8 +169,11 @@ class Workspace(QObject):
     # -- edits ---------------------------------------------------------------------------------------
 
     def push(self, edit: Edit, merge_key: object | None = None) -> bool:
-        """Commit ``edit`` and put it on the undo stack; False (and reported) when it failed."""
-        return push_edit(self, edit, merge_key)
+        """Commit ``edit`` and put it on the undo stack; False (and reported) when it failed.
+
+        When someone else changed the segment meanwhile, the user picks theirs or mine (team mode).
+        """
+        return push_edit(self, edit, merge_key, on_conflict=lambda exc: resolve_conflict(self, edit, exc))
 
     def notify(self, touches: set[Touch]) -> None:
         """Re-read what an edit touched and tell the views."""
@@ -168,9 +189,38 @@ class Workspace(QObject):
                     updated = tx.participants.get(key)
                 self.data.participants[:] = [updated if p.id == key else p for p in self.data.participants]
                 self.participant_changed.emit(key)
+        self._refresh_selection()
+        self.edited.emit()
+
+    def _refresh_selection(self) -> None:
         if self.selected is not None:
             fresh = next((s for s in self.segments(self.selected.tier_id) if s.id == self.selected.id), None)
             if fresh != self.selected:
                 self.selected = fresh
                 self.selection_changed.emit()
-        self.edited.emit()
+
+    def tier_ids_holding(self, segment_ids: set[int]) -> set[int]:
+        """Tiers whose loaded segments include any of ``segment_ids`` (where a deleted id used to be)."""
+        return {tid for tid, segs in self._segments.items() if any(s.id in segment_ids for s in segs)}
+
+    def refresh_segments(self, tier_ids: set[int]) -> set[int]:
+        """Re-read tiers changed outside this window (other annotators); redraw only those that differ.
+
+        Returns the tier ids redrawn. A tier this window does not know yet reloads the tier list.
+        """
+        if self.data is None or not tier_ids:
+            return set()
+        if tier_ids - set(self._segments):
+            self.reload_tiers()
+            self._refresh_selection()
+            return set(tier_ids)
+        fresh: dict[int, list[model.Segment]] = {tid: [] for tid in tier_ids}
+        with self.project.store.transaction() as tx:
+            for seg in tx.segments.list(tier_ids=sorted(tier_ids)):
+                fresh[seg.tier_id].append(seg)
+        redrawn = {tid for tid, segs in fresh.items() if segs != self._segments.get(tid)}
+        for tid in sorted(redrawn):
+            self._segments[tid] = fresh[tid]
+            self.segments_changed.emit(tid)
+        self._refresh_selection()
+        return redrawn

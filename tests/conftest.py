@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests must not write into the user's real log folder (~/.local/state/dyadlab).
+os.environ.setdefault("DYADLAB_LOG_DIR", tempfile.mkdtemp(prefix="dyadlab-test-logs-"))
 
 
 @pytest.fixture(scope="session")

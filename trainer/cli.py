@@ -1,9 +1,8 @@
 """Command line of the trainer: ``python -m dyadlab.trainer train|export ...`` (also under torchrun).
 
-Why torch-free at import: ``dyadlab.core.cli`` will register ``train`` by importing this module and
-calling ``add_arguments``/``run`` (the ``NAME``/``HELP``/``add_arguments``/``run`` protocol of
-``core/cli/main.py``) — and the ``dyadlab`` CLI imports every command module to build ``--help``, which
-must stay instant. Torch is imported only when a command runs.
+Why torch-free at import: ``dyadlab train PROJECT`` (``core/cli/train.py``) reuses
+``add_experiment_arguments`` and ``run`` — and the ``dyadlab`` CLI builds every command's arguments for
+``--help``, which must stay instant. Torch is imported only when a command runs.
 
     python -m dyadlab.trainer train --config tiny --data synthetic --out runs/tiny
     torchrun --standalone --nproc_per_node 2 -m dyadlab.trainer train --config FILE --data ... --out DIR
@@ -27,11 +26,16 @@ HELP = "train an emotion model from an experiment config (one process, or severa
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``train`` (what ``dyadlab train`` will reuse)."""
-    p.add_argument("--config", required=True, help="experiment TOML file, or a shipped experiment's name")
+    """Arguments of ``train``: where the data come from and go to, then the experiment's own."""
     p.add_argument("--data", required=True, metavar="SOURCE",
                    help="'synthetic' (generated frames, see [data.synthetic]) or 'project:PATH'")
     p.add_argument("--out", required=True, type=Path, help="output folder (checkpoints, events, metrics)")
+    add_experiment_arguments(p)
+
+
+def add_experiment_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments ``dyadlab train PROJECT`` shares with this trainer CLI (it names data and output itself)."""
+    p.add_argument("--config", required=True, help="experiment TOML file, or a shipped experiment's name")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
                    help="override a config value, e.g. --set train.epochs=5 (repeatable)")

@@ -4,8 +4,8 @@ Why this exists: the analysis pipeline (face crops, raw-audio windows, openSMILE
 the store) and the trainer are built by different people at different times. They meet here, in a
 small interface that says nothing about file layout:
 
-* ``FrameSource.load(modalities, sessions) -> FrameTable`` — the analysis pipeline implements it over
-  its feature cache (``ProjectFrameSource`` is the placeholder until it lands); ``SyntheticFrameSource``
+* ``FrameSource.load(modalities, sessions) -> FrameTable`` — ``ProjectFrameSource`` (``project_source.py``)
+  implements it over a project's feature cache and label tiers; ``SyntheticFrameSource``
   implements it with class-separable synthetic data for tests, CI and benchmarks.
 * ``FrameTable`` — one row per video frame of one (session, participant) *stream*, all arrays aligned
   by row. The contract (checked by ``FrameTable.validate``):
@@ -31,7 +31,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -286,32 +285,23 @@ class SyntheticFrameSource:
         return data, valid
 
 
-@dataclass
-class ProjectFrameSource:
-    """Placeholder for the analysis pipeline's feature cache of a DyadLab project.
+def __getattr__(name: str) -> object:
+    """``ProjectFrameSource`` lives in ``project_source`` (it reads the store and the feature cache); it is
+    re-exported here lazily because that module imports this one."""
+    if name == "ProjectFrameSource":
+        from dyadlab.trainer.project_source import ProjectFrameSource
 
-    Until ``dyadlab analyze`` lands (it will write per-session, per-participant face crops, audio windows,
-    features, validity masks and labels), loading says so instead of failing obscurely. The feature
-    cache being built (``core.features.FeatureStore.load(session_id, participant_id, kind)`` →
-    ``(data, valid, times_us)``) maps onto this contract as modality ``face`` ← kind ``faces``,
-    ``audio_raw`` ← ``audio_windows``, ``compare`` ← ``compare``, ``egemaps`` ← ``egemaps``; labels come
-    from the store's gold tiers mapped through the scheme, frame by frame.
-    """
-
-    root: Path
-
-    def load(self, modalities: Sequence[str], sessions: Sequence[str] | None = None) -> FrameTable:
-        if not (self.root / "dyadlab.sqlite").is_file():
-            raise DataError("not a DyadLab project (no dyadlab.sqlite)", path=self.root,
-                            hint="pass --data project:FOLDER with a project folder, or --data synthetic")
-        raise DataError(f"analysis features not found for {', '.join(modalities)}", path=self.root / "cache",
-                        hint=f"run `dyadlab analyze {self.root}` first")
+        return ProjectFrameSource
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def open_source(spec: str, synthetic: SyntheticFrameSource | None = None) -> FrameSource:
-    """``"synthetic"`` (with the config's synthetic parameters) or ``"project:PATH"``."""
+    """``"synthetic"`` (with the config's synthetic parameters) or ``"project:PATH"`` (optionally
+    ``project:PATH?annotator=A&tier=T&scheme=S`` to choose the labels; see ``ProjectFrameSource.from_spec``)."""
     if spec == "synthetic":
         return dataclasses.replace(synthetic) if synthetic is not None else SyntheticFrameSource()
     if spec.startswith("project:") and len(spec) > len("project:"):
-        return ProjectFrameSource(Path(spec[len("project:"):]))
+        from dyadlab.trainer.project_source import ProjectFrameSource
+
+        return ProjectFrameSource.from_spec(spec)
     raise DataError(f"unknown data source {spec!r}", hint="use --data synthetic or --data project:PATH")

@@ -9,6 +9,7 @@ where the database is, so the history never lies about what is saved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
@@ -16,6 +17,7 @@ from PySide6.QtGui import QUndoCommand
 
 from dyadlab.app.errors import reporter
 from dyadlab.core.edits import CompositeEdit, Edit
+from dyadlab.core.errors import ConflictError
 
 if TYPE_CHECKING:
     from dyadlab.app.workspace import Workspace
@@ -67,10 +69,20 @@ class EditCommand(QUndoCommand):
         self.workspace.notify(self.edit.touched())
 
 
-def push_edit(workspace: Workspace, edit: Edit, merge_key: object | None = None) -> bool:
-    """Do ``edit`` (commit) and record it for undo; on failure report it and record nothing."""
+def push_edit(workspace: Workspace, edit: Edit, merge_key: object | None = None, *,
+              on_conflict: Callable[[ConflictError], bool] | None = None) -> bool:
+    """Do ``edit`` (commit) and record it for undo; on failure report it and record nothing.
+
+    ``on_conflict`` takes over when someone else changed the segment first (team mode): it decides,
+    with the user, what happens instead, and says whether an edit was committed after all.
+    """
     try:
         edit.do(workspace.project.store)
+    except ConflictError as exc:
+        if on_conflict is None:
+            reporter.report(exc, f"Could not save: {edit.text}")
+            return False
+        return on_conflict(exc)
     except Exception as exc:  # noqa: BLE001
         reporter.report(exc, f"Could not save: {edit.text}")
         return False

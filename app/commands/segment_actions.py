@@ -39,7 +39,8 @@ def set_times(ws: Workspace, segment: model.Segment, start_us: int, end_us: int)
         return False
     moved = end_us - start_us == segment.duration_us
     text = "Move segment" if moved else "Resize segment"
-    return ws.push(UpdateSegment(segment.id, annotator_id=ws.annotator.id, text=text, start_us=start_us, end_us=end_us))
+    return ws.push(UpdateSegment(segment.id, annotator_id=ws.annotator.id, text=text, expected_version=segment.version,
+                                 start_us=start_us, end_us=end_us))
 
 
 def palette(ws: Workspace, tier: model.Tier) -> list[tuple[str, str]]:
@@ -62,15 +63,17 @@ def label_selected(ws: Workspace, value: str) -> bool:
     tier = ws.tier(seg.tier_id)
     assert tier is not None
     if tier.kind == "dimensional":
-        return ws.push(UpdateSegment(seg.id, annotator_id=ws.annotator.id, text=f"Rate {value}", score=float(value)))
-    return ws.push(UpdateSegment(seg.id, annotator_id=ws.annotator.id, text=f"Label {value}", value=value))
+        return ws.push(UpdateSegment(seg.id, annotator_id=ws.annotator.id, text=f"Rate {value}",
+                                     expected_version=seg.version, score=float(value)))
+    return ws.push(UpdateSegment(seg.id, annotator_id=ws.annotator.id, text=f"Label {value}",
+                                 expected_version=seg.version, value=value))
 
 
 def delete_selected(ws: Workspace) -> bool:
     seg = ws.selected
     if seg is None:
         return _refuse("select a segment to delete")
-    if ws.push(DeleteSegment(seg.id, annotator_id=ws.annotator.id)):
+    if ws.push(DeleteSegment(seg.id, annotator_id=ws.annotator.id, expected_version=seg.version)):
         ws.select(None)
         return True
     return False

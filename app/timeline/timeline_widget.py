@@ -41,6 +41,9 @@ class TimelineWidget(QWidget):
         self.waveforms: dict[int, WaveformTrack] = {}
         self.overlays: dict[int, TraceOverlay] = {}  # tier id -> overlay
         self._series_tier: dict[int, int] = {}
+        self.prediction_tracks: list = []  # PredictionTrack, imported with the prediction area
+        self._inputs = None  # core InputProvider: participants' frame times for the curves
+        self._inputs_session: int | None = None
         self.follow = True
         self._t_s = 0.0
         layout = QVBoxLayout(self)
@@ -70,6 +73,11 @@ class TimelineWidget(QWidget):
 
     def rebuild(self) -> None:
         clear_layout(self.rows_layout)
+        self.prediction_tracks = []
+        if self._inputs is not None and self._inputs_session != (self.ws.session.id if self.ws.session else None):
+            self._inputs.close()  # timelines of another session
+            self._inputs = None
+        self._inputs_session = self.ws.session.id if self.ws.session else None
         self.tier_tracks.clear()
         self.waveforms.clear()
         self.overlays.clear()
@@ -80,7 +88,7 @@ class TimelineWidget(QWidget):
             return
         duration_s = data.duration_us / 1e6
         tiers = self.ws.visible_tiers()
-        self._shown = [t.id for t in tiers]
+        self._shown = self._rows_key()
         for index, participant in enumerate(data.participants):
             color = theme.participant_color(index)
             wave = WaveformTrack(f"{participant.code} · audio", participant.role or "", color, None, "loading audio…")
@@ -92,10 +100,7 @@ class TimelineWidget(QWidget):
         for tier in tiers:
             if tier.participant_id is None:
                 self._add_tier(tier, theme.current().text_dim)
-        predictions = Track("Predictions", "no model run yet", theme.current().text_dim, 40,
-                            background=theme.current().track_alt)
-        predictions.vb.clicked.connect(self._seek_seconds)
-        self._add(predictions)
+        self._add_predictions(tiers)
         self.rows_layout.addStretch(1)
         for track in self.tracks:
             track.set_extent(duration_s)
@@ -103,6 +108,56 @@ class TimelineWidget(QWidget):
                 track.vb.setXLink(self.ruler.vb)
         self.ruler.vb.setXRange(0.0, min(duration_s, DEFAULT_SPAN_S), padding=0.0)
         self.set_time(0)
+
+    def _rows_key(self) -> list[int]:
+        """Tier ids that decide the rows: the visible tiers, then every tier of the session (model tiers)."""
+        data = self.ws.data
+        return [t.id for t in self.ws.visible_tiers()] + [-1] + sorted(t.id for t in data.tiers) if data else []
+
+    def _add_predictions(self, shown_tiers: list[model.Tier]) -> None:
+        """Curves of every model with cached predictions here, then the models' utterance tiers (read-only)."""
+        from dyadlab.app.timeline.prediction_track import PredictionTrack, prediction_sources
+        from dyadlab.core.inference.inputs import InputProvider
+
+        data = self.ws.data
+        colors = {p.id: theme.participant_color(i) for i, p in enumerate(data.participants)}
+        self.prediction_tracks = []
+        if self._inputs is None:
+            self._inputs = InputProvider(self.ws.project)
+        for source in prediction_sources(self.ws):
+            track = PredictionTrack(self.ws, source, colors.get(source.participant_id, theme.current().text_dim),
+                                    self._inputs)
+            self.prediction_tracks.append(track)
+            self._add(track)
+        shown = {t.id for t in shown_tiers}
+        for tier in data.tiers:
+            owner = data.annotators.get(tier.annotator_id)
+            if tier.id not in shown and owner is not None and owner.kind == "model" and tier.kind == "categorical":
+                self._add_tier(tier, colors.get(tier.participant_id, theme.current().text_dim))
+        if not self.prediction_tracks:
+            placeholder = Track("Predictions", "no model run yet", theme.current().text_dim, 40,
+                                background=theme.current().track_alt)
+            self._add(placeholder)
+
+    def refresh_predictions(self) -> None:
+        """Redraw the curves from the cache; rebuild when a model or participant got its first rows."""
+        if self.ws.data is None:
+            return
+        from dyadlab.app.timeline.prediction_track import prediction_sources
+
+        if [t.source for t in self.prediction_tracks] != prediction_sources(self.ws):
+            span = self.visible_range()
+            self.rebuild()
+            self.ruler.vb.setXRange(*span, padding=0.0)
+            return
+        for track in self.prediction_tracks:
+            track.reload()
+
+    def release(self) -> None:
+        """Close what the prediction curves opened (the project is closing)."""
+        if self._inputs is not None:
+            self._inputs.close()
+            self._inputs = None
 
     def _add(self, track: Track) -> None:
         self.rows_layout.addWidget(track)
@@ -131,7 +186,7 @@ class TimelineWidget(QWidget):
     # -- updates -----------------------------------------------------------------------------------
 
     def _tiers_changed(self) -> None:
-        if [t.id for t in self.ws.visible_tiers()] != getattr(self, "_shown", None):
+        if self._rows_key() != getattr(self, "_shown", None):
             span = self.visible_range()
             self.rebuild()
             self.ruler.vb.setXRange(*span, padding=0.0)

@@ -41,6 +41,7 @@ class VideoView(QWidget):
         self.warning: str | None = None  # the last frame asked for failed to decode
         self.focused = False
         self.overlay: ViewOverlay | None = None
+        self.decorations: list[ViewOverlay] = []  # paint-only layers under the overlay (live predictions)
         self.setMinimumSize(160, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
@@ -124,6 +125,9 @@ class VideoView(QWidget):
         else:
             p.setPen(QColor(t.text_dim))
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.blank or "loading…")
+        if not self.error:
+            for decoration in self.decorations:
+                decoration.paint(p, self)
         if self.overlay is not None and not self.error:
             self.overlay.paint(p, self)
         self._paint_title(p)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from dyadlab.core import __version__
 from dyadlab.core.errors import DyadLabError
+from dyadlab.core.logs import setup_logging
 
 # Subcommand modules, in the order ``--help`` lists them. Add a module here to add a command.
 COMMAND_MODULES = [
@@ -22,7 +23,13 @@ COMMAND_MODULES = [
     "dyadlab.core.cli.agreement",
     "dyadlab.core.cli.analyze",
     "dyadlab.core.cli.cache",
+    "dyadlab.core.cli.train",
+    "dyadlab.core.cli.evaluate",
+    "dyadlab.core.cli.models",
     "dyadlab.core.cli.proxy",
+    "dyadlab.core.cli.backup",
+    "dyadlab.core.cli.report",
+    "dyadlab.core.cli.infer",
 ]
 
 
@@ -47,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    setup_logging()
     try:
         return int(args._run(args) or 0)
     except DyadLabError as exc:

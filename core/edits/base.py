@@ -11,7 +11,7 @@ QUndoCommands (``app/commands``), while tests, notebooks and scripts call them d
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from dyadlab.core.errors import DyadLabError
 from dyadlab.core.store import Store, UnitOfWork
@@ -49,6 +49,11 @@ class Edit(ABC):
     @abstractmethod
     def touched(self) -> set[Touch]: ...
 
+    def retry(self, versions: Mapping[int, int]) -> Edit:
+        """A fresh edit making the same change against the segment versions now stored (``versions``:
+        segment id → version), for "apply mine" after a conflict. Edits that cannot conflict refuse."""
+        raise EditRefused(f"{self.text!r} cannot be applied again on top of someone else's change")
+
 
 class CompositeEdit(Edit):
     """Several edits as one transaction and one undo step (split, merge, a whole rating pass)."""
@@ -67,3 +72,6 @@ class CompositeEdit(Edit):
 
     def touched(self) -> set[Touch]:
         return set().union(*(e.touched() for e in self.edits)) if self.edits else set()
+
+    def retry(self, versions: Mapping[int, int]) -> Edit:
+        return CompositeEdit(self.text, [e.retry(versions) for e in self.edits])

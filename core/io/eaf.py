@@ -180,6 +180,8 @@ def _parse_xml(path: Path) -> None:
         raise ImportFormatError(f"cannot read the file: {exc.strerror}", path=path) from exc
     try:
         root = ET.fromstring(data)
+    except LookupError as exc:  # the XML declaration names an unknown encoding
+        raise ImportFormatError(f"the XML declaration names an unknown encoding ({exc})", path=path) from None
     except ET.ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(":")[0]  # expat's words, without its own "line X, column Y"

@@ -249,7 +249,11 @@ def _parquet_rows(path: Path) -> tuple[list[str], Rows]:
         table = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many types (ArrowInvalid, OSError, ...) for a damaged file
         raise ImportFormatError(f"not a readable Parquet file ({type(exc).__name__}: {exc})", path=path) from None
-    records = table.to_dict(orient="records")
+    try:
+        records = table.to_dict(orient="records")  # strings are decoded lazily, here
+    except UnicodeDecodeError as exc:
+        raise ImportFormatError(f"a text cell is not valid UTF-8 ({exc.reason} at byte {exc.start})",
+                                path=path) from None
     return [str(c) for c in table.columns], ((f"row {i + 1}", None, r) for i, r in enumerate(records))
 
 

@@ -37,6 +37,7 @@ own audio stream) per participant, and one utterance per transcript cue; a cue s
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -282,6 +283,9 @@ class _RecordingReader:
 
 def _number(value: str, file: Path, line: int, column: str) -> float:
     try:
-        return float(value.replace(",", "."))
+        number = float(value.replace(",", "."))
     except ValueError as exc:
         raise ImportFormatError(f"column {column!r}: {value!r} is not a number", path=file, line=line) from exc
+    if not math.isfinite(number) or abs(number) > 1e9:
+        raise ImportFormatError(f"column {column!r}: {value!r} is not a plausible number", path=file, line=line)
+    return number

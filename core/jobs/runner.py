@@ -72,7 +72,8 @@ class JobRunner:
     # -- submitting -----------------------------------------------------------------------------------
 
     def job_dir(self, job_id: int) -> Path:
-        return self.project.cache_dir / "jobs" / str(job_id)
+        # absolute: the supervisor runs in the project folder, so a relative path would point elsewhere there
+        return self.project.cache_dir.resolve() / "jobs" / str(job_id)
 
     def submit(self, kind: str, command: list[str], config: dict[str, Any] | None = None) -> Job:
         """Queue ``command`` (argv list) as a job; ``poll()`` starts it when a slot is free."""

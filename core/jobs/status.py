@@ -49,9 +49,14 @@ def write_status(path: Path, status: JobStatus) -> None:
 def read_status(path: Path) -> JobStatus | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+    except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError):
         return None
-    return JobStatus(**{k: v for k, v in data.items() if k in JobStatus.__dataclass_fields__})
+    if not isinstance(data, dict) or not isinstance(data.get("state"), str):
+        return None  # damaged: treat as no status (the runner then judges by the process)
+    try:
+        return JobStatus(**{k: v for k, v in data.items() if k in JobStatus.__dataclass_fields__})
+    except TypeError:
+        return None
 
 
 def read_events(path: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
@@ -70,7 +75,7 @@ def read_events(path: Path, offset: int = 0) -> tuple[list[dict[str, Any]], int]
     for line in data[:end].splitlines():
         try:
             obj = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):
             continue
         if isinstance(obj, dict):
             events.append(obj)

@@ -9,7 +9,6 @@ database at an older revision is backed up, then upgraded; one at a revision thi
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -101,7 +100,7 @@ def backup_sqlite(db_file: Path, reason: str) -> Path:
         finally:
             src.close()
     except sqlite3.Error as exc:
-        shutil.rmtree(target, ignore_errors=True)
+        target.unlink(missing_ok=True)
         raise StoreError(f"could not back up the database: {exc}", path=db_file) from exc
     return target
 

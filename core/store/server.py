@@ -43,7 +43,7 @@ def check_server_url(url: str, *, where: Path | None = None) -> str:
     """``url`` normalised to the psycopg 3 driver; a ProjectError when it is unusable or holds a password."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # make_url raises ValueError for a non-numeric port
         raise ProjectError(f"{url!r} is not a database URL", path=where,
                            hint=f"write it as {DRIVER}://user@host:port/database") from exc
     if parsed.get_backend_name() != "postgresql":

@@ -213,3 +213,91 @@ def test_participant_attributes_and_progress(session):
         progress = {(p.annotator, p.tier.name): p for p in tier_progress(tx, sess)}
     assert progress[("ann", "emotion")].fraction == pytest.approx(0.5)
     assert progress[("gold", "emotion")].segments == 0
+
+
+# -- team mode: roles and optimistic locking ------------------------------------------------------------
+
+def test_roles_decide_who_edits_which_tier_on_do_and_undo(session):
+    """Annotators edit their own tiers only; reviewers others' too; a refusal is AccessDenied and changes nothing."""
+    from dyadlab.core.store import schema
+    from dyadlab.core.store.roles import AccessDenied
+
+    project, _, ann, tiers, _ = session
+    with project.store.transaction() as tx:
+        bob = tx.annotators.add("bob")
+        rev = tx.annotators.add("rev", role="reviewer")
+    create = CreateSegment(tiers["emotion"].id, S, 2 * S, "happy", annotator_id=ann.id)
+    create.do(project.store)
+    seg = create.segment
+    with pytest.raises(AccessDenied, match="'bob' is 'annotator'.*belongs to annotator 'ann'"):
+        UpdateSegment(seg.id, annotator_id=bob.id, expected_version=seg.version, value="sad").do(project.store)
+    with pytest.raises(AccessDenied):
+        DeleteSegment(seg.id, annotator_id=bob.id).do(project.store)
+    with pytest.raises(AccessDenied):
+        CreateSegment(tiers["emotion"].id, 3 * S, 4 * S, "sad", annotator_id=bob.id).do(project.store)
+    assert rows(project, "SELECT id, value, version FROM segments") == [(seg.id, "happy", 1)]
+
+    relabel = UpdateSegment(seg.id, annotator_id=rev.id, expected_version=seg.version, value="sad")
+    relabel.do(project.store)
+    assert rows(project, "SELECT value, version FROM segments") == [("sad", 2)]
+    with project.store.transaction() as tx:  # demoted before undoing: the undo writes too, so it is refused
+        tx.orm.get(schema.AnnotatorRow, rev.id).role = "annotator"
+    with pytest.raises(AccessDenied):
+        relabel.undo(project.store)
+    assert rows(project, "SELECT value, version FROM segments") == [("sad", 2)]
+
+    with project.store.transaction() as tx:
+        tx.orm.get(schema.TierRow, tiers["emotion"].id).read_only = True
+    with pytest.raises(AccessDenied, match="read-only"):
+        create.undo(project.store)
+    assert rows(project, "SELECT value FROM segments") == [("sad",)]
+
+
+def test_stale_edits_raise_conflict_and_change_nothing(session):
+    """Someone else's newer change is never overwritten: by a first do, an undo or a redo."""
+    from dyadlab.core.errors import ConflictError
+
+    project, _, ann, tiers, _ = session
+    with project.store.transaction() as tx:
+        rev = tx.annotators.add("rev", role="reviewer")
+    create = CreateSegment(tiers["emotion"].id, S, 2 * S, "happy", annotator_id=ann.id)
+    create.do(project.store)
+    seen = create.segment
+    theirs = UpdateSegment(seen.id, annotator_id=rev.id, expected_version=seen.version, value="angry")
+    theirs.do(project.store)
+    mine = UpdateSegment(seen.id, annotator_id=ann.id, expected_version=seen.version, value="sad")
+    with pytest.raises(ConflictError, match="changed by someone else"):
+        mine.do(project.store)
+    with pytest.raises(ConflictError):
+        DeleteSegment(seen.id, annotator_id=ann.id, expected_version=seen.version).do(project.store)
+    with pytest.raises(ConflictError):
+        create.undo(project.store)  # would delete the reviewer's relabel
+    assert rows(project, "SELECT value, version FROM segments") == [("angry", 2)]
+
+    retry = mine.retry({seen.id: 2})  # "apply mine": the same change against the version now stored
+    retry.do(project.store)
+    assert rows(project, "SELECT value, version FROM segments") == [("sad", 3)]
+    with pytest.raises(ConflictError):
+        theirs.undo(project.store)  # the reviewer's undo would overwrite ann's newer label
+    assert rows(project, "SELECT value FROM segments") == [("sad",)]
+
+
+def test_own_undo_chain_never_conflicts_with_itself(session):
+    """Every write bumps the version; undo/redo of one client's stacked edits still go through."""
+    project, _, ann, tiers, _ = session
+    create = CreateSegment(tiers["emotion"].id, S, 2 * S, "happy", annotator_id=ann.id)
+    create.do(project.store)
+    move = UpdateSegment(create.segment.id, annotator_id=ann.id, expected_version=1, start_us=3 * S, end_us=4 * S)
+    move.do(project.store)
+    relabel = UpdateSegment(create.segment.id, annotator_id=ann.id, expected_version=2, value="sad")
+    relabel.do(project.store)
+    delete = DeleteSegment(create.segment.id, annotator_id=ann.id, expected_version=3)
+    delete.do(project.store)
+    for edit in (delete, relabel, move, create):
+        edit.undo(project.store)
+    assert rows(project, "SELECT * FROM segments") == []
+    for edit in (create, move, relabel, delete):
+        edit.do(project.store)
+    assert rows(project, "SELECT * FROM segments") == []
+    delete.undo(project.store)
+    assert rows(project, "SELECT start_us, end_us, value FROM segments") == [(3 * S, 4 * S, "sad")]

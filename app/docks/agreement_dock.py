@@ -1,0 +1,393 @@
+"""Agreement panel: how well annotators agree on a tier, pair by pair, and where they disagree.
+
+The numbers are ``core.agreement.agreement_report`` — the same report as ``dyadlab agreement`` — so the
+GUI and the CLI can never disagree. The panel adds what a table of numbers cannot show: a pair × pair
+matrix (Cohen's kappa, or Lin's CCC for dimensional tiers) and, for a chosen pair, the confusion table of
+their per-unit labels, discretised by ``core.agreement.session_ratings`` exactly as the statistics (and
+the gold merge) discretise them. "Merge gold…" previews and applies ``core.gold.merge_gold`` through
+``GoldMergeDialog``.
+
+Scope: with one session chosen the report's scope is that session; with several, the pooled "all".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dyadlab.app.errors import guarded, reporter
+from dyadlab.app.workspace import Workspace
+
+if TYPE_CHECKING:
+    from dyadlab.app.docks.inference_docks import AddDock
+    from dyadlab.app.main_window import MainWindow
+    from dyadlab.core.agreement import AgreementReport, GroupAgreement, PairAgreement, Unit
+    from dyadlab.core.gold import GoldReport
+    from dyadlab.core.project import Project
+
+NONE_LABEL = "(none)"  # a unit one annotator left unlabelled
+REFRESH_DELAY_MS = 500  # edits come in bursts (drags, ratings): recompute once they settle
+
+
+def _fmt(x: float) -> str:
+    return "—" if x is None or math.isnan(x) else f"{x:.3f}"
+
+
+@dataclass
+class Agreement:
+    """What the panel shows: the report's pairs and group in one scope, plus everyone's per-unit labels."""
+
+    report: AgreementReport
+    scope: str
+    numeric: bool
+    annotators: list[str]
+    labels: dict[str, list[Any]]  # annotator → label (or score) per unit, sessions concatenated
+
+    def pair(self, a: str, b: str) -> PairAgreement | None:
+        return next((p for p in self.report.pairs if p.scope == self.scope and {p.annotator_a, p.annotator_b} == {a, b}),
+                    None)
+
+    @property
+    def group(self) -> GroupAgreement | None:
+        return next((g for g in self.report.groups if g.scope == self.scope), None)
+
+    @property
+    def n_units(self) -> int:
+        return len(next(iter(self.labels.values()), []))
+
+
+def compute_agreement(project: Project, *, tier: str, unit: Unit, step_ms: float, sessions: Sequence[str],
+                      annotators: Sequence[str]) -> Agreement:
+    """The report for the chosen tier/unit/sessions/annotators and the labels behind it."""
+    from dyadlab.core.agreement import agreement_report, session_ratings
+    from dyadlab.core.labels.snapshot import read_project_labels
+
+    report = agreement_report(project, tier=tier, unit=unit, step_ms=step_ms, sessions=sessions,
+                              annotators=annotators)
+    snapshots = read_project_labels(project, sessions=sessions, annotators=annotators, tier_names=[tier])
+    labels: dict[str, list[Any]] = {a: [] for a in annotators}
+    numeric = False
+    for snapshot in snapshots:
+        ratings = session_ratings(snapshot, tier, unit=unit, step_us=int(round(step_ms * 1000)),
+                                  annotators=annotators)
+        if ratings is None:
+            continue
+        numeric = ratings.numeric
+        n = len(next(iter(ratings.values.values()), []))
+        for a in annotators:  # an annotator without the tier in this session: missing, like the report
+            labels[a].extend(ratings.values.get(a, [math.nan if numeric else None] * n))
+    scope = snapshots[0].session.name if len(snapshots) == 1 else "all"
+    present = [a for a in annotators if any(p.annotator_a == a or p.annotator_b == a for p in report.pairs)]
+    return Agreement(report, scope, numeric, present, labels)
+
+
+def confusion(a: Sequence[Any], b: Sequence[Any]) -> tuple[list[str], list[str], Counter[tuple[str, str]]]:
+    """Row labels, column labels and counts of (label of A, label of B) over every unit; missing → NONE_LABEL."""
+    def name(v: Any) -> str:
+        return NONE_LABEL if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+    counts = Counter((name(x), name(y)) for x, y in zip(a, b, strict=True))
+
+    def order(values: set[str]) -> list[str]:
+        return sorted(values - {NONE_LABEL}) + ([NONE_LABEL] if NONE_LABEL in values else [])
+
+    return order({r for r, _ in counts}), order({c for _, c in counts}), counts
+
+
+def _item(text: str, tooltip: str = "") -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+    item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+    if tooltip:
+        item.setToolTip(tooltip)
+    return item
+
+
+def _checked_list(name: str) -> QListWidget:
+    box = QListWidget()
+    box.setObjectName(name)
+    box.setMaximumHeight(90)
+    return box
+
+
+def _fill_checks(box: QListWidget, names: Sequence[str], checked: set[str]) -> None:
+    box.clear()
+    for name in names:
+        item = QListWidgetItem(name)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked if name in checked else Qt.CheckState.Unchecked)
+        box.addItem(item)
+
+
+def _checks(box: QListWidget) -> list[str]:
+    return [box.item(i).text() for i in range(box.count()) if box.item(i).checkState() == Qt.CheckState.Checked]
+
+
+class AgreementPanel(QWidget):
+    """Choices (tier, unit, sessions, annotators), the pair matrix, the pair's confusion table, Merge gold…"""
+
+    def __init__(self, ws: Workspace) -> None:
+        super().__init__()
+        self.ws = ws
+        self.result: Agreement | None = None
+        self.dialog: QWidget | None = None
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.tier = QComboBox()
+        self.tier.setObjectName("AgreementTier")
+        self.unit = QComboBox()
+        self.unit.setObjectName("AgreementUnit")
+        self.unit.addItem("frames", "frames")
+        self.unit.addItem("utterances", "utterances")
+        self.step = QDoubleSpinBox()
+        self.step.setObjectName("AgreementStep")
+        self.step.setRange(1.0, 10_000.0)
+        self.step.setValue(40.0)
+        self.step.setSuffix(" ms")
+        self.step.setToolTip("frame step: labels are compared at the centre of each frame")
+        units = QHBoxLayout()
+        units.addWidget(self.unit)
+        units.addWidget(self.step)
+        self.sessions = _checked_list("AgreementSessions")
+        self.annotators = _checked_list("AgreementAnnotators")
+        form.addRow("Tier", self.tier)
+        form.addRow("Unit", units)
+        form.addRow("Sessions", self.sessions)
+        form.addRow("Annotators", self.annotators)
+        layout.addLayout(form)
+        buttons = QHBoxLayout()
+        self.compute_button = QPushButton("Compute")
+        self.merge_button = QPushButton("Merge gold…")
+        self.merge_button.setObjectName("MergeGold")
+        self.merge_button.setToolTip("merge the checked annotators into a gold annotator (preview first)")
+        buttons.addWidget(self.compute_button)
+        buttons.addWidget(self.merge_button)
+        layout.addLayout(buttons)
+        self.overall = QLabel()
+        self.overall.setObjectName("AgreementOverall")
+        self.overall.setWordWrap(True)
+        layout.addWidget(self.overall)
+        self.matrix = QTableWidget()
+        self.matrix.setObjectName("AgreementMatrix")
+        self.matrix.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        layout.addWidget(self.matrix, 1)
+        self.pair_label = QLabel("Select a pair in the matrix.")
+        self.pair_label.setObjectName("AgreementPair")
+        self.pair_label.setWordWrap(True)
+        layout.addWidget(self.pair_label)
+        self.confusion = QTableWidget()
+        self.confusion.setObjectName("AgreementConfusion")
+        self.confusion.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        layout.addWidget(self.confusion, 1)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REFRESH_DELAY_MS)
+        self._timer.timeout.connect(self.compute)
+        self.tier.activated.connect(lambda _i: self._tier_chosen())
+        self.unit.currentIndexChanged.connect(lambda _i: self.step.setEnabled(self.unit.currentData() == "frames"))
+        self.compute_button.clicked.connect(self.compute)
+        self.merge_button.clicked.connect(self.open_merge)
+        self.matrix.currentCellChanged.connect(lambda row, col, _r, _c: self.show_pair(row, col))
+        ws.edited.connect(self._schedule)
+        ws.session_opened.connect(self.reload_choices)  # tiers may have been added (imports, models)
+        self.reload_choices()
+
+    # -- choices -----------------------------------------------------------------------------------
+
+    def reload_choices(self) -> None:
+        """Tier names and sessions of the project; keeps what was chosen when it still exists."""
+        with self.ws.project.store.transaction() as tx:
+            sessions = tx.sessions.list()
+            names = sorted({t.name for s in sessions for t in tx.tiers.list(s.id)
+                            if t.kind in ("categorical", "dimensional")})
+        keep = self.tier.currentText() or ("emotion" if "emotion" in names else "")
+        self.tier.clear()
+        self.tier.addItems(names)
+        self.tier.setCurrentIndex(max(0, self.tier.findText(keep)))
+        chosen = set(_checks(self.sessions)) if self.sessions.count() else {s.name for s in sessions}
+        _fill_checks(self.sessions, [s.name for s in sessions], chosen)
+        self._fill_annotators()
+
+    def _fill_annotators(self) -> None:
+        """Annotators with labels on the tier; gold-kind ones (merge results) start unchecked."""
+        from dyadlab.core.labels.snapshot import read_project_labels
+
+        tier = self.tier.currentText()
+        snapshots = read_project_labels(self.ws.project, tier_names=[tier]) if tier else []
+        kinds = {t.key.annotator: t.annotator.kind for s in snapshots for t in s.tiers if t.segments}
+        before = set(_checks(self.annotators)) if self.annotators.count() else None
+        chosen = before & set(kinds) if before else {a for a, kind in kinds.items() if kind != "gold"}
+        _fill_checks(self.annotators, sorted(kinds), chosen)
+
+    def _tier_chosen(self) -> None:
+        self.annotators.clear()  # another tier: its own default annotators
+        self._fill_annotators()
+        self.compute()
+
+    def set_choices(self, *, tier: str | None = None, unit: Unit | None = None, step_ms: float | None = None,
+                    sessions: Sequence[str] | None = None, annotators: Sequence[str] | None = None) -> None:
+        """Set the choices programmatically (scripts, tests) as a user would, then compute."""
+        if tier is not None:
+            self.tier.setCurrentIndex(self.tier.findText(tier))
+            self.annotators.clear()
+            self._fill_annotators()
+        if unit is not None:
+            self.unit.setCurrentIndex(self.unit.findData(unit))
+        if step_ms is not None:
+            self.step.setValue(step_ms)
+        for box, names in ((self.sessions, sessions), (self.annotators, annotators)):
+            if names is not None:
+                for i in range(box.count()):
+                    item = box.item(i)
+                    item.setCheckState(Qt.CheckState.Checked if item.text() in names else Qt.CheckState.Unchecked)
+        self.compute()
+
+    # -- computing -----------------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        if self.isVisible():
+            self._timer.start()
+
+    @guarded("Agreement")
+    def compute(self) -> None:
+        """Recompute the report for the current choices and redraw the matrix."""
+        self._timer.stop()
+        tier, sessions, annotators = self.tier.currentText(), _checks(self.sessions), _checks(self.annotators)
+        self.result = None
+        if not tier or not sessions or len(annotators) < 2:
+            self._show_matrix()
+            self.overall.setText("Choose a tier, at least one session and at least two annotators.")
+            return
+        self.result = compute_agreement(self.ws.project, tier=tier, unit=self.unit.currentData(),
+                                        step_ms=self.step.value(), sessions=sessions, annotators=annotators)
+        self._show_matrix()
+
+    def _show_matrix(self) -> None:
+        result = self.result
+        names = result.annotators if result else []
+        self.matrix.blockSignals(True)
+        self.matrix.clear()
+        self.matrix.setRowCount(len(names))
+        self.matrix.setColumnCount(len(names))
+        self.matrix.setHorizontalHeaderLabels(names)
+        self.matrix.setVerticalHeaderLabels(names)
+        for i, a in enumerate(names):
+            for j, b in enumerate(names):
+                pair = result.pair(a, b) if i != j else None
+                if pair is None:
+                    self.matrix.setItem(i, j, _item("—"))
+                    continue
+                value = pair.ccc if result.numeric else pair.kappa
+                self.matrix.setItem(i, j, _item(_fmt(value), f"{a} × {b}: {pair.n_units} units labelled by both"))
+        self.matrix.blockSignals(False)
+        self.confusion.clear()
+        self.confusion.setRowCount(0)
+        self.confusion.setColumnCount(0)
+        self.pair_label.setText("Select a pair in the matrix." if names else "")
+        if result is None:
+            return
+        group, what = result.group, "CCC" if result.numeric else "Cohen's κ"
+        text = f"{what} per pair · {result.scope} · {result.n_units} units"
+        if group is not None and result.numeric:
+            text += (f"\nKrippendorff's α (interval) {_fmt(group.alpha)} · ICC(2,1) {_fmt(group.icc2_1)}"
+                     f" · ICC(3,1) {_fmt(group.icc3_1)}")
+        elif group is not None:
+            text += f"\nKrippendorff's α (nominal) {_fmt(group.alpha)} · Fleiss' κ {_fmt(group.fleiss_kappa)}"
+        self.overall.setText(text)
+
+    def show_pair(self, row: int, col: int) -> None:
+        """The chosen pair's statistics and, for categorical tiers, their confusion table (all units)."""
+        result = self.result
+        if result is None or not (0 <= row < len(result.annotators) and 0 <= col < len(result.annotators)) \
+                or row == col:
+            return
+        a, b = result.annotators[row], result.annotators[col]
+        pair = result.pair(a, b)
+        if pair is None:
+            return
+        if result.numeric:
+            self.pair_label.setText(f"{a} × {b}: CCC {_fmt(pair.ccc)} · ICC(2,1) {_fmt(pair.icc)} · "
+                                    f"α {_fmt(pair.alpha)} · {pair.n_units} units")
+            self.confusion.setRowCount(0)
+            self.confusion.setColumnCount(0)
+            return
+        self.pair_label.setText(f"{a} (rows) × {b} (columns): κ {_fmt(pair.kappa)} · α {_fmt(pair.alpha)} · "
+                                f"{pair.n_units} of {result.n_units} units labelled by both")
+        rows, cols, counts = confusion(result.labels[a], result.labels[b])
+        self.confusion.clear()
+        self.confusion.setRowCount(len(rows))
+        self.confusion.setColumnCount(len(cols))
+        self.confusion.setVerticalHeaderLabels(rows)
+        self.confusion.setHorizontalHeaderLabels(cols)
+        for i, r in enumerate(rows):
+            for j, c in enumerate(cols):
+                self.confusion.setItem(i, j, _item(str(counts.get((r, c), 0))))
+
+    def select_pair(self, a: str, b: str) -> None:
+        """Select the matrix cell of ``a`` (row) × ``b`` (column)."""
+        names = self.result.annotators if self.result else []
+        self.matrix.setCurrentCell(names.index(a), names.index(b))
+
+    def confusion_counts(self) -> dict[tuple[str, str], int]:
+        """The confusion table as shown: (row label, column label) → count."""
+        return {(self.confusion.verticalHeaderItem(i).text(), self.confusion.horizontalHeaderItem(j).text()):
+                int(self.confusion.item(i, j).text())
+                for i in range(self.confusion.rowCount()) for j in range(self.confusion.columnCount())}
+
+    # -- gold ------------------------------------------------------------------------------------------
+
+    @guarded("Merge gold")
+    def open_merge(self) -> None:
+        """Open the merge dialog (dry-run preview first) for the checked annotators."""
+        from dyadlab.app.dialogs.gold_dialog import GoldMergeDialog
+
+        annotators, sessions = _checks(self.annotators), _checks(self.sessions)
+        if not annotators or not sessions:
+            reporter.notice("check the annotators (and sessions) to merge first")
+            return
+        dialog = GoldMergeDialog(self.ws.project, tier=self.tier.currentText(), unit=self.unit.currentData(),
+                                 step_ms=self.step.value(), annotators=annotators,
+                                 sessions=None if len(sessions) == self.sessions.count() else sessions, parent=self)
+        dialog.accepted.connect(lambda: self._merged(dialog.result))
+        self.dialog = dialog
+        dialog.open()
+
+    def _merged(self, report: GoldReport | None) -> None:
+        """The gold tiers changed outside an edit: show them on the timeline and recompute."""
+        if report is None:
+            return
+        self.ws.reload_tiers()
+        self._fill_annotators()
+        self.compute()
+        reporter.notice(f"gold {report.gold!r}: {report.segments_written} segments written"
+                        + (f", {len(report.ties)} tie(s)" if report.ties else ""))
+
+
+def add_agreement_dock(win: MainWindow, add_dock: AddDock) -> None:
+    """The Agreement dock, tabbed behind the right-hand panels (opened from the View menu)."""
+    dock = add_dock(win, "Agreement", "Agreement", AgreementPanel(win.ws), Qt.DockWidgetArea.RightDockWidgetArea)
+    neighbour = win.docks.get("Live") or win.docks.get("Palette")
+    if neighbour is not None and neighbour is not dock:
+        win.tabifyDockWidget(neighbour, dock)
+        neighbour.raise_()

@@ -1,0 +1,139 @@
+"""Model-assisted labelling: the model's utterance labels as proposals the annotator accepts, edits or rejects.
+
+One key each (A accept, E accept-and-select to edit, D reject), and each is one undoable command: the core
+edits of ``core.inference.assist`` (``accept_edit``, ``RejectProposal``) go through ``Workspace.push`` like
+every other edit, so Ctrl+Z takes an accepted segment (or a rejection) back and the database says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dyadlab.app.errors import guarded, reporter
+from dyadlab.app.workspace import Workspace
+from dyadlab.core.inference.assist import Proposal, RejectProposal, accept_edit, propose
+
+Seek = Callable[[int], None]
+
+
+class AssistPanel(QWidget):
+    def __init__(self, ws: Workspace, seek: Seek) -> None:
+        super().__init__()
+        self.ws, self.seek = ws, seek
+        self.proposals: list[Proposal] = []
+        self.model = QComboBox()
+        self.model.setObjectName("AssistModel")
+        self.run = QPushButton("Propose")
+        self.run.setObjectName("AssistPropose")
+        self.run.setToolTip("Label this session's utterances with the model and offer them (A / E / D)")
+        self.run.clicked.connect(self.start)
+        self.list = QListWidget()
+        self.list.setObjectName("AssistProposals")
+        self.list.itemClicked.connect(lambda item: self._go(self.list.row(item)))
+        self.status = QLabel("No proposals yet.")
+        self.status.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.model, 1)
+        row.addWidget(self.run)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(row)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.status)
+        ws.session_opened.connect(self._session_opened)
+        ws.edited.connect(self._refresh)
+        self._fill_models()
+
+    @property
+    def model_id(self) -> int | None:
+        return self.model.currentData()
+
+    def _fill_models(self) -> None:
+        keep = self.model.currentData()
+        with self.ws.project.store.transaction() as tx:
+            models = tx.models.list()
+        self.model.clear()
+        for m in models:
+            self.model.addItem(f"{m.name} {m.version}", m.id)
+        self.model.setCurrentIndex(max(0, self.model.findData(keep)))
+
+    def _session_opened(self) -> None:
+        self._fill_models()
+        self.proposals = []
+        self._show()
+
+    @guarded("Model proposals")
+    def start(self) -> None:
+        """Write the model's utterance labels (once) and list what the annotator has not labelled yet."""
+        if self.model_id is None or self.ws.session is None:
+            reporter.notice("no model or session to propose from")
+            return
+        self.proposals = propose(self.ws.project, int(self.model_id), self.ws.session.id, self.ws.annotator)
+        self.ws.reload_tiers()  # the model's tier may be new: show it on the timeline
+        self._show()
+        if self.proposals:
+            self._go(0)
+
+    def _refresh(self) -> None:
+        """After any edit: drop what is now labelled or rejected (no model run)."""
+        if not self.proposals or self.model_id is None or self.ws.session is None:
+            return
+        current = self.list.currentRow()
+        self.proposals = propose(self.ws.project, int(self.model_id), self.ws.session.id, self.ws.annotator,
+                                 compute=False)
+        self._show(min(max(current, 0), len(self.proposals) - 1))
+
+    def _show(self, row: int = 0) -> None:
+        names = {p.id: p.code for p in self.ws.data.participants} if self.ws.data else {}
+        self.list.clear()
+        for q in self.proposals:
+            item = QListWidgetItem(f"{names.get(q.participant_id, '?')}  {q.start_us / 1e6:6.2f}–{q.end_us / 1e6:.2f} s"
+                                   f"  {q.value}  {q.confidence:.0%}")
+            item.setData(Qt.ItemDataRole.UserRole, q.key)
+            self.list.addItem(item)
+        if self.proposals:
+            self.list.setCurrentRow(row)
+        self.status.setText(f"{len(self.proposals)} proposals · A accept · E accept and edit · D reject"
+                            if self.proposals else "No open proposals.")
+
+    def _go(self, row: int) -> None:
+        self.list.setCurrentRow(row)
+        self.seek(self.proposals[row].start_us)
+
+    @property
+    def current(self) -> Proposal | None:
+        row = self.list.currentRow()
+        return self.proposals[row] if 0 <= row < len(self.proposals) else None
+
+    # -- the three keys ----------------------------------------------------------------------------------
+    def accept(self, *, select: bool = False) -> bool:
+        """Create the annotator's segment from the current proposal (undoable)."""
+        q = self.current
+        if q is None:
+            reporter.notice("no proposal to accept: press Propose in the Assist panel")
+            return False
+        edit = accept_edit(self.ws.project, q, self.ws.annotator)
+        if not self.ws.push(edit):
+            return False
+        if select and edit.segment is not None:
+            self.ws.select(next((s for s in self.ws.segments(edit.segment.tier_id) if s.id == edit.segment.id), None))
+        return True
+
+    def reject(self) -> bool:
+        q = self.current
+        if q is None:
+            reporter.notice("no proposal to reject")
+            return False
+        return self.ws.push(RejectProposal(q, self.ws.annotator.id))

@@ -1,0 +1,72 @@
+"""How the main window gets its background-job parts: the Jobs and Models panels (docked by ``menus``), the
+"Train model…" and "Analyse" actions (bound by ``action_table``), and stopping the polling on close.
+
+Why one module: the window stays a thin shell (it only creates ``win.jobs``, the project's ``JobRunner``, when
+a project opens) and the menus/action table only name these functions, so the job feature is added to the
+window in a few lines and lives here, next to its panels.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QWidget
+
+from dyadlab.app.docks.jobs_dock import JobsPanel
+from dyadlab.app.docks.models_dock import ModelsPanel
+from dyadlab.app.errors import reporter
+
+if TYPE_CHECKING:
+    from dyadlab.app.dialogs.train_dialog import TrainDialog
+    from dyadlab.app.main_window import MainWindow
+
+
+def job_panels(win: MainWindow) -> list[tuple[str, str, QWidget]]:
+    """(dock key, title, panel) for the docks of background jobs; models refresh when a job ends."""
+    jobs = JobsPanel(win.jobs)
+    models = ModelsPanel(win.project)
+    jobs.job_finished.connect(lambda _job_id, _state: models.refresh())
+    return [("Jobs", "Jobs", jobs), ("Models", "Models", models)]
+
+
+def jobs_panel(win: MainWindow) -> JobsPanel:
+    return win.docks["Jobs"].widget()
+
+
+def _show_job(win: MainWindow, job_id: int) -> None:
+    panel = jobs_panel(win)
+    panel.refresh()
+    panel.select_job(job_id)
+    win.docks["Jobs"].show()
+    win.docks["Jobs"].raise_()
+    reporter.notice(f"job #{job_id} queued; follow it in the Jobs panel")
+
+
+def open_train_dialog(win: MainWindow) -> TrainDialog:
+    """Show the (non-modal) Train dialog; a job it submits is selected in the Jobs panel."""
+    from dyadlab.app.dialogs.train_dialog import TrainDialog
+
+    dialog = TrainDialog(win.jobs, win)
+    dialog.accepted.connect(lambda: _show_job(win, dialog.job.id) if dialog.job else None)
+    dialog.finished.connect(dialog.deleteLater)
+    dialog.open()
+    win.train_dialog = dialog
+    return dialog
+
+
+def submit_analysis(win: MainWindow) -> int:
+    """Queue ``dyadlab analyze PROJECT`` (faces and audio of every session; cached, so a rerun is quick)."""
+    command = [sys.executable, "-m", "dyadlab.core.cli", "analyze", str(win.project.root.resolve()), "--quiet"]
+    job = win.jobs.submit("analyze", command, {"what": ["faces", "audio"]})
+    _show_job(win, job.id)
+    return job.id
+
+
+def stop_jobs(win: MainWindow) -> None:
+    """The project is closing: stop polling and let go of the runner; the jobs keep running."""
+    if "Jobs" in win.docks:
+        jobs_panel(win).stop()
+    if win.jobs is not None:
+        win.jobs.close()
+        win.jobs = None

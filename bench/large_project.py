@@ -1,0 +1,260 @@
+"""Large-project benchmark: does a project the size of a real study still open in under 2 s?
+
+A study of 100 recorded conversations grows to ~100k labelled segments and ~1M per-frame model outputs.
+Opening it must stay as quick as opening the demo: the annotator sees the session list and the first
+session's tiers, segments and the predictions around the playhead within the 2 s start-up budget.
+
+The project is generated through the store API's bulk paths (``segments.add_many``, ``series.write``),
+then three ways of opening it are timed against the 2 s goal:
+
+* in this process, with the libraries already imported (median of ``--repeats``), step by step;
+* in a fresh Python process (``--cold``: interpreter, imports and all), as ``dyadlab`` would;
+* in the GUI's ``MainWindow`` (offscreen), when it can be built here.
+
+Run: ``python bench/large_project.py [--sessions 100] [--frames 1000000] [--segments 100000] [--keep DIR]``.
+Exit status 0 when the cold open meets the goal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+GOAL_S = 2.0
+FPS = 25
+WINDOW_FRAMES = 10 * FPS  # 10 s of predictions around the playhead
+CLASSES = ("neutral", "happy", "sad", "angry")
+TIERS = (("emotion", "emotion-4class", "categorical"), ("valence", "vad", "dimensional"),
+         ("arousal", "vad", "dimensional"))
+ANNOTATORS = ("gold", "rater1", "rater2")
+
+
+# -- generating ------------------------------------------------------------------------------------
+
+
+def generate(root: Path, sessions: int, frames: int, segments: int, seed: int = 0) -> dict[str, float]:
+    """Build the project at ``root``; returns seconds spent per part."""
+    from dyadlab.core.media.synthetic import SineSpec, regular_pts, write_test_video
+    from dyadlab.core.project import create_project
+
+    rng = np.random.default_rng(seed)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    project = create_project(root, name="large-study")
+    media = root / "media"
+    media.mkdir()
+    clip = write_test_video(media / "clip.mp4", regular_pts(10 * FPS, 512), Fraction(1, 12800), size=(160, 120),
+                            audio=SineSpec((220.0,), 16000))
+    info_frames, clip_us = 10 * FPS, 10_000_000
+    timings["media"] = time.perf_counter() - t0
+
+    frames_per_series = frames // (2 * sessions)
+    tiers_per_session = 2 * len(TIERS) * len(ANNOTATORS)
+    segs_per_tier = max(1, segments // (sessions * tiers_per_session))
+    seconds = frames_per_series / FPS
+    t_meta = t_seg = t_series = 0.0
+    with project.store.transaction() as tx:
+        annotators = {name: tx.annotators.add(name, kind="gold" if name == "gold" else "human").id
+                      for name in ANNOTATORS}
+        model = tx.models.add("emotion-cnn", "1.0", "face_cnn", config={"classes": list(CLASSES)})
+        schemes = {s.name: s.id for s in tx.schemes.list()}
+    for s in range(sessions):
+        start = time.perf_counter()
+        with project.store.transaction() as tx:
+            session = tx.sessions.add(f"S{s:03d}", group=f"Session{s % 5 + 1}", duration_us=int(seconds * 1e6))
+            rows: list[dict[str, Any]] = []
+            series_ids = []
+            for code in ("A", "B"):
+                participant = tx.participants.add(session.id, code, speaker=f"spk{s:03d}{code}")
+                view = tx.views.add(session.id, code, "media/clip.mp4", participant_id=participant.id, width=160,
+                                    height=120, fps=FPS, frame_count=info_frames, duration_us=clip_us)
+                tx.audio.add(session.id, code, "media/clip.mp4", sample_rate=16000, channels=1,
+                             channel_participants=[participant.id], duration_us=clip_us)
+                for name, scheme, kind in TIERS:
+                    for who in ANNOTATORS:
+                        tier = tx.tiers.add(session.id, name, scheme_id=schemes[scheme], annotator_id=annotators[who],
+                                            kind=kind, participant_id=participant.id)
+                        bounds = np.sort(rng.choice(int(seconds * 1000), size=2 * segs_per_tier, replace=False)) * 1000
+                        for a, b in bounds.reshape(-1, 2).tolist():
+                            categorical = kind == "categorical"
+                            rows.append({"tier_id": tier.id, "start_us": a, "end_us": b, "annotator_id": annotators[who],
+                                         "value": CLASSES[int(rng.integers(4))] if categorical else None,
+                                         "score": None if categorical else float(rng.uniform(1, 5))})
+                series_ids.append(tx.series.add("prediction", session.id, "emotion-cnn", CLASSES,
+                                                participant_id=participant.id, view_id=view.id, model_id=model.id).id)
+            t_meta += time.perf_counter() - start
+            mark = time.perf_counter()
+            tx.segments.add_many(rows)
+            t_seg += time.perf_counter() - mark
+            mark = time.perf_counter()
+            for series_id in series_ids:
+                probs = rng.dirichlet(np.ones(len(CLASSES)), size=frames_per_series).astype(np.float32)
+                tx.series.write(series_id, probs)
+            t_series += time.perf_counter() - mark
+    project.close()
+    timings.update({"metadata": t_meta, "segments": t_seg, "series": t_series})
+    del clip
+    return timings
+
+
+# -- opening ---------------------------------------------------------------------------------------
+
+
+def open_and_load(root: Path) -> dict[str, float]:
+    """What the app does to show a project: open, list sessions, load the first session's data.
+
+    Returns seconds per step (cumulative keys are added by the caller).
+    """
+    from dyadlab.core.project import open_project
+
+    steps: dict[str, float] = {}
+    t = time.perf_counter()
+    project = open_project(root)
+    steps["open_project"] = time.perf_counter() - t
+    try:
+        t = time.perf_counter()
+        with project.store.transaction() as tx:
+            sessions = tx.sessions.list()
+        steps["list sessions"] = time.perf_counter() - t
+        t = time.perf_counter()
+        with project.store.transaction() as tx:
+            session = sessions[0]
+            tx.participants.list(session.id)
+            tx.views.list(session.id)
+            tx.audio.list(session.id)
+            tx.utterances.list(session.id)
+            tiers = tx.tiers.list(session.id)
+            segs = tx.segments.list(tier_ids=[t.id for t in tiers])
+        steps["load session tiers+segments"] = time.perf_counter() - t
+        t = time.perf_counter()
+        with project.store.transaction() as tx:
+            series = tx.series.list(session.id, kind="prediction")
+            middle = tx.series.length(series[0].id) // 2
+            windows = [tx.series.read(s.id, middle, middle + WINDOW_FRAMES) for s in series]
+        steps["read 10 s of predictions"] = time.perf_counter() - t
+        assert len(sessions) > 0 and segs and all(w.shape == (WINDOW_FRAMES, len(CLASSES)) for w in windows)
+    finally:
+        project.close()
+    steps["total"] = sum(steps.values())
+    return steps
+
+
+def _child_cold(root: Path) -> None:
+    """Runs in a fresh interpreter: imports included in the measured time."""
+    t = time.perf_counter()
+    import dyadlab.core.project  # noqa: F401  (what `dyadlab` imports before it opens anything)
+
+    imports = time.perf_counter() - t
+    steps = open_and_load(root)
+    print(json.dumps({"imports": imports, **steps}))
+
+
+def _child_window(root: Path) -> None:
+    """Runs offscreen in a fresh interpreter: the time MainWindow.open_project takes, events processed."""
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    t0 = time.perf_counter()
+    from PySide6.QtWidgets import QApplication
+
+    from dyadlab.app.errors import reporter
+    from dyadlab.app.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    reporter.show_dialogs = False
+    window = MainWindow()
+    window.resize(1600, 960)
+    window.show()
+    app.processEvents()
+    shown = time.perf_counter() - t0
+    t = time.perf_counter()
+    window.open_project(root, annotator="bench", read_only=True)
+    app.processEvents()
+    opened = time.perf_counter() - t
+    ok = window.project is not None and window.ws is not None and window.ws.data is not None
+    window.close()
+    print(json.dumps({"window shown": shown, "open in window": opened, "ok": ok}))
+
+
+def _run_child(flag: str, root: Path, timeout: float = 300) -> tuple[dict[str, Any] | None, float, str]:
+    t = time.perf_counter()
+    done = subprocess.run([sys.executable, __file__, flag, str(root)], capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    wall = time.perf_counter() - t
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return None, wall, (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+    return json.loads(lines[-1]), wall, ""
+
+
+def _row(name: str, seconds: float | None, goal: float | None = GOAL_S, note: str = "") -> str:
+    if seconds is None:
+        return f"{name:44s} {'-':>9s} {'':>9s}  {note}"
+    ratio = f"{seconds / goal:9.3f}" if goal else f"{'':>9s}"
+    return f"{name:44s} {seconds:9.3f} {ratio}  {note}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=100)
+    ap.add_argument("--frames", type=int, default=1_000_000, help="prediction rows (frames) in all")
+    ap.add_argument("--segments", type=int, default=100_000)
+    ap.add_argument("--repeats", type=int, default=5, help="runs of each measurement (the median is shown)")
+    ap.add_argument("--keep", type=Path, help="build the project here and keep it (reused when it exists)")
+    ap.add_argument("--no-window", action="store_true", help="skip the MainWindow measurement")
+    args, rest = ap.parse_known_args()
+    if rest[:1] in (["--_cold"], ["--_window"]):
+        (_child_cold if rest[0] == "--_cold" else _child_window)(Path(rest[1]))
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="dyadlab-large-") as tmp:
+        root = args.keep or Path(tmp) / "large"
+        built = None
+        if not (root / "dyadlab.sqlite").exists():
+            t = time.perf_counter()
+            built = generate(root, args.sessions, args.frames, args.segments)
+            built["total"] = time.perf_counter() - t
+        size_mb = sum(p.stat().st_size for p in root.glob("dyadlab.sqlite*")) / 1e6
+        with_open = [open_and_load(root) for _ in range(args.repeats)]
+        warm = {k: statistics.median(run[k] for run in with_open) for k in with_open[0]}
+        colds = [_run_child("--_cold", root) for _ in range(args.repeats)]
+        good = sorted((c for c in colds if c[0] is not None), key=lambda c: c[1])
+        cold, cold_wall, cold_error = good[len(good) // 2] if good else colds[-1]  # the median run
+        window, window_wall, window_error = (None, 0.0, "skipped") if args.no_window else _run_child("--_window", root)
+
+    print(f"large project: {args.sessions} sessions, {args.frames:,} prediction frames, ~{args.segments:,} segments, "
+          f"database {size_mb:.0f} MB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    if built:
+        print("generated in " + ", ".join(f"{k} {v:.1f} s" for k, v in built.items()))
+    print(f"{'measure':44s} {'seconds':>9s} {'/ 2 s':>9s}  note")
+    for key, value in warm.items():
+        print(_row(f"warm: {key}", value, note=f"median of {args.repeats}" if key == "total" else ""))
+    if cold is None:
+        print(_row("cold: fresh process", None, note=f"failed: {cold_error}"))
+    else:
+        print(_row("cold: imports", cold["imports"]))
+        print(_row("cold: open + list + load session", cold["total"]))
+        print(_row("cold: whole process (interpreter included)", cold_wall,
+                   note=f"the goal; median of {len(good)} runs ({', '.join(f'{c[1]:.2f}' for c in good)})"))
+    if window is None:
+        print(_row("window: MainWindow.open_project", None, note=f"not measured: {window_error}"))
+    else:
+        print(_row("window: empty window shown", window["window shown"]))
+        print(_row("window: MainWindow.open_project (offscreen)", window["open in window"],
+                   note="" if window["ok"] else "session did not load"))
+    ok = cold is not None and cold_wall <= GOAL_S
+    print(f"cold open {cold_wall:.2f} s vs goal {GOAL_S:.1f} s -> {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

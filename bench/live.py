@@ -1,0 +1,196 @@
+"""Live inference benchmark: can the models keep up with the video while it plays, and how late is the overlay?
+
+Goal (issue "Live inference and prediction inspector"): with nothing analysed beforehand, predict both
+participants of a playing session frame by frame — decode the frame, detect and align the face, cut the
+audio window, run the model — and compare the achieved rate with the video's frame rate (ratio ≥ 1 means
+live keeps up; below 1 the worker skips to the newest frame and says so). Three model shapes of the thesis,
+untrained (speed does not depend on the weights): the raw-audio CNN (1600-sample windows), the face CNN
+(224 px crops) and their late fusion.
+
+Measured in this run:
+* pipeline throughput: 2-participant steps per second through ``ModelRunner`` with inputs computed from the
+  media (no feature cache), and the per-stage cost (face decode+detect+align, audio window, forward);
+* overlay latency: requests submitted at the video rate in real time to ``LiveInferenceWorker``; the
+  latency (submit → result) distribution p50/p95, results per second and requests skipped.
+
+Run: ``python bench/live.py [--seconds 8] [--frames 100] [--play 6] [--device cpu|cuda] [--threads 1]``.
+The demo session and the models are made in a temp dir first (not timed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CLASSES = ["neutral", "happy", "sad", "angry"]
+INPUTS = {"audio_raw": {"kind": "waveform", "shape": [1600], "dtype": "float32"},
+          "face": {"kind": "image", "shape": [224, 224, 3], "dtype": "uint8"}}
+WARMUP = 5  # first steps (model and face-model initialisation) are not timed
+
+
+def make_models(project: Any, folder: Path) -> dict[str, int]:
+    """Untrained thesis-shaped models, saved as checkpoints and registered; name -> model id."""
+    from dyadlab.core.inference.loader import register_checkpoint
+    from dyadlab.trainer.checkpoint import save_checkpoint
+    from dyadlab.trainer.config import BranchConfig, ModelConfig
+    from dyadlab.trainer.models import build_model
+
+    configs = {
+        "audio CNN": ModelConfig(kind="raw_audio_cnn", input="audio_raw"),
+        "face CNN": ModelConfig(kind="face_cnn", input="face"),
+        "fusion": ModelConfig(kind="fusion", fusion="late", branches=[BranchConfig(kind="raw_audio_cnn",
+                                                                                   input="audio_raw"),
+                                                                      BranchConfig(kind="face_cnn", input="face")]),
+    }
+    ids = {}
+    for name, config in configs.items():
+        modalities = config.modalities()
+        model = build_model(config, len(CLASSES), {m: tuple(INPUTS[m]["shape"]) for m in modalities})
+        meta = {"name": name.replace(" ", "-").lower(), "kind": "emotion-classifier",
+                "model": dataclasses.asdict(config), "classes": CLASSES, "scheme": "emotion-4class",
+                "inputs": {m: INPUTS[m] for m in modalities}, "sequence": None}
+        path = save_checkpoint(folder / f"{meta['name']}.pt", model.eval(), meta)
+        ids[name] = register_checkpoint(project, path, version="bench").id
+    return ids
+
+
+def throughput(project: Any, session_id: int, participants: list[int], model_id: int, frames: int,
+               device: str | None) -> dict[str, float]:
+    """2-participant steps/s through the runner (inputs from the media), and seconds per step of each stage."""
+    from dyadlab.core.inference.inputs import InputProvider
+    from dyadlab.core.inference.loader import load_model
+    from dyadlab.core.inference.runner import ModelRunner
+
+    loaded = load_model(project, model_id, device=device)
+    out: dict[str, float] = {}
+    with InputProvider(project, use_cache=False) as provider:
+        runner = ModelRunner(loaded, provider)
+        n = min(frames, min(len(provider.timeline(session_id, p)) for p in participants) - WARMUP)
+        for f in range(WARMUP):
+            for p in participants:
+                runner.predict(session_id, p, np.array([f]))
+        t0, c0 = time.perf_counter(), time.process_time()
+        for f in range(WARMUP, WARMUP + n):
+            for p in participants:
+                runner.predict(session_id, p, np.array([f]))
+        out["steps_per_s"] = n / (time.perf_counter() - t0)
+        out["steps_per_cpu_s"] = n / (time.process_time() - c0)  # what an idle core would do
+    with InputProvider(project, use_cache=False) as provider:  # cold again: time each stage alone
+        data: dict[str, np.ndarray] = {}
+        for spec in loaded.inputs:
+            source = [provider.participant(session_id, p) for p in participants]
+            for f in range(WARMUP):
+                for s in source:
+                    s.inputs(spec, np.array([f]))
+            t0 = time.perf_counter()
+            for f in range(WARMUP, WARMUP + n):
+                for s in source:
+                    data[spec.name], _ = s.inputs(spec, np.array([f]))
+            out[f"{spec.name}_s"] = (time.perf_counter() - t0) / n
+    t0 = time.perf_counter()
+    for _ in range(n):
+        for _ in participants:
+            loaded.forward(data)
+    out["forward_s"] = (time.perf_counter() - t0) / n
+    return out
+
+
+def overlay_latency(project: Any, session_id: int, model_id: int, fps: float, seconds: float,
+                    device: str | None, *, store: bool = False) -> dict[str, float]:
+    """Submit the playhead at ``fps`` in real time for ``seconds``; latency percentiles and rates.
+    ``store``: through the prediction cache (computed frames are committed to the project database)."""
+    from dyadlab.core.inference.inputs import InputProvider
+    from dyadlab.core.inference.live import LiveInferenceWorker
+
+    results, ready = [], threading.Event()
+
+    def collect(result: Any) -> None:
+        results.append(result)
+        ready.set()
+
+    with InputProvider(project, use_cache=False) as provider, \
+            LiveInferenceWorker(project, session_id, [model_id], on_result=collect, use_cache=store,
+                                device=device, provider=provider) as worker:
+        worker.submit(0)  # load the model and the face models before the clock starts
+        ready.wait(120)
+        worker.wait_idle(120)
+        results.clear()
+        period = 1.0 / fps
+        start = time.perf_counter()
+        k = 0
+        while (now := time.perf_counter() - start) < seconds:
+            worker.submit(int(round((WARMUP + k) * 1e6 / fps)))
+            k += 1
+            time.sleep(max(0.0, start + k * period - time.perf_counter()))
+        worker.wait_idle(60)
+        stats = worker.stats
+    latencies = np.array([r.latency_ms for r in results])
+    return {"p50_ms": float(np.percentile(latencies, 50)), "p95_ms": float(np.percentile(latencies, 95)),
+            "results_per_s": len(results) / now, "submitted": k, "skipped": stats["skipped"],
+            "lagging": float(np.mean([r.lagging for r in results]))}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=8.0, help="demo session length (default 8)")
+    parser.add_argument("--frames", type=int, default=100, help="steps timed per model (default 100)")
+    parser.add_argument("--play", type=float, default=6.0, help="seconds of real-time playback per model")
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the cores are shared)")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from dyadlab.core.demo import generate_demo
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="dyadlab-bench-live-") as tmp:
+        root = Path(tmp) / "project"
+        with generate_demo(root, sessions=1, seconds=args.seconds, seed=5) as project:
+            ids = make_models(project, Path(tmp) / "models")
+            with project.store.transaction() as tx:
+                session = tx.sessions.list()[0]
+                participants = [p.id for p in tx.participants.list(session.id)]
+                view = tx.views.list(session.id)[0]
+            fps = float(view.fps or 25.0)
+            load = os.getloadavg()[0]
+            for name, model_id in ids.items():
+                rate = throughput(project, session.id, participants, model_id, args.frames, args.device)
+                live = overlay_latency(project, session.id, model_id, fps, args.play, args.device)
+                rows.append((name, rate, live))
+            stored = overlay_latency(project, session.id, ids["audio CNN"], fps, args.play, args.device, store=True)
+
+    device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    print(f"# live inference benchmark: demo session, 2 participants, {fps:g} fps video, inputs computed from "
+          f"the media (no feature cache), device {device}, {args.threads} torch thread(s), {os.cpu_count()} CPUs, "
+          f"load average {load:.1f} at start")
+    print(f"{'model':<10} {'steps/s':>8} {'× video':>8} {'idle ×':>7} {'face ms':>8} {'audio ms':>9} {'fwd ms':>7} | "
+          f"{'p50 ms':>7} {'p95 ms':>7} {'results/s':>9} {'skipped':>9}")
+    for name, rate, live in rows:
+        face = 1000 * rate.get("face_s", 0.0)
+        audio = 1000 * rate.get("audio_raw_s", 0.0)
+        print(f"{name:<10} {rate['steps_per_s']:>8.1f} {rate['steps_per_s'] / fps:>8.2f} "
+              f"{rate['steps_per_cpu_s'] / fps:>7.2f} {face:>8.1f} {audio:>9.2f} {1000 * rate['forward_s']:>7.1f} | "
+              f"{live['p50_ms']:>7.1f} {live['p95_ms']:>7.1f} {live['results_per_s']:>9.1f} "
+              f"{live['skipped']:>4}/{live['submitted']:<4}")
+    print(f"{'audio CNN, through the prediction cache (committed once a second)':<66} | {stored['p50_ms']:>7.1f} "
+          f"{stored['p95_ms']:>7.1f} {stored['results_per_s']:>9.1f} {stored['skipped']:>4}/{stored['submitted']:<4}")
+    print("steps/s: both participants predicted per second, wall clock (× video: ÷ the frame rate; ≥ 1 keeps up);")
+    print("idle ×: the same from this process's CPU time (what an unloaded core would do; mediapipe threads count).")
+    print("face/audio/fwd ms: per step (2 participants). p50/p95: submit → result through LiveInferenceWorker "
+          "at the video rate;")
+    print("skipped: stale requests dropped (the overlay shows the newest frame instead).")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""``dyadlab infer PROJECT --model ID``: run a registered model over whole sessions and cache the results.
+
+Why a command: predicting every frame of a corpus takes minutes to hours and belongs on a shell (or a
+bigger machine with a GPU) rather than in a playback session; afterwards the player, the inspector and
+model-assisted labelling read the prediction cache instantly. This module parses arguments, draws the
+progress bar and prints a summary; the work is ``core.inference.predictions.PredictionCache``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "infer"
+HELP = "run a registered model on sessions: cache per-frame and utterance predictions, export them"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path, help="project folder")
+    p.add_argument("--model", type=int, required=True, metavar="ID",
+                   help="registered model id (see `dyadlab models PROJECT`)")
+    p.add_argument("--sessions", nargs="+", metavar="SESSION", help="session names or ids (default: all)")
+    p.add_argument("--export", type=Path, metavar="FILE",
+                   help="also write long-format per-frame probabilities to FILE (.csv or .parquet)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
+    p.add_argument("--recompute", action="store_true", help="drop this model's cached predictions first")
+    p.add_argument("--no-utterances", dest="utterances", action="store_false",
+                   help="do not write utterance-level segments on the model's tier")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from dyadlab.core.features.pipeline import select_sessions
+    from dyadlab.core.inference.export import export_predictions
+    from dyadlab.core.inference.predictions import PredictionCache
+    from dyadlab.core.progress import cli_progress
+    from dyadlab.core.project import open_project
+
+    with open_project(args.project) as project, PredictionCache(project, args.model, device=args.device) as cache:
+        with project.store.transaction() as tx:
+            sessions = select_sessions(tx.sessions.list(), args.sessions)
+        runner = cache.runner  # load (and check) the model before any work starts
+        print(f"{cache.label} on {runner.loaded.device}: {len(sessions)} session(s)")
+        computed = segments = 0
+        for session in sessions:
+            if args.recompute:
+                cache.clear(session.id)
+            with cli_progress(session.name, enabled=not args.quiet) as progress:
+                computed += cache.fill(session.id, progress=progress)
+            if args.utterances:
+                segments += len(cache.utterances(session.id))
+        print(f"{computed} frames computed (the rest were cached); {segments} utterance segments on tier "
+              f"model:{cache.record.name}")
+        if args.export:
+            path = export_predictions(cache, [s.id for s in sessions], args.export)
+            print(f"exported per-frame probabilities to {path}")
+    return 0

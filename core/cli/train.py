@@ -1,0 +1,246 @@
+"""``dyadlab train PROJECT --config NAME``: train an emotion model on a project's features and register it.
+
+Why a command of its own (besides ``python -m dyadlab.trainer train``): users think in projects, not data
+specs and output folders. This wraps the trainer's run (same config, ``--set``, ``--resume`` and exit codes;
+``trainer/train.py`` documents them) with what a project adds:
+
+* the data are the project's analysed features, labelled by ``--annotator``'s ``--tier`` tiers, audio
+  inputs counted where the participant speaks (``--audio-frames``; see ``ProjectFrameSource``); nothing
+  is copied;
+* the output goes to ``PROJECT/models/<name>-<version>/`` (``--out`` to choose another folder), ``<version>``
+  counting up per name; ``model.json`` there records which registry entry the folder is for;
+* progress events go to the folder's ``events.jsonl`` and, when the job runner started the command, are
+  also copied as they come to ``$DYADLAB_JOB_EVENTS`` (what the GUI's Jobs dock follows);
+* a run that ends successfully is added to the model registry (``ModelRepository``): its checkpoint path
+  relative to the project, the label scheme, the model description and config, and the metrics with the
+  fold table. A failed or interrupted run registers nothing; its folder stays for inspection or ``--resume``.
+
+Nothing here imports torch or the trainer until the command runs (``dyadlab --help`` stays instant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from dyadlab.core.errors import DyadLabError
+
+NAME = "train"
+HELP = "train an emotion model on a project's analysed features and add it to the project's model registry"
+MODELS_DIR = "models"
+RUN_RECORD = "model.json"  # in the output folder: the registry name and version this run is for
+EVENTS_FILE = "events.jsonl"
+JOB_EVENTS_ENV = "DYADLAB_JOB_EVENTS"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from dyadlab.trainer.cli import add_experiment_arguments  # argparse only: no torch
+
+    p.add_argument("project", type=Path, help="project folder (analysed with `dyadlab analyze`)")
+    add_experiment_arguments(p)
+    p.add_argument("--out", type=Path, help="output folder (default: PROJECT/models/<name>-<version>)")
+    p.add_argument("--name", help="name in the model registry (default: the experiment's name)")
+    p.add_argument("--annotator", default="gold", help="whose labels to learn (default: gold)")
+    p.add_argument("--tier", default="emotion",
+                   help="the categorical tier holding them (default: emotion; an IEMOCAP import: emotion4)")
+    p.add_argument("--audio-frames", choices=["speech", "all"], default="speech",
+                   help="audio inputs count only where the participant speaks (voice activity; default) or on "
+                        "every frame")
+
+
+def run(args: argparse.Namespace) -> int:
+    from dyadlab.core.project import open_project
+    from dyadlab.trainer.cli import run as run_trainer
+    from dyadlab.trainer.config import load_config, resolve_config_path
+    from dyadlab.trainer.project_source import ProjectFrameSource
+
+    config = load_config(resolve_config_path(args.config), tuple(args.set))  # a bad config stops here
+    main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 writes and registers
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and args.out is None:
+        raise DyadLabError("under torchrun every process must write to the same folder: pass --out")
+    with open_project(args.project) as project:
+        root = project.root.resolve()
+        if args.resume:
+            out, name, version = _resumed_folder(args.out)
+        else:
+            name = args.name or config.name
+            out, version = _new_folder(project, name, args.out, check=main_rank)
+    data = {"annotator": args.annotator, "tier": args.tier, "scheme": config.scheme, "audio_frames": args.audio_frames}
+    source = ProjectFrameSource(root, **data)
+    if not args.resume and main_rank:
+        _write_json(out / RUN_RECORD, {"name": name, "version": version, "project": str(root), "data": data})
+    trainer_args = argparse.Namespace(config=args.config, data=source.spec(), out=out, resume=args.resume,
+                                      set=args.set, events_stdout=args.events_stdout, threads=args.threads,
+                                      quiet=args.quiet)
+    job_events = Path(os.environ[JOB_EVENTS_ENV]) if os.environ.get(JOB_EVENTS_ENV) and main_rank else None
+    try:
+        with EventRelay(out / EVENTS_FILE, job_events):
+            code = run_trainer(trainer_args)
+    except DyadLabError:
+        print(f"dyadlab train: nothing registered; the run's files are in {out}", file=sys.stderr)
+        raise
+    if not main_rank:
+        return code
+    if code != 0:
+        resume = f"dyadlab train {args.project} --config {args.config} --out {out} --resume"
+        print(f"dyadlab train: nothing registered (exit code {code}); the run's files are in {out}"
+              + (f"; continue with `{resume}`" if code >= 128 else ""), file=sys.stderr)
+        return code
+    with open_project(root) as project:
+        record = register_run(project, out, name, version, data)
+    for events in (out / EVENTS_FILE, job_events):
+        if events is not None:
+            _append_event(events, "registered", model_id=record.id, name=record.name, version=record.version,
+                          path=record.path)
+    print(f"registered model #{record.id} {record.name} version {record.version}: {record.path}")
+    return 0
+
+
+# -- output folder -----------------------------------------------------------------------------------------
+
+def _slug(name: str) -> str:
+    """A folder-safe form of a model name."""
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name).strip("._") or "model"
+
+
+def _new_folder(project: Any, name: str, out: Path | None, *, check: bool = True) -> tuple[Path, str]:
+    """The output folder and the registry version of a new run of ``name``: one more than any version of it
+    registered or already on disk (an unregistered failed run keeps its number). ``check``: refuse an ``out``
+    that already holds a run (off for torchrun's other ranks, which may look after rank 0 started it)."""
+    models = project.root.resolve() / MODELS_DIR
+    with project.store.transaction() as tx:
+        taken = {r.version for r in tx.models.list() if r.name == name}
+    numbers = [int(v) for v in taken if v.isdigit()]
+    prefix = f"{_slug(name)}-"
+    if models.is_dir():
+        numbers += [int(p.name[len(prefix):]) for p in models.iterdir()
+                    if p.name.startswith(prefix) and p.name[len(prefix):].isdigit()]
+    version = max(numbers, default=0) + 1
+    if out is not None:
+        if check and (out / "run.json").exists():
+            from dyadlab.trainer.errors import ConfigError
+
+            raise ConfigError("this output folder already holds a training run", path=out,
+                              hint="pass --resume to continue it, or choose another --out")
+        out.mkdir(parents=True, exist_ok=True)
+        return out, str(version)
+    while True:  # another `dyadlab train` may claim the same number at the same moment
+        folder = models / f"{prefix}{version}"
+        try:
+            folder.mkdir(parents=True)
+            return folder, str(version)
+        except FileExistsError:
+            version += 1
+
+
+def _resumed_folder(out: Path | None) -> tuple[Path, str, str]:
+    if out is None:
+        raise DyadLabError("--resume needs --out: the folder of the interrupted run",
+                           hint="e.g. --out PROJECT/models/<name>-<version>")
+    try:
+        record = json.loads((out / RUN_RECORD).read_text(encoding="utf-8"))
+        return out, str(record["name"]), str(record["version"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise DyadLabError(f"not a folder started by `dyadlab train` (no readable {RUN_RECORD})", path=out,
+                           hint="resume runs of `python -m dyadlab.trainer train` with that command") from exc
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+# -- progress for the job runner -----------------------------------------------------------------------
+
+class EventRelay:
+    """While training runs, copies every complete line the trainer appends to its events file into the job
+    runner's events file (``$DYADLAB_JOB_EVENTS``), a few times a second and once more at the end.
+
+    Why a copier rather than a second writer inside the trainer: the trainer's event log is its own record of
+    the run (kept with the checkpoints); the job file is the runner's, and only exists under the runner.
+    """
+
+    def __init__(self, source: Path, target: Path | None, interval_s: float = 0.25) -> None:
+        self.source, self.target, self.interval_s = source, target, interval_s
+        self.offset = source.stat().st_size if source.exists() else 0  # a resumed run's old events are not news
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="event-relay", daemon=True)
+
+    def __enter__(self) -> EventRelay:
+        if self.target is not None:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.target is not None:
+            self._stop.set()
+            self._thread.join()
+            self.copy()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.copy()
+
+    def copy(self) -> None:
+        """Append the complete lines written since the last call (a half-written line waits)."""
+        assert self.target is not None
+        try:
+            with self.source.open("rb") as fh:
+                fh.seek(self.offset)
+                data = fh.read()
+        except FileNotFoundError:
+            return
+        end = data.rfind(b"\n") + 1
+        if end:
+            with self.target.open("ab") as fh:
+                fh.write(data[:end])
+            self.offset += end
+
+
+def _append_event(events: Path, event: str, /, **fields: Any) -> None:
+    from dyadlab.trainer.events import EventLog
+
+    log = EventLog(events)
+    try:
+        log.emit(event, **fields)
+    finally:
+        log.close()
+
+
+# -- registration ---------------------------------------------------------------------------------------
+
+def register_run(project: Any, out: Path, name: str, version: str, data: dict[str, str]) -> Any:
+    """Add a finished run to the model registry; returns the ``ModelRecord``.
+
+    The registered checkpoint is the first fold's model (the only one under the thesis's named split); with
+    several folds (cross-validation) ``config["checkpoints"]`` lists every fold's, and ``metrics`` holds the
+    whole fold table (``folds``: one row per fold and level, then mean and std) and its ``summary``.
+    """
+    from dyadlab.trainer.checkpoint import model_record_fields, read_checkpoint
+    from dyadlab.trainer.metrics import read_results, table_rows
+
+    document = read_results(out)
+    folds = document["folds"]
+    checkpoints = {f["fold"]: out / f["checkpoint"] for f in folds}
+    chosen = checkpoints[folds[0]["fold"]]
+    meta = read_checkpoint(chosen)["metadata"]
+    fields = model_record_fields(meta)
+    config = {**fields["config"], "experiment": meta.get("config", {}), "data": data,
+              "run_dir": project.relative_media_path(out), "trained_at": fields["version"],
+              "checkpoints": {fold: project.relative_media_path(path) for fold, path in checkpoints.items()}}
+    metrics = {**fields["metrics"], "summary": document["summary"], "folds": table_rows(folds)}
+    with project.store.transaction() as tx:
+        for record in tx.models.list():
+            if (record.name, record.version) == (name, version):  # a finished run resumed again
+                return record
+        scheme = tx.schemes.by_name(document.get("scheme") or meta.get("scheme", ""))
+        return tx.models.add(name, version, fields["kind"], path=project.relative_media_path(chosen),
+                             scheme_id=None if scheme is None else scheme.id, config=config, metrics=metrics)

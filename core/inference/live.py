@@ -1,0 +1,354 @@
+"""Live inference during playback: a worker thread that predicts the frame on screen, newest first.
+
+Why a thread with a bounded queue: the playback thread must never wait for a model. ``submit(t_us)`` only
+appends to a queue of one or two requests (dropping the oldest when full) and returns; the worker takes
+the *newest* request, skips the stale ones — a model slower than the frame rate falls behind gracefully
+instead of drifting ever further into the past — and reports how far it lags (results per second against
+requests per second, and how many requests it skipped) so the GUI can say so.
+
+Per request it predicts every participant's frame at that time with every enabled model (through the
+prediction cache by default, so a span played twice is computed once; new predictions are committed at most
+once a second — a commit per frame would cost more than the model), and calls ``on_result`` with a
+``LiveResult``. A model whose forward pass raises or returns NaN is disabled on its own and reported once
+through ``on_error(model_id, message)``; the other models keep running. Input problems of a frame (no face,
+a frame that does not decode) make that participant's entry invalid with a reason, not the model disabled.
+
+Callbacks run on the worker thread: the GUI hops to its own thread with a queued signal. The worker is
+plain Python (no Qt); ``clock`` is injectable so tests can drive it with a fake clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dyadlab.core.inference.errors import InferenceError, ModelOutputError
+from dyadlab.core.inference.inputs import InputProvider
+from dyadlab.core.inference.runner import FramePredictor
+
+log = logging.getLogger(__name__)
+
+LAG_RATIO = 0.9  # achieved below this share of the requested rate counts as lagging
+RATE_WINDOW_S = 2.0  # requests and results of this many recent seconds measure the rates
+FLUSH_INTERVAL_S = 1.0  # computed predictions are committed to the store at most this often
+
+
+@dataclass(frozen=True)
+class ParticipantPrediction:
+    """One model's prediction for one participant at the requested time."""
+
+    model_id: int
+    participant_id: int
+    code: str
+    frame: int | None  # the participant's view frame on screen (None: outside the view)
+    probs: np.ndarray | None  # float32 [C] (None when there is no prediction)
+    label: str | None  # the most probable class
+    confidence: float | None  # its probability
+    face_box: tuple[float, float, float, float] | None  # x, y, w, h in view pixels, when known
+    reason: str | None = None  # why there is no prediction (no face, outside the view, model disabled ...)
+
+    @property
+    def valid(self) -> bool:
+        return self.probs is not None
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """What the overlay shows for one request (delivered through ``on_result``)."""
+
+    t_us: int
+    predictions: tuple[ParticipantPrediction, ...]
+    latency_ms: float  # from submit to delivery (worker clock)
+    skipped_count: int  # stale requests this one superseded (dropped unanswered)
+    skipped_total: int
+    fps: float  # results delivered per second, recently
+    requested_fps: float  # requests submitted per second, recently
+    lagging: bool  # the worker cannot keep up: it skipped requests or delivers below the requested rate
+
+    def prediction(self, participant_id: int, model_id: int | None = None) -> ParticipantPrediction | None:
+        for p in self.predictions:
+            if p.participant_id == participant_id and (model_id is None or p.model_id == model_id):
+                return p
+        return None
+
+
+def _rate(stamps: deque[float]) -> float:
+    """Events per second over the stamps kept (0 with fewer than two)."""
+    if len(stamps) < 2 or stamps[-1] <= stamps[0]:
+        return 0.0
+    return (len(stamps) - 1) / (stamps[-1] - stamps[0])
+
+
+@dataclass
+class _Request:
+    t_us: int
+    submitted: float
+    superseded: int = 0  # older requests dropped in favour of this one
+
+
+@dataclass
+class _Counters:
+    submitted: int = 0
+    completed: int = 0
+    skipped_total: int = 0
+    submits: deque[float] = field(default_factory=deque)
+    results: deque[float] = field(default_factory=deque)
+
+
+class LiveInferenceWorker:
+    """Predicts the frame at the playhead on a worker thread; ``submit`` never blocks.
+
+    ``models``: registered model ids (loaded on the worker thread when it starts) and/or ready
+    ``FramePredictor`` objects (``PredictionCache``, ``ModelRunner``, or a test double). ``participants``
+    defaults to every participant of the session. With ``use_cache`` (default) predictions go through the
+    store's prediction cache; without it they are computed every time and not stored.
+    """
+
+    def __init__(self, project: Any, session_id: int, models: Sequence[int | FramePredictor], *,
+                 on_result: Callable[[LiveResult], None],
+                 on_error: Callable[[int | None, str], None] | None = None,
+                 participants: Sequence[int] | None = None, queue_size: int = 1, use_cache: bool = True,
+                 device: str | None = None, clock: Callable[[], float] = time.monotonic,
+                 provider: InputProvider | None = None) -> None:
+        if not 1 <= queue_size <= 2:
+            raise ValueError(f"queue_size must be 1 or 2, got {queue_size}")
+        self.project, self.session_id = project, session_id
+        self._wanted = list(models)
+        self.on_result, self.on_error = on_result, on_error
+        self._participant_ids = list(participants) if participants is not None else None
+        self.queue_size, self.use_cache, self.device, self.clock = queue_size, use_cache, device, clock
+        self._provider = provider
+        self._own_provider = provider is None
+        self.predictors: list[FramePredictor] = []
+        self._owned: list[Any] = []  # predictors this worker made (and closes)
+        self.disabled: dict[int, str] = {}  # model id -> why it was disabled
+        self._participants: list[tuple[int, str]] = []
+        self._reported: set[tuple[int | None, str]] = set()
+        self._queue: deque[_Request] = deque()
+        self._cond = threading.Condition()
+        self._busy = False
+        self._stopping = False
+        self._counters = _Counters()
+        self._thread = threading.Thread(target=self._run, name=f"live-inference:{session_id}", daemon=True)
+        self._started = False
+
+    # -- playback side (any thread, never blocks) ---------------------------------------------------------
+    def start(self) -> LiveInferenceWorker:
+        if not self._started:
+            self._started = True
+            self._thread.start()
+        return self
+
+    def submit(self, t_us: int) -> None:
+        """Ask for a prediction at session time ``t_us``; returns at once (an older waiting request is dropped)."""
+        now = self.clock()
+        with self._cond:
+            c = self._counters
+            request = _Request(int(t_us), now)
+            if len(self._queue) >= self.queue_size:
+                request.superseded = self._queue.popleft().superseded + 1
+                c.skipped_total += 1
+            self._queue.append(request)
+            c.submitted += 1
+            _keep_recent(c.submits, now)
+            self._cond.notify()
+
+    def stop(self, timeout: float | None = 10.0) -> None:
+        """Finish the request in progress, drop the rest, release models and media. Idempotent."""
+        with self._cond:
+            self._stopping = True
+            self._queue.clear()
+            self._cond.notify_all()
+        if self._started and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until no request is waiting or running (tests, benchmarks); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while (self._queue or self._busy) and self._thread.is_alive():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        with self._cond:
+            c = self._counters
+            return {"submitted": c.submitted, "completed": c.completed, "skipped": c.skipped_total,
+                    "fps": _rate(c.results), "requested_fps": _rate(c.submits), "disabled": dict(self.disabled)}
+
+    def __enter__(self) -> LiveInferenceWorker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- worker thread -------------------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self._prepare()
+            while True:
+                with self._cond:
+                    while not self._queue and not self._stopping:
+                        self._cond.wait()
+                    if self._stopping:
+                        return
+                    request = self._queue.pop()  # the newest; anything older is stale
+                    request.superseded += sum(r.superseded + 1 for r in self._queue)
+                    self._counters.skipped_total += len(self._queue)
+                    self._queue.clear()
+                    self._busy = True
+                try:
+                    predictions = self._compute(request)
+                    self._deliver(predictions, request)
+                finally:
+                    with self._cond:
+                        self._busy = False
+                        self._cond.notify_all()
+        except Exception as exc:  # noqa: BLE001 - the worker must report, never die silently
+            log.exception("live inference stopped")
+            self._report(None, f"live inference stopped: {exc}")
+        finally:
+            self._close()
+
+    def _prepare(self) -> None:
+        """Load the models and open the session's inputs (on this thread: it may take seconds)."""
+        from dyadlab.core.inference.predictions import PredictionCache
+
+        if self._provider is None:
+            self._provider = InputProvider(self.project)
+        with self.project.store.transaction() as tx:
+            participants = tx.participants.list(self.session_id)
+        wanted = self._participant_ids
+        self._participants = [(p.id, p.code) for p in participants if wanted is None or p.id in wanted]
+        for item in self._wanted:
+            if not isinstance(item, int):
+                self.predictors.append(item)  # the caller's: the caller closes it
+                continue
+            try:
+                if self.use_cache:
+                    cache = PredictionCache(self.project, item, provider=self._provider, device=self.device,
+                                            flush_interval_s=FLUSH_INTERVAL_S)
+                    cache.runner  # noqa: B018 - load now, so a bad model is reported before playback needs it
+                    self.predictors.append(cache)
+                    self._owned.append(cache)
+                else:
+                    from dyadlab.core.inference.loader import load_model
+                    from dyadlab.core.inference.runner import ModelRunner
+
+                    runner = ModelRunner(load_model(self.project, item, device=self.device), self._provider)
+                    self.predictors.append(runner)
+                    self._owned.append(runner)
+            except InferenceError as exc:
+                self._disable(item, str(exc))
+                self._report(item, str(exc))
+
+    def _compute(self, request: _Request) -> list[ParticipantPrediction]:
+        out: list[ParticipantPrediction] = []
+        for pid, code in self._participants:
+            frame, reason = self._frame_of(pid, request.t_us)
+            for predictor in self.predictors:
+                mid = predictor.model_id
+                if mid in self.disabled:
+                    out.append(ParticipantPrediction(mid, pid, code, frame, None, None, None, None, "model disabled"))
+                elif frame is None:
+                    out.append(ParticipantPrediction(mid, pid, code, None, None, None, None, None, reason))
+                else:
+                    out.append(self._predict(predictor, pid, code, frame))
+        return out
+
+    def _frame_of(self, pid: int, t_us: int) -> tuple[int | None, str | None]:
+        """The participant's frame on screen at ``t_us``, or None and why."""
+        try:
+            timeline = self._provider.timeline(self.session_id, pid)
+        except InferenceError as exc:
+            self._report(None, str(exc))
+            return None, str(exc)
+        frame = timeline.frame_at(t_us)
+        return frame, None if frame is not None else "outside the participant's view"
+
+    def _predict(self, predictor: FramePredictor, pid: int, code: str, frame: int) -> ParticipantPrediction:
+        mid = predictor.model_id
+        box = None
+        try:
+            probs, valid = predictor.predict(self.session_id, pid, np.array([frame]))
+            if valid[0] and not np.all(np.isfinite(probs[0])):
+                raise ModelOutputError(f"{predictor.label} returned non-finite probabilities at frame {frame}")
+        except ModelOutputError as exc:
+            self._disable(mid, str(exc))
+            self._report(mid, f"{predictor.label} disabled: {exc}")
+            return ParticipantPrediction(mid, pid, code, frame, None, None, None, box, "model disabled")
+        except InferenceError as exc:  # this frame's inputs: the model stays enabled
+            self._report(mid, str(exc))
+            return ParticipantPrediction(mid, pid, code, frame, None, None, None, box, str(exc))
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure of one model must not stop the others
+            log.exception("%s failed", predictor.label)
+            self._disable(mid, f"{type(exc).__name__}: {exc}")
+            self._report(mid, f"{predictor.label} disabled: {type(exc).__name__}: {exc}")
+            return ParticipantPrediction(mid, pid, code, frame, None, None, None, box, "model disabled")
+        box = self._box(pid, frame)
+        if not valid[0]:
+            return ParticipantPrediction(mid, pid, code, frame, None, None, None, box, "no valid input at this frame")
+        k = int(np.argmax(probs[0]))
+        return ParticipantPrediction(mid, pid, code, frame, probs[0], predictor.classes[k], float(probs[0, k]), box)
+
+    def _box(self, pid: int, frame: int) -> tuple[float, float, float, float] | None:
+        try:
+            box = self._provider.participant(self.session_id, pid).boxes(np.array([frame]))[0]
+        except InferenceError:
+            return None
+        return None if np.isnan(box).any() else tuple(float(v) for v in box)
+
+    def _deliver(self, predictions: list[ParticipantPrediction], request: _Request) -> None:
+        now = self.clock()
+        with self._cond:
+            c = self._counters
+            c.completed += 1
+            _keep_recent(c.results, now)
+            fps, wanted, total = _rate(c.results), _rate(c.submits), c.skipped_total
+        skipped = request.superseded
+        lagging = skipped > 0 or (wanted > 0 and fps > 0 and fps < LAG_RATIO * wanted)
+        result = LiveResult(request.t_us, tuple(predictions), 1000.0 * (now - request.submitted), skipped,
+                            total, fps, wanted, lagging)
+        try:
+            self.on_result(result)
+        except Exception:  # noqa: BLE001 - a broken overlay must not stop inference
+            log.exception("on_result callback failed")
+
+    def _disable(self, model_id: int, why: str) -> None:
+        with self._cond:  # ``stats`` copies the dict from other threads
+            self.disabled[model_id] = why
+
+    def _report(self, model_id: int | None, message: str) -> None:
+        """Tell ``on_error`` once per distinct (model, message)."""
+        if (model_id, message) in self._reported:
+            return
+        self._reported.add((model_id, message))
+        log.warning("%s", message)
+        if self.on_error is not None:
+            try:
+                self.on_error(model_id, message)
+            except Exception:  # noqa: BLE001
+                log.exception("on_error callback failed")
+
+    def _close(self) -> None:
+        for predictor in self._owned:
+            predictor.close()
+        if self._own_provider and self._provider is not None:
+            self._provider.close()
+
+
+def _keep_recent(stamps: deque[float], now: float) -> None:
+    stamps.append(now)
+    while len(stamps) > 2 and stamps[0] < now - RATE_WINDOW_S:
+        stamps.popleft()

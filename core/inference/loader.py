@@ -1,0 +1,245 @@
+"""Loading a registered model: from a ``ModelRepository`` row to a ready-to-run ``LoadedModel``.
+
+Why a loader in core rather than calling the trainer's ``load_checkpoint`` everywhere: a model may only
+run on a project if its outputs mean the project's classes (the label scheme it is registered under) and
+if DyadLab can produce every input it takes (aligned face crops, frame-centred audio windows, openSMILE
+functionals) — a mismatch must be refused *before* anything runs, with a message that names the model
+and its file. Torch and the trainer are imported inside the functions, so ``import dyadlab.core.inference``
+stays light.
+
+The model runs on CUDA when available (or when asked), else on the CPU, always in eval mode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dyadlab.core.errors import DyadLabError, StoreError
+from dyadlab.core.inference.errors import InferenceError, ModelOutputError
+from dyadlab.core.model import ModelRecord
+
+
+@dataclass(frozen=True)
+class ModalitySource:
+    """Where DyadLab gets a model input (a trainer modality) from: its kind and the feature cache's kind."""
+
+    kind: str  # "waveform" | "features" | "image" (trainer.data.MODALITY_KINDS)
+    feature: str  # FeatureStore kind holding it
+    task: str  # analysis task computing it ("faces" | "audio")
+
+
+# The trainer's modalities (trainer.data.MODALITY_KINDS) mapped onto the analysis feature cache.
+MODALITY_SOURCES: dict[str, ModalitySource] = {
+    "audio_raw": ModalitySource("waveform", "audio_windows", "audio"),
+    "compare": ModalitySource("features", "compare", "audio"),
+    "egemaps": ModalitySource("features", "egemaps", "audio"),
+    "face": ModalitySource("image", "faces", "faces"),
+}
+MIN_WAVEFORM, MIN_FACE = 16, 8
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """One input of a model: the modality name, its kind and the per-frame shape it expects."""
+
+    name: str
+    kind: str
+    shape: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SequenceSpec:
+    """A recurrent model's context: ``steps`` frames every ``stride`` frames, ending at the target."""
+
+    steps: int
+    stride: int
+    start: str = "pad"  # near the start of a stream: "pad" repeats frame 0, "skip" gives no prediction
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Frame offsets of the steps relative to the target, oldest first (…, -stride, 0)."""
+        return np.arange(-self.stride * (self.steps - 1), 1, self.stride, dtype=np.int64)
+
+
+@dataclass
+class LoadedModel:
+    """A registered model in eval mode on ``device``, with what it needs and what its outputs mean.
+
+    Thread use: ``forward`` may be called from one thread at a time (the live worker's, or the CLI's).
+    """
+
+    project: Any
+    record: ModelRecord
+    module: Any  # torch.nn.Module (a trainer EmotionModel)
+    metadata: dict[str, Any]
+    classes: tuple[str, ...]
+    scheme_id: int
+    inputs: tuple[ModelInput, ...]  # in the order the model's forward takes them
+    sequence: SequenceSpec | None
+    device: str
+    path: Path
+
+    @property
+    def id(self) -> int:
+        return self.record.id
+
+    @property
+    def label(self) -> str:
+        """How messages name the model: name, version and registry id."""
+        return f"model {self.record.name!r} {self.record.version} (id {self.record.id})"
+
+    def forward(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        """Class probabilities ``float32 [B, C]`` for a batch of inputs (``[B, steps, ...]`` for sequences).
+
+        Raises ModelOutputError when the forward pass fails or any output is not finite, so a broken model
+        never hands NaN to the store or the screen.
+        """
+        import torch
+
+        with torch.inference_mode():
+            try:
+                tensors = [torch.from_numpy(np.ascontiguousarray(batch[i.name])).to(self.device) for i in self.inputs]
+                logits = self.module(*tensors)
+                probs = torch.softmax(logits.float(), dim=1).cpu().numpy()
+            except Exception as exc:  # a shape mismatch, CUDA out of memory, ...: the model failed, not the caller
+                first = str(exc).splitlines()[0][:200] if str(exc) else ""
+                raise ModelOutputError(f"{self.label} failed in its forward pass ({type(exc).__name__}: {first})",
+                                       path=self.path) from exc
+        bad = ~np.isfinite(probs).all(axis=1)
+        if bad.any():
+            raise ModelOutputError(f"{self.label} produced non-finite outputs (NaN/inf) for {int(bad.sum())} of "
+                                   f"{len(probs)} frames", path=self.path,
+                                   hint="its weights are probably damaged: retrain it or pick another model")
+        return probs.astype(np.float32, copy=False)
+
+
+def pick_device(device: str | None) -> str:
+    """``"cuda"`` when available (or asked for), else ``"cpu"``; asking for CUDA without one is an error."""
+    import torch
+
+    if device in (None, "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InferenceError(f"device {device!r} was asked for but no CUDA GPU is available", hint="use --device cpu")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise InferenceError(f"unknown device {device!r}", hint="use auto, cpu or cuda")
+    return device
+
+
+def checkpoint_path(project: Any, record: ModelRecord) -> Path:
+    """The checkpoint file of a registered model (stored relative to the project folder)."""
+    if not record.path:
+        raise InferenceError(f"model {record.name!r} {record.version} (id {record.id}) has no checkpoint file "
+                             "registered", hint="register it again with the path of its .pt file")
+    return project.media_path(record.path)
+
+
+def check_inputs(inputs: dict[str, Any], label: str, path: Path) -> dict[str, ModelInput]:
+    """The model's inputs if DyadLab can produce each of them, else InferenceError listing what it cannot."""
+    problems: list[str] = []
+    out: dict[str, ModelInput] = {}
+    for name, spec in inputs.items():
+        source = MODALITY_SOURCES.get(name)
+        shape = tuple(int(n) for n in (spec.get("shape") or []))
+        if source is None:
+            problems.append(f"{name!r} is not an input DyadLab computes ({', '.join(MODALITY_SOURCES)})")
+            continue
+        if spec.get("kind", source.kind) != source.kind:
+            problems.append(f"{name!r} is a {source.kind} input, the model expects {spec.get('kind')}")
+            continue
+        if source.kind == "waveform" and not (len(shape) == 1 and shape[0] >= MIN_WAVEFORM):
+            problems.append(f"{name!r} must be one window of at least {MIN_WAVEFORM} samples, the model wants {shape}")
+        elif source.kind == "features" and shape != (_feature_dim(name),):
+            problems.append(f"{name!r} has {_feature_dim(name)} dimensions, the model wants {shape}")
+        elif source.kind == "image" and not (len(shape) == 3 and shape[2] == 3 and shape[0] == shape[1] >= MIN_FACE):
+            problems.append(f"{name!r} is a square RGB crop, the model wants {shape}")
+        else:
+            out[name] = ModelInput(name, source.kind, shape)
+    if problems:
+        raise InferenceError(f"{label} takes inputs this project cannot produce: {'; '.join(problems)}", path=path,
+                             hint="pick a model trained on DyadLab's analysis features")
+    return out
+
+
+def _feature_dim(name: str) -> int:
+    from dyadlab.core.features.audio_features import SMILE_SETS
+
+    return SMILE_SETS[name][1]
+
+
+def _scheme(tx: Any, record: ModelRecord, meta: dict[str, Any], label: str, path: Path) -> tuple[int, list[str]]:
+    """The project's label scheme the model is registered under (else the one its checkpoint names)."""
+    if record.scheme_id is not None:
+        scheme = tx.schemes.get(record.scheme_id)
+    else:
+        name = meta.get("scheme")
+        scheme = tx.schemes.by_name(name) if name else None
+        if scheme is None:
+            raise InferenceError(f"{label} was trained on label scheme {name!r}, which this project does not have",
+                                 path=path, hint="import that scheme, or pick a model trained on this project's")
+    return scheme.id, scheme.classes
+
+
+def load_model(project: Any, model_id: int, *, device: str | None = None) -> LoadedModel:
+    """Load registered model ``model_id`` for inference on ``project``.
+
+    Raises InferenceError (naming the model and the file) when the model is not registered, its file is
+    missing or corrupt, its classes are not the classes of its label scheme, or it takes inputs DyadLab
+    cannot produce.
+    """
+    from dyadlab.trainer.checkpoint import load_checkpoint, read_checkpoint
+
+    try:
+        with project.store.transaction() as tx:
+            record = tx.models.get(model_id)
+            path = checkpoint_path(project, record)
+            label = f"model {record.name!r} {record.version} (id {record.id})"
+            try:
+                meta = read_checkpoint(path)["metadata"]
+            except DyadLabError as exc:
+                raise InferenceError(f"{label}: {exc.problem}", path=path, hint=exc.hint) from exc
+            scheme_id, classes = _scheme(tx, record, meta, label, path)
+    except StoreError as exc:
+        raise InferenceError(f"cannot load model {model_id}: {exc.problem}",
+                             hint="`dyadlab models PROJECT` lists the registered models") from exc
+    inputs = check_inputs(meta.get("inputs", {}), label, path)
+    target = pick_device(device)
+    try:
+        module, meta = load_checkpoint(path, map_location="cpu", expect_classes=classes)
+    except DyadLabError as exc:
+        raise InferenceError(f"{label}: {exc.problem}", path=path, hint=exc.hint) from exc
+    except Exception as exc:  # noqa: BLE001 - whatever torch raises for a file it cannot rebuild
+        raise InferenceError(f"{label}: cannot rebuild the model ({type(exc).__name__}: {exc})", path=path) from exc
+    module = module.to(target).eval()
+    seq = meta.get("sequence")
+    sequence = None if not seq else SequenceSpec(int(seq["steps"]), int(seq["stride"]), str(seq.get("start", "pad")))
+    ordered = tuple(inputs[name] for name in module.input_names)
+    return LoadedModel(project, record, module, meta, tuple(classes), scheme_id, ordered, sequence, target, path)
+
+
+def register_checkpoint(project: Any, path: str | Path, *, name: str | None = None,
+                        version: str | None = None) -> ModelRecord:
+    """Register a checkpoint file the user names (``dyadlab train`` registers the models it trains).
+
+    The path is stored relative to the project folder when the file lies inside it; the label scheme is
+    the project's scheme of the name the checkpoint records (left empty when the project lacks it, which
+    ``load_model`` then reports).
+    """
+    from dyadlab.trainer.checkpoint import model_record_fields, read_checkpoint
+
+    path = Path(path)
+    try:
+        meta = read_checkpoint(path)["metadata"]
+    except DyadLabError as exc:
+        raise InferenceError(f"cannot register model: {exc.problem}", path=path, hint=exc.hint) from exc
+    fields = model_record_fields(meta)
+    fields["name"] = name or fields["name"]
+    fields["version"] = version or fields["version"]
+    with project.store.transaction() as tx:
+        scheme = tx.schemes.by_name(meta.get("scheme", "")) if meta.get("scheme") else None
+        return tx.models.add(path=project.relative_media_path(path), scheme_id=scheme.id if scheme else None,
+                             **fields)

@@ -1,0 +1,274 @@
+"""Live inference, prediction curves, the inspector and model proposals, driven through the real window.
+
+One small analysed demo corpus (1 session × 8 s) and a raw-audio CNN trained on it are built once per
+module with the inference tests' own helpers (``tests/core/inference/conftest.py``: ``feature_table``,
+``train_checkpoint``, ``register``), loaded by path so the recipe lives in one place. Each test works on a
+private copy of that project.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import Qt
+
+torch.set_num_threads(1)
+pytestmark = pytest.mark.gui
+DEMO = {"sessions": 1, "seconds": 8.0, "seed": 3}
+
+
+def _inference_helpers():
+    path = Path(__file__).parents[1] / "core" / "inference" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("inference_model_recipes", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def model_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """(project root, model id): an analysed demo corpus with a registered audio model trained on its gold."""
+    from dyadlab.core.demo import generate_demo
+    from dyadlab.core.features import analyze_project
+    from dyadlab.trainer.config import ModelConfig
+
+    recipes = _inference_helpers()
+    root = tmp_path_factory.mktemp("live_gui") / "project"
+    with generate_demo(root, **DEMO) as project:
+        assert not analyze_project(project, what=("faces", "audio"), workers=1).failed
+        table = recipes.feature_table(project, ["audio_raw"])
+        checkpoint = recipes.train_checkpoint(table, ModelConfig(kind="raw_audio_cnn", input="audio_raw"),
+                                              root / "models" / "audio.pt", epochs=6, name="audio-cnn")
+        model_id = recipes.register(project, checkpoint, version="v1")
+    return root, model_id
+
+
+@pytest.fixture
+def demo_project_copy(model_project, tmp_path: Path) -> Path:
+    """Overrides the shared fixture: ``window``, ``drive`` and ``db`` work on a copy of the model project."""
+    target = tmp_path / "project"
+    shutil.copytree(model_project[0], target)
+    return target
+
+
+@pytest.fixture
+def model_id(model_project) -> int:
+    return model_project[1]
+
+
+def _gold(root: Path) -> dict[int, list]:
+    """Gold emotion segments per participant id, straight from the project."""
+    from dyadlab.core.project import open_project
+
+    with open_project(root) as project, project.store.transaction() as tx:
+        gold = tx.annotators.by_name("gold")
+        tiers = [t for t in tx.tiers.list(tx.sessions.list()[0].id, annotator_id=gold.id)
+                 if t.name == "emotion"]
+        return {t.participant_id: tx.segments.list(t.id) for t in tiers}
+
+
+def _speaking(root: Path) -> dict[int, list[tuple[int, int]]]:
+    """Utterance spans per participant id: where an audio model can hear the emotion at all."""
+    from dyadlab.core.project import open_project
+
+    with open_project(root) as project, project.store.transaction() as tx:
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for u in tx.utterances.list(tx.sessions.list()[0].id):
+            spans.setdefault(u.participant_id, []).append((u.start_us, u.end_us))
+        return spans
+
+
+def _start_live(drive, model_ids: list[int]):
+    window = drive.window
+    window.docks["Live"].raise_()  # the user clicks its tab
+    drive.qtbot.waitUntil(window.docks["Live"].widget().isVisible, timeout=2000)
+    panel = window.docks["Live"].widget()
+    for model_id in model_ids:
+        panel.check_model(model_id)
+    drive.qtbot.mouseClick(panel.live, Qt.MouseButton.LeftButton)
+    assert window.bench.live.live
+    return panel
+
+
+def test_live_overlays_follow_the_gold_labels(drive, db, demo_project_copy: Path, model_id: int) -> None:
+    root = demo_project_copy
+    bench = drive.bench
+    _start_live(drive, [model_id])
+    seen, ticks = [], []
+    bench.live.result_shown.connect(seen.append)
+    bench.playback.time_changed.connect(lambda _t: ticks.append(time.monotonic()))
+    drive.key(Qt.Key.Key_Space)  # play
+    drive.qtbot.waitUntil(lambda: bench.playback.now_us > 5_000_000, timeout=20_000)
+    drive.key(Qt.Key.Key_Space)
+    drive.qtbot.waitUntil(lambda: len(seen) >= 10, timeout=10_000)
+    assert not bench.playback.playing
+    # the model runs off the GUI thread: the frame timer kept ticking (a blocked UI would leave long gaps)
+    assert len(ticks) > 50 and max(np.diff(ticks)) < 0.5
+
+    # the overlay shows what the last result said, on every participant's view
+    state = bench.live.overlay.state
+    views = {v.view.participant_id for v in bench.grid.views}
+    assert views <= set(state.predictions)
+    assert all(v.decorations == [bench.live.overlay] for v in bench.grid.views)
+    assert any(p.box is not None for preds in state.predictions.values() for p in preds)  # face boxes
+
+    from dyadlab.core.labels.timeline import values_at
+
+    gold = _gold(root)
+    agree = total = 0
+    speaking = _speaking(root)
+    for result in seen:
+        for item in result.predictions:
+            truth = values_at(gold[item.participant_id], np.array([result.t_us]))[0]
+            talking = any(a <= result.t_us < b for a, b in speaking.get(item.participant_id, []))
+            # an audio model hears the emotion only while the participant speaks: judge it there
+            if item.label is not None and truth is not None and talking:
+                total += 1
+                agree += item.label == truth
+    assert total >= 10
+    assert agree / total >= 0.6, f"{agree}/{total} live labels match the gold"
+
+    # predictions were cached in the store, and the timeline draws them once live stops
+    rows = db("SELECT count(*) FROM series WHERE kind = 'prediction' AND model_id = ?", model_id)
+    assert rows[0][0] == len(views)
+    blocks = db("SELECT count(*) FROM series_blocks b JOIN series s ON s.id = b.series_id "
+                           "WHERE s.model_id = ?", model_id)
+    assert blocks[0][0] > 0
+    # a worker that falls behind says so, on the views and in the panel
+    lagging = dataclasses.replace(seen[-1], skipped_count=4, fps=7.0, lagging=True)
+    bench.live.bridge.result.emit(lagging)  # as the worker thread does: queued to the GUI thread
+    drive.qtbot.waitUntil(lambda: bench.live.last_result is lagging, timeout=2000)
+    assert bench.live.overlay.state.lag == "lagging (7 fps)"
+    assert "lagging (7 fps)" in drive.window.docks["Live"].widget().status.text()
+
+    drive.qtbot.mouseClick(drive.window.docks["Live"].widget().live, Qt.MouseButton.LeftButton)
+    tracks = drive.timeline.prediction_tracks
+    assert {t.source.participant_id for t in tracks} == views
+    assert all(np.isfinite(t.frames.probs).any() for t in tracks)
+
+
+def test_inspector_confusion_matches_the_cached_rows(drive, demo_project_copy: Path, model_id: int) -> None:
+    from dyadlab.app.errors import reporter
+    from dyadlab.core.inference.predictions import PredictionCache
+    from dyadlab.core.labels.timeline import values_at
+    from dyadlab.core.project import open_project
+
+    root = demo_project_copy
+    panel = drive.window.docks["Inspector"].widget()
+    panel.refresh_choices()
+    panel.model.setCurrentIndex(panel.model.findData(model_id))
+    panel.annotator.setCurrentText("gold")
+    drive.qtbot.mouseClick(panel.run, Qt.MouseButton.LeftButton)
+    assert panel.inspection is not None, reporter.last
+    shown = np.array([[int(panel.matrix.item(i, j).text()) for j in range(panel.matrix.columnCount())]
+                      for i in range(panel.matrix.rowCount())])
+
+    # independently: the cached rows against the gold tier at each frame's time
+    gold = _gold(root)
+    with open_project(root) as project, PredictionCache(project, model_id) as cache:
+        session = drive.ws.session.id
+        classes = list(cache.classes)
+        expected = np.zeros((len(classes), len(classes)), int)
+        for pid, segments in gold.items():
+            rows = cache.read(session, pid)
+            times = cache.provider.timeline(session, pid).times_us[rows.frames]
+            truth = values_at(segments, times)
+            for label, ok, value in zip(rows.labels, rows.valid, truth, strict=True):
+                if ok and value in classes:
+                    expected[classes.index(value), label] += 1
+    assert expected.sum() > 100, (shown, panel.inspection.notes, panel.metrics.text())
+    np.testing.assert_array_equal(shown, expected)
+    assert "WA" in panel.metrics.text()
+
+    # click a cell, then one of its frames: the clock goes there
+    off_diagonal = expected - np.diag(np.diag(expected))
+    i, j = np.unravel_index(np.argmax(off_diagonal if off_diagonal.any() else expected), expected.shape)
+    rect = panel.matrix.visualItemRect(panel.matrix.item(int(i), int(j)))
+    drive.qtbot.mouseClick(panel.matrix.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert panel.units.count() == expected[i, j]
+    target = panel.units.item(panel.units.count() - 1)
+    drive.qtbot.mouseClick(panel.units.viewport(), Qt.MouseButton.LeftButton,
+                           pos=panel.units.visualItemRect(target).center())
+    assert drive.bench.playback.now_us == target.data(Qt.ItemDataRole.UserRole)[1]
+
+    # G steps through the disagreement spans, worst first; Shift+G goes back
+    spans = panel.inspection.disagreements
+    assert spans
+    drive.bench.setFocus()
+    drive.key(Qt.Key.Key_G)
+    assert panel.span_index == 0 and drive.bench.playback.now_us == spans[0].start_us
+    if len(spans) > 1:
+        drive.key(Qt.Key.Key_G)
+        drive.key(Qt.Key.Key_G, Qt.KeyboardModifier.ShiftModifier)
+        assert panel.span_index == 0
+
+
+def test_accepting_a_proposal_is_an_undoable_human_segment(open_window, driver_for, db, demo_project_copy: Path,
+                                                           model_id: int) -> None:
+    drive = driver_for(open_window(demo_project_copy, annotator="carol"))
+    panel = drive.window.docks["Assist"].widget()
+    panel.model.setCurrentIndex(panel.model.findData(model_id))
+    drive.qtbot.mouseClick(panel.run, Qt.MouseButton.LeftButton)
+    assert panel.proposals, drive.window.statusBar().currentMessage()
+    first = panel.proposals[0]
+    # the model's utterance tier is on the timeline, read-only
+    model_tracks = [t for t in drive.timeline.tier_tracks.values() if t.tier.name.startswith("model:")]
+    assert model_tracks and not any(t.editable for t in model_tracks)
+
+    mine = ("SELECT s.value, s.start_us, s.end_us, s.provenance FROM segments s JOIN tiers t ON t.id = s.tier_id "
+            "JOIN annotators a ON a.id = s.annotator_id WHERE a.name = 'carol' AND t.name = 'emotion'")
+    assert db(mine) == []
+    drive.bench.setFocus()
+    drive.key(Qt.Key.Key_A)
+    rows = db(mine)
+    assert [(v, s, e) for v, s, e, _ in rows] == [(first.value, first.start_us, first.end_us)]
+    assert "proposed_by" in rows[0][3]
+    assert first not in panel.proposals  # labelled now: no longer offered
+
+    drive.key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert db(mine) == []
+    assert panel.proposals[0] == first  # offered again
+
+    drive.key(Qt.Key.Key_D)  # reject: not offered, and undoable too
+    assert first not in panel.proposals
+    drive.key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert first in panel.proposals
+
+
+def test_a_broken_model_is_disabled_alone(open_window, driver_for, demo_project_copy: Path, model_id: int) -> None:
+    from dyadlab.app.errors import reporter
+    from dyadlab.core.inference.loader import register_checkpoint
+    from dyadlab.core.project import open_project
+
+    root, good = demo_project_copy, model_id
+    broken_file = root / "models" / "broken.pt"
+    shutil.copy(root / "models" / "audio.pt", broken_file)
+    with open_project(root) as project:
+        broken = register_checkpoint(project, broken_file, name="broken", version="v1").id
+    broken_file.write_bytes(b"not a checkpoint" * 10)
+
+    reporter.show_dialogs = True
+    drive = driver_for(open_window(root))
+    bench = drive.bench
+    panel = _start_live(drive, [good, broken])
+    seen = []
+    bench.live.result_shown.connect(seen.append)
+    drive.key(Qt.Key.Key_Space)
+    drive.qtbot.waitUntil(lambda: broken in bench.live.disabled and len(seen) >= 3, timeout=20_000)
+    drive.key(Qt.Key.Key_Space)
+    assert good not in bench.live.disabled
+    assert any("broken" in text for text in reporter.history)
+    assert reporter.dialog is not None  # the user is told
+    reporter.dialog.close()
+    labels = [p.model for preds in bench.live.overlay.state.predictions.values() for p in preds]
+    assert labels and set(labels) == {"audio-cnn"}
+    row = next(panel.models.item(i) for i in range(panel.models.count())
+               if panel.models.item(i).data(Qt.ItemDataRole.UserRole) == broken)
+    assert "disabled" in row.text()

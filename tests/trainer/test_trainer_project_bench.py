@@ -1,0 +1,59 @@
+"""The demo experiment's bars at a small size (``bench/demo_experiment.py``'s core): slow, several minutes.
+
+A smaller corpus than the benchmark's default (5 sessions × 16 s instead of 30 s) runs every thesis experiment
+through ``dyadlab train`` and checks each bar. The ComParE MLP bar is not met on this corpus (see the
+README's Training section): its test is an expected failure, so the day it passes the suite says so.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore::dyadlab.trainer.metrics.MissingClassWarning")]
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "demo_experiment.py"
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("demo_experiment", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def bars(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    bench = _bench()
+    result = bench.run_experiment(tmp_path_factory.mktemp("demo_experiment"), sessions=5, seconds=16.0, threads=1,
+                                  log=lambda message: None)
+    print(bench.format_report(result, bench.check_bars(result)))
+    return {bar.model: bar for bar in bench.check_bars(result)}
+
+
+@pytest.mark.parametrize("model", ["raw_audio_cnn", "face_cnn"])
+def test_single_modality_models_reach_utterance_ua_090(bars, model: str) -> None:
+    bar = bars[model]
+    assert bar.passed, f"{bar.name}: {bar.value:.3f}"
+
+
+@pytest.mark.xfail(reason="ComParE MLP generalises to unseen demo speakers at ~0.8 utterance UA", strict=False)
+def test_compare_mlp_reaches_utterance_ua_090(bars) -> None:
+    bar = bars["compare_mlp"]
+    assert bar.passed, f"{bar.name}: {bar.value:.3f}"
+
+
+def test_late_fusion_is_at_least_the_best_branch(bars) -> None:
+    bar = bars["fusion_late"]
+    assert bar.passed, f"{bar.name}: {bar.value:.3f} < {bar.threshold:.3f}"
+
+
+@pytest.mark.parametrize("model", ["raw_audio_cnn_lstm", "compare_mlp_lstm", "face_cnn_lstm"])
+def test_recurrent_models_match_their_frame_models_at_frame_level(bars, model: str) -> None:
+    bar = bars[model]
+    assert bar.passed, f"{bar.name}: {bar.value:.3f} < {bar.threshold:.3f}"

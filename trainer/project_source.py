@@ -1,0 +1,368 @@
+"""``ProjectFrameSource``: the frames of a DyadLab project — analysis features plus store labels — as a FrameTable.
+
+Why here: ``dyadlab analyze`` leaves per-(session, participant) arrays in the feature cache and the store
+holds who felt what when; the trainer only speaks ``FrameTable``. This module is the one place that
+joins them, so the training loop, ``dyadlab evaluate`` and the benchmarks read a project the same way.
+
+One stream per (session, participant) that has features, rows in frame order (the participant's view's
+frame index; a participant without a view gets the audio task's regular grid). Modalities map onto the
+feature cache as ``face`` ← ``faces``, ``audio_raw`` ← ``audio_windows``, ``compare`` ← ``compare``,
+``egemaps`` ← ``egemaps``; all modalities of a stream are aligned on the frame presentation times of the
+first one in ``MODALITY_FEATURES`` order (an exact-time match; a frame another modality lacks is invalid).
+
+Labels: the value of the segment covering the frame's presentation time (``start <= t < end``) on the
+chosen annotator's categorical tier of that participant (later-starting segments win where segments
+overlap), mapped through the scheme (a class name, or a corpus label the scheme's ``map`` turns into one;
+-1 where no segment covers the frame or the scheme drops the value). Utterance ids are the store ids of the
+participant's utterance covering the frame (-1 between utterances). ``group`` is the session's group (its
+name when it has none), ``speaker`` the participant's corpus-wide speaker id (``session/code`` when unset).
+
+Validity: a modality's frame is valid where the analysis found something (a face; an audio window inside
+the recording). With ``audio_frames="speech"`` (the default) an audio modality's frame is valid only where
+the cache's voice-activity detector (kind ``vad``) also hears the participant speak: a window of their
+silence holds no evidence of their emotion, so training on it only adds label noise, and frame-level scores
+then mean what they mean on a corpus labelled per utterance (IEMOCAP). ``audio_frames="all"`` keeps every
+window. Labels are never changed by validity: a face model still learns from the silent frames.
+
+Memory: nothing is copied. Each modality is a ``StackedRows`` over the cache's read-only memmaps that reads
+just the rows a batch asks for, so a corpus whose face crops do not fit in memory still trains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+import numpy as np
+
+from dyadlab.trainer.data import FrameTable, modality_kind
+from dyadlab.trainer.errors import DataError
+
+# Trainer modality -> feature-cache kind, in the order that picks a stream's reference frame times.
+MODALITY_FEATURES: dict[str, str] = {"face": "faces", "audio_raw": "audio_windows", "compare": "compare",
+                                     "egemaps": "egemaps"}
+SPEC_PREFIX = "project:"
+SPEC_KEYS = ("annotator", "tier", "scheme", "audio_frames")
+AUDIO_FRAMES = ("speech", "all")
+MAX_LISTED = 8  # problems listed in one error message before "... and N more"
+
+
+class StackedRows:
+    """Rows of several per-stream arrays seen as one ``[N, ...]`` array; ``[rows]`` reads only those rows.
+
+    Why not ``np.concatenate``: the parts are memory-mapped cache files (face crops are 150 kB a frame), and a
+    copy would cost the corpus's size in memory or disk. It offers what the trainer uses of an array —
+    ``shape``, ``dtype``, ``ndim``, ``len`` and indexing with an int, a slice, an int array or a bool mask
+    (returning a fresh, writable ndarray) — and ``np.asarray`` for small tables. ``takes[i]`` maps the rows
+    of part ``i`` onto rows of its array (-1: a frame that modality lacks, read as zeros); None is identity.
+    """
+
+    def __init__(self, parts: Sequence[np.ndarray], takes: Sequence[np.ndarray | None]) -> None:
+        if not parts:
+            raise ValueError("StackedRows needs at least one part")
+        self.parts = list(parts)
+        self.takes = list(takes)
+        lengths = [len(p) if t is None else len(t) for p, t in zip(self.parts, self.takes, strict=True)]
+        self.offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        self.dtype = np.dtype(self.parts[0].dtype)
+        self.shape = (int(self.offsets[-1]), *self.parts[0].shape[1:])
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        if isinstance(index, int | np.integer):
+            return self[np.array([int(index)])][0]
+        if isinstance(index, slice):
+            rows = np.arange(*index.indices(len(self)), dtype=np.int64)
+        else:
+            rows = np.asarray(index)
+            if rows.dtype == bool:
+                rows = np.flatnonzero(rows)
+            rows = rows.astype(np.int64, copy=False)
+        flat = rows.ravel()
+        if flat.size and (flat.min() < -len(self) or flat.max() >= len(self)):
+            raise IndexError(f"row index out of range for {len(self)} rows")
+        flat = np.where(flat < 0, flat + len(self), flat)
+        out = np.zeros((flat.size, *self.shape[1:]), dtype=self.dtype)
+        part_of = np.searchsorted(self.offsets, flat, side="right") - 1
+        for part in np.unique(part_of):
+            chosen = np.flatnonzero(part_of == part)
+            local = flat[chosen] - self.offsets[part]
+            take = self.takes[part]
+            if take is not None:
+                local = take[local]
+                present = local >= 0
+                chosen, local = chosen[present], local[present]
+            out[chosen] = self.parts[part][local]
+        return out.reshape((*rows.shape, *self.shape[1:]))
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        whole = self[slice(None)]
+        return whole if dtype is None else whole.astype(dtype)
+
+
+@dataclass
+class _Stream:
+    """What one (session, participant) contributes before the columns are stacked."""
+
+    session: str
+    group: str
+    speaker: str
+    participant: str
+    times_us: np.ndarray
+    labels: np.ndarray
+    utterance: np.ndarray
+    data: dict[str, np.ndarray]
+    takes: dict[str, np.ndarray | None]
+    valid: dict[str, np.ndarray]
+
+
+@dataclass
+class ProjectFrameSource:
+    """Frames of the project at ``root`` labelled by ``annotator``'s ``tier`` tiers under ``scheme``."""
+
+    root: Path
+    annotator: str = "gold"
+    tier: str = "emotion"
+    scheme: str = "emotion-4class"
+    audio_frames: str = "speech"  # "speech": audio frames valid only where the participant speaks; "all"
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root)
+        if self.audio_frames not in AUDIO_FRAMES:
+            raise DataError(f"audio_frames must be one of {list(AUDIO_FRAMES)}, not {self.audio_frames!r}")
+
+    # -- the ``--data`` spelling -------------------------------------------------------------------------
+
+    def spec(self) -> str:
+        """``project:PATH`` plus the label choice when it is not the default (what ``from_spec`` reads)."""
+        defaults = ProjectFrameSource(self.root)
+        query = {k: getattr(self, k) for k in SPEC_KEYS if getattr(self, k) != getattr(defaults, k)}
+        return SPEC_PREFIX + str(self.root) + (("?" + urlencode(query, quote_via=quote)) if query else "")
+
+    @classmethod
+    def from_spec(cls, spec: str) -> ProjectFrameSource:
+        """``project:PATH`` or ``project:PATH?annotator=A&tier=T&scheme=S&audio_frames=F`` (any subset of those
+        keys; a ``?`` followed by anything else is part of the path)."""
+        if not spec.startswith(SPEC_PREFIX) or len(spec) == len(SPEC_PREFIX):
+            raise DataError(f"not a project data source: {spec!r}", hint="use project:PATH")
+        body = spec[len(SPEC_PREFIX):]
+        path, sep, query = body.rpartition("?")
+        if sep:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            if pairs and all(k in SPEC_KEYS and v for k, v in pairs):
+                return cls(Path(path), **dict(pairs))
+        return cls(Path(body))
+
+    # -- loading -----------------------------------------------------------------------------------------
+
+    def load(self, modalities: Sequence[str], sessions: Sequence[str] | None = None) -> FrameTable:
+        """The FrameTable of ``modalities`` for the named sessions (all when None)."""
+        from dyadlab.core.errors import ProjectError
+
+        modalities = list(dict.fromkeys(modalities))
+        for name in modalities:
+            modality_kind(name)
+            if name not in MODALITY_FEATURES:
+                raise DataError(f"input {name!r} has no feature in a project's cache",
+                                hint=f"project inputs: {', '.join(MODALITY_FEATURES)}")
+        if not modalities:
+            raise DataError("no input modality requested")
+        from dyadlab.core.project import open_project
+
+        try:
+            project = open_project(self.root)
+        except ProjectError as exc:
+            raise DataError(f"not a DyadLab project: {exc.problem}", path=self.root,
+                            hint="pass a project folder (dyadlab.sqlite inside), or --data synthetic") from None
+        try:
+            classes, streams = self._read(project, modalities, sessions)
+        finally:
+            project.close()
+        return self._table(streams, modalities, classes)
+
+    def _read(self, project: Any, modalities: list[str], sessions: Sequence[str] | None
+              ) -> tuple[tuple[str, ...], list[_Stream]]:
+        """Read the store once, then each participant's features; every problem is a DataError."""
+        from dyadlab.core.features.cache import FeatureStore
+
+        classes, value_to_class, plan, offered = self._plan(project, modalities, sessions)
+        store = FeatureStore(project)
+        streams, missing = [], []
+        for session, participant, segments, utterances in plan:
+            stream = self._stream(store, session, participant, modalities, missing)
+            if stream is not None:
+                stream.labels = _labels_at(stream.times_us, segments, value_to_class)
+                stream.utterance = _utterances_at(stream.times_us, utterances)
+                streams.append(stream)
+        if missing:
+            raise DataError(self._missing_message(missing, modalities), path=self.root,
+                            hint=self._analyze_hint(missing))
+        if not any(np.any(s.labels >= 0) for s in streams):
+            listed = ", ".join(f"{a}/{t}" for a, t in offered) or "none"
+            raise DataError(f"no frame is labelled with a class of {self.scheme!r} by annotator {self.annotator!r} "
+                            f"on tier {self.tier!r} in the chosen sessions; their categorical tiers "
+                            f"(annotator/tier): {listed}", path=self.root,
+                            hint="choose the labels with --annotator and --tier; an IEMOCAP import has "
+                                 "--annotator iemocap --tier emotion4")
+        return classes, streams
+
+    def _plan(self, project: Any, modalities: list[str], sessions: Sequence[str] | None
+              ) -> tuple[tuple[str, ...], dict[str, int], list[tuple[Any, Any, list[Any], list[Any]]], list[tuple[str, str]]]:
+        """In one transaction: the classes, the value -> class map, (session, participant, label segments,
+        utterances) per participant, and the categorical (annotator, tier) pairs there are (for errors)."""
+        with project.store.transaction() as tx:
+            chosen = [(s, tx.participants.list(s.id)) for s in self._sessions(tx, sessions)]
+            if not any(participants for _, participants in chosen):
+                raise DataError(f"analysis features not found for {', '.join(modalities)}: the project has no "
+                                "participants in the chosen sessions", path=self.root,
+                                hint=f"import sessions, then run `dyadlab analyze {self.root}`")
+            classes, value_to_class = self._scheme(tx)
+            annotator = tx.annotators.by_name(self.annotator)
+            if annotator is None:
+                known = sorted(a.name for a in tx.annotators.list())
+                raise DataError(f"no annotator named {self.annotator!r} in this project", path=self.root,
+                                hint=f"annotators: {', '.join(known) or 'none'}")
+            plan = []
+            for session, participants in chosen:
+                tiers = {t.participant_id: t for t in tx.tiers.list(session.id, annotator_id=annotator.id,
+                                                                   name=self.tier)}
+                utterances = tx.utterances.list(session.id)
+                for participant in participants:
+                    tier = tiers.get(participant.id)
+                    plan.append((session, participant, tx.segments.list(tier.id) if tier is not None else [],
+                                 [u for u in utterances if u.participant_id == participant.id]))
+            offered = sorted({(tx.annotators.get(t.annotator_id).name, t.name) for s, _ in chosen
+                              for t in tx.tiers.list(s.id) if t.kind == "categorical"})
+        return classes, value_to_class, plan, offered
+
+    def _stream(self, store: Any, session: Any, participant: Any, modalities: list[str],
+                missing: list[tuple[str, str, str]]) -> _Stream | None:
+        """One participant's features aligned on the reference frame times, without labels yet; None (and
+        entries in ``missing``) when a modality has not been analysed."""
+        from dyadlab.core.features.cache import CacheMiss
+
+        loaded, valid = {}, {}
+        speech: np.ndarray | None = None
+        for name in modalities:
+            try:
+                feature = loaded[name] = store.load(session.id, participant.id, MODALITY_FEATURES[name])
+                valid[name] = np.asarray(feature.valid, dtype=bool)
+                if self.audio_frames == "speech" and modality_kind(name) != "image":
+                    if speech is None:
+                        speech = np.asarray(store.load(session.id, participant.id, "vad").data) > 0.5
+                    valid[name] = valid[name] & speech
+            except CacheMiss:
+                missing.append((session.name, participant.code, name))
+        if len(loaded) < len(modalities):
+            return None
+        reference = loaded[next(m for m in MODALITY_FEATURES if m in loaded)].times_us
+        stream = _Stream(session=session.name, group=session.group or session.name,
+                         speaker=participant.speaker or f"{session.name}/{participant.code}",
+                         participant=participant.code, times_us=reference, labels=np.empty(0, np.int64),
+                         utterance=np.empty(0, np.int64), data={}, takes={}, valid={})
+        for name, feature in loaded.items():
+            take = _align(reference, feature.times_us)
+            stream.data[name], stream.takes[name] = feature.data, take
+            if take is not None:  # frames this modality lacks are invalid
+                own = valid[name]
+                valid[name] = np.zeros(len(take), bool) if not len(own) else (take >= 0) & own[np.maximum(take, 0)]
+            stream.valid[name] = valid[name]
+        return stream
+
+    def _sessions(self, tx: Any, names: Sequence[str] | None) -> list[Any]:
+        every = tx.sessions.list()
+        if names is None:
+            return every
+        by_name = {s.name: s for s in every}
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            raise DataError(f"no session named {', '.join(map(repr, unknown))} in this project", path=self.root,
+                            hint=f"sessions: {', '.join(sorted(by_name)) or 'none'}")
+        return [by_name[n] for n in dict.fromkeys(names)]
+
+    def _scheme(self, tx: Any) -> tuple[tuple[str, ...], dict[str, int]]:
+        """The scheme's classes and every tier value that maps to one (class names and ``map`` entries)."""
+        scheme = tx.schemes.by_name(self.scheme)
+        if scheme is None or scheme.kind != "categorical":
+            known = sorted(s.name for s in tx.schemes.list() if s.kind == "categorical")
+            raise DataError(f"no categorical label scheme named {self.scheme!r} in this project", path=self.root,
+                            hint=f"categorical schemes: {', '.join(known) or 'none'}")
+        classes = tuple(scheme.classes)
+        index = {name: i for i, name in enumerate(classes)}
+        mapped = {src: index[dst] for src, dst in scheme.definition.get("map", {}).items() if dst in index}
+        return classes, {**mapped, **index}
+
+    def _missing_message(self, missing: list[tuple[str, str, str]], modalities: list[str]) -> str:
+        shown = [f"{s}/{p} ({MODALITY_FEATURES[m]})" for s, p, m in missing[:MAX_LISTED]]
+        more = f" and {len(missing) - MAX_LISTED} more" if len(missing) > MAX_LISTED else ""
+        return (f"analysis features not found for {', '.join(modalities)}: session/participant "
+                f"{', '.join(shown)}{more} have not been analysed")
+
+    def _analyze_hint(self, missing: list[tuple[str, str, str]]) -> str:
+        tasks = sorted({"faces" if m == "face" else "audio" for _, _, m in missing})
+        sessions = sorted({s for s, _, _ in missing})
+        return f"run `dyadlab analyze {self.root} --what {','.join(tasks)} --sessions {' '.join(sessions)}`"
+
+    def _table(self, streams: list[_Stream], modalities: list[str], classes: tuple[str, ...]) -> FrameTable:
+        for name in modalities:
+            shapes = {tuple(s.data[name].shape[1:]) for s in streams}
+            if len(shapes) > 1:
+                detail = ", ".join(f"{s.session}/{s.participant} {tuple(s.data[name].shape[1:])}" for s in streams)
+                raise DataError(f"{name} features differ in shape between streams ({detail})", path=self.root,
+                                hint="analyse every session with the same parameters (`dyadlab cache clear`, "
+                                     "then `dyadlab analyze` again)")
+
+        def column(get: Any, dtype: Any = None) -> np.ndarray:
+            return np.concatenate([np.asarray(get(s), dtype=dtype) for s in streams])
+
+        sizes = [len(s.times_us) for s in streams]
+        return FrameTable(
+            inputs={m: StackedRows([s.data[m] for s in streams], [s.takes[m] for s in streams]) for m in modalities},
+            labels=column(lambda s: s.labels, np.int64),
+            session=np.repeat([s.session for s in streams], sizes),
+            group=np.repeat([s.group for s in streams], sizes),
+            speaker=np.repeat([s.speaker for s in streams], sizes),
+            utterance=column(lambda s: s.utterance, np.int64),
+            frame=np.concatenate([np.arange(n, dtype=np.int64) for n in sizes]),
+            stream=np.repeat(np.arange(len(streams), dtype=np.int64), sizes),
+            valid={m: column(lambda s, m=m: s.valid[m], bool) for m in modalities},
+            classes=classes, scheme=self.scheme,
+        ).validate(str(self.root))
+
+
+def _labels_at(times_us: np.ndarray, segments: Sequence[Any], value_to_class: dict[str, int]) -> np.ndarray:
+    """Class index of the segment covering each time (-1: none, or a value the scheme drops)."""
+    labels = np.full(len(times_us), -1, dtype=np.int64)
+    for seg in sorted(segments, key=lambda s: (s.start_us, s.id)):
+        labels[(times_us >= seg.start_us) & (times_us < seg.end_us)] = value_to_class.get(seg.value or "", -1)
+    return labels
+
+
+def _utterances_at(times_us: np.ndarray, utterances: Sequence[Any]) -> np.ndarray:
+    """Store id of the utterance covering each time (-1 between utterances)."""
+    ids = np.full(len(times_us), -1, dtype=np.int64)
+    for utt in sorted(utterances, key=lambda u: (u.start_us, u.id)):
+        ids[(times_us >= utt.start_us) & (times_us < utt.end_us)] = utt.id
+    return ids
+
+
+def _align(reference: np.ndarray, times_us: np.ndarray) -> np.ndarray | None:
+    """None when ``times_us`` equals ``reference``; else, per reference time, the row of ``times_us`` with
+    exactly that time, or -1."""
+    if len(reference) == len(times_us) and np.array_equal(reference, times_us):
+        return None
+    order = np.argsort(times_us, kind="stable")
+    pos = np.clip(np.searchsorted(times_us, reference, sorter=order), 0, max(len(times_us) - 1, 0))
+    if len(times_us) == 0:
+        return np.full(len(reference), -1, dtype=np.int64)
+    rows = order[pos]
+    return np.where(times_us[rows] == reference, rows, -1).astype(np.int64)
