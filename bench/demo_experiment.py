@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 import tempfile
 import time
@@ -97,9 +96,6 @@ def prepare_project(root: Path, *, sessions: int, seconds: float, seed: int, fac
     from dyadlab.core.features import analyze_project
     from dyadlab.core.project import open_project
 
-    # MediaPipe's native logging in the analysis workers would bury this benchmark's report.
-    os.environ.setdefault("GLOG_minloglevel", "2")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     timings = {}
     if not (root / "dyadlab.sqlite").exists():
         t0 = time.perf_counter()

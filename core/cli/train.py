@@ -15,6 +15,9 @@ specs and output folders. This wraps the trainer's run (same config, ``--set``, 
   relative to the project, the label scheme, the model description and config, and the metrics with the
   fold table. A failed or interrupted run registers nothing; its folder stays for inspection or ``--resume``.
 
+Several processes (``torchrun --nproc_per_node N -m dyadlab.core.cli train PROJECT --out DIR ...``) train one
+model together, as with the trainer's own CLI; only rank 0 writes ``model.json`` and registers the model.
+
 Nothing here imports torch or the trainer until the command runs (``dyadlab --help`` stays instant).
 """
 
