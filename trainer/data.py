@@ -13,10 +13,11 @@ small interface that says nothing about file layout:
   - rows of one stream are contiguous and ordered by ``frame`` with step 1 (no gaps: a frame without
     data stays in the table with ``valid[modality] == False``), so "10 steps every 2nd frame" is row
     arithmetic;
-  - ``inputs[m]`` is a numpy array or ``np.memmap`` with one row per frame; its layout depends on the
-    modality kind (``MODALITY_KINDS``): ``waveform`` float32 ``[N, samples]`` (e.g. 1600 samples =
-    one 16 kHz window per 25 fps frame), ``features`` float32 ``[N, dims]`` (ComParE 6373, eGeMAPS 88),
-    ``image`` uint8 ``[N, H, W, 3]`` RGB face crops (224×224 for real data);
+  - ``inputs[m]`` is a numpy array, ``np.memmap`` or ``project_source.StackedRows`` (per-stream memmaps
+    read row by row) with one row per frame; its layout depends on the modality kind
+    (``MODALITY_KINDS``): ``waveform`` float32 ``[N, samples]`` (e.g. 1600 samples = one 16 kHz window
+    per 25 fps frame), ``features`` float32 ``[N, dims]`` (ComParE 6373, eGeMAPS 88), ``image`` uint8
+    ``[N, H, W, 3]`` RGB face crops (224×224 for real data);
   - ``labels`` int64, an index into ``classes`` or -1 (unlabelled / dropped by the scheme: ignored);
   - ``session``, ``group`` (e.g. "Session1", used by splits) and ``speaker`` (corpus-wide speaker id)
     are strings, constant within a stream; ``utterance`` is an int id (unique within its stream) or -1;
