@@ -16,7 +16,8 @@ over the segment's frames, i.e. annotator-frames) and ``frames``; dimensional â€
 
 A tie (two labels with the most votes) is listed in the report for review, and resolved by the tie policy:
 ``unlabelled`` (no gold label there) or ``prefer`` (the label of a named annotator, when it is one of the
-tied labels). The gold tiers' previous segments are replaced, all in one transaction.
+tied labels). The gold tiers' previous segments are replaced, all in one transaction, as one undoable edit
+(``GoldMerge``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from dyadlab.core import model
+from dyadlab.core.edits.base import Edit, Touch
 from dyadlab.core.errors import DyadLabError
 from dyadlab.core.labels.snapshot import SessionLabels, TierLabels, read_project_labels
 from dyadlab.core.labels.timeline import (
@@ -41,10 +44,13 @@ from dyadlab.core.labels.timeline import (
 
 if TYPE_CHECKING:
     from dyadlab.core.project import Project
+    from dyadlab.core.store import UnitOfWork
 
 Method = Literal["majority", "mean", "median"]
 TiePolicy = Literal["unlabelled", "prefer"]
 Unit = Literal["frames", "utterances"]
+#: Per gold tier to write: its session, the source tier it mirrors, and the merged segments.
+Planned = list[tuple[SessionLabels, TierLabels, list[dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class GoldReport:
     segments_replaced: int = 0
     tiers: list[str] = field(default_factory=list)  # "session/participant" of each gold tier written
     ties: list[Tie] = field(default_factory=list)
+    edit: GoldMerge | None = field(default=None, repr=False, compare=False)  # the write, undoable
 
     def __str__(self) -> str:
         lines = [f"gold {self.gold!r} on tier {self.tier!r} by {self.method} over {self.unit} of "
@@ -198,7 +205,9 @@ def merge_gold(project: Project, *, tier: str = "emotion", annotators: Sequence[
     ``annotators``: who to merge (default: every annotator with such a tier, except ``gold`` and other
     gold-kind annotators). ``method``: ``majority`` for categorical tiers (the default for them), ``mean``
     (default for dimensional) or ``median``. ``dry_run`` computes everything (ties included) and writes
-    nothing.
+    nothing; its ``report.edit`` is the merge ready to run (``Edit.do``, or the GUI's undo stack), so a
+    previewed merge is written exactly as previewed. Without ``dry_run`` the merge is written (committed)
+    before this returns, and ``report.edit.undo(store)`` takes it back.
     """
     if unit not in ("frames", "utterances"):
         raise DyadLabError(f"unit must be frames or utterances, not {unit!r}")
@@ -229,7 +238,7 @@ def merge_gold(project: Project, *, tier: str = "emotion", annotators: Sequence[
         raise DyadLabError(f"{method} does not fit {'dimensional' if numeric else 'categorical'} tiers "
                            f"(use {'mean or median' if numeric else 'majority'})")
     report = GoldReport(gold, tier, method, unit, names)
-    planned: list[tuple[SessionLabels, TierLabels, list[dict[str, Any]]]] = []
+    planned: Planned = []
     for labels in snapshots:
         by_participant: dict[int | None, dict[str, TierLabels]] = {}
         for t in labels.tiers:
@@ -240,27 +249,57 @@ def merge_gold(project: Project, *, tier: str = "emotion", annotators: Sequence[
             segments = _merge_tier(labels, sources, names, unit=unit, step_us=step_us, method=method,
                                    min_votes=min_votes, policy=tie_policy, prefer=prefer, ties=report.ties)
             planned.append((labels, next(iter(sources.values())), segments))
+    report.edit = GoldMerge(gold, planned, report)
     if not dry_run:
-        _write(project, gold, planned, report)
+        report.edit.do(project.store)
     else:
         report.segments_written = sum(len(s) for _, _, s in planned)
         report.tiers = [f"{lab.session.name}/{src.key.participant or '*'}" for lab, src, _ in planned]
     return report
 
 
-def _write(project: Project, gold: str, planned: list[tuple[SessionLabels, TierLabels, list[dict[str, Any]]]],
-           report: GoldReport) -> None:
-    with project.store.transaction() as tx:
-        annotator = tx.annotators.by_name(gold) or tx.annotators.add(gold, kind="gold")
-        for labels, source, segments in planned:
+class GoldMerge(Edit):
+    """The write of one merge as an undoable edit: the gold tiers' previous segments are replaced.
+
+    ``apply`` empties each gold tier (keeping what it removed) and inserts the merged segments; ``revert``
+    deletes those and puts the removed ones back with their ids, so an undone merge leaves the gold tiers
+    exactly as they were (the gold annotator and its empty tiers, once created, stay). Redo writes the
+    planned segments again. The counts of the last ``apply`` land in ``report``.
+    """
+
+    text = "Merge gold"
+
+    def __init__(self, gold: str, planned: Planned, report: GoldReport) -> None:
+        self.gold, self.planned, self.report = gold, planned, report
+        self.replaced: list[model.Segment] = []
+        self.written: list[int] = []
+        self.tier_ids: set[int] = set()
+
+    def apply(self, tx: UnitOfWork) -> None:
+        annotator = tx.annotators.by_name(self.gold) or tx.annotators.add(self.gold, kind="gold")
+        replaced: list[model.Segment] = []
+        written: list[int] = []
+        tiers: list[str] = []
+        for labels, source, segments in self.planned:
             tier = tx.tiers.ensure(labels.session.id, source.key.tier, scheme_id=source.tier.scheme_id,
                                    annotator_id=annotator.id, kind=source.tier.kind,
                                    participant_id=source.tier.participant_id)
             if tier.read_only:
                 raise DyadLabError(f"the gold tier {labels.session.name}/{source.key.format()} is read-only")
-            for old in tx.segments.list(tier.id):
-                tx.segments.delete(old.id)
-                report.segments_replaced += 1
-            report.segments_written += tx.segments.add_many(
-                {**s, "tier_id": tier.id, "annotator_id": annotator.id} for s in segments)
-            report.tiers.append(f"{labels.session.name}/{source.key.participant or '*'}")
+            replaced += [tx.segments.delete(old.id) for old in tx.segments.list(tier.id)]
+            tx.segments.add_many({**s, "tier_id": tier.id, "annotator_id": annotator.id} for s in segments)
+            written += [seg.id for seg in tx.segments.list(tier.id)]  # the tier was emptied: all of them are new
+            tiers.append(f"{labels.session.name}/{source.key.participant or '*'}")
+            self.tier_ids.add(tier.id)
+        self.replaced, self.written = replaced, written
+        self.report.segments_replaced, self.report.segments_written, self.report.tiers = \
+            len(replaced), len(written), tiers
+
+    def revert(self, tx: UnitOfWork) -> None:
+        for segment_id in self.written:
+            tx.segments.delete(segment_id)
+        for segment in self.replaced:
+            tx.segments.restore(segment)
+
+    def touched(self) -> set[Touch]:
+        return {("segments", tier_id) for tier_id in self.tier_ids}

@@ -1,14 +1,16 @@
 """Merge gold…: preview a gold-standard merge (ties included) before it replaces anything.
 
 The merge itself is ``core.gold.merge_gold`` — one store transaction that replaces the gold annotator's
-tiers. Replacing is destructive and not on the undo stack, so the dialog always shows a dry run first
-(segments that would be written, and every tie with its votes) and only then offers Apply; changing an
-option re-runs the dry run, so what is applied is what was previewed.
+tiers, as one undoable edit (``GoldMerge``). Replacing many segments at once deserves a look first, so the
+dialog always shows a dry run (segments that would be written, and every tie with its votes) and only then
+offers Apply; changing an option re-runs the dry run, and Apply writes the edit that dry run planned. The
+edit is committed through ``commit`` (the window passes its undo stack's ``push_edit``, so Ctrl+Z takes
+a merge back like any other edit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
 from dyadlab.app.errors import guarded
 
 if TYPE_CHECKING:
+    from dyadlab.core.edits import Edit
     from dyadlab.core.gold import GoldReport, Unit
     from dyadlab.core.project import Project
 
@@ -34,13 +37,15 @@ class GoldMergeDialog(QDialog):
     """Options of one merge (gold name, tie policy), the dry-run preview, and Apply."""
 
     def __init__(self, project: Project, *, tier: str, unit: Unit, step_ms: float, sessions: Sequence[str] | None,
-                 annotators: Sequence[str], parent: QWidget | None = None) -> None:
+                 annotators: Sequence[str], commit: Callable[[Edit], bool] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("GoldMergeDialog")
         self.setWindowTitle(f"Merge gold — {tier}")
         self.project, self.tier, self.unit, self.step_ms = project, tier, unit, step_ms
         self.sessions = None if sessions is None else list(sessions)
         self.annotators = list(annotators)
+        self.commit = commit or self._commit_without_undo
         self.result: GoldReport | None = None  # the applied merge
         self.previewed: GoldReport | None = None
         layout = QVBoxLayout(self)
@@ -95,8 +100,14 @@ class GoldMergeDialog(QDialog):
 
     @guarded("Merge gold")
     def apply(self) -> None:
-        """Write the previewed merge (one transaction in core) and close."""
+        """Write the merge (planned afresh with the options previewed, one undoable edit) and close."""
         if self.previewed is None:
             return
-        self.result = self._merge(dry_run=False)
-        self.accept()
+        planned = self._merge(dry_run=True)
+        if planned.edit is not None and self.commit(planned.edit):
+            self.result = planned
+            self.accept()
+
+    def _commit_without_undo(self, edit: Edit) -> bool:
+        edit.do(self.project.store)
+        return True

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dyadlab.app.commands.edit_command import push_edit
 from dyadlab.app.errors import guarded, reporter
 from dyadlab.app.workspace import Workspace
 
@@ -368,13 +369,14 @@ class AgreementPanel(QWidget):
             return
         dialog = GoldMergeDialog(self.ws.project, tier=self.tier.currentText(), unit=self.unit.currentData(),
                                  step_ms=self.step.value(), annotators=annotators,
-                                 sessions=None if len(sessions) == self.sessions.count() else sessions, parent=self)
+                                 sessions=None if len(sessions) == self.sessions.count() else sessions,
+                                 commit=lambda edit: push_edit(self.ws, edit), parent=self)
         dialog.accepted.connect(lambda: self._merged(dialog.result))
         self.dialog = dialog
         dialog.open()
 
     def _merged(self, report: GoldReport | None) -> None:
-        """The gold tiers changed outside an edit: show them on the timeline and recompute."""
+        """The gold tiers changed (maybe new ones): show them on the timeline and recompute."""
         if report is None:
             return
         self.ws.reload_tiers()

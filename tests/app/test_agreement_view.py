@@ -132,6 +132,15 @@ def test_merge_gold_previews_ties_then_writes_gold_segments(open_window, rated_c
     listed = [panel.annotators.item(i).text() for i in range(panel.annotators.count())]
     assert "gold" in listed and panel.result is not None and panel.result.annotators == ["bob", "carol"]
     assert reporter.last.startswith("gold 'gold':") and not any("Unexpected" in h for h in reporter.history)
+    # the merge is one step on the undo stack: undo brings the demo's gold back, with its ids; redo re-merges
+    stack = window.ws.undo_stack
+    assert stack.undoText() == "Merge gold"
+    stack.undo()
+    restored = db("SELECT s.id FROM segments s JOIN annotators a ON a.id = s.annotator_id WHERE a.name = 'gold'")
+    assert sorted(restored) == sorted(gold_before)
+    stack.redo()
+    assert len(db("SELECT s.id FROM segments s JOIN tiers t ON t.id = s.tier_id JOIN annotators a "
+                  "ON a.id = s.annotator_id WHERE a.name = 'gold' AND t.name = 'emotion'")) == len(rows)
 
 
 def test_dimensional_tier_shows_ccc_and_icc(open_window, rated_copy: Path) -> None:

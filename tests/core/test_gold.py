@@ -146,3 +146,25 @@ def test_refusals(rated):
                      annotator_id=tx.annotators.add("odd").id, kind="categorical", participant_id=tier.participant_id)
     with pytest.raises(DyadLabError, match="different label schemes"):
         merge_gold(rated)
+
+
+def test_merge_is_one_undoable_edit_that_restores_the_previous_gold(rated):
+    merge_gold(rated, step_ms=1000, annotators=["ann1", "ann2"])
+    before = [(s.id, s.start_us, s.end_us, s.value, s.provenance) for s in _gold(rated)]
+    second = merge_gold(rated, step_ms=1000)  # all three annotators: a different gold
+    after = [(s.start_us, s.end_us, s.value) for s in _gold(rated)]
+    assert second.segments_replaced == len(before) and after != [b[1:4] for b in before]
+    second.edit.undo(rated.store)
+    assert [(s.id, s.start_us, s.end_us, s.value, s.provenance) for s in _gold(rated)] == before
+    second.edit.do(rated.store)  # redo writes the same merge again
+    assert [(s.start_us, s.end_us, s.value) for s in _gold(rated)] == after
+    assert {t for kind, t in second.edit.touched()} and all(kind == "segments" for kind, _ in second.edit.touched())
+
+
+def test_a_previewed_merge_is_written_as_previewed(rated):
+    preview = merge_gold(rated, step_ms=1000, dry_run=True)
+    assert _gold(rated) is None
+    preview.edit.do(rated.store)
+    assert [(s.start_us, s.end_us) for s in _gold(rated)] and preview.segments_written == len(_gold(rated))
+    preview.edit.undo(rated.store)
+    assert len(_gold(rated)) == 0  # the gold tier stays, empty
