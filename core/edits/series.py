@@ -2,7 +2,10 @@
 
 One edit class serves both traces and keypoints: it remembers the values it overwrote and writes them
 back on undo. Only the series' own annotator may write it; model outputs (series with a model) are
-never edited by hand.
+never edited by hand. Series frames carry no version numbers, so undo and redo check the frames
+themselves: undo only when they still hold what this edit wrote, redo only when they still hold what it
+found — otherwise someone (the same annotator in a second window, a team mate's client, a script) changed
+them since, and ``ConflictError`` says so instead of silently overwriting that change.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import numpy as np
 
 from dyadlab.core import model
 from dyadlab.core.edits.base import Edit, EditRefused, Touch
+from dyadlab.core.errors import ConflictError
 from dyadlab.core.store import UnitOfWork
 
 
@@ -43,11 +47,21 @@ class WriteSeriesFrames(Edit):
                               f"the edit has {values.shape[1]}")
         if self.before is None:
             self.before = tx.series.read(self.series_id, self.first_frame, self.first_frame + len(values))
+        else:
+            self._expect(tx, self.before, "redo")
         tx.series.write(self.series_id, values, first_frame=self.first_frame)
 
     def revert(self, tx: UnitOfWork) -> None:
         assert self.before is not None
+        self._expect(tx, self.values.reshape(len(self.values), -1), "undo")
         tx.series.write(self.series_id, self.before, first_frame=self.first_frame)
+
+    def _expect(self, tx: UnitOfWork, expected: np.ndarray, what: str) -> None:
+        now = tx.series.read(self.series_id, self.first_frame, self.first_frame + len(expected))
+        if now.shape != expected.shape or not np.array_equal(now, expected.astype(np.float32), equal_nan=True):
+            raise ConflictError(f"cannot {what} {self.text.lower()!r}: frames {self.first_frame}–"
+                                f"{self.first_frame + len(expected) - 1} of series {self.series_id} were changed "
+                                "since (in another window or by another client)")
 
     def touched(self) -> set[Touch]:
         return {("series", self.series_id)}
