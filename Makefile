@@ -52,8 +52,10 @@ test: setup
 test-slow: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "slow" $(PYTEST_ARGS)
 
+# Every benchmark runs even when one misses its goal; the exit status says whether any did.
 bench: setup
-	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@failed=""; for b in bench/*.py; do echo "== $$b"; $(PY) $$b || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "goals missed or errors in:$$failed"; exit 1; fi
 
 lint: setup
 	$(VENV)/bin/ruff check app core trainer tests bench
