@@ -54,6 +54,7 @@ class Workbench(QSplitter):
         QApplication.instance().installEventFilter(self.coder)
         self.live = LiveController(ws, lambda: self.grid.views)
         self.live.predictions_changed.connect(self._refresh_predictions)
+        self.live.result_shown.connect(self.timeline.show_live_result)  # curves grow while playing
         self.changes = ChangePoller(ws)  # others' edits appear on the timeline every couple of seconds
         self.waveforms = WaveformLoader()
         self.waveforms.ready.connect(self._waveform_ready)

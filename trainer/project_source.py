@@ -48,6 +48,14 @@ SPEC_PREFIX = "project:"
 SPEC_KEYS = ("annotator", "tier", "scheme", "audio_frames")
 AUDIO_FRAMES = ("speech", "all")
 MAX_LISTED = 8  # problems listed in one error message before "... and N more"
+SPEECH_THRESHOLD = 0.5  # the cache's voice activity is 1 (speech) / 0 (silence) per frame
+
+
+def speech_frames(store: Any, session_id: int, participant_id: int, *, key: str | None = None) -> np.ndarray:
+    """Where the participant speaks, per frame of their audio analysis: the cache's voice activity (kind
+    ``vad``; ``key``: that result, default the latest). With ``audio_frames="speech"`` audio modalities count
+    only on these frames; inference (``core.inference``) reuses this so a model predicts where it learned."""
+    return np.asarray(store.load(session_id, participant_id, "vad", key=key).data) > SPEECH_THRESHOLD
 
 
 class StackedRows:
@@ -258,7 +266,7 @@ class ProjectFrameSource:
                 valid[name] = np.asarray(feature.valid, dtype=bool)
                 if self.audio_frames == "speech" and modality_kind(name) != "image":
                     if speech is None:
-                        speech = np.asarray(store.load(session.id, participant.id, "vad").data) > 0.5
+                        speech = speech_frames(store, session.id, participant.id)
                     valid[name] = valid[name] & speech
             except CacheMiss:
                 missing.append((session.name, participant.code, name))

@@ -3,25 +3,32 @@
 One key each (A accept, E accept-and-select to edit, D reject), and each is one undoable command: the core
 edits of ``core.inference.assist`` (``accept_edit``, ``RejectProposal``) go through ``Workspace.push`` like
 every other edit, so Ctrl+Z takes an accepted segment (or a rejection) back and the database says so.
+
+Proposing runs the model over the session's utterances the first time, which takes seconds: it runs off the
+GUI thread (``BackgroundCall``) with a busy bar, and the list fills in when the result lands. Refreshing the
+list after an edit reads only the store (no model run), so it stays immediate.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from dyadlab.app.errors import guarded, reporter
+from dyadlab.app.errors import reporter
+from dyadlab.app.live.background import BackgroundCall
 from dyadlab.app.workspace import Workspace
 from dyadlab.core.inference.assist import Proposal, RejectProposal, accept_edit, propose
 
@@ -29,10 +36,16 @@ Seek = Callable[[int], None]
 
 
 class AssistPanel(QWidget):
+    proposed = Signal()  # proposals were computed and listed (or computing them failed)
+
     def __init__(self, ws: Workspace, seek: Seek) -> None:
         super().__init__()
         self.ws, self.seek = ws, seek
         self.proposals: list[Proposal] = []
+        self.background = BackgroundCall("assist", self)
+        self.background.done.connect(self._proposed)
+        self.background.failed.connect(self._failed)
+        self.background.busy_changed.connect(self._busy)
         self.model = QComboBox()
         self.model.setObjectName("AssistModel")
         self.run = QPushButton("Propose")
@@ -44,12 +57,19 @@ class AssistPanel(QWidget):
         self.list.itemClicked.connect(lambda item: self._go(self.list.row(item)))
         self.status = QLabel("No proposals yet.")
         self.status.setWordWrap(True)
+        self.busy = QProgressBar()
+        self.busy.setObjectName("AssistBusy")
+        self.busy.setRange(0, 0)  # indeterminate
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(6)
+        self.busy.hide()
         row = QHBoxLayout()
         row.addWidget(self.model, 1)
         row.addWidget(self.run)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(row)
+        layout.addWidget(self.busy)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.status)
         ws.session_opened.connect(self._session_opened)
@@ -70,21 +90,39 @@ class AssistPanel(QWidget):
         self.model.setCurrentIndex(max(0, self.model.findData(keep)))
 
     def _session_opened(self) -> None:
+        self.background.cancel()  # proposals of the previous session must not land in this one
         self._fill_models()
         self.proposals = []
         self._show()
 
-    @guarded("Model proposals")
     def start(self) -> None:
-        """Write the model's utterance labels (once) and list what the annotator has not labelled yet."""
+        """Write the model's utterance labels (once) and list what the annotator has not labelled yet.
+
+        Runs off the GUI thread; ``proposed`` fires once the list is shown."""
         if self.model_id is None or self.ws.session is None:
             reporter.notice("no model or session to propose from")
             return
-        self.proposals = propose(self.ws.project, int(self.model_id), self.ws.session.id, self.ws.annotator)
+        project, model_id, session_id, annotator = self.ws.project, int(self.model_id), self.ws.session.id, \
+            self.ws.annotator
+        self.status.setText("Computing the model's utterance labels…")
+        self.background.start(lambda: propose(project, model_id, session_id, annotator))
+
+    def _busy(self, on: bool) -> None:
+        self.busy.setVisible(on)
+        self.run.setEnabled(not on)
+
+    def _failed(self, exc: Any) -> None:
+        self.status.setText(f"No proposals: {exc}")
+        reporter.report(exc, "Model proposals")
+        self.proposed.emit()
+
+    def _proposed(self, proposals: list[Proposal]) -> None:
+        self.proposals = proposals
         self.ws.reload_tiers()  # the model's tier may be new: show it on the timeline
         self._show()
         if self.proposals:
             self._go(0)
+        self.proposed.emit()
 
     def _refresh(self) -> None:
         """After any edit: drop what is now labelled or rejected (no model run)."""

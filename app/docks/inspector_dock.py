@@ -4,19 +4,25 @@ Pick a model, sessions and an annotator; the dock shows WA/UA/macro-F1 at frame 
 confusion matrix (rows: the annotator, columns: the model). Click a cell to list its frames or utterances,
 click one to jump the clock there; the disagreement spans, worst first, step with G / Shift+G. All numbers
 come from ``core.inference.inspect``; this widget only lays them out and asks to seek.
+
+The report is computed off the GUI thread (``BackgroundCall``): predicting the frames a session still lacks
+and counting over every chosen session takes seconds to minutes, and the window must keep playing and
+repainting meanwhile. A busy bar shows while it runs; the result lands through a queued signal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -24,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dyadlab.app.errors import guarded
+from dyadlab.app.errors import reporter
+from dyadlab.app.live.background import BackgroundCall
 from dyadlab.app.workspace import Workspace
 from dyadlab.core.inference.inspect import Inspection, LevelReport, inspect_model
 
@@ -39,9 +46,15 @@ def _fmt(metrics: dict | None) -> str:
 
 
 class InspectorPanel(QWidget):
+    inspected = Signal()  # a report was computed and is shown (or its computation failed)
+
     def __init__(self, ws: Workspace, jump: Jump) -> None:
         super().__init__()
         self.ws, self.jump = ws, jump
+        self.background = BackgroundCall("inspector", self)
+        self.background.done.connect(self._inspected)
+        self.background.failed.connect(self._failed)
+        self.background.busy_changed.connect(self._busy)
         self.inspection: Inspection | None = None
         self.span_index = -1
         form = QFormLayout()
@@ -66,6 +79,12 @@ class InspectorPanel(QWidget):
         self.metrics = QLabel("Choose a model and press Inspect (missing predictions are computed first).")
         self.metrics.setObjectName("InspectorMetrics")
         self.metrics.setWordWrap(True)
+        self.busy = QProgressBar()
+        self.busy.setObjectName("InspectorBusy")
+        self.busy.setRange(0, 0)  # indeterminate: the core reports no progress per frame here
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(6)
+        self.busy.hide()
         self.matrix = QTableWidget()
         self.matrix.setObjectName("InspectorMatrix")
         self.matrix.cellClicked.connect(self._cell)
@@ -79,6 +98,7 @@ class InspectorPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(form)
         layout.addWidget(self.run)
+        layout.addWidget(self.busy)
         layout.addWidget(self.metrics)
         layout.addWidget(self.matrix, 2)
         layout.addWidget(QLabel("Units in the clicked cell"))
@@ -120,22 +140,35 @@ class InspectorPanel(QWidget):
                 if self.sessions.item(i).checkState() == Qt.CheckState.Checked]
 
     # -- running ----------------------------------------------------------------------------------------
-    @guarded("Inspect model")
     def inspect(self) -> None:
+        """Start computing the report off the GUI thread; ``inspected`` fires when it is shown."""
         model_id = self.model.currentData()
         if model_id is None:
             self.metrics.setText("No registered model to inspect.")
             return
-        self.metrics.setText("Computing…")
-        self.metrics.repaint()
-        self.inspection = inspect_model(self.ws.project, int(model_id), annotator=self.annotator.currentText(),
-                                        sessions=self.chosen_sessions())
+        self.metrics.setText("Computing… (missing predictions are computed first)")
+        project, annotator, sessions = self.ws.project, self.annotator.currentText(), self.chosen_sessions()
+        self.background.start(lambda: inspect_model(project, int(model_id), annotator=annotator,
+                                                    sessions=sessions))
+
+    def _busy(self, on: bool) -> None:
+        self.busy.setVisible(on)
+        self.run.setEnabled(not on)
+
+    def _failed(self, exc: Any) -> None:
+        self.metrics.setText(f"Inspection failed: {exc}")
+        reporter.report(exc, "Inspect model")
+        self.inspected.emit()
+
+    def _inspected(self, inspection: Inspection) -> None:
+        self.inspection = inspection
         self.span_index = -1
         self.spans.clear()
-        for d in self.inspection.disagreements:
+        for d in inspection.disagreements:
             self.spans.addItem(f"{d.code} {d.start_us / 1e6:7.2f}–{d.end_us / 1e6:.2f} s  human {d.true} · "
                                f"model {d.predicted}  (p={d.mean_p_true:.2f}, {d.n_frames} fr)")
         self._show()
+        self.inspected.emit()
 
     @property
     def report(self) -> LevelReport | None:

@@ -3,14 +3,22 @@
 Why read from the store: the prediction cache (``core.inference.predictions``) holds every frame a model
 has predicted (live playback, ``dyadlab infer``, the inspector), so the curves show exactly what was
 computed — gaps where a frame had no input or was never computed — and cost no model run to draw.
+
+While live inference plays, the worker commits to the store only once a second and re-reading whole series
+mid-play would cost frames, so ``LiveCurveFeed`` extends the curves from the live results themselves: rows
+are buffered as they arrive and drawn at most ``LIVE_REDRAW_MS`` apart (≤ 5 Hz), and only the visible range
+is handed to pyqtgraph, so a redraw costs the same on a long session as on a short one. When playback
+stops the tracks re-read the cache (``reload``), which then holds the same rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QObject, QTimer
 
 from dyadlab.app import theme
 from dyadlab.app.timeline.segments_item import FALLBACK_COLORS, SegmentStyle
@@ -19,7 +27,12 @@ from dyadlab.app.workspace import Workspace
 from dyadlab.core.inference.inputs import InputProvider
 from dyadlab.core.inference.predictions import PREDICTION_KIND, PredictionCache
 
+if TYPE_CHECKING:
+    from dyadlab.app.timeline.timeline_widget import TimelineWidget
+
 CURVE_HEIGHT = 56
+LIVE_REDRAW_MS = 200  # live rows reach the curves at most 5 times a second
+LIVE_PENDING_MAX = 20_000  # rows buffered for a curve that has no track yet (its series is not stored yet)
 
 
 @dataclass(frozen=True)
@@ -67,10 +80,73 @@ class PredictionTrack(Track):
         """Re-read the cached frames (after live playback or a prediction run added some)."""
         session = self.ws.data.session.id
         rows = self.cache.read(session, self.source.participant_id)
-        times = np.full(len(rows.frames), np.nan)
-        if len(rows.frames):
-            timeline = self.cache.provider.timeline(session, self.source.participant_id)
-            times = timeline.times_us[rows.frames] / 1e6
+        timeline = self.cache.provider.timeline(session, self.source.participant_id)
         self.frames = rows
+        self.times_s = timeline.times_us / 1e6  # every frame of the participant's timeline
+        self.probs = np.full((len(self.times_s), len(self.curves)), np.nan)  # NaN: no prediction (yet)
+        self.probs[rows.frames] = rows.probs
+        times = self.times_s[rows.frames]
         for k, curve in enumerate(self.curves.values()):
             curve.setData(times, rows.probs[:, k].astype(float))
+
+    def extend(self, frames: np.ndarray, probs: np.ndarray) -> None:
+        """Take live rows (frame indices of the participant's timeline, ``[n, C]``); ``draw`` shows them."""
+        frames = np.asarray(frames, dtype=np.int64)
+        inside = (frames >= 0) & (frames < len(self.probs))
+        self.probs[frames[inside]] = probs[inside]
+
+    def draw(self, start_s: float, end_s: float) -> None:
+        """Hand pyqtgraph the frames of ``[start_s, end_s]`` (plus one on each side, so lines reach the edges)."""
+        lo, hi = np.searchsorted(self.times_s, [start_s, end_s])
+        lo, hi = max(0, int(lo) - 1), min(len(self.times_s), int(hi) + 1)
+        times = self.times_s[lo:hi]
+        for k, curve in enumerate(self.curves.values()):
+            curve.setData(times, self.probs[lo:hi, k])
+
+
+class LiveCurveFeed(QObject):
+    """Live results → the timeline's prediction curves, throttled to ``LIVE_REDRAW_MS``.
+
+    ``add(result)`` (a core ``LiveResult``, on the GUI thread) only buffers its valid rows; a single-shot timer
+    draws them. A (model, participant) without a track yet — the model's first rows in this session — makes
+    the timeline rebuild once its series is in the store (the worker creates it on its first commit); the
+    rows wait in the buffer until then.
+    """
+
+    def __init__(self, timeline: TimelineWidget) -> None:
+        super().__init__(timeline)
+        self.timeline = timeline
+        self.pending: dict[CurveSource, dict[int, np.ndarray]] = {}
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(LIVE_REDRAW_MS)
+        self.timer.timeout.connect(self.flush)
+        self.redraws = 0  # how many throttled redraws ran (tests, profiling)
+
+    def add(self, result: Any) -> None:
+        for item in result.predictions:
+            if item.probs is None or item.frame is None:
+                continue
+            rows = self.pending.setdefault(CurveSource(item.model_id, item.participant_id), {})
+            if len(rows) < LIVE_PENDING_MAX:
+                rows[int(item.frame)] = np.asarray(item.probs, dtype=float)
+        if self.pending and not self.timer.isActive():
+            self.timer.start()
+
+    def flush(self) -> None:
+        """Draw the buffered rows into their tracks (visible range only)."""
+        if not self.pending or self.timeline.ws.data is None:
+            self.pending.clear()
+            return
+        tracks = {t.source: t for t in self.timeline.prediction_tracks}
+        if any(source not in tracks for source in self.pending) and \
+                set(prediction_sources(self.timeline.ws)) - set(tracks):
+            self.timeline.refresh_predictions()  # a model's first rows here: it needs its tracks (once)
+            tracks = {t.source: t for t in self.timeline.prediction_tracks}
+        start, end = self.timeline.visible_range()
+        for source in [s for s in self.pending if s in tracks]:
+            rows = self.pending.pop(source)
+            track = tracks[source]
+            track.extend(np.fromiter(rows, np.int64, len(rows)), np.stack(list(rows.values())))
+            track.draw(start, end)
+        self.redraws += 1

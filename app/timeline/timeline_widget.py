@@ -42,6 +42,7 @@ class TimelineWidget(QWidget):
         self.overlays: dict[int, TraceOverlay] = {}  # tier id -> overlay
         self._series_tier: dict[int, int] = {}
         self.prediction_tracks: list = []  # PredictionTrack, imported with the prediction area
+        self.live_curves = None  # LiveCurveFeed: live results extending the curves while playing
         self._inputs = None  # core InputProvider: participants' frame times for the curves
         self._inputs_session: int | None = None
         self.follow = True
@@ -152,6 +153,14 @@ class TimelineWidget(QWidget):
             return
         for track in self.prediction_tracks:
             track.reload()
+
+    def show_live_result(self, result: object) -> None:
+        """A live inference result: its rows extend the prediction curves (buffered, drawn at most 5 Hz)."""
+        if self.live_curves is None:
+            from dyadlab.app.timeline.prediction_track import LiveCurveFeed
+
+            self.live_curves = LiveCurveFeed(self)
+        self.live_curves.add(result)
 
     def release(self) -> None:
         """Close what the prediction curves opened (the project is closing)."""

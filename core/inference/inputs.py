@@ -13,14 +13,22 @@ A frame whose input cannot be had (no face found, the audio window's centre outs
 frame that does not decode) is *invalid*: its data is the cache's zeros and the caller must not predict
 it. Nothing is interpolated.
 
-Not thread-safe: one ``InputProvider`` per thread (the live worker owns its own).
+``speech(frames)`` says where the participant speaks, for models trained on speech frames only: the
+trainer's own reading of the cache's voice activity (``trainer.project_source.speech_frames``) when the
+cached audio analysis is current, else the analysis's ``EnergyVad`` run over the whole recording (its noise
+floor is a percentile of every window's level, so it cannot be decided from a slice) once per participant.
+
+Not thread-safe: one ``InputProvider`` per thread (the live worker owns its own). ``InputProvider.map``
+is the one exception, by construction: it runs a function per participant on the provider's own small pool,
+each participant's ``ParticipantInputs`` (decoder, face finder, LRU) used by one pool thread at a time.
 """
 
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -30,6 +38,9 @@ from dyadlab.core.inference.errors import InferenceError
 from dyadlab.core.inference.loader import MODALITY_SOURCES, ModelInput
 
 SMILE_MARGIN_S = 0.5  # audio kept around the windows when functionals are computed on a slice
+MAP_THREADS = 4  # participants prepared side by side (a dyad needs 2)
+T = TypeVar("T")
+VAD_CHUNK = 4096  # audio windows cut at once when voice activity is decided from the media
 LRU_FRAMES = 96  # computed frames kept per participant: a recurrent model's context (19 frames) and then some
 
 
@@ -116,6 +127,7 @@ class ParticipantInputs:
         self._aligner: Any = None
         self._decoder: Any = None
         self._view: Any = None
+        self._speech: np.ndarray | None = None
         self.timeline = self._timeline()
 
     # -- timeline ---------------------------------------------------------------------------------------
@@ -230,6 +242,40 @@ class ParticipantInputs:
         if spec.kind == "image":
             return _resize_crops(np.asarray(data[frames]), spec.shape[0]), valid[frames]
         return np.asarray(data[frames], dtype=np.float32), valid[frames]
+
+    def speech(self, frames: np.ndarray) -> np.ndarray:
+        """Whether the participant speaks at each of ``frames`` (bool ``[n]``), as the trainer's speech frames."""
+        if self._speech is None:
+            try:
+                self._speech = self._speech_frames()
+            except DyadLabError as exc:
+                if isinstance(exc, InferenceError):
+                    raise
+                raise InferenceError(f"{self.where}: cannot tell where the participant speaks: {exc}") from exc
+        return self._speech[np.asarray(frames, dtype=np.int64)]
+
+    def _speech_frames(self) -> np.ndarray:
+        from dyadlab.trainer.project_source import SPEECH_THRESHOLD, speech_frames
+
+        entry = self._cached("audio")
+        if entry is not None:
+            try:
+                return speech_frames(self.features, self.session_id, self.participant_id, key=entry.path.name)
+            except CacheMiss:
+                pass  # an older result without voice activity: decide it from the media below
+        from dyadlab.core.features.audio_windows import cut_windows, window_starts
+        from dyadlab.core.features.voice_activity import EnergyVad
+
+        signal = self._participant_signal()
+        length = int(self.params("audio").get("window", 1600))
+        vad = EnergyVad()
+        levels = np.zeros(len(self.timeline), np.float32)
+        starts, inside = window_starts(signal, self.timeline.times_us, length)
+        for lo in range(0, len(levels), VAD_CHUNK):  # bounded memory on long recordings
+            pick = np.flatnonzero(inside[lo:lo + VAD_CHUNK]) + lo
+            if len(pick):
+                levels[pick] = vad.levels_db(cut_windows(signal.samples, starts[pick], length))
+        return vad.decide(levels, inside) > SPEECH_THRESHOLD
 
     def boxes(self, frames: np.ndarray) -> np.ndarray:
         """Face boxes ``float32 [n, 4]`` (x, y, w, h in view pixels) where known, else NaN rows."""
@@ -385,6 +431,22 @@ class InputProvider:
         self.use_cache = use_cache
         self._open: dict[tuple[int, int], ParticipantInputs] = {}
         self._errors: dict[tuple[int, int], InferenceError] = {}
+        self._pool: Any = None  # ThreadPoolExecutor of ``map``, made on first use
+
+    def map(self, fn: Callable[[int], T], participant_ids: Sequence[int]) -> list[T]:
+        """``[fn(pid) for pid in participant_ids]`` with one pool thread per participant (distinct ids only).
+
+        Why: decoding a frame and finding a face in it (mediapipe, OpenCV) release the GIL, so the
+        participants of a live step are prepared side by side. The first exception is re-raised.
+        """
+        if len(set(participant_ids)) != len(participant_ids):
+            raise ValueError("InputProvider.map takes each participant once")
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=MAP_THREADS, thread_name_prefix="inference-inputs")
+        futures = [self._pool.submit(fn, pid) for pid in participant_ids]
+        return [f.result() for f in futures]
 
     def participant(self, session_id: int, participant_id: int) -> ParticipantInputs:
         key = (session_id, participant_id)
@@ -423,6 +485,9 @@ class InputProvider:
         return self.participant(session_id, participant_id).timeline
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         for inputs in self._open.values():
             inputs.close()
         self._open.clear()

@@ -6,8 +6,10 @@ the *newest* request, skips the stale ones — a model slower than the frame rat
 instead of drifting ever further into the past — and reports how far it lags (results per second against
 requests per second, and how many requests it skipped) so the GUI can say so.
 
-Per request it predicts every participant's frame at that time with every enabled model (through the
-prediction cache by default, so a span played twice is computed once; new predictions are committed at most
+Per request it predicts every participant's frame at that time with every enabled model — one call per
+model for all participants (``predict_many``: both frames in one forward pass, their inputs prepared side by
+side; the models share one ``InputProvider``, so a frame is decoded and its face found once for all of
+them) — (through the prediction cache by default, so a span played twice is computed once; new predictions are committed at most
 once a second — a commit per frame would cost more than the model), and calls ``on_result`` with a
 ``LiveResult``. A model whose forward pass raises or returns NaN is disabled on its own and reported once
 through ``on_error(model_id, message)``; the other models keep running. Input problems of a frame (no face,
@@ -31,7 +33,7 @@ import numpy as np
 
 from dyadlab.core.inference.errors import InferenceError, ModelOutputError
 from dyadlab.core.inference.inputs import InputProvider
-from dyadlab.core.inference.runner import FramePredictor
+from dyadlab.core.inference.runner import NO_INPUT, FramePrediction, FramePredictor
 
 log = logging.getLogger(__name__)
 
@@ -254,9 +256,16 @@ class LiveInferenceWorker:
                 self._report(item, str(exc))
 
     def _compute(self, request: _Request) -> list[ParticipantPrediction]:
+        """Every participant × model at the request's time: per model one call for all participants."""
+        frames = {pid: self._frame_of(pid, request.t_us) for pid, _ in self._participants}
+        wanted = {pid: np.array([frame]) for pid, (frame, _) in frames.items() if frame is not None}
+        by_model: dict[int, dict[int, ParticipantPrediction]] = {}
+        for predictor in self.predictors:
+            if predictor.model_id not in self.disabled and wanted:
+                by_model[predictor.model_id] = self._predict(predictor, wanted)
         out: list[ParticipantPrediction] = []
         for pid, code in self._participants:
-            frame, reason = self._frame_of(pid, request.t_us)
+            frame, reason = frames[pid]
             for predictor in self.predictors:
                 mid = predictor.model_id
                 if mid in self.disabled:
@@ -264,7 +273,7 @@ class LiveInferenceWorker:
                 elif frame is None:
                     out.append(ParticipantPrediction(mid, pid, code, None, None, None, None, None, reason))
                 else:
-                    out.append(self._predict(predictor, pid, code, frame))
+                    out.append(by_model[mid][pid])
         return out
 
     def _frame_of(self, pid: int, t_us: int) -> tuple[int | None, str | None]:
@@ -277,30 +286,62 @@ class LiveInferenceWorker:
         frame = timeline.frame_at(t_us)
         return frame, None if frame is not None else "outside the participant's view"
 
-    def _predict(self, predictor: FramePredictor, pid: int, code: str, frame: int) -> ParticipantPrediction:
+    def _predict(self, predictor: FramePredictor, wanted: dict[int, np.ndarray]) -> dict[int, ParticipantPrediction]:
+        """One model on one frame of each participant in ``wanted`` (one batched call when it can)."""
         mid = predictor.model_id
-        box = None
+        codes = dict(self._participants)
+        many = getattr(predictor, "predict_many", None)
         try:
-            probs, valid = predictor.predict(self.session_id, pid, np.array([frame]))
-            if valid[0] and not np.all(np.isfinite(probs[0])):
-                raise ModelOutputError(f"{predictor.label} returned non-finite probabilities at frame {frame}")
+            try:
+                got = many(self.session_id, wanted) if many is not None else None
+            except InferenceError as exc:
+                if isinstance(exc, ModelOutputError):
+                    raise
+                got = None  # one participant's inputs failed: ask each alone below, to keep the others
+            if got is None:
+                got = {}
+                for pid, frames in wanted.items():
+                    try:
+                        got[pid] = predictor.predict(self.session_id, pid, frames)
+                    except ModelOutputError:
+                        raise
+                    except InferenceError as exc:  # this frame's inputs: the model stays enabled
+                        self._report(mid, str(exc))
+                        got[pid] = exc
+            for pid, prediction in got.items():
+                if not isinstance(prediction, Exception) and prediction.valid[0] and \
+                        not np.all(np.isfinite(prediction.probs[0])):
+                    raise ModelOutputError(f"{predictor.label} returned non-finite probabilities at frame "
+                                           f"{int(wanted[pid][0])}")
         except ModelOutputError as exc:
             self._disable(mid, str(exc))
             self._report(mid, f"{predictor.label} disabled: {exc}")
-            return ParticipantPrediction(mid, pid, code, frame, None, None, None, box, "model disabled")
-        except InferenceError as exc:  # this frame's inputs: the model stays enabled
-            self._report(mid, str(exc))
-            return ParticipantPrediction(mid, pid, code, frame, None, None, None, box, str(exc))
+            return {pid: self._none(mid, pid, codes[pid], int(f[0]), "model disabled") for pid, f in wanted.items()}
         except Exception as exc:  # noqa: BLE001 - an unexpected failure of one model must not stop the others
             log.exception("%s failed", predictor.label)
             self._disable(mid, f"{type(exc).__name__}: {exc}")
             self._report(mid, f"{predictor.label} disabled: {type(exc).__name__}: {exc}")
-            return ParticipantPrediction(mid, pid, code, frame, None, None, None, box, "model disabled")
-        box = self._box(pid, frame)
-        if not valid[0]:
-            return ParticipantPrediction(mid, pid, code, frame, None, None, None, box, "no valid input at this frame")
-        k = int(np.argmax(probs[0]))
-        return ParticipantPrediction(mid, pid, code, frame, probs[0], predictor.classes[k], float(probs[0, k]), box)
+            return {pid: self._none(mid, pid, codes[pid], int(f[0]), "model disabled") for pid, f in wanted.items()}
+        out = {}
+        for pid, prediction in got.items():
+            frame = int(wanted[pid][0])
+            if isinstance(prediction, Exception):
+                out[pid] = self._none(mid, pid, codes[pid], frame, str(prediction))
+                continue
+            box = self._box(pid, frame)
+            if not prediction.valid[0]:
+                out[pid] = self._none(mid, pid, codes[pid], frame, _reason(prediction), box)
+                continue
+            probs = prediction.probs[0]
+            k = int(np.argmax(probs))
+            out[pid] = ParticipantPrediction(mid, pid, codes[pid], frame, probs, predictor.classes[k],
+                                             float(probs[k]), box)
+        return out
+
+    @staticmethod
+    def _none(mid: int, pid: int, code: str, frame: int, reason: str,
+              box: tuple[float, float, float, float] | None = None) -> ParticipantPrediction:
+        return ParticipantPrediction(mid, pid, code, frame, None, None, None, box, reason)
 
     def _box(self, pid: int, frame: int) -> tuple[float, float, float, float] | None:
         try:
@@ -346,6 +387,12 @@ class LiveInferenceWorker:
             predictor.close()
         if self._own_provider and self._provider is not None:
             self._provider.close()
+
+
+def _reason(prediction: FramePrediction) -> str:
+    """Why the (single) frame of ``prediction`` has none; a predictor without ``reason`` says "no input"."""
+    reason = getattr(prediction, "reason", None)
+    return (reason(0) if reason is not None else None) or NO_INPUT
 
 
 def _keep_recent(stamps: deque[float], now: float) -> None:

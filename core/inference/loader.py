@@ -8,6 +8,12 @@ and its file. Torch and the trainer are imported inside the functions, so ``impo
 stays light.
 
 The model runs on CUDA when available (or when asked), else on the CPU, always in eval mode.
+
+Which frames a model predicts follows how it was trained: ``dyadlab train`` records the data's
+``audio_frames`` in the registry row (``config["data"]``). A model trained with ``"speech"`` only ever saw
+audio inputs where the participant speaks, so its audio inputs count only there at inference too (see
+``runner``); a checkpoint registered by hand has no such record and predicts every frame (``"all"``) unless
+``register_checkpoint(..., audio_frames="speech")`` says otherwise.
 """
 
 from __future__ import annotations
@@ -50,6 +56,11 @@ class ModelInput:
     kind: str
     shape: tuple[int, ...]
 
+    @property
+    def audio(self) -> bool:
+        """An audio modality (waveform or functionals), as the trainer's ``modality_kind(name) != "image"``."""
+        return self.kind != "image"
+
 
 @dataclass(frozen=True)
 class SequenceSpec:
@@ -82,6 +93,12 @@ class LoadedModel:
     sequence: SequenceSpec | None
     device: str
     path: Path
+    audio_frames: str = "all"  # "speech": audio inputs count only where the participant speaks (as trained)
+
+    @property
+    def speech_only(self) -> bool:
+        """Frames where the participant is silent get no prediction (an audio input, trained on speech only)."""
+        return self.audio_frames == "speech" and any(i.audio for i in self.inputs)
 
     @property
     def id(self) -> int:
@@ -218,18 +235,32 @@ def load_model(project: Any, model_id: int, *, device: str | None = None) -> Loa
     seq = meta.get("sequence")
     sequence = None if not seq else SequenceSpec(int(seq["steps"]), int(seq["stride"]), str(seq.get("start", "pad")))
     ordered = tuple(inputs[name] for name in module.input_names)
-    return LoadedModel(project, record, module, meta, tuple(classes), scheme_id, ordered, sequence, target, path)
+    return LoadedModel(project, record, module, meta, tuple(classes), scheme_id, ordered, sequence, target, path,
+                       audio_frames(record, label, path))
+
+
+def audio_frames(record: ModelRecord, label: str, path: Path) -> str:
+    """The ``audio_frames`` the model was trained with (registry ``config["data"]``; ``"all"`` when unrecorded)."""
+    from dyadlab.trainer.project_source import AUDIO_FRAMES
+
+    value = ((record.config or {}).get("data") or {}).get("audio_frames", "all")
+    if value not in AUDIO_FRAMES:
+        raise InferenceError(f"{label} records audio_frames={value!r} in the model registry, expected one of "
+                             f"{list(AUDIO_FRAMES)}", path=path, hint="register the model again")
+    return str(value)
 
 
 def register_checkpoint(project: Any, path: str | Path, *, name: str | None = None,
-                        version: str | None = None) -> ModelRecord:
+                        version: str | None = None, audio_frames: str | None = None) -> ModelRecord:
     """Register a checkpoint file the user names (``dyadlab train`` registers the models it trains).
 
     The path is stored relative to the project folder when the file lies inside it; the label scheme is
     the project's scheme of the name the checkpoint records (left empty when the project lacks it, which
-    ``load_model`` then reports).
+    ``load_model`` then reports). ``audio_frames`` (``"speech"`` / ``"all"``) records how the model's audio
+    inputs were trained, as ``dyadlab train`` does; unset, the model predicts every frame.
     """
     from dyadlab.trainer.checkpoint import model_record_fields, read_checkpoint
+    from dyadlab.trainer.project_source import AUDIO_FRAMES
 
     path = Path(path)
     try:
@@ -237,6 +268,11 @@ def register_checkpoint(project: Any, path: str | Path, *, name: str | None = No
     except DyadLabError as exc:
         raise InferenceError(f"cannot register model: {exc.problem}", path=path, hint=exc.hint) from exc
     fields = model_record_fields(meta)
+    if audio_frames is not None:
+        if audio_frames not in AUDIO_FRAMES:
+            raise InferenceError(f"cannot register model: audio_frames must be one of {list(AUDIO_FRAMES)}, "
+                                 f"not {audio_frames!r}", path=path)
+        fields["config"] = {**fields["config"], "data": {"audio_frames": audio_frames}}
     fields["name"] = name or fields["name"]
     fields["version"] = version or fields["version"]
     with project.store.transaction() as tx:

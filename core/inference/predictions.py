@@ -5,7 +5,8 @@ labelling all want the same numbers, and a model run on a long session is too sl
 session × participant there is one series of kind ``"prediction"`` named ``model:<name>:<version>`` with one
 channel per class (frame ``i`` = frame ``i`` of the participant's view), plus a one-channel companion of kind
 ``"prediction-status"`` that says what was computed: 1 = predicted, 0 = computed but the frame had no valid
-input (no face, no audio), NaN = not computed yet. The probabilities of a frame without input stay NaN — a
+input (no face, no audio), 2 = computed but the participant does not speak there and the model was trained
+on speech frames only (``audio_frames="speech"``), NaN = not computed yet. The probabilities of a frame without input stay NaN — a
 gap on the timeline, never a made-up value — and the status keeps such frames from being recomputed.
 
 Utterance-level predictions (the mean of an utterance's frame probabilities) are written as segments on a
@@ -33,7 +34,7 @@ from dyadlab.core.progress import ProgressCallback, report
 
 PREDICTION_KIND = "prediction"
 STATUS_KIND = "prediction-status"
-PREDICTED, NO_INPUT = 1.0, 0.0
+PREDICTED, NO_INPUT, SILENT = 1.0, 0.0, 2.0
 FILL_CHUNK = 256  # frames per model call and store transaction when filling whole sessions
 
 
@@ -59,6 +60,7 @@ class PredictionRows:
     known: np.ndarray  # bool [n]: computed (predicted, or found to have no input)
     classes: tuple[str, ...]
     computed: int = 0  # frames this call had to run through the model
+    silent: np.ndarray | None = None  # bool [n]: no prediction because the participant does not speak there
 
     @property
     def labels(self) -> np.ndarray:
@@ -181,7 +183,7 @@ class PredictionCache:
     def _rows(self, frames: np.ndarray, probs: np.ndarray, state: np.ndarray, computed: int = 0) -> PredictionRows:
         valid = state == PREDICTED
         probs = np.where(valid[:, None], probs, np.nan).astype(np.float32)
-        return PredictionRows(frames, probs, valid, ~np.isnan(state), self.classes, computed)
+        return PredictionRows(frames, probs, valid, ~np.isnan(state), self.classes, computed, state == SILENT)
 
     # -- computing --------------------------------------------------------------------------------------
     def _mirror(self, session_id: int, participant_id: int, frames: np.ndarray) -> _Mirror:
@@ -207,25 +209,43 @@ class PredictionCache:
 
     def ensure(self, session_id: int, participant_id: int, frames: np.ndarray) -> PredictionRows:
         """Cached rows for ``frames``; the frames never computed before are predicted and stored first."""
-        frames = np.asarray(frames, dtype=np.int64).ravel()
-        unique = np.unique(frames)
-        mirror = self._mirror(session_id, participant_id, unique)
-        missing = unique[np.isnan(mirror.state[unique])]
-        for lo in range(0, len(missing), FILL_CHUNK):  # bounded memory: face crops are 150 kB a frame
-            todo = missing[lo:lo + FILL_CHUNK]
-            prediction = self.runner.predict(session_id, participant_id, todo)
-            mirror.probs[todo] = prediction.probs
-            mirror.state[todo] = np.where(prediction.valid, PREDICTED, NO_INPUT)
-            mirror.pending.update(todo.tolist())
-            self.frames_computed += len(todo)
+        return self.ensure_many(session_id, {participant_id: frames})[participant_id]
+
+    def ensure_many(self, session_id: int, frames: dict[int, np.ndarray]) -> dict[int, PredictionRows]:
+        """``ensure`` for several participants: what is missing is predicted in shared forward passes."""
+        asked = {pid: np.asarray(f, dtype=np.int64).ravel() for pid, f in frames.items()}
+        missing: dict[int, np.ndarray] = {}
+        for pid, f in asked.items():
+            unique = np.unique(f)
+            mirror = self._mirror(session_id, pid, unique)
+            missing[pid] = unique[np.isnan(mirror.state[unique])]
+        for lo in range(0, max((len(m) for m in missing.values()), default=0), FILL_CHUNK):  # bounded memory:
+            todo = {pid: m[lo:lo + FILL_CHUNK] for pid, m in missing.items() if len(m) > lo}  # 150 kB a face
+            for pid, prediction in self.runner.predict_many(session_id, todo).items():
+                mirror, frames_done = self._mirrors[(session_id, pid)], todo[pid]
+                mirror.probs[frames_done] = prediction.probs
+                state = np.where(prediction.valid, PREDICTED, NO_INPUT)
+                if prediction.silent is not None:
+                    state[prediction.silent] = SILENT
+                mirror.state[frames_done] = state
+                mirror.pending.update(frames_done.tolist())
+                self.frames_computed += len(frames_done)
             if self.flush_interval_s <= 0 or time.monotonic() - self._last_flush >= self.flush_interval_s:
                 self.flush()
-        return self._rows(frames, mirror.probs[frames], mirror.state[frames], computed=len(missing))
+        out = {}
+        for pid, f in asked.items():
+            mirror = self._mirrors[(session_id, pid)]
+            out[pid] = self._rows(f, mirror.probs[f], mirror.state[f], computed=len(missing[pid]))
+        return out
 
     def predict(self, session_id: int, participant_id: int, frames: np.ndarray) -> FramePrediction:
         """``FramePredictor`` protocol: cached where possible, computed and stored otherwise."""
-        rows = self.ensure(session_id, participant_id, frames)
-        return FramePrediction(rows.probs, rows.valid)
+        return self.predict_many(session_id, {participant_id: frames})[participant_id]
+
+    def predict_many(self, session_id: int, frames: dict[int, np.ndarray]) -> dict[int, FramePrediction]:
+        """``FramePredictor.predict_many``: several participants, missing frames in shared forward passes."""
+        return {pid: FramePrediction(rows.probs, rows.valid, rows.silent)
+                for pid, rows in self.ensure_many(session_id, frames).items()}
 
     def flush(self) -> int:
         """Write the computed frames not yet in the store (one transaction); returns how many."""
@@ -258,7 +278,8 @@ class PredictionCache:
         series = tx.series.add(PREDICTION_KIND, session_id, name, list(self.classes), **where,
                                attributes={"model": self.record.name, "version": self.record.version})
         status = tx.series.add(STATUS_KIND, session_id, f"{name}:status", ["status"], **where,
-                               attributes={"of_series": series.id, "values": "1 predicted, 0 no input, NaN not computed"})
+                               attributes={"of_series": series.id,
+                                           "values": "1 predicted, 0 no input, 2 not speaking, NaN not computed"})
         return series.id, status.id
 
     def fill(self, session_id: int, participant_id: int | None = None, *,

@@ -6,10 +6,17 @@ adds what the model needs on top — the recurrent context (``steps`` frames eve
 the target, the first frame repeated before the stream starts, exactly as the trainer's ``SequenceDataset``
 builds it) and batching — and guarantees what comes back: a row per requested frame, NaN where the frame
 has no valid input (never filled in), and an ``InferenceError`` instead of NaN when the model misbehaves.
+
+Speech frames: a model trained with ``audio_frames="speech"`` (``LoadedModel.speech_only``) saw its audio
+inputs only where the participant speaks. It gets the same here: a frame where the participant is silent is
+invalid (NaN, reason ``"not speaking"``). A fusion model with an audio branch is treated exactly as it was
+trained — the trainer keeps a frame only when every modality is valid, so silent frames were dropped for the
+whole model, face branch included — rather than fed silence it never learned from.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 import numpy as np
@@ -26,10 +33,26 @@ class FramePrediction(NamedTuple):
 
     probs: np.ndarray  # float32 [n, C]
     valid: np.ndarray  # bool [n]: False where an input was missing (no face, no audio, not decoded)
+    silent: np.ndarray | None = None  # bool [n]: not predicted because the participant does not speak there
+    #                                   (a model trained on speech frames only); None: no such frames
+
+    def reason(self, k: int) -> str | None:
+        """Why row ``k`` has no prediction (None when it has one)."""
+        if self.valid[k]:
+            return None
+        return NOT_SPEAKING if self.silent is not None and self.silent[k] else NO_INPUT
+
+
+NO_INPUT = "no valid input at this frame"
+NOT_SPEAKING = "not speaking"
 
 
 class FramePredictor(Protocol):
-    """What the live worker and the prediction cache need from a model (``ModelRunner`` is one)."""
+    """What the live worker and the prediction cache need from a model (``ModelRunner`` is one).
+
+    ``predict_many`` (optional: the live worker falls back to ``predict`` per participant) predicts several
+    participants of a session in one go, so their frames share the model's forward passes.
+    """
 
     model_id: int
     classes: tuple[str, ...]
@@ -37,6 +60,17 @@ class FramePredictor(Protocol):
     frames_computed: int
 
     def predict(self, session_id: int, participant_id: int, frames: np.ndarray) -> FramePrediction: ...
+
+
+@dataclass
+class _Gathered:
+    """One participant's share of a batched request: its inputs and which rows the model must run."""
+
+    frames: np.ndarray
+    position: np.ndarray  # [n, steps] rows into ``data``
+    data: dict[str, np.ndarray]
+    valid: np.ndarray
+    silent: np.ndarray | None
 
 
 class ModelRunner:
@@ -79,11 +113,54 @@ class ModelRunner:
         Raises InferenceError when the frames are outside the view or an input cannot be computed at all,
         ModelOutputError when the model fails or returns non-finite values.
         """
-        frames = np.asarray(frames, dtype=np.int64).ravel()
+        return self.predict_many(session_id, {participant_id: frames})[participant_id]
+
+    def predict_many(self, session_id: int, frames: dict[int, np.ndarray]) -> dict[int, FramePrediction]:
+        """``predict`` for several participants of a session at once: their rows share forward passes.
+
+        Live playback asks for one frame of each participant per step; one batch of two instead of two
+        batches of one halves the model calls. The inputs of different participants come from different
+        media (their own decoder and face finder), so they are gathered in parallel threads — face
+        detection releases the GIL — when there are several.
+        """
+        asked = {pid: np.asarray(f, dtype=np.int64).ravel() for pid, f in frames.items()}
+        busy = [pid for pid, f in asked.items() if len(f)]
+        for pid in busy:  # open them here: opening plans the session, which is not for several threads
+            self.provider.participant(session_id, pid)
+        if len(busy) > 1:
+            gathered = dict(zip(busy, self.provider.map(lambda pid: self._gather(session_id, pid, asked[pid]), busy),
+                                strict=True))
+        else:
+            gathered = {pid: self._gather(session_id, pid, asked[pid]) for pid in busy}
         n_classes = len(self.loaded.classes)
-        probs = np.full((len(frames), n_classes), np.nan, np.float32)
-        if len(frames) == 0:
-            return FramePrediction(probs, np.zeros(0, bool))
+        out = {pid: FramePrediction(np.full((len(f), n_classes), np.nan, np.float32), np.zeros(len(f), bool))
+               for pid, f in asked.items()}
+        jobs = [(pid, int(row)) for pid in busy for row in np.flatnonzero(gathered[pid].valid)]
+        sequence = self.loaded.sequence is not None
+        for lo in range(0, len(jobs), self.batch_size):
+            batch = jobs[lo:lo + self.batch_size]
+            parts: dict[str, list[np.ndarray]] = {spec.name: [] for spec in self.loaded.inputs}
+            owners = []
+            for pid in dict.fromkeys(pid for pid, _ in batch):
+                rows = np.array([row for who, row in batch if who == pid], np.int64)
+                g = gathered[pid]
+                take = g.position[rows] if sequence else g.position[rows, 0]
+                for name, values in g.data.items():
+                    parts[name].append(values[take])
+                owners.append((pid, rows))
+            probs = self.loaded.forward({name: np.concatenate(p) if len(p) > 1 else p[0] for name, p in parts.items()})
+            at = 0
+            for pid, rows in owners:
+                out[pid].probs[rows] = probs[at:at + len(rows)]
+                at += len(rows)
+        for pid in busy:
+            g = gathered[pid]
+            out[pid] = FramePrediction(out[pid].probs, g.valid, g.silent)
+            self.frames_computed += len(g.frames)
+        return out
+
+    def _gather(self, session_id: int, participant_id: int, frames: np.ndarray) -> _Gathered:
+        """Inputs of one participant's frames, and which of them the model may predict."""
         source = self.provider.participant(session_id, participant_id)
         total = len(source.timeline)
         outside = frames[(frames < 0) | (frames >= total)]
@@ -98,14 +175,11 @@ class ModelRunner:
             values, ok = source.inputs(spec, needed)
             data[spec.name] = values
             valid &= ok[position[:, -1]]  # the target frame must have every input; context frames may not
-        rows = np.flatnonzero(valid)
-        sequence = self.loaded.sequence is not None
-        for lo in range(0, len(rows), self.batch_size):
-            batch = rows[lo:lo + self.batch_size]
-            take = position[batch] if sequence else position[batch, 0]
-            probs[batch] = self.loaded.forward({name: values[take] for name, values in data.items()})
-        self.frames_computed += len(frames)
-        return FramePrediction(probs, valid)
+        silent = None
+        if self.loaded.speech_only:  # as trained: audio inputs count only where the participant speaks
+            silent = valid & ~source.speech(frames)
+            valid &= ~silent
+        return _Gathered(frames, position, data, valid, silent)
 
     def close(self) -> None:
         if self._own_provider:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 torch.set_num_threads(1)
 pytestmark = pytest.mark.gui
@@ -154,6 +154,40 @@ def test_live_overlays_follow_the_gold_labels(drive, db, demo_project_copy: Path
     assert all(np.isfinite(t.frames.probs).any() for t in tracks)
 
 
+def _curve_points(drive, source) -> int:
+    """Finite points the timeline draws for ``source`` (summed over its class curves; 0 without a track)."""
+    track = next((t for t in drive.timeline.prediction_tracks if t.source == source), None)
+    if track is None:
+        return 0
+    return sum(int(np.isfinite(curve.getData()[1]).sum()) for curve in track.curves.values()
+               if curve.getData()[1] is not None)
+
+
+def test_prediction_curves_grow_while_playing(drive, demo_project_copy: Path, model_id: int) -> None:
+    from dyadlab.app.timeline.prediction_track import LIVE_REDRAW_MS, CurveSource
+
+    bench = drive.bench
+    assert not drive.timeline.prediction_tracks  # nothing predicted yet: no curves at all
+    _start_live(drive, [model_id])
+    participant = drive.ws.data.participants[0].id
+    source = CurveSource(model_id, participant)
+    drive.key(Qt.Key.Key_Space)  # play
+    started = time.monotonic()
+    drive.qtbot.waitUntil(lambda: _curve_points(drive, source) > 0, timeout=20_000)
+    first = _curve_points(drive, source)
+    drive.qtbot.waitUntil(lambda: _curve_points(drive, source) > first + 10, timeout=20_000)
+    assert bench.playback.playing  # grown during playback, not by the re-read at pause
+    feed = drive.timeline.live_curves
+    assert 0 < feed.redraws <= (time.monotonic() - started) * 1000 / LIVE_REDRAW_MS + 1  # throttled
+    # only the visible range is handed to pyqtgraph, and its points sit at the frames' times
+    track = next(t for t in drive.timeline.prediction_tracks if t.source == source)
+    x, _ = next(iter(track.curves.values())).getData()
+    start, end = drive.timeline.visible_range()
+    assert len(x) <= np.count_nonzero((track.times_s >= start) & (track.times_s <= end)) + 2
+    assert np.isin(x, track.times_s).all()
+    drive.key(Qt.Key.Key_Space)
+
+
 def test_inspector_confusion_matches_the_cached_rows(drive, demo_project_copy: Path, model_id: int) -> None:
     from dyadlab.app.errors import reporter
     from dyadlab.core.inference.predictions import PredictionCache
@@ -165,8 +199,19 @@ def test_inspector_confusion_matches_the_cached_rows(drive, demo_project_copy: P
     panel.refresh_choices()
     panel.model.setCurrentIndex(panel.model.findData(model_id))
     panel.annotator.setCurrentText("gold")
-    drive.qtbot.mouseClick(panel.run, Qt.MouseButton.LeftButton)
+    busy, ticks = [], []
+    panel.background.busy_changed.connect(busy.append)
+    heartbeat = QTimer()
+    heartbeat.timeout.connect(lambda: ticks.append(time.monotonic()))
+    heartbeat.start(20)
+    with drive.qtbot.waitSignal(panel.inspected, timeout=60_000):
+        drive.qtbot.mouseClick(panel.run, Qt.MouseButton.LeftButton)
+        assert not panel.run.isEnabled()  # busy until the report lands
+    heartbeat.stop()
     assert panel.inspection is not None, reporter.last
+    assert busy == [True, False] and panel.run.isEnabled() and not panel.busy.isVisible()
+    # computed off the GUI thread: the event loop kept running (a blocked UI would leave one long gap)
+    assert len(ticks) > 5 and max(np.diff(ticks)) < 0.5
     shown = np.array([[int(panel.matrix.item(i, j).text()) for j in range(panel.matrix.columnCount())]
                       for i in range(panel.matrix.rowCount())])
 
@@ -215,8 +260,11 @@ def test_accepting_a_proposal_is_an_undoable_human_segment(open_window, driver_f
     drive = driver_for(open_window(demo_project_copy, annotator="carol"))
     panel = drive.window.docks["Assist"].widget()
     panel.model.setCurrentIndex(panel.model.findData(model_id))
-    drive.qtbot.mouseClick(panel.run, Qt.MouseButton.LeftButton)
+    with drive.qtbot.waitSignal(panel.proposed, timeout=60_000):
+        drive.qtbot.mouseClick(panel.run, Qt.MouseButton.LeftButton)
+        assert panel.busy.isVisibleTo(panel) and not panel.run.isEnabled()  # computing off the GUI thread
     assert panel.proposals, drive.window.statusBar().currentMessage()
+    assert not panel.busy.isVisibleTo(panel)
     first = panel.proposals[0]
     # the model's utterance tier is on the timeline, read-only
     model_tracks = [t for t in drive.timeline.tier_tracks.values() if t.tier.name.startswith("model:")]
