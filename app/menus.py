@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QToolBar, QWidget
+from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMenu, QToolBar, QWidget
 
 from dyadlab.app.docks.agreement_dock import add_agreement_dock
 from dyadlab.app.docks.inference_docks import build_inference_docks
@@ -97,6 +97,21 @@ def refresh_compare(win: MainWindow) -> None:
     box.blockSignals(False)
 
 
+def _add_media_menu(win: MainWindow) -> None:
+    """Media ▸ Make proxies for this session, and its status-bar hint (``proxy_hint``), before the Jobs menu."""
+    from dyadlab.app.proxy_hint import ProxyAdvisor
+
+    old = getattr(win, "proxies", None)
+    if old is not None:
+        old.dispose()
+    win.proxies = ProxyAdvisor(win)
+    bar = win.menuBar()
+    jobs = next(a for a in bar.actions() if a.text() == "&Jobs")
+    menu = QMenu("&Media", bar)
+    bar.insertMenu(jobs, menu)
+    menu.addAction(win.proxies.action)
+
+
 def build_menus(win: MainWindow) -> None:
     bar = win.menuBar()
     bar.clear()
@@ -106,6 +121,7 @@ def build_menus(win: MainWindow) -> None:
         for action_id in ids:
             menu.addSeparator() if action_id is None else menu.addAction(acts[action_id])
     view_menu = bar.actions()[4].menu()
+    _add_media_menu(win)
     view_menu.addSeparator()
     for dock in win.docks.values():
         view_menu.addAction(dock.toggleViewAction())

@@ -56,7 +56,8 @@ class JobProgress:
 
 
 def job_progress(events: list[dict[str, Any]]) -> JobProgress:
-    """Progress of a training job from its JSON-lines events (``trainer/events.py`` documents them)."""
+    """Progress of a job from its JSON-lines events: a training job's (``trainer/events.py`` documents them),
+    or ``{"event": "progress", "done", "total"}`` lines of other jobs (``dyadlab proxy``)."""
     folds = next((len(e.get("folds") or []) for e in events if e.get("event") == "start"), 0) or 1
     fraction, eta = None, None
     fold_names: list[str] = []
@@ -77,6 +78,8 @@ def job_progress(events: list[dict[str, Any]]) -> JobProgress:
                 xs.append(len(xs) + 1)
                 loss.append(e.get("loss"))
                 metric.append((e.get("metrics") or {}).get(CURVE_METRIC))
+        elif kind == "progress" and e.get("total"):  # a generic job (e.g. `dyadlab proxy`): done of total
+            fraction = min(max(float(e.get("done", 0)) / float(e["total"]), 0.0), 1.0)
         elif kind == "done":
             fraction, eta = 1.0, 0.0
     registered = next((e for e in events if e.get("event") == "registered"), None)

@@ -12,7 +12,8 @@ Modules, from the bottom up:
 - ``clock``: ``SessionClock`` — the single "now" of a session; ``TimeSource``/``MonotonicTimeSource``.
 - ``frame_cache``: ``FrameCache`` — byte-bounded LRU of RGB frames.
 - ``decoder``: ``VideoDecoder`` (one thread per file) and ``CropDecoder`` (one view's crop of it).
-- ``proxy``: all-intra proxies with identical timestamps (``dyadlab proxy``).
+- ``proxy``: all-intra proxies with identical timestamps (``dyadlab proxy``); ``slow_to_seek``/``seek_cost``
+  (long-GOP files that want one, ``SLOW_SEEK_GOP``).
 - ``audio``: ``AudioReader`` — float32 windows by session time at any rate/channel selection.
 - ``waveform``: ``WaveformPyramid`` — min/max pyramid for drawing hours of audio.
 - ``audio_sink``: ``AudioSink`` interface, ``AudioSinkTimeSource``, ``SessionAudioFeed``, ``open_audio_sink``.

@@ -38,7 +38,7 @@ from dyadlab.core.errors import MediaError
 from dyadlab.core.media.callbacks import CallbackList
 from dyadlab.core.media.frame_cache import DEFAULT_CACHE_BYTES, FrameCache
 from dyadlab.core.media.frame_index import FrameIndex
-from dyadlab.core.media.proxy import find_proxy
+from dyadlab.core.media.proxy import seek_cost
 from dyadlab.core.model import CropRect
 
 log = logging.getLogger(__name__)
@@ -135,11 +135,10 @@ class VideoDecoder:
 
         Raises MediaError when the file is missing or has no readable video.
         """
-        index = FrameIndex.load_or_build(path, index_cache_dir)
-        proxy = find_proxy(path, proxy_dir, index, index_cache_dir) if proxy_dir is not None else None
-        if proxy is not None:
-            return cls(path, proxy[1], decode_path=proxy[0], **options)
-        return cls(path, index, **options)
+        cost = seek_cost(path, proxy_dir, index_cache_dir)
+        if cost.proxy is not None and cost.proxy_index is not None:
+            return cls(path, cost.proxy_index, decode_path=cost.proxy, **options)
+        return cls(path, cost.index, **options)
 
     # --- public API ----------------------------------------------------------------------------
     @property

@@ -50,6 +50,25 @@ def ticks_to_us_ceil(ticks: np.ndarray, time_base: Fraction) -> np.ndarray:
     return -((-ticks.astype(np.int64) * num) // den)
 
 
+def _refuse_sub_us_frames(path: Path, pts_us: np.ndarray, ticks: np.ndarray, time_base: Fraction) -> None:
+    """Raise MediaError when two frames fall within one µs, which the µs time line cannot order.
+
+    Why refuse rather than rescale: distinct pts less than 1 µs apart only come from a damaged header
+    (e.g. an AVI declaring a time base of 1/4063257 s for what are frame counts); the real frame rate
+    is not in the file, so any rescaling would be a guess, and frame-exact sync must not guess.
+    Real time bases (1/90000, 1/1000000, 1001/30000, variable frame rate) never collide here.
+    """
+    same = np.flatnonzero(np.diff(pts_us) <= 0)
+    if len(same) == 0:
+        return
+    i = int(same[0])
+    raise MediaError(
+        f"{len(same)} of its {len(pts_us)} frames start less than 1 µs after the previous one (time base "
+        f"{time_base}, frames {i} and {i + 1} at ticks {int(ticks[i])} and {int(ticks[i + 1])}): the header's "
+        "time base is damaged, so no frame can be placed in time",
+        path=path, hint="re-encode the file with its real frame rate (ffmpeg -r FPS -i FILE ...)")
+
+
 @dataclass(frozen=True, eq=False)
 class FrameIndex:
     """Presentation timestamps (µs, file time, frame 0 at 0) and keyframe flags of one video stream.
@@ -170,6 +189,7 @@ class FrameIndex:
         raw, kf = raw[unique], kf[unique]
         first = int(raw[0])
         pts_us = ticks_to_us_ceil(raw - first, time_base)
+        _refuse_sub_us_frames(path, pts_us, raw - first, time_base)
         if last_duration <= 0:
             last_duration = int(np.median(np.diff(raw))) if len(raw) > 1 else 1
         duration_us = int(ticks_to_us_ceil(np.asarray([raw[-1] - first + last_duration]), time_base)[0])
@@ -210,7 +230,10 @@ class FrameIndex:
                         or int(meta[1]) != signature[1] or int(meta[2]) != signature[2]):
                     return None
                 problem = str(z["problem"]) or None
-                return cls(path=path, pts_us=z["pts_us"], raw_pts=z["raw_pts"], keyframe=z["keyframe"],
+                pts_us = z["pts_us"]
+                if len(pts_us) == 0 or np.any(np.diff(pts_us) <= 0):
+                    return None  # not an index this version builds (older cache, damaged file): rebuild
+                return cls(path=path, pts_us=pts_us, raw_pts=z["raw_pts"], keyframe=z["keyframe"],
                            time_base=Fraction(int(meta[3]), int(meta[4])), first_pts=int(meta[5]),
                            duration_us=int(meta[6]), width=int(meta[7]), height=int(meta[8]), problem=problem)
         except (OSError, KeyError, ValueError, IndexError):

@@ -30,6 +30,48 @@ from dyadlab.core.progress import ProgressCallback, report
 PROXY_DIR = "proxies"
 PROXY_SUFFIX = ".mp4"  # the mov muxer keeps any time base (MKV would round pts to ms)
 
+# A file whose longest GOP exceeds this many frames is "slow to seek": an exact seek decodes the reference
+# frames from the keyframe before the target, up to a GOP of them (2 s at 25 fps). Seek time grows about
+# linearly with the GOP: bench/media.py measures GOP 250 at 720p at p50 ≈ 100 ms on an idle 2-core machine,
+# at the decode floor, so 50 frames is about 20 ms, still fluid scrubbing. Camera files (GOP 250–600) are
+# well above it; editing exports and short-GOP encodes (12–30) stay below.
+SLOW_SEEK_GOP = 50
+
+
+def slow_to_seek(index: FrameIndex) -> bool:
+    """True when exact seeks in the file ``index`` describes are slow enough to want a proxy."""
+    return index.max_gop > SLOW_SEEK_GOP
+
+
+@dataclass(frozen=True, eq=False)
+class SeekCost:
+    """What exact seeking in one video file costs: its longest GOP, and its valid proxy if one exists."""
+
+    source: Path
+    index: FrameIndex  # the source's
+    proxy: Path | None
+    proxy_index: FrameIndex | None = None
+
+    @property
+    def gop(self) -> int:
+        return self.index.max_gop
+
+    @property
+    def needs_proxy(self) -> bool:
+        """Slow to seek and no valid proxy yet (``dyadlab proxy`` would make one)."""
+        return self.proxy is None and slow_to_seek(self.index)
+
+
+def seek_cost(source: str | Path, proxy_dir: str | Path | None,
+              index_cache_dir: str | Path | None = None) -> SeekCost:
+    """Index ``source`` (cached in ``index_cache_dir``) and look for its valid proxy in ``proxy_dir``.
+
+    Raises MediaError when the source cannot be indexed (missing, not a video, ...).
+    """
+    index = FrameIndex.load_or_build(source, index_cache_dir)
+    proxy = find_proxy(source, proxy_dir, index, index_cache_dir)
+    return SeekCost(Path(source), index, *(proxy or (None, None)))
+
 
 def proxy_dir_of(project_cache_dir: str | Path) -> Path:
     return Path(project_cache_dir) / PROXY_DIR
@@ -160,17 +202,16 @@ def make_project_proxies(project, *, sessions: Sequence[str] | None = None, gop:
     todo: list[tuple[Path, FrameIndex]] = []
     for path in paths:
         try:
-            index = FrameIndex.load_or_build(path, index_cache)
+            cost = seek_cost(path, proxy_dir, index_cache)
         except MediaError as exc:
             outcomes.append(ProxyOutcome(path, "failed", error=exc))
             continue
-        existing = find_proxy(path, proxy_dir, index, index_cache)
-        if existing is not None and not force:
-            outcomes.append(ProxyOutcome(path, "valid", existing[0]))
-        elif index.max_gop <= gop and not force:
+        if cost.proxy is not None and not force:
+            outcomes.append(ProxyOutcome(path, "valid", cost.proxy))
+        elif cost.gop <= gop and not force:
             outcomes.append(ProxyOutcome(path, "not needed"))
         else:
-            todo.append((path, index))
+            todo.append((path, cost.index))
     total = sum(len(index) for _, index in todo)
     done = 0
     for path, index in todo:

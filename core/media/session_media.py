@@ -43,7 +43,7 @@ from dyadlab.core.media.audio import AudioReader, ChannelSpec
 from dyadlab.core.media.decoder import DEFAULT_READAHEAD, CropDecoder, Size, VideoDecoder
 from dyadlab.core.media.frame_cache import DEFAULT_CACHE_BYTES
 from dyadlab.core.media.frame_index import FrameIndex
-from dyadlab.core.media.proxy import proxy_dir_of
+from dyadlab.core.media.proxy import proxy_dir_of, slow_to_seek
 from dyadlab.core.media.sync import frame_session_time, view_frame_at
 from dyadlab.core.model import AudioTrack, View
 
@@ -122,6 +122,19 @@ class SessionMedia:
         """Session time (µs) at which frame ``frame_no`` of the view appears; None when disabled."""
         index = self.frame_index(view_id)
         return None if index is None else frame_session_time(index, self.view(view_id).offset_us, frame_no)
+
+    def slow_views(self) -> list[tuple[View, int]]:
+        """(view, longest GOP) of the working views decoded from a slow-to-seek file with no proxy in use.
+
+        Why here: what the player decodes is decided here (a valid proxy is used when present), so this is
+        the one place that knows whether scrubbing a view will be slow. Views sharing one file are each listed.
+        """
+        slow = []
+        for view in self.views:
+            handle = self._decoders.get(view.id)
+            if handle is not None and not handle.decoder.using_proxy and slow_to_seek(handle.index):
+                slow.append((view, handle.index.max_gop))
+        return slow
 
     def view_error(self, view_id: int) -> MediaError | None:
         """Why the view is disabled, or the last decoding error of a working view; None when all is well."""

@@ -105,3 +105,54 @@ def test_truncated_file_indexes_the_readable_frames(broken_files):
     index = FrameIndex.build(broken_files["truncated_mkv"])
     assert 10 < len(index) < 100
     assert "truncated" in index.problem
+
+
+def _with_avi_time_base(source, dest, scale: int, rate: int):
+    """A copy of an AVI whose stream header declares the time base ``scale / rate`` (its frames stay 0, 1, 2...)."""
+    import struct
+
+    data = bytearray(source.read_bytes())
+    at = data.index(b"strh") + 8 + 20  # AVISTREAMHEADER: fccType, handler, flags, priority, initial; scale, rate
+    data[at:at + 8] = struct.pack("<II", scale, rate)
+    dest.write_bytes(bytes(data))
+    return dest
+
+
+def test_time_base_finer_than_a_microsecond_is_refused_naming_the_file(video_avi, tmp_path):
+    damaged = _with_avi_time_base(video_avi.path, tmp_path / "fine.avi", 1, 4_063_257)
+    with pytest.raises(MediaError, match="less than 1 µs after") as info:
+        FrameIndex.build(damaged)
+    assert str(damaged) in str(info.value) and "time base" in str(info.value)
+    with pytest.raises(MediaError):  # the cached path refuses it too (nothing is cached)
+        FrameIndex.load_or_build(damaged, tmp_path / "cache")
+
+
+def test_same_avi_with_a_sane_time_base_still_indexes(video_avi, tmp_path):
+    slow = _with_avi_time_base(video_avi.path, tmp_path / "slow.avi", 1, 1_000_000)  # frames 1 µs apart: exact
+    index = FrameIndex.build(slow)
+    assert len(index) > 70 and np.all(np.diff(index.pts_us) == 1)
+    assert np.array_equal(index.pts_us, index.raw_pts - index.first_pts)
+
+
+def test_fine_but_real_time_base_stays_exact(tmp_path):
+    from fractions import Fraction
+
+    from dyadlab.core.media.synthetic import regular_pts, write_test_video
+
+    pts = regular_pts(20, 333_667)  # 29.97 fps in 100 ns ticks (a QuickTime-style time scale)
+    path = write_test_video(tmp_path / "ticks.mp4", pts, Fraction(1, 10_000_000))
+    index = FrameIndex.build(path)
+    assert index.pts_us.tolist() == [-(-p // 10) for p in pts]
+
+
+def test_cached_index_that_is_not_increasing_is_rebuilt(video_2997, tmp_path):
+    cache = tmp_path / "cache"
+    good = FrameIndex.load_or_build(video_2997.path, cache)
+    (npz,) = cache.glob("*.npz")
+    with np.load(npz) as z:
+        parts = dict(z)
+    parts["pts_us"] = np.zeros_like(parts["pts_us"])  # what an index cached before the refusal looked like
+    with open(npz, "wb") as fh:
+        np.savez(fh, **parts)
+    again = FrameIndex.load_or_build(video_2997.path, cache)
+    assert np.array_equal(again.pts_us, good.pts_us)

@@ -87,3 +87,86 @@ def test_cli_makes_proxies_for_a_project(project, video_long_gop, video_2997, br
     assert "1 valid" in out and "1 made" in out and "1 failed" in out and "not found" in out
     assert main(["proxy", root, "--sessions", "nope", "--quiet"]) == 1
     assert "no such session" in capsys.readouterr().err
+
+
+def test_proxy_job_reports_progress_and_a_cancel_leaves_no_partial_file(project, video_long_gop, tmp_path):
+    """Under the job runner (``$DYADLAB_JOB_EVENTS``), progress events go to the events file; SIGTERM (Cancel)
+    stops the run with nothing half-written. The events file is a FIFO, so the process is caught mid-proxy:
+    after the test reads the first event, its next write blocks until the signal arrives."""
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    shutil.copy(video_long_gop.path, project.root / "long.mp4")
+    with project.store.transaction() as tx:
+        tx.views.add(tx.sessions.add("s1").id, "wide", "long.mp4")
+    events = tmp_path / "events.fifo"
+    os.mkfifo(events)
+    proc = subprocess.Popen([sys.executable, "-m", "dyadlab.core.cli", "proxy", str(project.root), "--quiet"],
+                            env={**os.environ, "DYADLAB_JOB_EVENTS": str(events)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        with open(events, encoding="utf-8") as fh:
+            first = json.loads(fh.readline())
+        assert first["event"] == "progress" and 0 < first["done"] < first["total"] == len(video_long_gop.pts)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "interrupted" in err
+    proxies = project.root / "cache" / "proxies"
+    assert not proxies.exists() or list(proxies.iterdir()) == []
+
+
+def test_seek_cost_and_info_list_gop_and_proxy_per_view(project, video_long_gop, video_2997, broken_files, capsys):
+    from dyadlab.core.media.proxy import SLOW_SEEK_GOP, proxy_dir_of, seek_cost, slow_to_seek
+
+    long_index, short_index = FrameIndex.build(video_long_gop.path), FrameIndex.build(video_2997.path)
+    assert long_index.max_gop > SLOW_SEEK_GOP >= short_index.max_gop
+    assert slow_to_seek(long_index) and not slow_to_seek(short_index)
+    shutil.copy(video_long_gop.path, project.root / "long.mp4")
+    with project.store.transaction() as tx:
+        one = tx.sessions.add("s1")
+        tx.views.add(one.id, "wide", "long.mp4")
+        tx.views.add(one.id, "close", str(video_2997.path))
+        tx.views.add(one.id, "gone", str(broken_files["missing"]))
+    proxies = proxy_dir_of(project.cache_dir)
+    cost = seek_cost(project.root / "long.mp4", proxies)
+    assert (cost.gop, cost.proxy, cost.needs_proxy) == (long_index.max_gop, None, True)
+    root = str(project.root)
+    assert main(["info", root]) == 0
+    out = capsys.readouterr().out
+    assert f"s1 / view wide: GOP {long_index.max_gop}, no proxy: slow to seek, make a proxy" in out
+    assert f"s1 / view close: GOP {short_index.max_gop}, no proxy: fast to seek" in out
+    assert "s1 / view gone: unreadable" in out and f"dyadlab proxy {root}" in out
+    assert main(["proxy", root, "--quiet"]) == 1  # the missing file fails; the long one gets its proxy
+    capsys.readouterr()
+    made = seek_cost(project.root / "long.mp4", proxies)
+    assert made.proxy is not None and not made.needs_proxy
+    assert main(["info", root]) == 0
+    out = capsys.readouterr().out
+    assert f"s1 / view wide: GOP {long_index.max_gop}, proxy {made.proxy.name}: seeks use the proxy" in out
+    assert "make the missing proxies" not in out
+    assert main(["info", root, "--no-seek"]) == 0
+    assert "Seeking" not in capsys.readouterr().out
+
+
+def test_session_media_lists_slow_views_until_a_proxy_is_used(project, video_long_gop, video_2997):
+    from dyadlab.core.media.proxy import make_project_proxies
+    from dyadlab.core.media.session_media import SessionMedia
+
+    shutil.copy(video_long_gop.path, project.root / "long.mp4")
+    with project.store.transaction() as tx:
+        sid = tx.sessions.add("s1").id
+        tx.views.add(sid, "left", "long.mp4")
+        tx.views.add(sid, "right", "long.mp4")  # one file, two views: both listed
+        tx.views.add(sid, "close", str(video_2997.path))
+    gop = FrameIndex.build(video_long_gop.path).max_gop
+    with SessionMedia(project, sid) as media:
+        assert [(v.name, g) for v, g in media.slow_views()] == [("left", gop), ("right", gop)]
+    assert [o.status for o in make_project_proxies(project)] == ["made", "made"]  # GOP 12 > --gop 1 too
+    with SessionMedia(project, sid) as media:
+        assert media.slow_views() == []
+    with SessionMedia(project, sid, use_proxies=False) as media:
+        assert [v.name for v, _g in media.slow_views()] == ["left", "right"]
