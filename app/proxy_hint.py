@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel
+from shiboken6 import isValid
 
 from dyadlab.app.docks import job_control
 from dyadlab.app.errors import guarded, reporter
@@ -56,6 +57,8 @@ class ProxyAdvisor(QObject):
         if self._disposed:
             return
         self._disposed = True
+        if not isValid(self.win):  # the whole window is being destroyed: its status bar takes the hint along
+            return
         self.win.statusBar().removeWidget(self.hint)
         self.hint.deleteLater()
         if getattr(self.win, "proxies", None) is self:
