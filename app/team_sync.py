@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from dyadlab.app.errors import reporter
 from dyadlab.core.errors import DyadLabError
-from dyadlab.core.store.changes import ChangeMarker, changes_since
+from dyadlab.core.store.changes import ChangeMarker, changes_since, current_marker
 
 if TYPE_CHECKING:
     from dyadlab.app.workspace import Workspace
@@ -44,7 +44,7 @@ class ChangePoller(QObject):
         if self.ws.session is None:
             return
         with self.ws.project.store.transaction() as tx:
-            self.marker = changes_since(tx, self.ws.session.id, None).marker
+            self.marker = current_marker(tx, self.ws.session.id)
         self.timer.start()
 
     def stop(self) -> None:

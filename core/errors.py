@@ -56,3 +56,7 @@ class LabelSchemeError(DyadLabError):
 
 class MediaError(DyadLabError):
     """A media file is missing, unreadable, truncated or in an unsupported format."""
+
+
+class ModelRegistryError(DyadLabError):
+    """A model registry edit is refused: unknown model id, or an empty, too long or already taken name."""

@@ -8,14 +8,44 @@ microseconds of *session time* (see ``core/media`` for how a view's own timestam
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 US_PER_SECOND = 1_000_000
 
 
+# The sane range of a session time, both signs (offsets may be negative): 10**13 µs ≈ 115.7 days. Far
+# longer than any recording, so a time past it is a unit mistake or a damaged file; and far inside what
+# every database INTEGER (64 bits, ±9.2e18) and a float's exact integers (2**53 ≈ 9.0e15) can hold, so a
+# time that passes this check is stored and converted without loss or overflow anywhere downstream.
+MAX_TIME_US = 10**13
+MAX_TIME_SECONDS = MAX_TIME_US / US_PER_SECOND
+
+
+class TimeRangeError(ValueError):
+    """A time that is not finite, or lies outside ±``MAX_TIME_US``.
+
+    A plain ``ValueError`` subclass because this module knows no file: readers catch it and raise
+    ``ImportFormatError`` naming the file, the line and the value (``core.io.times``).
+    """
+
+
+def check_time_us(us: int) -> int:
+    """``us`` itself when it is within ±``MAX_TIME_US``; raises ``TimeRangeError`` otherwise."""
+    if not -MAX_TIME_US <= us <= MAX_TIME_US:
+        raise TimeRangeError(f"time {us} µs is outside ±{MAX_TIME_SECONDS:g} s (about 115 days)")
+    return us
+
+
 def seconds_to_us(seconds: float) -> int:
-    """Round a time in seconds to the nearest microsecond."""
+    """Round a time in seconds to the nearest microsecond.
+
+    Raises ``TimeRangeError`` for NaN, ±inf and times beyond ±``MAX_TIME_SECONDS``: the one place a time
+    in seconds becomes an integer, so no reader can hand the database a number it cannot hold.
+    """
+    if not math.isfinite(seconds) or abs(seconds) > MAX_TIME_SECONDS:
+        raise TimeRangeError(f"time {seconds!r} s is not finite or outside ±{MAX_TIME_SECONDS:g} s (about 115 days)")
     return int(round(seconds * US_PER_SECOND))
 
 

@@ -220,8 +220,7 @@ class AgreementPanel(QWidget):
         """Tier names and sessions of the project; keeps what was chosen when it still exists."""
         with self.ws.project.store.transaction() as tx:
             sessions = tx.sessions.list()
-            names = sorted({t.name for s in sessions for t in tx.tiers.list(s.id)
-                            if t.kind in ("categorical", "dimensional")})
+            names = tx.tiers.names(kinds=("categorical", "dimensional"))
         keep = self.tier.currentText() or ("emotion" if "emotion" in names else "")
         self.tier.clear()
         self.tier.addItems(names)
@@ -232,11 +231,9 @@ class AgreementPanel(QWidget):
 
     def _fill_annotators(self) -> None:
         """Annotators with labels on the tier; gold-kind ones (merge results) start unchecked."""
-        from dyadlab.core.labels.snapshot import read_project_labels
-
         tier = self.tier.currentText()
-        snapshots = read_project_labels(self.ws.project, tier_names=[tier]) if tier else []
-        kinds = {t.key.annotator: t.annotator.kind for s in snapshots for t in s.tiers if t.segments}
+        with self.ws.project.store.transaction() as tx:  # one query, not every session's labels
+            kinds = {a.name: a.kind for a in tx.annotators.labelling(tier)} if tier else {}
         before = set(_checks(self.annotators)) if self.annotators.count() else None
         chosen = before & set(kinds) if before else {a for a, kind in kinds.items() if kind != "gold"}
         _fill_checks(self.annotators, sorted(kinds), chosen)

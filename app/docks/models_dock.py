@@ -2,13 +2,13 @@
 the model's files, after asking) and compare two models' fold tables side by side.
 
 Why in the GUI besides ``dyadlab models``: after a training job ends, the user wants to see at once how the new
-model scores against the others and drop failed experiments. What deleting removes from disk is decided by the
-CLI's ``model_files`` (one rule for both: a run folder or checkpoint inside the project, nothing outside).
+model scores against the others and drop failed experiments. The checks, and what deleting removes (prediction
+series and files inside the project) or keeps (utterance prediction tiers), are ``core.inference.registry``'s,
+shared with ``dyadlab models``.
 """
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from dyadlab.app.errors import guarded
 from dyadlab.core.errors import DyadLabError
+from dyadlab.core.inference.registry import delete_model, plan_deletion, rename_model
 
 if TYPE_CHECKING:
     from dyadlab.core.model import ModelRecord
@@ -135,27 +136,12 @@ class ModelsPanel(QWidget):
     # -- actions -------------------------------------------------------------------------------------
 
     def rename(self, model_id: int, name: str) -> None:
-        name = name.strip()
-        with self.project.store.transaction() as tx:
-            record = tx.models.get(model_id)
-            if not name or any(r.name == name and r.version == record.version and r.id != model_id
-                               for r in tx.models.list()):
-                raise DyadLabError(f"cannot rename model #{model_id} to {name!r}: empty, or that name and "
-                                   f"version {record.version} are taken", hint="choose another name")
-            tx.models.update(model_id, name=name)
+        rename_model(self.project, model_id, name)
         self.refresh()
 
     def delete(self, model_id: int) -> None:
-        """Remove the registry entry (its predictions cascade) and its files inside the project."""
-        from dyadlab.core.cli.models import model_files
-
-        with self.project.store.transaction() as tx:
-            record = tx.models.get(model_id)
-        files = model_files(self.project, record)
-        with self.project.store.transaction() as tx:
-            tx.models.delete(model_id)
-        if files is not None:
-            shutil.rmtree(files) if files.is_dir() else files.unlink(missing_ok=True)
+        """Remove the registry entry (its prediction series cascade) and its files inside the project."""
+        delete_model(self.project, plan_deletion(self.project, model_id))
         self.refresh()
 
     @guarded("Rename model")
@@ -169,16 +155,14 @@ class ModelsPanel(QWidget):
 
     @guarded("Delete model")
     def _ask_delete(self) -> None:
-        from dyadlab.core.cli.models import model_files
-
-        for record in self.selected():
-            files = model_files(self.project, record)
-            where = f"and delete its files in\n{files}" if files else "(no files inside the project to delete)"
-            answer = QMessageBox.question(self, "Delete model",
-                                          f"Remove model #{record.id} {record.name} v{record.version} from the "
-                                          f"registry, with its predictions, {where}?")
-            if answer == QMessageBox.StandardButton.Yes:
-                self.delete(record.id)
+        try:
+            for record in self.selected():
+                plan = plan_deletion(self.project, record.id)
+                answer = QMessageBox.question(self, "Delete model", f"Delete {plan.describe()}?")
+                if answer == QMessageBox.StandardButton.Yes:
+                    delete_model(self.project, plan)
+        finally:
+            self.refresh()  # also after a failure part-way: show what is left
 
     @guarded("Compare models")
     def compare_selected(self) -> None:

@@ -1,6 +1,8 @@
 """Project browser: the sessions of the project and, per session, how far each tier's annotation
 has got (segments and share of the session covered) for every annotator — the answer to "what is
-left to label?". Double-click a session to open it. Progress comes from ``core.edits.tier_progress``.
+left to label?". Double-click a session to open it. Progress comes from ``core.edits.tiers.project_progress``:
+one grouped query for all the sessions shown expanded, counted in the database, so a large project's
+browser does not read its segments.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QTreeWi
 
 from dyadlab.app import theme
 from dyadlab.app.workspace import Workspace
-from dyadlab.core.edits import tier_progress
+from dyadlab.core.edits.tiers import TierProgress, project_progress
 
 SESSION_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -65,6 +67,7 @@ class ProjectBrowser(QTreeWidget):
         self.clear()
         with self.ws.project.store.transaction() as tx:
             sessions = tx.sessions.list()
+            progress = project_progress(tx, [s for s in sessions if s.id in expanded or s.id == current])
         for session in sessions:
             item = QTreeWidgetItem(self, [session.name, "", f"{(session.duration_us or 0) / 1e6:.1f} s"])
             item.setData(0, SESSION_ROLE, session.id)
@@ -72,8 +75,8 @@ class ProjectBrowser(QTreeWidget):
             font = item.font(0)
             font.setBold(session.id == current)
             item.setFont(0, font)
-            if session.id in expanded or session.id == current:
-                self._fill(item)
+            if session.id in progress:
+                self._fill(item, progress[session.id])
                 item.setExpanded(True)
         self.blockSignals(False)
         for col in range(2):
@@ -81,14 +84,15 @@ class ProjectBrowser(QTreeWidget):
 
     def _expanded(self, item: QTreeWidgetItem) -> None:
         if item.parent() is None and item.childCount() == 0:
-            self._fill(item)
+            session_id = int(item.data(0, SESSION_ROLE))
+            with self.ws.project.store.transaction() as tx:
+                session = tx.sessions.get(session_id)
+                self._fill(item, project_progress(tx, [session])[session_id])
 
-    def _fill(self, item: QTreeWidgetItem) -> None:
-        """Per-tier progress of one session (reads its segments: done lazily, one session at a time)."""
+    def _fill(self, item: QTreeWidgetItem, progress: list[TierProgress]) -> None:
+        """One row per tier of the session under ``item``: annotator, segments and share covered."""
         dim = QBrush(QColor(theme.current().text_dim))
         session_id = int(item.data(0, SESSION_ROLE))
-        with self.ws.project.store.transaction() as tx:
-            progress = tier_progress(tx, tx.sessions.get(session_id))
         for p in progress:
             who = f"{p.participant} · " if p.participant else ""
             child = QTreeWidgetItem(item, [f"{who}{p.tier.name}", p.annotator,

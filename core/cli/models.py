@@ -3,17 +3,17 @@
 Why: ``dyadlab train`` registers every successful run, so the registry grows; users need to see what is
 there with its scores, give a model a meaningful name, and drop failed experiments together with their
 files (a run folder holds checkpoints of every fold and stage). Deleting also removes the predictions the
-model wrote (the store cascades them), so it asks for ``--yes`` and says first what will go.
+model wrote (the store cascades them), so it asks for ``--yes`` and says first what will go. The checks and
+the deleting live in ``core.inference.registry``, shared with the GUI's Models dock.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 from pathlib import Path
 from typing import Any
 
-from dyadlab.core.errors import DyadLabError
+from dyadlab.core.inference.registry import delete_model, plan_deletion, rename_model
 
 NAME = "models"
 HELP = "list, rename or delete the trained models registered in a project (delete also removes their files)"
@@ -66,53 +66,16 @@ def _list(project: Any) -> int:
 
 
 def _rename(project: Any, model_id: int, name: str) -> int:
-    with project.store.transaction() as tx:
-        record = tx.models.get(model_id)
-        if any(r.name == name and r.version == record.version and r.id != model_id for r in tx.models.list()):
-            raise DyadLabError(f"a model named {name!r} with version {record.version} is already registered",
-                               hint="choose another name")
-        tx.models.update(model_id, name=name)
-    print(f"model #{model_id}: {record.name} -> {name}")
+    before, after = rename_model(project, model_id, name)
+    print(f"model #{model_id}: {before.name} -> {after.name}")
     return 0
 
 
-def model_files(project: Any, record: Any) -> Path | None:
-    """What deleting ``record`` removes from disk: its run folder (a folder ``dyadlab train`` wrote, inside the
-    project), else its checkpoint file inside the project; None when nothing of it lies inside the project
-    (files elsewhere are the user's to manage)."""
-    root = project.root.resolve()
-    run_dir = record.config.get("run_dir")
-    candidates = []
-    if run_dir:
-        candidates.append(project.media_path(run_dir))
-    if record.path:
-        candidates.append(project.media_path(record.path))
-    for path in candidates:
-        path = path.resolve()
-        inside = path != root and root in path.parents
-        if inside and (path.is_file() or (path / "run.json").is_file()):
-            return path
-    return None
-
-
 def _delete(project: Any, model_id: int, yes: bool) -> int:
-    with project.store.transaction() as tx:
-        record = tx.models.get(model_id)
-        predictions = len(tx.series.list(model_id=model_id))
-    files = model_files(project, record)
-    what = [f"model #{record.id} {record.name} version {record.version}"]
-    if predictions:
-        what.append(f"its {predictions} prediction series")
-    what.append(f"its files in {files}" if files else "no files (none inside the project)")
+    plan = plan_deletion(project, model_id)
     if not yes:
-        print(f"would delete {', '.join(what)}; pass --yes to delete")
+        print(f"would delete {plan.describe()}; pass --yes to delete")
         return 1
-    with project.store.transaction() as tx:
-        tx.models.delete(model_id)
-    if files is not None:
-        if files.is_dir():
-            shutil.rmtree(files)
-        else:
-            files.unlink(missing_ok=True)
-    print(f"deleted {', '.join(what)}")
+    delete_model(project, plan)
+    print(f"deleted {plan.describe()}")
     return 0

@@ -9,12 +9,14 @@ covered) feeds the project browser.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dyadlab.core import model
 from dyadlab.core.edits.base import EditRefused
 from dyadlab.core.labels import THESIS_4CLASS
 from dyadlab.core.store import Store, UnitOfWork
+from dyadlab.core.store.repositories import TierCoverage
 
 DEFAULT_LAYOUT: tuple[tuple[str, str, str], ...] = (
     ("emotion", THESIS_4CLASS, "categorical"),
@@ -62,28 +64,37 @@ class TierProgress:
     fraction: float  # share of the session duration covered by segments, 0..1
 
 
-def _covered(segments: list[model.Segment]) -> int:
-    total, reach = 0, -1
-    for s in sorted(segments, key=lambda s: s.start_us):
-        start = max(s.start_us, reach)
-        if s.end_us > start:
-            total += s.end_us - start
-        reach = max(reach, s.end_us)
-    return total
+def project_progress(tx: UnitOfWork, sessions: Sequence[model.Session]) -> dict[int, list[TierProgress]]:
+    """Per session (by id), per tier (all annotators): segment count and coverage of the session.
+
+    One grouped query for all the sessions (``tx.segments.progress``): segments are counted and their
+    coverage summed in the database, never loaded, so asking for a whole project stays quick.
+    """
+    if not sessions:
+        return {}
+    ids = [s.id for s in sessions]
+    annotators = {a.id: a.name for a in tx.annotators.list()}
+    coverage = tx.segments.progress(ids)
+    # One session: its own tiers. Several: the project's tiers and participants in one read each, rather
+    # than two queries per session (100 sessions made that the slow part).
+    one = ids[0] if len(ids) == 1 else None
+    codes = {p.id: p.code for p in tx.participants.list(one)}
+    tiers: dict[int, list[model.Tier]] = {sid: [] for sid in ids}
+    for t in tx.tiers.list(one):
+        if t.session_id in tiers:
+            tiers[t.session_id].append(t)
+    none = TierCoverage(0, 0, 0)
+    out: dict[int, list[TierProgress]] = {}
+    for session in sessions:
+        mine = tiers[session.id]
+        duration = session.duration_us or max((coverage.get(t.id, none).last_end_us for t in mine), default=0)
+        out[session.id] = [
+            TierProgress(t, annotators.get(t.annotator_id, "?"), codes.get(t.participant_id or -1), c.segments,
+                         c.covered_us, min(1.0, c.covered_us / duration) if duration else 0.0)
+            for t in mine for c in [coverage.get(t.id, none)]]
+    return out
 
 
 def tier_progress(tx: UnitOfWork, session: model.Session) -> list[TierProgress]:
     """Per tier (all annotators): segment count and coverage of the session."""
-    annotators = {a.id: a.name for a in tx.annotators.list()}
-    codes = {p.id: p.code for p in tx.participants.list(session.id)}
-    tiers = tx.tiers.list(session.id)
-    by_tier: dict[int, list[model.Segment]] = {t.id: [] for t in tiers}
-    for s in tx.segments.list(tier_ids=[t.id for t in tiers]) if tiers else []:
-        by_tier[s.tier_id].append(s)
-    duration = session.duration_us or max((s.end_us for segs in by_tier.values() for s in segs), default=0)
-    out = []
-    for t in tiers:
-        covered = _covered(by_tier[t.id])
-        out.append(TierProgress(t, annotators.get(t.annotator_id, "?"), codes.get(t.participant_id or -1),
-                                len(by_tier[t.id]), covered, min(1.0, covered / duration) if duration else 0.0))
-    return out
+    return project_progress(tx, [session])[session.id]

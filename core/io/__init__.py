@@ -9,6 +9,8 @@
 Every importer reads and checks the whole input first (``ImportFormatError``, ``MediaError`` or
 ``LabelSchemeError`` naming the file and line), then writes everything in a single transaction, so a
 failed import leaves the project exactly as it was. Each module's docstring states the layout it reads.
+Every time and metadata integer a reader takes from a file goes through ``core.io.times`` (finite, within
+±``core.model.MAX_TIME_US``), so a damaged number is an ``ImportFormatError`` rather than an overflow.
 """
 
 from __future__ import annotations

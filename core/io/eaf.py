@@ -45,8 +45,10 @@ from dyadlab.core.io.label_import import (
     SourceTier,
     import_documents,
 )
+from dyadlab.core.io.times import checked_us
 from dyadlab.core.labels.naming import TierKey, parse_tier_name, safe_filename
 from dyadlab.core.labels.snapshot import SessionLabels, read_project_labels
+from dyadlab.core.model import MAX_TIME_US
 
 if TYPE_CHECKING:
     from dyadlab.core.project import Project
@@ -241,8 +243,7 @@ def _media_links(path: Path, eaf: Any, props: dict[str, str]) -> list[MediaLink]
             link.participant = info["participant"]
         if isinstance(info.get("fps"), int | float) and not isinstance(info.get("fps"), bool) and info["fps"] > 0:
             link.fps = float(info["fps"])
-        if abs(link.offset_us) > 10**13:
-            raise ImportFormatError(f"{where}: time origin is out of range", path=path)
+        checked_us(link.offset_us, "time origin", path=path, where=where)
         links.append(link)
     return links
 
@@ -258,7 +259,7 @@ def _aligned_segments(path: Path, eaf: Any, tier_id: str, align: dict) -> list[S
             if eaf.timeslots[ts] is None:
                 raise ImportFormatError(f"{where}: time slot {ts!r} has no time value (unaligned)", path=path,
                                         hint="align the annotation in ELAN")
-            times.append(int(eaf.timeslots[ts]) * 1000)
+            times.append(checked_us(int(eaf.timeslots[ts]) * 1000, f"time slot {ts!r}", path=path, where=where))
         segments.append(SourceSegment(times[0], times[1], value, where=where))
     return segments
 
@@ -296,7 +297,7 @@ def read_eaf(path: str | Path, *, tier_mapping: Mapping[str, TierKey] | None = N
                         media=_media_links(path, eaf, props), annotator_kinds=annotator_kinds)
     info = _json_property(path, props, PROP_SESSION_INFO, dict)
     duration = info.get("duration_us")
-    if isinstance(duration, int) and not isinstance(duration, bool) and 0 < duration <= 10**13:
+    if isinstance(duration, int) and not isinstance(duration, bool) and 0 < duration <= MAX_TIME_US:
         doc.duration_us = duration
     if isinstance(info.get("group"), str):
         doc.group = info["group"][:200]

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from dyadlab.core.errors import ImportFormatError
 from dyadlab.core.io.textfile import numbered_lines
+from dyadlab.core.io.times import checked_seconds
 
 IEMOCAP_LABELS = ("neu", "hap", "exc", "sad", "ang", "fru", "sur", "fea", "dis", "oth", "xxx")
 # Keys of an A-line, and the dimension each rates (IEMOCAP calls arousal "activation").
@@ -125,7 +126,8 @@ def _summary(path: Path, number: int, text: str, labels: tuple[str, ...], seen: 
         raise ImportFormatError(f"malformed turn line: {text[:80]!r}", path=path, line=number,
                                 hint="expected '[6.2901 - 8.2357]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[2.5, 2.5, 2.5]'")
     utterance, label = match["utterance"], match["label"]
-    start, end = float(match["start"]), float(match["end"])
+    start = checked_seconds(match["start"], f"turn {utterance} start", path=path, line=number)
+    end = checked_seconds(match["end"], f"turn {utterance} end", path=path, line=number)
     if label not in labels:
         raise ImportFormatError(f"unknown label {label!r} for {utterance}; known: {', '.join(labels)}",
                                 path=path, line=number)

@@ -27,7 +27,6 @@ skipped; any other problem is an error naming the file and line.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,9 +36,10 @@ from dyadlab.core.io.csvfile import read_csv
 from dyadlab.core.io.mediafiles import AUDIO_SUFFIXES, VIDEO_SUFFIXES, audio_plan, probe_audio, probe_video
 from dyadlab.core.io.plan import ParticipantPlan, SegmentPlan, SessionPlan, ViewPlan
 from dyadlab.core.io.report import ImportReport
+from dyadlab.core.io.times import time_us
 from dyadlab.core.io.writer import plan_sessions, project_schemes, require_scheme, write_sessions
 from dyadlab.core.labels import THESIS_4CLASS, map_label
-from dyadlab.core.model import LabelScheme, seconds_to_us
+from dyadlab.core.model import LabelScheme
 from dyadlab.core.progress import ProgressCallback
 from dyadlab.core.project import Project
 
@@ -187,10 +187,7 @@ def add_segments(path: Path, plans: list[SessionPlan], scheme: LabelScheme, *, s
 
 
 def _seconds(text: str, column: str, path: Path, line: int) -> int:
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise ImportFormatError(f"{column} {text!r} is not a number of seconds", path=path, line=line) from exc
-    if not math.isfinite(value) or value < 0:
+    us = time_us(text, column, path=path, line=line)
+    if us < 0:
         raise ImportFormatError(f"{column} {text!r} must be a time >= 0 seconds", path=path, line=line)
-    return seconds_to_us(value)
+    return us

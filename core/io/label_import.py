@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from dyadlab.core.errors import ImportFormatError, LabelSchemeError
 from dyadlab.core.labels import THESIS_4CLASS, map_label
 from dyadlab.core.labels.naming import TierKey
-from dyadlab.core.model import LabelScheme, Participant, Session, Tier
+from dyadlab.core.model import MAX_TIME_US, LabelScheme, Participant, Session, Tier
 
 if TYPE_CHECKING:
     from dyadlab.core.project import Project
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 OnExisting = Literal["error", "replace", "merge"]
 TIER_KINDS = ("categorical", "dimensional", "continuous", "transcript")
-MAX_TIME_US = 10**13  # ~115 days: anything larger is a unit mistake, and would overflow some databases
 MAX_NAME = {"session": 200, "tier": 200, "annotator": 200, "participant": 50, "value": 200}
 
 

@@ -9,7 +9,8 @@ A file is a sequence of cues separated by blank lines::
 The cue number is optional (some tools omit it) and the text may span several lines (joined with a
 space). A timing line that cannot be read, or a cue that ends before it starts, is an
 ``ImportFormatError`` naming the file and line: a transcript with shifted times would misplace every
-utterance after it. Speaker prefixes are left in the text; the corpus importer knows what they mean.
+utterance after it. So is a time past ``core.model.MAX_TIME_US`` (99999999999999999999 hours).
+Speaker prefixes are left in the text; the corpus importer knows what they mean.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from dyadlab.core.errors import ImportFormatError
 from dyadlab.core.io.textfile import numbered_lines
+from dyadlab.core.io.times import checked_us
 
 _TIME = r"(\d+):(\d{1,2}):(\d{1,2})(?:[,.](\d{1,3}))?"
 _TIMING = re.compile(rf"^{_TIME}\s*-->\s*{_TIME}(?:\s.*)?$")
@@ -64,7 +66,8 @@ def _cue(path: Path, block: list[tuple[int, str]], index: int) -> Cue | None:
         raise ImportFormatError(f"expected a cue timing like '00:01:02,500 --> 00:01:04,000', got {timing[:60]!r}",
                                 path=path, line=number)
     groups = match.groups()
-    start, end = _us(*groups[:4]), _us(*groups[4:])
+    start = checked_us(_us(*groups[:4]), "the cue start", path=path, line=number)
+    end = checked_us(_us(*groups[4:]), "the cue end", path=path, line=number)
     if end <= start:
         raise ImportFormatError("the cue ends at or before it starts", path=path, line=number)
     text = " ".join(t for _, t in block[1:]).strip()

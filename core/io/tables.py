@@ -40,6 +40,7 @@ from dyadlab.core.io.label_import import (
     SourceTier,
     import_documents,
 )
+from dyadlab.core.io.times import time_us
 from dyadlab.core.labels.naming import SESSION_LEVEL, TierKey, safe_filename
 from dyadlab.core.labels.snapshot import SeriesData, SessionLabels, read_project_labels, read_series_data
 from dyadlab.core.labels.timeline import (
@@ -291,9 +292,7 @@ def _time_us(raw: Any, doc: LabelDocument, column: str, where: str, line: int | 
     seconds = _number(raw, doc, column, where, line)
     if seconds is None:
         raise ImportFormatError(f"{where}: column {column!r} is empty", path=doc.path, line=line)
-    if abs(seconds) > 1e7:
-        raise ImportFormatError(f"{where}: {column} {seconds:g} s is out of range", path=doc.path, line=line)
-    return int(round(seconds * 1_000_000))
+    return time_us(seconds, column, path=doc.path, line=line, where=where)
 
 
 def read_segments_table(path: str | Path, *, session: str | None = None) -> list[LabelDocument]:

@@ -45,6 +45,7 @@ from dyadlab.core.labels.snapshot import (
     read_series_data,
 )
 from dyadlab.core.labels.timeline import TimeOf
+from dyadlab.core.model import TimeRangeError, seconds_to_us
 
 if TYPE_CHECKING:
     from dyadlab.core.project import Project
@@ -253,9 +254,11 @@ class _Reader:
 
     def seconds(self, what: str) -> float:
         value = float(self.next("num", what).text)
-        if not math.isfinite(value) or abs(value) > 1e7:
+        try:
+            seconds_to_us(value)
+        except TimeRangeError:
             self.i -= 1
-            raise self.fail(f"{what} {self.tokens[self.i].text} is out of range")
+            raise self.fail(f"{what} {self.tokens[self.i].text} is out of range") from None
         return value
 
     def count(self, what: str, per_item: int) -> int:
@@ -268,10 +271,6 @@ class _Reader:
             self.i -= 1
             raise self.fail(f"{what} says {n}, but the file is too short for that (truncated?)")
         return n
-
-
-def _us(seconds: float) -> int:
-    return int(round(seconds * 1_000_000))
 
 
 def _read_tier(r: _Reader, doc: LabelDocument, index: int, mapping: Mapping[str, TierKey],
@@ -308,7 +307,9 @@ def _read_tier(r: _Reader, doc: LabelDocument, index: int, mapping: Mapping[str,
                                     f"one ends at {previous_end:g} s)", path=doc.path, line=line_j)
         previous_end = end
         if label.strip():
-            segments.append(SourceSegment(_us(start), _us(end), label.strip(), where=here, line=line_j))
+            # in range: _Reader.seconds checked both with seconds_to_us
+            segments.append(SourceSegment(seconds_to_us(start), seconds_to_us(end), label.strip(), where=here,
+                                          line=line_j))
     key = mapping.get(name) or parse_tier_name(name)
     if key is None:
         if skip_unmapped:

@@ -3,7 +3,9 @@
 One line per utterance: ``Ses01F_impro01_F000 [006.2901-008.2357]: Excuse me.`` The files also hold
 lines for speech that was never rated (``..._MXX0``) and the odd line without an id or times. Because the
 text is secondary to the labels, this parser is lenient where ``emoevaluation`` is strict: a line it
-cannot read is skipped and summarised in one warning per file instead of stopping the import.
+cannot read is skipped and summarised in one warning per file instead of stopping the import. The one
+exception is a time that is not finite or beyond ``core.model.MAX_TIME_US`` (``1e308``, 400 digits):
+``ImportFormatError``, as in every reader (``core.io.times``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dyadlab.core.io.textfile import numbered_lines
+from dyadlab.core.io.times import checked_seconds
 
 _LINE = re.compile(r"^(?P<utterance>\S+)\s+\[\s*(?P<start>\d+(?:\.\d*)?)\s*-\s*(?P<end>\d+(?:\.\d*)?)\s*\]\s*:\s?"
                    r"(?P<text>.*)$")
@@ -39,8 +42,11 @@ def parse_transcription(path: Path) -> tuple[dict[str, TranscriptLine], list[str
         if match is None:
             skipped.append(f"line {number} ({text[:40]!r}: no id and [start-end])")
             continue
-        start, end = float(match["start"]), float(match["end"])
         utterance = match["utterance"]
+        # Lenient about lines it cannot read, but not about a time no session can have: that is a damaged
+        # file (or one in the wrong unit), and importing it would misplace the utterance.
+        start = checked_seconds(match["start"], f"{utterance} start", path=path, line=number)
+        end = checked_seconds(match["end"], f"{utterance} end", path=path, line=number)
         if end <= start:
             skipped.append(f"line {number} ({utterance}: ends at or before it starts)")
         elif utterance in lines:

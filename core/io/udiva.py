@@ -22,7 +22,7 @@ Metadata columns (header case and surrounding blanks do not matter):
   seat in ``PART.1``/``PART.2`` (or ``PART_1``, ``PARTICIPANT_1``, ``FC1`` ...); FC1 is seat 1.
   Other columns are kept in the session's attributes.
 - parts CSV: the participant id in ``ID`` (or ``PART_ID``/``PARTICIPANT_ID``/``PARTICIPANT``),
-  ``AGE``, ``GENDER`` (F/M/female/male), ``COUNTRY``; every column naming a Big Five trait
+  ``AGE`` (years, 0 to 150), ``GENDER`` (F/M/female/male), ``COUNTRY``; every column naming a Big Five trait
   (openness/open-mindedness, conscientiousness, extraversion, agreeableness, neuroticism/negative
   emotionality, raw or ``_Z``-scored) goes to ``attributes["big_five"]``; the rest to ``attributes``.
 
@@ -49,6 +49,7 @@ from dyadlab.core.io.mediafiles import audio_plan, probe_video
 from dyadlab.core.io.plan import ParticipantPlan, SessionPlan, UtterancePlan, ViewPlan
 from dyadlab.core.io.report import ImportReport
 from dyadlab.core.io.srt import parse_srt
+from dyadlab.core.io.times import MAX_AGE, whole_number
 from dyadlab.core.io.writer import plan_sessions, write_sessions
 from dyadlab.core.progress import ProgressCallback
 from dyadlab.core.project import Project
@@ -256,7 +257,8 @@ class _RecordingReader:
         age = row.values.get("age") or None
         gender = row.values.get("gender") or row.values.get("sex") or None
         return ParticipantPlan(seat, speaker=participant_id, attributes=attributes,
-                               age=int(_number(age, file, row.line, "age")) if age else None,
+                               age=whole_number(_number(age, file, row.line, "age"), "column 'age':", 0, MAX_AGE,
+                                                path=file, line=row.line) if age else None,
                                gender=_GENDERS.get(gender.lower(), gender.lower()) if gender else None)
 
     def _transcript(self, rec: Recording) -> Path | None:

@@ -75,13 +75,26 @@ def _session_segments(session_id: int) -> Select[tuple[s.SegmentRow]]:
             .where(s.TierRow.session_id == session_id))
 
 
+def _versions(tx: UnitOfWork, session_id: int) -> dict[int, int]:
+    listing = _session_segments(session_id).with_only_columns(s.SegmentRow.id, s.SegmentRow.version)
+    return {seg_id: version for seg_id, version in tx.orm.execute(listing)}
+
+
+def current_marker(tx: UnitOfWork, session_id: int) -> ChangeMarker:
+    """A marker for the session as it is now, for a caller that has just loaded its segments itself.
+
+    Same as ``changes_since(tx, session_id, None).marker`` without fetching and converting every segment
+    again: opening a session already reads them once, for the timeline.
+    """
+    return ChangeMarker(session_id, MappingProxyType(_versions(tx, session_id)))
+
+
 def changes_since(tx: UnitOfWork, session_id: int, since: ChangeMarker | None) -> SegmentChanges:
     """Segments of ``session_id`` that are new, edited or gone since ``since`` (None: all, as a first load)."""
     if since is not None and since.session_id != session_id:
         raise StoreError(f"this change marker is for session {since.session_id}, not {session_id}")
     seen: Mapping[int, int] = since.versions if since is not None else {}
-    listing = _session_segments(session_id).with_only_columns(s.SegmentRow.id, s.SegmentRow.version)
-    now: dict[int, int] = {seg_id: version for seg_id, version in tx.orm.execute(listing)}
+    now = _versions(tx, session_id)
     differ = [seg_id for seg_id, version in now.items() if seen.get(seg_id) != version]
 
     rows: list[s.SegmentRow] = []

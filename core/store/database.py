@@ -4,6 +4,11 @@ SQLite is opened in WAL mode with foreign keys on and ``synchronous=FULL`` so th
 the moment its transaction commits (autosave *is* the commit). The schema is versioned by Alembic: a
 database at an older revision is backed up, then upgraded; one at a revision this code does not know
 (written by a newer DyadLab) is refused before anything touches it.
+
+Opening a database already at ``HEAD_REVISION`` (the usual case) costs one small query: Alembic is only
+imported when there is something to create or upgrade. On PostgreSQL several clients may open a fresh
+database at the same moment; creating or upgrading the schema holds a transaction-scoped advisory lock, so
+the others wait and then find it at head instead of failing on half-created tables.
 """
 
 from __future__ import annotations
@@ -12,13 +17,17 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from dyadlab.core.errors import ProjectError, SchemaVersionError, StoreError
+from dyadlab.core.store.migrations.versions import HEAD_REVISION
 from dyadlab.core.store.server import describe, install_keyring_fallback
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# pg_advisory_xact_lock key serialising schema creation/upgrade per database (advisory locks are scoped to
+# the database they are taken in); any fixed 64-bit number no other code uses: "dyadlab\0" as bytes.
+SCHEMA_LOCK_KEY = 0x6479_6164_6C61_6200
 
 
 def _alembic_config(url: str):
@@ -63,18 +72,25 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The Alembic revision stamped in the database, or None for an empty database."""
-    insp = inspect(engine)
-    if "alembic_version" not in insp.get_table_names():
-        if insp.get_table_names():
+def current_revision(bind: Engine | Connection) -> str | None:
+    """The Alembic revision stamped in the database, or None for an empty database.
+
+    ``bind`` may be a connection inside a transaction: it then sees what that transaction sees.
+    """
+    tables = inspect(bind).get_table_names()
+    if "alembic_version" not in tables:
+        if tables:
             raise SchemaVersionError(
                 "the database holds tables but no DyadLab schema version; it is not a DyadLab project database",
-                path=_db_path(engine),
+                path=_db_path(bind.engine),
             )
         return None
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    query = text("SELECT version_num FROM alembic_version")
+    if isinstance(bind, Connection):
+        rows = bind.execute(query).scalars().all()
+    else:
+        with bind.connect() as conn:
+            rows = conn.execute(query).scalars().all()
     return rows[0] if rows else None
 
 
@@ -111,26 +127,38 @@ def ensure_schema(engine: Engine, *, backup_dir_file: Path | None = None) -> str
     Returns the revision the database is at afterwards. ``backup_dir_file`` (the SQLite file) gets a
     backup copy before any upgrade of an existing database.
     """
+    current = current_revision(engine)
+    if current == HEAD_REVISION:  # the usual open: no Alembic import, no scan of the migrations folder
+        return current
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Another client may be creating or upgrading this database right now: wait for it (the lock is
+            # released when its transaction commits), then look again — it is usually at head by then.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            current = current_revision(conn)
+        return _upgrade(conn, current, backup_dir_file)
+
+
+def _upgrade(conn: Connection, current: str | None, backup_dir_file: Path | None) -> str:
+    """Bring the database on ``conn`` (stamped ``current``) to Alembic's head inside conn's transaction."""
     from alembic import command
 
     revisions, head = known_revisions()
-    current = current_revision(engine)
     if current == head:
         return head
     if current is not None and current not in revisions:
         raise SchemaVersionError(
             f"the project database is at schema revision {current!r}, which this DyadLab does not know; "
             "it was written by a newer version",
-            path=_db_path(engine),
+            path=_db_path(conn.engine),
             hint="upgrade DyadLab to open it",
         )
     if current is not None and backup_dir_file is not None:
         backup_sqlite(backup_dir_file, f"before-migrate-{current}")
-    cfg = _alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        try:
-            command.upgrade(cfg, "head")
-        except Exception as exc:  # migration errors must name the database
-            raise ProjectError(f"schema migration failed: {exc}", path=_db_path(engine)) from exc
+    cfg = _alembic_config(conn.engine.url.render_as_string(hide_password=False))
+    cfg.attributes["connection"] = conn
+    try:
+        command.upgrade(cfg, "head")
+    except Exception as exc:  # migration errors must name the database
+        raise ProjectError(f"schema migration failed: {exc}", path=_db_path(conn.engine)) from exc
     return head

@@ -31,6 +31,8 @@ from hypothesis.errors import InvalidArgument
 
 from dyadlab.core.errors import DyadLabError
 
+from ..builders.corpora import table_counts
+from ..builders.mutations import edit_lines
 from .known_bugs import known_bug
 
 CI_EXAMPLES = 150
@@ -134,15 +136,7 @@ def mutation(draw: st.DrawFn, data: bytes, kinds: tuple[str, ...] = MUTATIONS) -
                        | st.text(max_size=40).map(lambda t: t.encode("utf-8", "surrogatepass")))
         return b"\n".join([*lines[:at], garbage, *lines[at:]])
     if kind == "lines":
-        i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
-        op = draw(st.sampled_from(["delete", "duplicate", "swap"]))
-        if op == "delete":
-            del lines[i]
-        elif op == "duplicate":
-            lines.insert(j, lines[i])
-        else:
-            lines[i], lines[j] = lines[j], lines[i]
-        return b"\n".join(lines)
+        return b"\n".join(edit_lines(draw, lines))
     # swap_fields: exchange two fields of one line, as a column-order mistake would
     candidates = [(n, sep) for n, line in enumerate(lines) for sep in _FIELD_SEPARATORS if line.count(sep) >= 1]
     if not candidates:
@@ -192,16 +186,6 @@ def outcome(call: Callable[[], Any], *, names: Path | None = None) -> DyadLabErr
         return DyadLabError(f"known bug {bug.key}: {exc}")
     event("accepted")
     return None
-
-
-def table_counts(db_file: Path) -> dict[str, int]:
-    """Row count of every table of a project database, read by a separate connection."""
-    con = sqlite3.connect(db_file)
-    try:
-        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {t: con.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
-    finally:
-        con.close()
 
 
 def import_outcome(db_file: Path, call: Callable[[], Any], *, names: Path | None = None) -> DyadLabError | None:

@@ -30,20 +30,7 @@ class KnownBug:
         return any(f.filename.endswith(self.file) and f.name == self.function for f in frames)
 
 
-KNOWN_BUGS: list[KnownBug] = [
-    KnownBug("time-infinite", "core/model.py", "seconds_to_us", (OverflowError,),
-             "a time of 1e308 s or 309+ digits parses to float inf (EmoEvaluation, transcription, segments "
-             "CSV); seconds_to_us(inf) raises OverflowError: parsers check neither finiteness nor range"),
-    KnownBug("time-past-int64", "core/store/repositories.py", "_add", (OverflowError,),
-             "an integer past 64 bits reaches an INSERT: a finite time past ~9.2e12 s (99999999999999999999 "
-             "in an EmoEvaluation/transcription/segments CSV, or as SRT hours) in µs, or a UDIVA AGE of 1e308; "
-             "'Python int too large to convert to SQLite INTEGER' escapes Store.transaction as OverflowError "
-             "(the transaction is rolled back, so nothing is half-written)"),
-    KnownBug("index-sub-us-timebase", "tests/hardening/test_fuzz_media.py", "_check_frame_times", (AssertionError,),
-             "a damaged AVI header declaring a time base finer than 1 µs (1/4063257, 1/2147483647) makes "
-             "FrameIndex.build return pts_us [0, 1, 1, 1, ...]: not strictly increasing as documented, so "
-             "frame_at() never shows frames 2, 3, ...; build should refuse (MediaError) or rescale"),
-]
+KNOWN_BUGS: list[KnownBug] = []  # none open: each fixed bug's reproducer lives on in test_known_bugs.FIXED
 
 
 def known_bug(exc: BaseException) -> KnownBug | None:

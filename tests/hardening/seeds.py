@@ -8,11 +8,15 @@ UDIVA subtitles) so that damage lands where real damage would.
 
 from __future__ import annotations
 
-import wave
 from fractions import Fraction
 from pathlib import Path
 
-import numpy as np
+# These corpus texts and the WAV writer are the importer tests' too: one copy in tests/builders.
+from ..builders.corpora import PARTS_CSV as PARTS_CSV
+from ..builders.corpora import SEGMENTS_CSV_PAIR01
+from ..builders.corpora import SESSIONS_CSV as SESSIONS_CSV
+from ..builders.corpora import SRT as SRT
+from ..builders.corpora import write_wav as write_wav
 
 EMO_DIALOG = "Ses01F_impro01"
 EMO_EVALUATION = """\
@@ -40,37 +44,7 @@ Ses01F_impro01_F001 [000.6500-000.9000]: Yeah.
 M: [BREATHING]
 """
 
-SRT = """\
-1
-00:00:00,100 --> 00:00:00,600
-PART.1: Hola, ¿empezamos?
-
-2
-00:00:00,650 --> 00:00:00,950
-PART.2: Vale,
-venga.
-
-"""
-
-SESSIONS_CSV = """\
-ID,PART.1,PART.2,DURATION_TALK
-1080,0128,0129,300
-"""
-
-PARTS_CSV = """\
-id,Age,GENDER,Country,OPENMINDEDNESS_Z,CONSCIENTIOUSNESS_Z,EXTRAVERSION_Z,AGREEABLENESS_Z,NEGATIVEEMOTIONALITY_Z
-128,23,F,Spain,0.5,-0.25,1.0,0.0,-1.5
-129,31,M,France,-0.5,0.25,-1.0,0.75,1.5
-"""
-
-SEGMENTS_CSV = """\
-session,participant,start,end,label,annotator
-pair01,alice,0.0,0.5,happy,rater1
-pair01,alice,0.5,0.9,exc,rater1
-pair01,bob,0.1,0.4,angry,rater1
-pair01,bob,0.4,0.8,fru,rater1
-pair01,,0.0,1.0,neutral,rater2
-"""
+SEGMENTS_CSV = SEGMENTS_CSV_PAIR01 + "pair01,,0.0,1.0,neutral,rater2\n"
 
 PROJECT_TOML = """\
 # DyadLab project settings. Never put a password here.
@@ -82,18 +56,6 @@ JOB_STATUS = '{"state": "running", "pid": 4242, "child_pid": null, "returncode":
              '"progress": {"epoch": 2, "of": 10}}'
 JOB_EVENTS = '{"event": "start", "t": 0}\n{"event": "epoch", "epoch": 1, "loss": 0.5}\n' \
              '{"event": "epoch", "epoch": 2, "loss": 0.25}\n'
-
-
-def write_wav(path: Path, seconds: float = 1.0, rate: int = 16000) -> Path:
-    """A mono 16-bit sine WAV (the stdlib writes it: no codec in the way)."""
-    n = int(seconds * rate)
-    samples = (3000 * np.sin(np.arange(n) * 2 * np.pi * 220 / rate)).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(samples.tobytes())
-    return path
 
 
 def write_videos(folder: Path) -> dict[str, Path]:

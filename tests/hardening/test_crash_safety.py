@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from .fuzzing import integrity_problems, table_counts
+from ..builders.corpora import table_counts
+from .fuzzing import integrity_problems
 
 EDITOR = Path(__file__).with_name("crash_editor.py")
 EDITS = 1000

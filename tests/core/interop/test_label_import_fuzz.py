@@ -24,6 +24,8 @@ from dyadlab.core.io.label_formats import import_label_file
 from dyadlab.core.io.tables import export_tables
 from dyadlab.core.io.textgrid import export_textgrid
 
+from ...builders.mutations import edit_lines
+
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 FUZZ_SLOW = settings(FUZZ, max_examples=3000)
@@ -59,17 +61,7 @@ def _mutation(draw: st.DrawFn, text: bytes, number: re.Pattern[bytes], name: re.
         return text[:at] + new + text[at + cut:]
     if kind == "lines":
         lines = text.splitlines(keepends=True)
-        if not lines:
-            return text
-        i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
-        op = draw(st.sampled_from(["delete", "duplicate", "swap"]))
-        if op == "delete":
-            del lines[i]
-        elif op == "duplicate":
-            lines.insert(j, lines[i])
-        else:
-            lines[i], lines[j] = lines[j], lines[i]
-        return b"".join(lines)
+        return b"".join(edit_lines(draw, lines)) if lines else text
     pattern = number if kind == "number" else name
     spots = list(pattern.finditer(text))
     if not spots:

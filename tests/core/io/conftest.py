@@ -1,20 +1,22 @@
 """Fixtures for the importer tests: tiny real media (encoded once per run) and corpora in their real layouts.
 
-The EmoEvaluation, transcription, SRT and CSV texts below are written exactly as the corpora write them
-(tabs, the double space in ``dom  2``, ``PART.1:`` prefixes), so the tests exercise the real formats.
+The EmoEvaluation, transcription, SRT and CSV texts (here and, for UDIVA, in ``tests/builders/corpora.py``)
+are written exactly as the corpora write them (tabs, the double space in ``dom  2``, ``PART.1:`` prefixes),
+so the tests exercise the real formats.
 """
 
 from __future__ import annotations
 
 import shutil
-import sqlite3
-import wave
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+# Corpus texts, the WAV writer and the row counter are the fuzzers' too (tests/hardening): one copy.
+from ...builders.corpora import PARTS_CSV, SEGMENTS_CSV_PAIR01, SESSIONS_CSV, SRT, table_counts, write_wav
 
 # ---------------------------------------------------------------------------------------------- media
 
@@ -47,16 +49,6 @@ def _encode_video(path: Path, codec: str, size: tuple[int, int], rate: Fraction,
                 container.mux(packet)
 
 
-def _write_wav(path: Path, seconds: float, rate: int = 16000) -> None:
-    n = int(seconds * rate)
-    samples = (3000 * np.sin(np.arange(n) * 2 * np.pi * 220 / rate)).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(samples.tobytes())
-
-
 @pytest.fixture(scope="session")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """``avi``: 96×64 split-screen MPEG-4 AVI at 29.97 fps, 1 s; ``wav``: 16 kHz mono, 1 s;
@@ -65,26 +57,17 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     files = {"avi": folder / "split.avi", "wav": folder / "dialog.wav", "mp4": folder / "camera.mp4"}
     _encode_video(files["avi"], "mpeg4", (96, 64), Fraction(30000, 1001), 30, with_audio=False)
     _encode_video(files["mp4"], "libx264", (64, 48), Fraction(25), 25, with_audio=True)
-    _write_wav(files["wav"], 1.0)
+    write_wav(files["wav"], 1.0)
     return files
 
 
 # ------------------------------------------------------------------------------------------ database
 
 
-def _table_counts(db_file: Path) -> dict[str, int]:
-    con = sqlite3.connect(db_file)
-    try:
-        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        return {t: con.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
-    finally:
-        con.close()
-
-
-@pytest.fixture
-def table_counts() -> Callable[[Path], dict[str, int]]:
+@pytest.fixture(name="table_counts")
+def table_counts_fixture() -> Callable[[Path], dict[str, int]]:
     """Row count of every table of a project database (to prove a failed import changed nothing)."""
-    return _table_counts
+    return table_counts
 
 
 # ------------------------------------------------------------------------------------------- IEMOCAP
@@ -190,31 +173,6 @@ def iemocap_src(tmp_path: Path, make_iemocap: Callable[..., Path]) -> Path:
 
 # --------------------------------------------------------------------------------------------- UDIVA
 
-SESSIONS_CSV = """\
-ID,PART.1,PART.2,DURATION_TALK
-1080,0128,0129,300
-"""
-
-# Header in lower and mixed case on purpose: the importer matches column names ignoring case.
-PARTS_CSV = """\
-id,Age,GENDER,Country,OPENMINDEDNESS_Z,CONSCIENTIOUSNESS_Z,EXTRAVERSION_Z,AGREEABLENESS_Z,NEGATIVEEMOTIONALITY_Z,LANGUAGE
-128,23,F,Spain,0.5,-0.25,1.0,0.0,-1.5,ES
-129,31,M,France,-0.5,0.25,-1.0,0.75,1.5,FR
-"""
-
-TALK_SRT = """\
-1
-00:00:00,100 --> 00:00:00,600
-PART.1: Hola, ¿empezamos?
-
-2
-00:00:00,650 --> 00:00:00,950
-PART.2: Vale,
-venga.
-
-"""
-
-
 def _write_udiva(root: Path, media: dict[str, Path]) -> Path:
     layout = {("001080", "Talk"): "T", ("001080", "Lego"): "Lego", ("002003", "Animals"): "A"}
     for (session, task), suffix in layout.items():
@@ -222,7 +180,7 @@ def _write_udiva(root: Path, media: dict[str, Path]) -> Path:
         folder.mkdir(parents=True)
         for seat in ("FC1", "FC2"):
             shutil.copy(media["mp4"], folder / f"{seat}_{suffix}.mp4")
-    (root / "recordings" / "001080" / "Talk" / "001080_T.srt").write_text(TALK_SRT, encoding="utf-8")
+    (root / "recordings" / "001080" / "Talk" / "001080_T.srt").write_text(SRT, encoding="utf-8")
     (root / "metadata").mkdir()
     (root / "metadata" / "sessions.csv").write_text(SESSIONS_CSV, encoding="utf-8")
     (root / "metadata" / "parts.csv").write_text(PARTS_CSV, encoding="utf-8")
@@ -236,12 +194,7 @@ def udiva_src(tmp_path: Path, media: dict[str, Path]) -> Path:
 
 # -------------------------------------------------------------------------------------------- folder
 
-SEGMENTS_CSV = """\
-session,participant,start,end,label,annotator
-pair01,alice,0.0,0.5,happy,rater1
-pair01,alice,0.5,0.9,exc,rater1
-pair01,bob,0.1,0.4,angry,rater1
-pair01,bob,0.4,0.8,fru,rater1
+SEGMENTS_CSV = SEGMENTS_CSV_PAIR01 + """\
 pair02,carol,0.2,0.7,sad,
 pair02,,0.0,1.0,neutral,rater2
 """

@@ -82,9 +82,14 @@ CSV_HEADER = "session,participant,start,end,label\n"
     (CSV_HEADER + "pair09,alice,0,1,happy\n", ImportFormatError, 2, "session 'pair09' is not in the imported"),
     (CSV_HEADER + "pair01,alice,2,1,happy\n", ImportFormatError, 2, "at or before it starts"),
     (CSV_HEADER + "pair01,alice,0.5s,1,happy\n", ImportFormatError, 2, "'0.5s' is not a number"),
+    (CSV_HEADER + "pair01,alice,0,99999999999999999999,happy\n", ImportFormatError, 2,
+     "end '99999999999999999999' s is not a usable time"),
+    (CSV_HEADER + "pair01,alice,0,1,happy\npair01,bob,0," + "9" * 400 + ",happy\n", ImportFormatError, 3,
+     "end '999999999999999… (402 characters) s is not a usable time"),
+    (CSV_HEADER + "pair01,alice,nan,1,happy\n", ImportFormatError, 2, "start 'nan' s is not a usable time"),
     ("", ImportFormatError, None, "empty"),
 ], ids=["wrong-columns", "unknown-label", "unknown-participant", "unknown-session", "end-before-start",
-        "not-a-number", "empty-file"])
+        "not-a-number", "time-past-int64", "time-infinite", "time-nan", "empty-file"])
 def test_bad_csv_raises_precisely_and_changes_nothing(
         project: Project, folder_src: Path, tmp_path: Path, table_counts: Callable[[Path], dict[str, int]],
         csv_text: str, error: type, line: int | None, message: str) -> None:

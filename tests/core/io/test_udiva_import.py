@@ -95,11 +95,17 @@ def test_missing_metadata_only_warns(project: Project, udiva_src: Path) -> None:
      ImportFormatError, ("recordings/001080/Talk/001080_T.srt", 6), "expected a cue timing"),
     (lambda src: (src / "metadata/parts.csv").write_text("id,age,gender\n128,twenty,F\n129,31,M\n"),
      ImportFormatError, ("metadata/parts.csv", 2), "'twenty' is not a number"),
+    (lambda src: (src / "metadata/parts.csv").write_text("id,age,gender\n128,23,F\n129,310,M\n"),
+     ImportFormatError, ("metadata/parts.csv", 3), "age': 310.0 is not a whole number from 0 to 150"),
+    (lambda src: (src / "recordings/001080/Talk/001080_T.srt").write_text(
+        "1\n00:00:00,100 --> 99999999999999999999:00:00,600\nPART.1: hola\n"),
+     ImportFormatError, ("recordings/001080/Talk/001080_T.srt", 2), "the cue end .* is not a usable time"),
     (lambda src: (src / "metadata/sessions.csv").write_text("ID,FIRST,SECOND\n1080,128,129\n"),
      ImportFormatError, ("metadata/sessions.csv", 1), "none of the columns part.1"),
     (lambda src: shutil.copy(src / "recordings/001080/Talk/FC1_T.mp4", src / "recordings/001080/Talk/FC1_Talk.mp4"),
      ImportFormatError, ("recordings/001080/Talk/FC1_Talk.mp4", None), "two videos for FC1"),
-], ids=["zero-byte-video", "bad-srt-timing", "bad-age", "no-seat-columns", "two-videos-one-seat"])
+], ids=["zero-byte-video", "bad-srt-timing", "bad-age", "age-out-of-range", "srt-time-past-int64", "no-seat-columns",
+        "two-videos-one-seat"])
 def test_bad_corpus_raises_precisely_and_changes_nothing(
         project: Project, udiva_src: Path, table_counts: Callable[[Path], dict[str, int]],
         breakage: Callable[[Path], object], error: type, where: tuple[str, int | None], message: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from dyadlab.core import create_project, open_project
 from dyadlab.core.errors import ProjectError, SchemaVersionError
 from dyadlab.core.store.database import _alembic_config, known_revisions
+from dyadlab.core.store.migrations.versions import HEAD_REVISION
 
 
 def test_new_project_has_schema_wal_and_default_schemes(tmp_path: Path) -> None:
@@ -86,6 +89,24 @@ def test_older_database_is_backed_up_then_migrated_keeping_data(tmp_path: Path) 
     assert old.execute("SELECT name FROM sessions").fetchall() == [("s1",)]
     cols = {r[1] for r in sqlite3.connect(db).execute("PRAGMA table_info(tiers)")}
     assert "position" in cols
+
+
+def test_head_revision_constant_is_alembics_head() -> None:
+    """Opening trusts HEAD_REVISION instead of asking Alembic: a new migration must update it."""
+    revisions, head = known_revisions()
+    assert head == HEAD_REVISION, f"set HEAD_REVISION in core/store/migrations/versions/__init__.py to {head!r}"
+    assert HEAD_REVISION in revisions
+
+
+def test_opening_a_project_at_head_does_not_load_alembic(tmp_path: Path) -> None:
+    """Alembic (imports and the scan of the migrations folder) is only for creating or upgrading a schema."""
+    create_project(tmp_path / "p").close()
+    probe = ("import sys; from dyadlab.core import open_project; p = open_project(sys.argv[1]); p.close(); "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))")
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "p")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_media_paths_are_stored_relative_to_the_project(tmp_path: Path) -> None:
