@@ -9,11 +9,13 @@ shared with ``dyadlab models``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -28,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from dyadlab.app.errors import guarded
 from dyadlab.core.errors import DyadLabError
-from dyadlab.core.inference.registry import delete_model, plan_deletion, rename_model
+from dyadlab.core.inference.registry import add_model, delete_model, plan_deletion, rename_model
 
 if TYPE_CHECKING:
     from dyadlab.core.model import ModelRecord
@@ -96,7 +98,8 @@ class ModelsPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         buttons = QHBoxLayout()
-        for text, name, slot in (("Rename…", "modelRename", self._ask_rename),
+        for text, name, slot in (("Add…", "modelAdd", self._ask_add),
+                                 ("Rename…", "modelRename", self._ask_rename),
                                  ("Delete…", "modelDelete", self._ask_delete),
                                  ("Compare", "modelCompare", self.compare_selected),
                                  ("Refresh", "modelRefresh", self.refresh)):
@@ -135,6 +138,13 @@ class ModelsPanel(QWidget):
 
     # -- actions -------------------------------------------------------------------------------------
 
+    def add(self, path: str | Path) -> ModelRecord:
+        """Register a checkpoint file (it must load here: scheme, inputs, weights) and select it."""
+        record = add_model(self.project, path)
+        self.refresh()
+        self.select(record.id)
+        return record
+
     def rename(self, model_id: int, name: str) -> None:
         rename_model(self.project, model_id, name)
         self.refresh()
@@ -143,6 +153,13 @@ class ModelsPanel(QWidget):
         """Remove the registry entry (its prediction series cascade) and its files inside the project."""
         delete_model(self.project, plan_deletion(self.project, model_id))
         self.refresh()
+
+    @guarded("Add model")
+    def _ask_add(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(self, "Add a trained model", str(self.project.root),
+                                                    "DyadLab checkpoints (*.pt);;All files (*)")
+        if path:
+            self.add(path)
 
     @guarded("Rename model")
     def _ask_rename(self) -> None:

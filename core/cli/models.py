@@ -1,7 +1,8 @@
-"""``dyadlab models PROJECT [list | rename ID NAME | delete ID --yes]``: the project's model registry.
+"""``dyadlab models PROJECT [list | add FILE | rename ID NAME | delete ID --yes]``: the project's model registry.
 
 Why: ``dyadlab train`` registers every successful run, so the registry grows; users need to see what is
-there with its scores, give a model a meaningful name, and drop failed experiments together with their
+there with its scores, register a checkpoint trained elsewhere (a file the user names — nothing is ever
+downloaded), give a model a meaningful name, and drop failed experiments together with their
 files (a run folder holds checkpoints of every fold and stage). Deleting also removes the predictions the
 model wrote (the store cascades them), so it asks for ``--yes`` and says first what will go. The checks and
 the deleting live in ``core.inference.registry``, shared with the GUI's Models dock.
@@ -13,7 +14,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from dyadlab.core.inference.registry import delete_model, plan_deletion, rename_model
+from dyadlab.core.inference.registry import add_model, delete_model, plan_deletion, rename_model
 
 NAME = "models"
 HELP = "list, rename or delete the trained models registered in a project (delete also removes their files)"
@@ -23,6 +24,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("project", type=Path, help="project folder")
     sub = p.add_subparsers(dest="models_command", metavar="ACTION")
     sub.add_parser("list", help="registered models with their test scores (the default)")
+    add = sub.add_parser("add", help="register a DyadLab checkpoint file (e.g. trained on another machine)")
+    add.add_argument("file", type=Path, help="checkpoint (.pt) written by the DyadLab trainer")
+    add.add_argument("--name", help="registry name (default: the one the checkpoint records)")
+    add.add_argument("--version", help="registry version (default: the checkpoint's)")
+    add.add_argument("--audio-frames", choices=("speech", "all"), default=None,
+                     help="how its audio inputs were trained: 'speech' = only where the participant speaks "
+                          "(inference then predicts audio only there); default: every frame")
     rename = sub.add_parser("rename", help="give a model another name")
     rename.add_argument("id", type=int, help="model id (see `list`)")
     rename.add_argument("name", help="the new name")
@@ -35,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from dyadlab.core.project import open_project
 
     with open_project(args.project) as project:
+        if args.models_command == "add":
+            return _add(project, args)
         if args.models_command == "rename":
             return _rename(project, args.id, args.name)
         if args.models_command == "delete":
@@ -62,6 +72,12 @@ def _list(project: Any) -> int:
     widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
     for row in (header, *rows):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _add(project: Any, args: argparse.Namespace) -> int:
+    record = add_model(project, args.file, name=args.name, version=args.version, audio_frames=args.audio_frames)
+    print(f"registered model #{record.id}: {record.name} {record.version} ({record.kind})")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Edits of the project's model registry: rename and delete, shared by ``dyadlab models`` and the Models dock.
+"""Edits of the project's model registry: add, rename and delete, shared by ``dyadlab models`` and the Models dock.
 
 Why one module: both front ends rename and delete models, and they used to carry their own copies of the
 checks (one stripped and refused empty names, the other did not). The rules live here once:
@@ -13,6 +13,10 @@ checks (one stripped and refused empty names, the other did not). The rules live
   plan says how many stay so the front ends can tell the user. Files go too, when they lie inside the
   project (``model_files``): a run folder ``dyadlab train`` wrote, else the checkpoint; files elsewhere are
   the user's to manage.
+
+Adding registers a checkpoint file the user names and then loads it the way inference will (scheme,
+inputs, weights); a file that fails those checks is taken out of the registry again, so the registry only
+lists models that can run.
 
 Deleting is two steps, ``plan_deletion`` then ``delete_model(plan)``, so a front end can show what will go
 and ask first. Renaming does not rename the prediction tiers or their annotator (their names record which
@@ -44,14 +48,35 @@ def _record(tx: UnitOfWork, model_id: int) -> ModelRecord:
                                  hint="`dyadlab models PROJECT` lists the registered ids") from None
 
 
-def rename_model(project: Project, model_id: int, name: str) -> tuple[ModelRecord, ModelRecord]:
-    """Give model ``model_id`` the name ``name`` (stripped); returns the record before and after."""
+def _clean_name(name: str, context: str) -> str:
     name = name.strip()
     if not name:
-        raise ModelRegistryError(f"cannot rename model #{model_id}: the new name is empty")
+        raise ModelRegistryError(f"{context}: the new name is empty")
     if len(name) > MAX_NAME:
-        raise ModelRegistryError(f"cannot rename model #{model_id}: the new name is longer than {MAX_NAME} "
-                                 "characters")
+        raise ModelRegistryError(f"{context}: the new name is longer than {MAX_NAME} characters")
+    return name
+
+
+def add_model(project: Project, path: str | Path, *, name: str | None = None, version: str | None = None,
+              audio_frames: str | None = None) -> ModelRecord:
+    """Register the checkpoint at ``path`` (see ``core.inference.loader.register_checkpoint``) once it loads."""
+    from dyadlab.core.inference.loader import load_model, register_checkpoint
+
+    if name is not None:
+        name = _clean_name(name, f"cannot register {path}")
+    record = register_checkpoint(project, path, name=name, version=version, audio_frames=audio_frames)
+    try:
+        load_model(project, record.id, device="cpu")
+    except BaseException:
+        with project.store.transaction() as tx:
+            tx.models.delete(record.id)
+        raise
+    return record
+
+
+def rename_model(project: Project, model_id: int, name: str) -> tuple[ModelRecord, ModelRecord]:
+    """Give model ``model_id`` the name ``name`` (stripped); returns the record before and after."""
+    name = _clean_name(name, f"cannot rename model #{model_id}")
     with project.store.transaction() as tx:
         before = _record(tx, model_id)
         if any(r.name == name and r.version == before.version and r.id != model_id for r in tx.models.list()):

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QPushButton
+from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QMessageBox, QPushButton
 
 pytestmark = pytest.mark.gui
 
@@ -110,7 +110,8 @@ def row_text(panel, job_id: int, column: int) -> str:
     return panel.table.item(panel._rows[job_id], column).text()
 
 
-def test_train_from_dialog_progress_model_registered(qtbot, open_window, project_root, monkeypatch) -> None:
+def test_train_from_dialog_progress_model_registered(qtbot, open_window, project_root, monkeypatch,
+                                                     tmp_path) -> None:
     window = open_window(project_root)
     job_id = start_training(qtbot, window, epochs=2, name="gui-tiny")
     panel = jobs_panel(window)
@@ -142,12 +143,19 @@ def test_train_from_dialog_progress_model_registered(qtbot, open_window, project
     models.compare_dialog.close()
     models.rename(other.id, "baseline-renamed")
     assert models.table.item(1, 1).text() == "baseline-renamed"
+    # Add…: a checkpoint file the user names (a copy of the trained one) joins the registry, selected
+    copy = tmp_path / "from-elsewhere.pt"
+    shutil.copy(window.project.media_path(record.path), copy)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(copy), ""))
+    qtbot.mouseClick(models.findChild(QPushButton, "modelAdd"), _left())
+    (added,) = [r for r in models.records if r.id not in (record.id, other.id)]
+    assert added.path and models.selected() == [added]
     run_dir = Path(panel.results_folder(job_id))
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     models.select(record.id)
     qtbot.mouseClick(models.findChild(QPushButton, "modelDelete"), _left())
-    assert [r.id for r in models.records] == [other.id]
-    assert not run_dir.exists()
+    assert [r.id for r in models.records] == [other.id, added.id]
+    assert not run_dir.exists() and copy.exists()  # files outside the project are the user's
 
 
 SLOW_JOB = """

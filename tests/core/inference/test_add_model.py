@@ -1,0 +1,52 @@
+"""``dyadlab models PROJECT add FILE``: a checkpoint the user names joins the registry only if it loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from dyadlab.core.cli.main import main
+from dyadlab.core.inference.loader import load_model
+
+
+def _ids(project) -> set[int]:
+    with project.store.transaction() as tx:
+        return {r.id for r in tx.models.list()}
+
+
+def test_add_registers_a_checkpoint_that_loads_with_its_audio_frames(project, audio_checkpoint: Path, capsys) -> None:
+    before = _ids(project)
+    assert main(["models", str(project.root), "add", str(audio_checkpoint), "--name", "  from-elsewhere ",
+                 "--version", "added-1", "--audio-frames", "speech"]) == 0
+    (new,) = _ids(project) - before
+    assert f"registered model #{new}: from-elsewhere added-1" in capsys.readouterr().out
+    loaded = load_model(project, new, device="cpu")
+    assert loaded.record.name == "from-elsewhere" and loaded.speech_only and loaded.classes
+
+
+def test_a_file_that_does_not_load_is_refused_and_not_registered(project, audio_checkpoint: Path, tmp_path: Path,
+                                                                 capsys) -> None:
+    before = _ids(project)
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(audio_checkpoint.read_bytes()[:4096])  # cut short: not a checkpoint any more
+    assert main(["models", str(project.root), "add", str(broken), "--version", "broken-1"]) != 0
+    err = capsys.readouterr().err
+    assert "broken.pt" in err
+    assert _ids(project) == before
+    assert main(["models", str(project.root), "add", str(audio_checkpoint), "--name", "   "]) != 0
+    assert "name is empty" in capsys.readouterr().err and _ids(project) == before
+
+
+def test_a_checkpoint_that_reads_but_cannot_run_here_is_taken_out_again(project, audio_checkpoint: Path,
+                                                                       tmp_path: Path, capsys) -> None:
+    from dyadlab.trainer.checkpoint import read_checkpoint
+
+    payload = read_checkpoint(audio_checkpoint)
+    payload["metadata"]["scheme"] = "a-scheme-this-project-lacks"
+    foreign = tmp_path / "foreign.pt"
+    torch.save(payload, foreign)
+    before = _ids(project)
+    assert main(["models", str(project.root), "add", str(foreign), "--version", "foreign-1"]) != 0
+    assert "a-scheme-this-project-lacks" in capsys.readouterr().err
+    assert _ids(project) == before  # registered for the check, then removed
