@@ -12,7 +12,9 @@ File layout (``torch.save`` of a dict; loadable with ``weights_only=True``)::
     {"format": "dyadlab-checkpoint", "format_version": 1,
      "metadata": {"name", "kind", "model" (ModelConfig as a dict), "classes", "scheme",
                   "inputs" {modality: {"kind", "shape", "dtype"}}, "sequence" (steps/stride/start or None),
-                  "normalization" {modality: {"mean", "std"}}, "config" (whole experiment),
+                  "normalization" {modality: {"mean", "std"}}, "input_normalisation" {modality: "speaker"}
+                  (inputs to z-score per speaker before the model, see ``normalise.py``; absent: none),
+                  "config" (whole experiment),
                   "code_version", "fold", "stage", "metrics", "created_at"},
      "model_state": state_dict,
      "training": optimizer/scheduler/scaler state, epoch, best score ... (``last.pt`` only; None otherwise)}
@@ -40,6 +42,7 @@ from dyadlab.trainer.errors import CheckpointError, ConfigError
 from dyadlab.trainer.models import EmotionModel, build_model
 from dyadlab.trainer.models.fusion import FusionModel
 from dyadlab.trainer.models.recurrent import SequenceClassifier
+from dyadlab.trainer.normalise import input_normalisation
 
 FORMAT = "dyadlab-checkpoint"
 FORMAT_VERSION = 1
@@ -163,11 +166,13 @@ def branch_modules(model: EmotionModel) -> list[EmotionModel]:
     return list(inner.branches) if isinstance(inner, FusionModel) else [inner]
 
 
-def warm_start(branch: EmotionModel, config: BranchConfig) -> list[str]:
+def warm_start(branch: EmotionModel, config: BranchConfig, normalise: str = "train") -> list[str]:
     """Initialise one branch from files the user named (nothing is downloaded); returns log notes.
 
     ``config.checkpoint``: a DyadLab checkpoint of a model of the same ``kind`` on the same input (e.g. a trained
-    face CNN for a face CNN + LSTM, or for a late-fusion branch); everything but its classifier is loaded.
+    face CNN for a face CNN + LSTM, or for a late-fusion branch); everything but its classifier is loaded. It
+    must have seen its input normalised as this run's ``[data] normalise`` will (per speaker or not): weights
+    trained on speaker-normalised features mean nothing on raw ones.
     ``config.init_weights``: a plain state dict (or a DyadLab checkpoint); tensors whose names and shapes match
     are loaded, others keep their random initialisation — a note says how many were loaded.
     """
@@ -180,6 +185,12 @@ def warm_start(branch: EmotionModel, config: BranchConfig) -> list[str]:
         if not any(p.get("kind") == kind and p.get("input") == modality for p in parts):
             raise CheckpointError(f"checkpoint holds {[(p.get('kind'), p.get('input')) for p in parts]}, not a "
                                   f"{kind} on {modality}", path=checkpoint)
+        had = meta.get("input_normalisation", {}).get(modality, "train")
+        will = input_normalisation(normalise, [modality]).get(modality, "train")
+        if had != will:
+            raise CheckpointError(f"the checkpoint was trained on {modality} inputs with data.normalise = {had!r}, "
+                                  f"but this run has data.normalise = {will!r}", path=checkpoint,
+                                  hint=f"set data.normalise = \"{had}\" to build on this checkpoint")
         source_model = model_from_metadata(meta, checkpoint)
         _load_state(source_model, payload["model_state"], checkpoint)
         donor = next(b for b in branch_modules(source_model) if b.input_names == (modality,))
@@ -221,6 +232,7 @@ def model_record_fields(meta: dict[str, Any]) -> dict[str, Any]:
     registration the CLI will do once training on project data lands."""
     return {"name": meta.get("name", "model"), "version": meta.get("created_at", ""),
             "kind": meta.get("kind", "emotion-classifier"),
-            "config": {k: meta[k] for k in ("model", "classes", "scheme", "inputs", "sequence", "code_version")
+            "config": {k: meta[k] for k in ("model", "classes", "scheme", "inputs", "input_normalisation",
+                                            "sequence", "code_version")
                        if k in meta},
             "metrics": meta.get("metrics", {})}

@@ -40,6 +40,9 @@ def _min(default: float, minimum: float) -> Any:
 @dataclass
 class DataConfig:
     sessions: list[str] = field(default_factory=list)  # empty: every session the source has
+    # Feature inputs (compare, egemaps): "train" = standardised with training-frame statistics (inside the
+    # model); "speaker" = first z-scored per speaker with that speaker's own frames (see trainer/normalise.py).
+    normalise: str = _choice("train", "speaker")
     # Parameters of ``--data synthetic`` (ignored for project data).
     synthetic: SyntheticFrameSource = field(default_factory=SyntheticFrameSource)
 
@@ -63,6 +66,9 @@ class BranchConfig:
     dropout: float = 0.3
     init_weights: str = ""  # a local state_dict file to initialise from (nothing is downloaded)
     checkpoint: str = ""  # a DyadLab checkpoint of this branch to start from (late fusion: frozen)
+    # feature_mlp: feed only this many input dimensions, those that separate the classes most consistently
+    # across the training speakers (ranked on the training frames; trainer/selection.py). 0 = all.
+    select: int = _min(0, 0)
 
 
 @dataclass
@@ -313,9 +319,17 @@ def check_config(config: ExperimentConfig, reader: _Reader) -> None:
             raise reader.error(f"{key}.input", f"{key}.kind = {branch.kind!r} takes {spec.input_kind} inputs, "
                                f"but {key}.input = {branch.input!r} is a {kind} input",
                                hint=f"use input = one of {fitting}, or a model kind for {kind} inputs")
+    for key, part in parts:
+        if part.select and BRANCHES[part.kind].input_kind != "features":
+            raise reader.error(f"{key}.select", f"{key}.select is for feature models (feature_mlp), "
+                               f"not {part.kind!r}")
     for key, part in [("model", model), *parts]:
         if not 0.0 <= part.dropout < 1.0:
             raise reader.error(f"{key}.dropout", f"{key}.dropout must be in [0, 1), got {part.dropout}")
+    if config.data.normalise == "speaker" and not any(MODALITY_KINDS[m] == "features" for m in model.modalities()):
+        raise reader.error("data.normalise", "data.normalise = \"speaker\" z-scores feature inputs per speaker, "
+                           f"but this model takes {model.modalities()}",
+                           hint="use it with compare or egemaps inputs, or remove it")
     if not config.augment.face_brightness < 1.0:
         raise reader.error("augment.face_brightness", "augment.face_brightness must be below 1")
     train = config.train

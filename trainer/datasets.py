@@ -150,9 +150,13 @@ def make_loader(dataset: FrameDataset, batch_size: int, *, train: bool, balanced
 
 def feature_statistics(table: FrameTable, rows: np.ndarray, modality: str,
                        chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation per dimension over ``rows`` (chunked reads, merged with Chan's
-    parallel-variance formula so large offsets do not cancel)."""
-    data = table.inputs[modality]
+    """Mean and standard deviation per dimension of ``modality`` over the table's ``rows``."""
+    return row_statistics(table.inputs[modality], rows, chunk)
+
+
+def row_statistics(data: Any, rows: np.ndarray, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation (float64) per dimension of an ``[N, D]`` array over ``rows`` (chunked
+    reads, merged with Chan's parallel-variance formula so large offsets do not cancel)."""
     n, mean, m2 = 0, np.zeros(data.shape[1]), np.zeros(data.shape[1])
     for lo in range(0, len(rows), chunk):
         block = np.asarray(data[rows[lo:lo + chunk]], dtype=np.float64)

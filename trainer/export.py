@@ -6,8 +6,15 @@ normalisation, ...) inside, as ``dyadlab_metadata.json`` (an ``_extra_files`` en
 self-describing as the checkpoint; a ``.json`` sidecar holds the same for humans and other tools.
 
 The models take raw inputs (uint8 face crops, float32 waveforms, unnormalised feature vectors; sequences
-as ``[B, steps, ...]``) and return logits — the exported graph includes the normalisation. ONNX export
-needs the ``onnx`` package; without it ONNX is skipped and the reason reported (TorchScript still works).
+as ``[B, steps, ...]``) and return logits — the exported graph includes the training-set standardisation,
+but not a speaker normalisation (``metadata["input_normalisation"]``, see ``normalise.py``): that needs the
+speaker's other frames, so the caller applies it to the inputs first.
+
+ONNX uses torch's TorchScript-based exporter (``dynamo=False``), which needs one package less than the
+default ``torch.export`` one (that also needs ``onnxscript``). It builds the graph in C++ but still imports
+``onnx`` to finish the file, so ONNX export needs the ``onnx`` package — the ``dev`` extra pins 1.22, the
+last release that accepts protobuf 4.x (1.23 wants >= 6.31; mediapipe 0.10.14 needs < 5). Without it ONNX
+is skipped and the reason reported (TorchScript still works).
 
 ``load_checkpoint`` (from ``checkpoint.py``) is re-exported here: it is what inference code calls.
 """
@@ -30,6 +37,7 @@ from dyadlab.trainer.errors import CheckpointError
 from dyadlab.trainer.events import dumps
 
 METADATA_ENTRY = "dyadlab_metadata.json"
+ONNX_OPSET = 17  # onnxruntime >= 1.14 runs it; LSTM, Conv, BatchNorm and Gemm all export at this opset
 __all__ = ["example_inputs", "export_checkpoint", "export_onnx", "export_torchscript", "load_checkpoint",
            "load_torchscript", "onnx_unavailable_reason"]
 
@@ -83,19 +91,27 @@ def load_torchscript(path: str | Path) -> tuple[torch.jit.ScriptModule, dict[str
 def onnx_unavailable_reason() -> str | None:
     """None when ONNX export can run here, else why not."""
     if importlib.util.find_spec("onnx") is None:
-        return "the 'onnx' package is not installed (pip install onnx onnxscript)"
+        return "the 'onnx' package is not installed (pip install 'onnx==1.22.*', the dev extra's pin)"
     return None
 
 
 def export_onnx(model: nn.Module, meta: dict[str, Any], path: Path) -> Path:
+    """Export ``model`` to ONNX (opset 17, dynamic batch) with the input names of ``meta`` and output ``logits``."""
     reason = onnx_unavailable_reason()
     if reason:
         raise CheckpointError(f"cannot export ONNX: {reason}", path=path)
     names = _input_order(meta)
     axes = {n: {0: "batch"} for n in names} | {"logits": {0: "batch"}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(model.eval(), example_inputs(meta), str(path), input_names=names, output_names=["logits"],
-                      dynamic_axes=axes)
+    with warnings.catch_warnings(), torch.no_grad():
+        # torch >= 2.9 calls this exporter legacy; tracing warns like the jit does; and the LSTM warning about
+        # other batch sizes does not apply (the tests run the exported sequence models at another batch size)
+        warnings.filterwarnings("ignore", message="You are using the legacy TorchScript-based ONNX export")
+        warnings.filterwarnings("ignore", message="Exporting a model to ONNX with a batch_size other than 1")
+        warnings.filterwarnings("ignore", message="The feature will be removed", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        torch.onnx.export(model.eval(), example_inputs(meta), str(path), input_names=names,
+                          output_names=["logits"], dynamic_axes=axes, opset_version=ONNX_OPSET, dynamo=False)
     return path
 
 

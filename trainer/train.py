@@ -75,7 +75,9 @@ from dyadlab.trainer.events import EventLog, StatusFile, dumps, write_json_atomi
 from dyadlab.trainer.interrupt import GracefulStop
 from dyadlab.trainer.metrics import evaluate_levels, format_table, write_results
 from dyadlab.trainer.models import EmotionModel, build_branch, build_model
-from dyadlab.trainer.models.features import Standardize
+from dyadlab.trainer.models.features import SelectFeatures, Standardize
+from dyadlab.trainer.normalise import input_normalisation, normalise_inputs
+from dyadlab.trainer.selection import select_dimensions, speaker_invariance_scores
 from dyadlab.trainer.splits import Fold, make_folds
 
 EXIT_OK, EXIT_ERROR, EXIT_NAN = 0, 1, 3
@@ -163,7 +165,7 @@ def load_table(config: ExperimentConfig, data: str) -> FrameTable:
     if table.scheme != config.scheme:
         raise DataError(f"the data is labelled with scheme {table.scheme!r} but the config wants "
                         f"{config.scheme!r}", path=config.source)
-    return table
+    return normalise_inputs(table, input_normalisation(config.data.normalise, config.model.modalities()))
 
 
 def make_dataset(table: FrameTable, rows: np.ndarray, model_config: ModelConfig) -> FrameDataset:
@@ -175,10 +177,15 @@ def make_dataset(table: FrameTable, rows: np.ndarray, model_config: ModelConfig)
 
 
 def fit_normalization(model: nn.Module, table: FrameTable, rows: np.ndarray) -> None:
-    """Fit feature standardisation on the training frames (skipped where a checkpoint already set it)."""
+    """Fit feature standardisation and feature selection on the training frames ``rows`` (labelled, valid);
+    skipped where a checkpoint already set them."""
     for module in model.modules():
         if isinstance(module, Standardize) and not module.fitted:
             module.fit(*feature_statistics(table, rows, module.modality))
+        if isinstance(module, SelectFeatures) and not module.fitted:
+            scores = speaker_invariance_scores(table.inputs[module.modality], rows, table.labels, table.speaker,
+                                               len(table.classes))
+            module.fit(select_dimensions(scores, module.index.numel()))
 
 
 def make_optimizer(model: nn.Module, config: ExperimentConfig, epochs: int):
@@ -203,6 +210,7 @@ def stage_metadata(run: Run, model: nn.Module, model_config: ModelConfig, fold: 
             "model": dataclasses.asdict(model_config), "classes": list(run.table.classes),
             "scheme": run.table.scheme, "inputs": input_spec(run.table, model_config.modalities()),
             "sequence": sequence_spec(model_config), "normalization": normalization_metadata(model),
+            "input_normalisation": input_normalisation(run.config.data.normalise, model_config.modalities()),
             "config": run.config.to_dict(), "code_version": run.code, "fold": fold.name, "stage": stage,
             "split": fold.describe(run.table), "metrics": {}}
 
@@ -369,7 +377,7 @@ def run_fold(run: Run, fold: Fold, fold_dir: Path) -> dict[str, Any]:
         for j, branch_config in enumerate(mc.branches):
             branch_model_config = ModelConfig(**dataclasses.asdict(branch_config))
             branch = build_branch(branch_config, classes, shapes)
-            notes = warm_start(branch, branch_config)
+            notes = warm_start(branch, branch_config, config.data.normalise)
             if not branch_config.checkpoint:  # a branch given as a trained checkpoint is used as it is
                 stage = f"branch{j}-{branch_config.kind}-{branch_config.input}"
                 branch, stages[stage] = fit(run, fold, stage, branch, branch_model_config, fold_dir / stage,
@@ -381,7 +389,7 @@ def run_fold(run: Run, fold: Fold, fold_dir: Path) -> dict[str, Any]:
     else:
         model = build_model(mc, classes, shapes)
         for branch, branch_config in zip(branch_modules(model), mc.parts(), strict=True):
-            for note in warm_start(branch, branch_config):
+            for note in warm_start(branch, branch_config, config.data.normalise):
                 run.log(note)
     model, stages["model"] = fit(run, fold, "model", model, mc, fold_dir / "model", config.train.epochs)
 

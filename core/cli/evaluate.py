@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from dyadlab.trainer.engine import predict
     from dyadlab.trainer.errors import DataError
     from dyadlab.trainer.metrics import evaluate_levels
+    from dyadlab.trainer.normalise import normalise_inputs
     from dyadlab.trainer.project_source import ProjectFrameSource
     from dyadlab.trainer.train import make_dataset
 
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
                                 tier=args.tier or data.get("tier", "emotion"), scheme=meta["scheme"],
                                 audio_frames=args.audio_frames or data.get("audio_frames", "speech"))
     sessions, why = _sessions(args.sessions, meta, groups)
-    table = source.load(list(meta["inputs"]), sessions)
+    # a model trained on speaker-normalised features must see them normalised the same way
+    table = normalise_inputs(source.load(list(meta["inputs"]), sessions), meta.get("input_normalisation", {}))
     _check_inputs(table, meta, checkpoint)
     dataset = make_dataset(table, np.arange(len(table)), model_config_from_dict(meta["model"], str(checkpoint)))
     if len(dataset) == 0:

@@ -224,6 +224,12 @@ def load_model(project: Any, model_id: int, *, device: str | None = None) -> Loa
         raise InferenceError(f"cannot load model {model_id}: {exc.problem}",
                              hint="`dyadlab models PROJECT` lists the registered models") from exc
     inputs = check_inputs(meta.get("inputs", {}), label, path)
+    per_speaker = sorted(m for m, how in (meta.get("input_normalisation") or {}).items() if how == "speaker")
+    if per_speaker:  # its inputs need each speaker's statistics over all their frames: not known frame by frame
+        raise InferenceError(f"{label} normalises {', '.join(per_speaker)} per speaker ([data] normalise = "
+                             "\"speaker\"), which frame-by-frame inference cannot reproduce", path=path,
+                             hint="score it with `dyadlab evaluate`, or train with normalise = \"train\" for "
+                                  "live and batch inference")
     target = pick_device(device)
     try:
         module, meta = load_checkpoint(path, map_location="cpu", expect_classes=classes)

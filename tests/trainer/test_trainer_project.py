@@ -202,9 +202,14 @@ def test_a_failing_run_registers_nothing(project_root: Path, trained, capsys: py
     assert json.loads((failed / "status.json").read_text())["state"] == "failed"
 
 
-def test_evaluate_prints_the_registered_test_scores(project_root: Path, trained, capsys) -> None:
-    code, record = trained()
+@pytest.mark.parametrize("extra", [(), ("--set", 'model.kind="feature_mlp"', "--set", 'model.input="compare"',
+                                      "--set", 'data.normalise="speaker"', "--set", "model.select=300")],
+                         ids=["raw-audio", "compare-speaker-normalised-selected"])
+def test_evaluate_prints_the_registered_test_scores(project_root: Path, trained, capsys, extra) -> None:
+    code, record = trained(*extra)
     assert code == 0
+    if extra:  # evaluate must feed the model what it was trained on
+        assert record.config["input_normalisation"] == {"compare": "speaker"}
     capsys.readouterr()
     assert dyadlab(["evaluate", str(project_root), "--model", str(record.id), "--threads", "1"]) == 0
     out = capsys.readouterr().out

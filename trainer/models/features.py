@@ -4,6 +4,11 @@ ComParE dimensions differ in scale by orders of magnitude, so inputs are standar
 standard deviation fitted on the *training* frames only. The statistics live in buffers of the model
 (``Standardize``), so they travel inside checkpoints and TorchScript exports and inference needs no
 separate scaler file. Layout: standardise → 256 → 128 (the embedding) → classes, ReLU and dropout.
+
+Optionally (``model.select = K``) only K of the input dimensions feed the MLP: with 6373 dimensions and a few
+training speakers, an MLP fits whatever tells those speakers apart; keeping the dimensions that separate the
+classes consistently across the training speakers (``trainer/selection.py``) lets it generalise to unseen
+ones. The chosen indices are a buffer (``SelectFeatures``), so inference and exports need nothing extra.
 """
 
 from __future__ import annotations
@@ -14,9 +19,17 @@ from torch import nn
 
 from dyadlab.trainer.models.base import EmotionModel
 
+DEGENERATE_STD = 1e-6
+IGNORED_STD = float(np.finfo(np.float32).max)  # the std given to a dimension constant on the training frames
+
 
 class Standardize(nn.Module):
-    """``(x - mean) / std`` with statistics set by ``fit`` (identity until then)."""
+    """``(x - mean) / std`` with statistics set by ``fit`` (identity until then).
+
+    A dimension (nearly) constant on the training frames carries nothing the model could learn, yet dividing
+    by its ~0 std would turn any other value seen later (an unseen speaker) into an enormous input that
+    swamps the rest; ``fit`` gives it the largest float32 as std instead, so it always reads as 0.
+    """
 
     def __init__(self, modality: str, dims: int) -> None:
         super().__init__()
@@ -26,7 +39,8 @@ class Standardize(nn.Module):
 
     def fit(self, mean: np.ndarray, std: np.ndarray) -> None:
         self.mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        self.std.copy_(torch.as_tensor(np.maximum(std, 1e-6), dtype=torch.float32))
+        std = np.asarray(std, dtype=np.float64)
+        self.std.copy_(torch.as_tensor(np.where(std > DEGENERATE_STD, std, IGNORED_STD), dtype=torch.float32))
 
     @property
     def fitted(self) -> bool:
@@ -37,21 +51,52 @@ class Standardize(nn.Module):
         return (x - self.mean) / self.std
 
 
+class SelectFeatures(nn.Module):
+    """``x[..., index]``: the ``keep`` input dimensions chosen by ``fit`` (the trainer ranks them on the
+    training frames, see ``trainer/selection.py``). The choice is a buffer, so it travels with the weights."""
+
+    def __init__(self, modality: str, dims: int, keep: int) -> None:
+        super().__init__()
+        if not 0 < keep <= dims:
+            raise ValueError(f"cannot keep {keep} of {dims} {modality} dimensions")
+        self.modality = modality
+        self.register_buffer("index", torch.arange(keep))
+        self.register_buffer("chosen", torch.zeros((), dtype=torch.bool))
+
+    def fit(self, index: np.ndarray) -> None:
+        self.index.copy_(torch.as_tensor(np.sort(index), dtype=torch.long))
+        self.chosen.fill_(True)
+
+    @property
+    def fitted(self) -> bool:
+        return bool(self.chosen)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.index_select(-1, self.index)
+
+
 class FeatureMLP(EmotionModel):
+    """Standardise → (keep the ``select`` chosen dimensions; all when 0) → 256 → embedding → classes."""
+
     input_kind = "features"
 
     def __init__(self, input_name: str, sample_shape: tuple[int, ...], num_classes: int,
-                 embedding_dim: int = 128, dropout: float = 0.3, hidden: int = 256) -> None:
+                 embedding_dim: int = 128, dropout: float = 0.3, hidden: int = 256, select: int = 0) -> None:
         super().__init__()
         (dims,) = sample_shape
         self.input_names = (input_name,)
         self.embedding_dim = embedding_dim
         self.standardize = Standardize(input_name, dims)
-        self.body = nn.Sequential(nn.Linear(dims, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
+        self.select = SelectFeatures(input_name, dims, min(select, dims)) if select else None
+        width = self.select.index.numel() if self.select is not None else dims
+        self.body = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
                                   nn.Linear(hidden, embedding_dim), nn.ReLU(inplace=True))
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(embedding_dim, num_classes)
 
     def embed(self, *inputs: torch.Tensor) -> torch.Tensor:
         (x,) = inputs
-        return self.body(self.standardize(x))
+        x = self.standardize(x)
+        if self.select is not None:
+            x = self.select(x)
+        return self.body(x)

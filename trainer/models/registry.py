@@ -38,8 +38,9 @@ def build_branch(config: BranchConfig, num_classes: int, input_shapes: Mapping[s
     """One single-modality model from a ``BranchConfig`` (or a single-branch ``ModelConfig``)."""
     spec = BRANCHES[config.kind]
     name = config.input or spec.default_input
+    extra = {"select": config.select} if spec.input_kind == "features" else {}
     return spec.cls(name, tuple(input_shapes[name]), num_classes, embedding_dim=config.embedding_dim,
-                    dropout=config.dropout)
+                    dropout=config.dropout, **extra)
 
 
 def build_model(config: ModelConfig, num_classes: int, input_shapes: Mapping[str, tuple[int, ...]],

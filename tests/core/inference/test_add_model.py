@@ -50,3 +50,22 @@ def test_a_checkpoint_that_reads_but_cannot_run_here_is_taken_out_again(project,
     assert main(["models", str(project.root), "add", str(foreign), "--version", "foreign-1"]) != 0
     assert "a-scheme-this-project-lacks" in capsys.readouterr().err
     assert _ids(project) == before  # registered for the check, then removed
+
+
+def test_a_speaker_normalised_model_is_refused_for_inference_with_the_reason(project, audio_checkpoint: Path,
+                                                                             tmp_path: Path) -> None:
+    from dyadlab.core.inference.errors import InferenceError
+    from dyadlab.core.inference.loader import register_checkpoint
+    from dyadlab.trainer.checkpoint import read_checkpoint
+
+    payload = read_checkpoint(audio_checkpoint)
+    payload["metadata"]["input_normalisation"] = {"audio_raw": "speaker"}
+    per_speaker = tmp_path / "per_speaker.pt"
+    torch.save(payload, per_speaker)
+    record = register_checkpoint(project, per_speaker, version="per-speaker-1")
+    try:
+        load_model(project, record.id, device="cpu")
+    except InferenceError as exc:
+        assert "normalises audio_raw per speaker" in str(exc) and "per_speaker.pt" in str(exc)
+    else:
+        raise AssertionError("a speaker-normalised model loaded for frame-by-frame inference")
