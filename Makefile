@@ -6,10 +6,11 @@ PY := $(VENV)/bin/python
 STAMPS := .stamps
 DEMO := demo_project
 # Debian packages: ffmpeg (benchmark reference), espeak-ng + sox (demo voices), praat (TextGrid checks),
-# postgresql (team-mode tests), Xvfb and the Qt xcb/EGL/pulse libraries (GUI, screenshots).
+# postgresql (team-mode tests), Xvfb and the Qt xcb/EGL/pulse libraries (GUI, screenshots), pulseaudio (a
+# null sound server, so tests and bench/media.py run the real Qt audio output without a sound card).
 APT_PACKAGES := ffmpeg espeak-ng sox praat postgresql xvfb xauth libxkbcommon-x11-0 libxcb-cursor0 \
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 \
-	libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3 libpulse0
+	libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3 libpulse0 pulseaudio
 PYTEST_ARGS ?=
 
 .PHONY: setup apt run test test-slow bench lint clean demo

@@ -13,6 +13,12 @@ ffmpeg CLI's own exact seek (``ffmpeg -ss T -i f -frames:v 1``, net of its proce
 VideoDecoder with slice instead of frame threads. The product answer to long GOPs is proxies
 (``dyadlab proxy``; the GUI offers them for views whose GOP exceeds ``SLOW_SEEK_GOP``).
 
+Playback runs twice when it can: with ``PacedAudioSink`` (a thread pulling the audio in real time), and
+with the real ``QtAudioSink`` on a private null PulseAudio server (``core.media.sound_server``; needs
+the Debian package pulseaudio), pumping Qt's event loop between frames as the GUI does. Both go through
+``AudioPlayback``, so the clock follows the sink's played position; the real-sink rows are left out,
+with the reason, when the server cannot start.
+
 All media is generated here (PyAV, into a temp dir). Run: ``python bench/media.py [--quick]``
 (``--quick``: a 10 s file, 10 s of playback, 50 seeks).
 """
@@ -33,11 +39,12 @@ from pathlib import Path
 import numpy as np
 
 from dyadlab.core.media.audio import AudioReader
-from dyadlab.core.media.audio_sink import AudioSinkTimeSource, SessionAudioFeed
+from dyadlab.core.media.audio_sink import AudioPlayback, AudioSink
 from dyadlab.core.media.clock import SessionClock
 from dyadlab.core.media.decoder import VideoDecoder
 from dyadlab.core.media.frame_index import FrameIndex
 from dyadlab.core.media.proxy import make_proxy
+from dyadlab.core.media.sound_server import NullSoundServer, SoundServerError
 from dyadlab.core.media.sync import frame_session_time, view_frame_at
 from dyadlab.core.media.synthetic import SineSpec, read_code, regular_pts, write_test_audio, write_test_video
 
@@ -233,6 +240,7 @@ class PacedAudioSink:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        self._played = 0
 
     def played_us(self) -> int:
         return self._played * 1_000_000 // self.sample_rate
@@ -249,11 +257,12 @@ class ViewStats:
 
 
 def playback(path: Path, index: FrameIndex, audio_path: Path, seconds: float, offsets: list[int],
-             view_size: tuple[int, int] | None) -> dict:
+             view_size: tuple[int, int] | None, sink: AudioSink, wait=time.sleep) -> dict:
     """Play ``len(offsets)`` views of ``path`` for ``seconds`` at 1× the way the GUI does it.
 
-    Times are compared on the unwrapped timeline (loop pass × loop length + session time), so a frame
-    still on screen from before a loop wrap counts as late, not as a jump of a whole loop.
+    ``wait(s)`` paces the frames (a Qt sink needs its event loop run meanwhile). Times are compared on the
+    unwrapped timeline (loop pass × loop length + session time), so a frame still on screen from before a
+    loop wrap counts as late, not as a jump of a whole loop.
     """
     decoders = [VideoDecoder(path, index, max_size=view_size) for _ in offsets]
     views = [ViewStats(o) for o in offsets]
@@ -267,29 +276,26 @@ def playback(path: Path, index: FrameIndex, audio_path: Path, seconds: float, of
         decoder.get_frame(0, timeout=30)
     reader = AudioReader(audio_path, channels="mix")
     duration = min(index.duration_us, int(reader.duration_us or 0)) - max(offsets)
-    sink = PacedAudioSink(AUDIO_RATE, 2)
-    feed = SessionAudioFeed([reader], 0, sample_rate=AUDIO_RATE, channels=2)
-    clock = SessionClock(duration, time_source=AudioSinkTimeSource(sink))
+    clock = SessionClock(duration)
     clock.set_loop(0, duration)
+    audio = AudioPlayback(clock, sink, [reader])  # restarts the sink at the loop start on each wrap
     skew, av_offsets, lags = [], [], []
     wraps, last_t = 0, 0
 
     def unwrapped(loop_pass: int, view: ViewStats, frame: int) -> int:
         return loop_pass * duration + frame_session_time(index, view.offset_us, frame)
 
-    sink.start(feed)
     clock.play()
     begin = time.monotonic()
     next_tick = begin
     while time.monotonic() - begin < seconds:
         next_tick += 1 / DISPLAY_HZ
-        time.sleep(max(0.0, next_tick - time.monotonic()))
-        t = clock.tick()
+        wait(max(0.0, next_tick - time.monotonic()))
+        t = audio.tick()
         if t < last_t:
             wraps += 1
-            feed.seek(t)  # a real player restarts its sink at the loop start
         last_t = t
-        heard = wraps * duration + feed.position_us  # the paced sink has no buffer: pulled = heard
+        heard = wraps * duration + (audio.heard_us or 0)  # the sink's played position in session time
         errors = []
         for decoder, view in zip(decoders, views, strict=True):
             n = view_frame_at(t, view.offset_us, index)
@@ -309,8 +315,8 @@ def playback(path: Path, index: FrameIndex, audio_path: Path, seconds: float, of
                 av_offsets.append((heard - shown_start) / 1000)
         if len(errors) == len(views):
             skew.append((max(errors) - min(errors)) / 1000)
-    clock.pause()
-    sink.stop()
+    audio.pause()
+    audio.close()
     for decoder in decoders:
         decoder.close()
     reader.close()
@@ -318,7 +324,57 @@ def playback(path: Path, index: FrameIndex, audio_path: Path, seconds: float, of
     late = sum(1 for v in views for k, ticks in v.due_ticks.items() if v.on_time_ticks.get(k, 0) < ticks)
     dropped = sum(1 for v in views for k in v.due_ticks if v.on_time_ticks.get(k, 0) == 0)
     return {"frames": frames_due, "late": late, "dropped": dropped, "wrong": sum(v.wrong for v in views),
-            "skew": skew, "av": av_offsets, "lag": lags, "wraps": wraps, "errors": [d.error for d in decoders if d.error]}
+            "skew": skew, "av": av_offsets, "lag": lags, "wraps": wraps, "restarts": audio.restarts,
+            "errors": [d.error for d in decoders if d.error]}
+
+
+def playback_rows(title: str, result: dict) -> list[tuple[str, str, str]]:
+    n = max(result["frames"], 1)
+    return [
+        (title, f"{result['frames']} frames due",
+         f"late {100 * result['late'] / n:.2f}%, dropped {100 * result['dropped'] / n:.2f}%, "
+         f"wrong {result['wrong']}, loop wraps {result['wraps']}, sink starts {result['restarts']}, "
+         f"errors {len(result['errors'])}"),
+        ("  display lag behind clock (per view)", f"p50 {pct(result['lag'], 50):.1f} ms",
+         f"p95 {pct(result['lag'], 95):.1f} ms, max {max(result['lag'], default=0):.1f} ms"),
+        ("  cross-view skew", f"p50 {pct(result['skew'], 50):.1f} ms",
+         f"p95 {pct(result['skew'], 95):.1f} ms, max {max(result['skew'], default=0):.1f} ms"),
+        ("  audio position - shown frame start", f"p50 {pct(result['av'], 50):.1f} ms",
+         f"p5 {pct(result['av'], 5):.1f}, p95 {pct(result['av'], 95):.1f} ms (in sync: 0..40 ms)"),
+    ]
+
+
+def real_sink_playback(*args) -> tuple[dict | None, str]:
+    """``playback`` with QtAudioSink on a null sound server, or (None, why not).
+
+    The server's address goes into this process's environment before Qt first touches audio (Qt
+    connects once per process); nothing earlier in this script imports Qt.
+    """
+    try:
+        server = NullSoundServer(AUDIO_RATE).start()
+    except SoundServerError as exc:
+        return None, str(exc)
+    try:
+        os.environ.update(server.env)
+        from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+
+        from dyadlab.core.media.audio_sink import open_audio_sink
+
+        app = QCoreApplication.instance() or QCoreApplication([])
+        sink = open_audio_sink(AUDIO_RATE, 2)
+        if sink is None:
+            return None, "Qt found no audio output on the null sound server"
+
+        def wait(seconds: float) -> None:
+            loop = QEventLoop()
+            QTimer.singleShot(int(seconds * 1000), loop.quit)
+            loop.exec()
+
+        result = playback(*args, sink, wait)
+        app.processEvents()
+        return result, f"{type(sink).__name__} on PulseAudio null sink"
+    finally:
+        server.stop()
 
 
 # --- main ----------------------------------------------------------------------------------------
@@ -384,20 +440,16 @@ def main() -> None:
 
         # 4-view playback
         view_size = tuple(args.view_size) if args.view_size else None
-        result = playback(video, index, audio, seconds, [0, 13_000, 27_000, 35_000], view_size)
-        n = max(result["frames"], 1)
+        views = (video, index, audio, seconds, [0, 13_000, 27_000, 35_000], view_size)
         shown = "x".join(map(str, view_size)) if view_size else "full size"
-        rows += [
-            (f"4 views 720p25 ({shown}), {seconds:.0f} s at 1x", f"{result['frames']} frames due",
-             f"late {100 * result['late'] / n:.2f}%, dropped {100 * result['dropped'] / n:.2f}%, "
-             f"wrong {result['wrong']}, loop wraps {result['wraps']}, errors {len(result['errors'])}"),
-            ("  display lag behind clock (per view)", f"p50 {pct(result['lag'], 50):.1f} ms",
-             f"p95 {pct(result['lag'], 95):.1f} ms, max {max(result['lag'], default=0):.1f} ms"),
-            ("  cross-view skew", f"p50 {pct(result['skew'], 50):.1f} ms",
-             f"p95 {pct(result['skew'], 95):.1f} ms, max {max(result['skew'], default=0):.1f} ms"),
-            ("  audio position - shown frame start", f"p50 {pct(result['av'], 50):.1f} ms",
-             f"p5 {pct(result['av'], 5):.1f}, p95 {pct(result['av'], 95):.1f} ms (in sync: 0..40 ms)"),
-        ]
+        title = f"4 views 720p25 ({shown}), {seconds:.0f} s at 1x"
+        rows += playback_rows(f"{title}, paced sink", playback(*views, PacedAudioSink(AUDIO_RATE, 2)))
+        real, how = real_sink_playback(*views)
+        if real is None:
+            rows.append((f"{title}, real QtAudioSink", "not run", how))
+        else:
+            rows += playback_rows(f"{title}, real QtAudioSink", real)
+            rows.append(("  (real sink)", "", how))
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)

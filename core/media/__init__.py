@@ -16,7 +16,9 @@ Modules, from the bottom up:
   (long-GOP files that want one, ``SLOW_SEEK_GOP``).
 - ``audio``: ``AudioReader`` — float32 windows by session time at any rate/channel selection.
 - ``waveform``: ``WaveformPyramid`` — min/max pyramid for drawing hours of audio.
-- ``audio_sink``: ``AudioSink`` interface, ``AudioSinkTimeSource``, ``SessionAudioFeed``, ``open_audio_sink``.
+- ``audio_sink``: ``AudioSink`` interface, ``AudioSinkTimeSource``, ``SessionAudioFeed``, ``AudioPlayback``
+  (sink and clock in step), ``open_audio_sink``; ``qt_audio_sink``: the real sink (Qt's QAudioSink).
+- ``sound_server``: ``NullSoundServer`` — a private PulseAudio null sink, so tests and benchmarks run the real sink.
 - ``session_media``: ``SessionMedia`` — everything above, opened for one session of a project.
 - ``synthetic``: test media whose pixels spell their frame number.
 """

@@ -1,9 +1,16 @@
 """The one Qt piece of core.media: an ``AudioSink`` on Qt's ``QAudioSink`` (QtMultimedia, no widgets).
 
 Imported only by ``audio_sink.open_audio_sink`` when sound is wanted, so nothing else in ``core``
-needs PySide6's multimedia libraries (or libpulse). It runs in pull mode: Qt asks a small QIODevice for
-bytes whenever the device buffer has room, and the position is what Qt reports as processed minus what
-is still waiting in the device buffer.
+needs PySide6's multimedia libraries (or libpulse). It runs in pull mode: Qt's sink reads a small
+QIODevice from a timer in the thread that owns the sink (the GUI thread; it needs a running event loop)
+into its own ring buffer (``bufferSize``, 250 ms on PulseAudio), and hands it on to the sound server.
+
+The heard position is ``processedUSecs`` less the value it jumps to as soon as the stream starts (16 ms
+on PulseAudio: the first chunk handed to the server, nothing played yet). Measured on Qt 6.12 with
+PulseAudio's null sink, whose monitor records what was played (``tests/core/media/test_qt_audio_sink.py``):
+it runs at the real rate from the first sample played (10–50 ms after ``start``) and, when the sink is
+stopped, equals what the monitor recorded to within a millisecond. Qt's ring buffer must not be
+subtracted: it lies before ``processedUSecs`` (subtracting it put the clock 250 ms behind the sound).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QIODevice
 from PySide6.QtMultimedia import QAudio, QAudioFormat, QAudioSink, QMediaDevices
 
+from dyadlab.core.errors import MediaError
 from dyadlab.core.media.audio_sink import PullCallback
 
 
@@ -48,11 +56,13 @@ class QtAudioSink:
         fmt.setChannelCount(channels)
         fmt.setSampleFormat(QAudioFormat.SampleFormat.Float)
         if not device.isFormatSupported(fmt):
-            raise RuntimeError(f"the audio device does not support {sample_rate} Hz × {channels} float")
+            raise MediaError(f"the audio output {device.description()!r} does not support "
+                             f"{sample_rate} Hz × {channels} channels float32")
         self.sample_rate = sample_rate
         self.channels = channels
         self._sink = QAudioSink(device, fmt)
         self._io: _PullDevice | None = None
+        self._start_us = 0  # processedUSecs right after start: handed to the server, not yet played
 
     @classmethod
     def open_default(cls, sample_rate: int, channels: int) -> QtAudioSink | None:
@@ -68,6 +78,7 @@ class QtAudioSink:
         self._io = _PullDevice(pull, self.channels)
         self._io.open(QIODevice.OpenModeFlag.ReadOnly)
         self._sink.start(self._io)
+        self._start_us = int(self._sink.processedUSecs())
 
     def stop(self) -> None:
         if self._sink.state() != QAudio.State.StoppedState:
@@ -77,6 +88,7 @@ class QtAudioSink:
             self._io = None
 
     def played_us(self) -> int:
-        buffered_bytes = max(0, self._sink.bufferSize() - self._sink.bytesFree())
-        buffered_us = buffered_bytes * 1_000_000 // (4 * self.channels * self.sample_rate)
-        return max(0, int(self._sink.processedUSecs()) - buffered_us)
+        """Heard since ``start`` (0 after ``stop``): Qt's processed position, see the module docstring."""
+        if self._sink.state() == QAudio.State.StoppedState:
+            return 0
+        return max(0, int(self._sink.processedUSecs()) - self._start_us)

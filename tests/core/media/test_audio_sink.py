@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -20,7 +21,10 @@ def test_no_sink_on_a_machine_without_audio_output():
     # a separate process: a QCoreApplication here would collide with the GUI tests' QApplication
     code = ("from PySide6.QtCore import QCoreApplication\napp = QCoreApplication([])\n"
             "from dyadlab.core.media.audio_sink import open_audio_sink\nprint(open_audio_sink())")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    # no sound server: name one that does not exist, so a non-root user's session daemon cannot answer, and
+    # libpulse does not autospawn one (it only autospawns when no server is named; the Makefile installs pulseaudio)
+    env = {**os.environ, "PULSE_SERVER": "unix:/nonexistent/dyadlab-no-sound"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "None"
 
