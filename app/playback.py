@@ -4,17 +4,29 @@
 calls ``clock.tick()``, and re-emits the clock's callbacks as Qt signals so every view follows the one
 clock. Frame steps and snapping use the focused view's frame index (frame-exact, never t × fps); with
 no usable video they fall back to 25 fps steps of the session clock.
+
+Sound: ``set_sound_source`` names the session's audio; on the first play, ``attach_sound`` opens the default
+output (``QtAudioSink`` through ``core.media.audio_sink.AudioPlayback``: opening it waits for the sound server,
+so not while a project opens) and puts the clock on the sink's played position, so the picture follows what
+is heard. Where there is no output device (these build machines, a server) nothing changes: the clock keeps
+its monotonic time, which is the tested default. ``DYADLAB_SOUND=0`` turns sound off.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import os
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from dyadlab.core.media.audio import AudioReader
+from dyadlab.core.media.audio_sink import AudioPlayback, AudioSink, open_audio_sink
 from dyadlab.core.media.clock import ClockState, SessionClock
 from dyadlab.core.media.frame_index import FrameIndex
 from dyadlab.core.media.sync import frame_session_time, view_frame_at_clamped
+
+log = logging.getLogger(__name__)
 
 TICK_MS = 15
 FALLBACK_FRAME_US = 40_000
@@ -32,11 +44,16 @@ class Playback(QObject):
         self.focused_index = focused_index
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
-        self.timer.timeout.connect(self.clock.tick)
+        self.timer.timeout.connect(self._tick)
+        self.sink: AudioSink | None = None  # opened once, on the first session with audio
+        self.sound: AudioPlayback | None = None  # the session's audio playing through ``sink``
+        self._sound_source: Callable[[int], Sequence[AudioReader]] | None = None  # until the first play
         self._unsubscribe = [self.clock.subscribe(self.time_changed.emit),
                              self.clock.subscribe_state(self._state)]
 
     def _state(self, state: ClockState) -> None:
+        if state.playing and self.sound is None and self._sound_source is not None:
+            QTimer.singleShot(0, self._start_sound)  # not inside the clock's own notification
         if state.playing and not self.timer.isActive():
             self.timer.start()
         elif not state.playing:
@@ -45,8 +62,57 @@ class Playback(QObject):
 
     def close(self) -> None:
         self.timer.stop()
+        self.detach_sound()
+        if self.sink is not None:
+            self.sink.stop()
+            self.sink = None
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+
+    def _tick(self) -> None:
+        if self.sound is not None:
+            self.sound.tick()  # restarts the sound when the clock wraps around a loop
+        else:
+            self.clock.tick()
+
+    # -- sound ---------------------------------------------------------------------------------------
+
+    def set_sound_source(self, open_readers: Callable[[int], Sequence[AudioReader]] | None) -> None:
+        """The session's audio (see ``attach_sound``), played from the next play on; None: no sound."""
+        self.detach_sound()
+        self._sound_source = open_readers
+
+    def _start_sound(self) -> None:
+        if self.sound is None and self._sound_source is not None and self.clock.playing:
+            source, self._sound_source = self._sound_source, None  # tried once per session
+            try:
+                self.attach_sound(source)
+            except Exception as exc:  # noqa: BLE001 - a sound problem must never stop the picture
+                log.warning("no sound: %s", exc)
+
+    def attach_sound(self, open_reader: Callable[[int], Sequence[AudioReader]]) -> bool:
+        """Play the session's audio with the clock: ``open_reader(sample_rate)`` gives its tracks as readers
+        at the output's rate (mono mixes). False, and nothing changes, without an output or without audio."""
+        self.detach_sound()
+        if os.environ.get("DYADLAB_SOUND", "1") == "0":
+            return False
+        if self.sink is None:
+            self.sink = open_audio_sink()
+            if self.sink is None:
+                return False
+        readers = list(open_reader(self.sink.sample_rate))
+        if not readers:
+            return False
+        gains = [1.0 / len(readers)] * len(readers)  # several microphones: mixed without clipping
+        self.sound = AudioPlayback(self.clock, self.sink, readers, gains=gains)
+        log.info("sound on %d track(s) at %d Hz", len(readers), self.sink.sample_rate)
+        return True
+
+    def detach_sound(self) -> None:
+        """Stop the sound; the clock goes back to its monotonic time (continuing from where it was)."""
+        if self.sound is not None:
+            self.sound.close()
+            self.sound = None
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -64,7 +130,10 @@ class Playback(QObject):
         self.clock.toggle()
 
     def pause(self) -> None:
-        self.clock.pause()
+        if self.sound is not None:
+            self.sound.pause()
+        else:
+            self.clock.pause()
 
     def seek(self, t_us: int) -> None:
         self.clock.seek(t_us)

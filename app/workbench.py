@@ -93,6 +93,7 @@ class Workbench(QSplitter):
         clock.set_duration(duration)
         clock.seek(0)
         self.player.attach(self.media, data, problem)
+        self.playback.set_sound_source(self._sound_readers if self.media is not None else None)
         self._keypoints_changed()
         if self.media is not None:
             self.waveforms.load(self.media, [p.id for p in data.participants])
@@ -102,7 +103,16 @@ class Workbench(QSplitter):
         if generation == self.waveforms.generation:
             self.timeline.set_waveform(participant_id, pyramid, error)
 
+    def _sound_readers(self, sample_rate: int) -> list[Any]:
+        """Every working audio track of the session, mono at the output's rate (the player mixes them)."""
+        media = self.media
+        if media is None:
+            return []
+        return [media.audio(t.id, sample_rate=sample_rate, channels="mix") for t in media.audio_tracks
+                if media.audio_error(t.id) is None]
+
     def close_media(self) -> None:
+        self.playback.set_sound_source(None)
         self.rater.set_recording(False)
         self.player.detach()
         if self.media is not None:
