@@ -3,18 +3,23 @@ and wires menus and shortcuts to actions. It owns no annotation logic (that is `
 ``Workspace.push``) and no playback logic (``Workbench``/``Playback``).
 
 Heavy modules (pyqtgraph, the media engine) are imported when a project opens, not at start-up, so
-the empty window appears at once.
+the empty window appears at once; while the annotator dialog waits for the user, pyqtgraph is
+imported on a worker thread. Opening lays the window out before the timeline's tracks are shown, so
+each track (a pyqtgraph view) is sized once, not once per settling pass of the docks.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QToolBar
+from PySide6.QtWidgets import QApplication, QComboBox, QDockWidget, QLabel, QMainWindow, QToolBar
 
 from dyadlab.app import pyside_fixes, theme
 from dyadlab.app.errors import guarded, reporter
@@ -28,6 +33,46 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 READ_ONLY_ANNOTATOR_ID = -1
+LAYOUT_PASSES = 4  # shows, then nested dock layouts: each pass may post the next one
+# queued calls (QLayout shows a new child through one), then the layout passes; not UpdateRequest (paint)
+SETTLING_EVENTS = (QEvent.Type.MetaCall, QEvent.Type.LayoutRequest)
+WARM_MODULES = ("numpy", "pyqtgraph")  # the timeline's; see _warm_imports
+
+
+def _settle_layout() -> None:
+    """Deliver the posted events that lay the window out, now rather than in the next loop iteration.
+
+    A freshly opened project replaces the central widget and adds a dozen docks; Qt shows each of them
+    through a queued call and then settles the layout in several passes, each moving the central area
+    and so resizing every timeline track (one pyqtgraph view each, linked to the ruler: a resize
+    re-maps the linked ranges). Settling while the tracks are hidden (``laid_out_once``), then
+    showing them, sizes each track once instead of ~11 times. Only queued calls (which include
+    zero-delay single shots and signals queued from worker threads) and layout requests are
+    delivered here: no input, timer events or painting (the caller's event loop paints once).
+    """
+    app = QApplication.instance()
+    for _ in range(LAYOUT_PASSES):
+        for kind in SETTLING_EVENTS:
+            app.sendPostedEvents(None, kind)
+
+
+def _warm_imports() -> None:
+    """Import what building the workbench needs on a worker thread, while the GUI thread waits for the user.
+
+    pyqtgraph takes ~0.5-1 s to import and nothing before the workbench needs it. Only third-party
+    packages that never import ``dyadlab`` are warmed here, so the two threads cannot wait on each
+    other's module locks; a failure is left to the real import to report.
+    """
+
+    def run() -> None:
+        for name in WARM_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the GUI thread's own import raises it where it matters
+                log.debug("warming %s failed", name, exc_info=True)
+
+    if not all(name in sys.modules for name in WARM_MODULES):
+        threading.Thread(target=run, name="dyadlab-warm-imports", daemon=True).start()
 
 
 class MainWindow(QMainWindow):
@@ -79,21 +124,25 @@ class MainWindow(QMainWindow):
             raise
         self.project, self.annotator = project, who.name
         self._build(project, who)
-        sessions = self._session_ids()
-        remembered = QSettings().value(f"{self._settings_key()}/session")
-        if session_id is None and remembered is not None and int(remembered) in sessions:
-            session_id = int(remembered)
-        if session_id is None and sessions:
-            session_id = sessions[0]
-        if session_id is not None:
-            self.open_session(session_id)
-        self._restore_layout()
+        with self.bench.timeline.laid_out_once():
+            sessions = self._session_ids()
+            remembered = QSettings().value(f"{self._settings_key()}/session")
+            if session_id is None and remembered is not None and int(remembered) in sessions:
+                session_id = int(remembered)
+            if session_id is None and sessions:
+                session_id = sessions[0]
+            if session_id is not None:
+                self.open_session(session_id)
+            self._restore_layout()
+            _settle_layout()
+        _settle_layout()
 
     def _ask_annotator(self, project: Project) -> str | None:
         from dyadlab.app.dialogs.annotator_dialog import ask_annotator
 
         with project.store.transaction() as tx:
             names = [a.name for a in tx.annotators.list() if a.kind == "human"]
+        _warm_imports()  # while the user picks a name
         return ask_annotator(names, self)
 
     def _annotator(self, project: Project, name: str) -> model.Annotator:
@@ -244,7 +293,8 @@ class MainWindow(QMainWindow):
         if not extra:
             from dyadlab.app.menus import size_docks
 
-            QTimer.singleShot(0, lambda: size_docks(self) if self.bench is not None else None)
+            _settle_layout()  # the docks' default proportions need the window's settled geometry
+            size_docks(self)
         if "video_layout" in extra:
             self.bench.grid.set_mode(extra["video_layout"])
 

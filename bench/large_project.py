@@ -9,13 +9,19 @@ then three ways of opening it are timed against the 2 s goal:
 
 * in this process, with the libraries already imported (median of ``--repeats``), step by step;
 * in a fresh Python process (``--cold``: interpreter, imports and all), as ``dyadlab`` would;
-* in the GUI's ``MainWindow`` (offscreen), when it can be built here.
+* in the GUI's ``MainWindow`` (offscreen), when it can be built here, next to a 2-session reference
+  project with the same content per session (``--reference``), measured in the same run: their
+  ratio shows what still grows with the project;
+* scrolling the timeline of the first session in that window: the visible range is panned across the
+  session in ``SCROLL_STEPS`` steps, each painted before the next, at 10 s visible and with the whole
+  session visible (the playhead sweeping it, as during playback); per-step p50/p95/max against one
+  frame at 60 Hz.
 
 It also times the project browser's progress for every session at once (one grouped SQL query), which
 must stay well inside the budget however many sessions are expanded.
 
-Run: ``python bench/large_project.py [--sessions 100] [--frames 1000000] [--segments 100000] [--keep DIR]``.
-Exit status 0 when the cold open meets the goal.
+Run: ``python bench/large_project.py [--sessions 100] [--frames 1000000] [--segments 100000] [--keep DIR]
+[--reference DIR] [--window-only]``. Exit status 0 when the cold open meets the goal.
 """
 
 from __future__ import annotations
@@ -35,6 +41,9 @@ from typing import Any
 import numpy as np
 
 GOAL_S = 2.0
+FRAME_S = 1 / 60  # the display budget a scroll step must fit in
+SCROLL_STEPS = 200
+REFERENCE_SESSIONS = 2
 FPS = 25
 WINDOW_FRAMES = 10 * FPS  # 10 s of predictions around the playhead
 CLASSES = ("neutral", "happy", "sad", "angry")
@@ -181,7 +190,8 @@ def _child_cold(root: Path) -> None:
 
 
 def _child_window(root: Path) -> None:
-    """Runs offscreen in a fresh interpreter: the time MainWindow.open_project takes, events processed."""
+    """Runs offscreen in a fresh interpreter: the time MainWindow.open_project takes, events processed,
+    then how long each step of scrolling the timeline takes."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     t0 = time.perf_counter()
     from PySide6.QtWidgets import QApplication
@@ -196,13 +206,61 @@ def _child_window(root: Path) -> None:
     window.show()
     app.processEvents()
     shown = time.perf_counter() - t0
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     window.open_project(root, annotator="bench", read_only=True)
     app.processEvents()
-    opened = time.perf_counter() - t
+    opened, opened_cpu = time.perf_counter() - t, time.process_time() - cpu
     ok = window.project is not None and window.ws is not None and window.ws.data is not None
+    scroll = _scroll_steps(app, window) if ok else {}
     window.close()
-    print(json.dumps({"window shown": shown, "open in window": opened, "ok": ok}))
+    print(json.dumps({"window shown": shown, "open in window": opened, "open cpu": opened_cpu, "ok": ok,
+                      "scroll": scroll}))
+
+
+def _scroll_steps(app: Any, window: Any) -> dict[str, list[float]]:
+    """Seconds per step of three ways the timeline moves, each step painted before the next (wall time,
+    and the GUI thread's CPU time, which a loaded machine inflates less).
+
+    * ``pan 10 s``: 10 s visible, the range panned from start to end (Shift+wheel, a middle drag);
+    * ``follow 10 s``: 10 s visible, the clock stepping 1/25 s (playback; the view pages at the edge);
+    * ``whole session``: all of it visible, the playhead sweeping it.
+    A step is: move, then one turn of the event loop, which delivers the scene updates and paints every
+    track that changed (offscreen too; ``QWidget.repaint`` would not reach the views' scenes), as a
+    wheel event is handled in the app.
+    """
+    timeline = window.bench.timeline
+    duration_s = window.ws.data.duration_us / 1e6
+    timeline.follow = True
+
+    cpu: dict[str, list[float]] = {}
+
+    def painted(move: Any, name: str) -> float:
+        t, t_cpu = time.perf_counter(), time.thread_time()
+        move()
+        app.processEvents()
+        cpu.setdefault(name + " (GUI thread CPU)", []).append(time.thread_time() - t_cpu)
+        return time.perf_counter() - t
+
+    def show(x0: float, x1: float) -> None:
+        timeline.ruler.vb.setXRange(x0, x1, padding=0.0)
+
+    span = min(10.0, duration_s)
+    show(0.0, span)
+    app.processEvents()
+    steps = [i / (SCROLL_STEPS - 1) for i in range(SCROLL_STEPS)]
+    pan = [painted(lambda f=f: show(f * (duration_s - span), f * (duration_s - span) + span), "pan 10 s")
+           for f in steps]
+    show(0.0, span)
+    follow = [painted(lambda i=i: timeline.set_time(round(i * 1e6 / FPS)), "follow 10 s") for i in range(SCROLL_STEPS)]
+    timeline.fit()
+    app.processEvents()
+    whole = [painted(lambda f=f: timeline.set_time(round(f * duration_s * 1e6)), "whole session") for f in steps]
+    return {"pan 10 s": pan, "follow 10 s": follow, "whole session": whole, **cpu}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _run_child(flag: str, root: Path, timeout: float = 300) -> tuple[dict[str, Any] | None, float, str]:
@@ -223,6 +281,15 @@ def _row(name: str, seconds: float | None, goal: float | None = GOAL_S, note: st
     return f"{name:44s} {seconds:9.3f} {ratio}  {note}"
 
 
+def _reference(path: Path | None, tmp: Path, args: argparse.Namespace) -> Path:
+    """A 2-session project with the large one's content per session (built once when ``path`` is new)."""
+    root = path or tmp / "reference"
+    if not (root / "dyadlab.sqlite").exists():
+        share = REFERENCE_SESSIONS / args.sessions
+        generate(root, REFERENCE_SESSIONS, round(args.frames * share), round(args.segments * share))
+    return root
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=100)
@@ -230,7 +297,9 @@ def main() -> int:
     ap.add_argument("--segments", type=int, default=100_000)
     ap.add_argument("--repeats", type=int, default=5, help="runs of each measurement (the median is shown)")
     ap.add_argument("--keep", type=Path, help="build the project here and keep it (reused when it exists)")
+    ap.add_argument("--reference", type=Path, help="build the 2-session reference here and keep it (reused)")
     ap.add_argument("--no-window", action="store_true", help="skip the MainWindow measurement")
+    ap.add_argument("--window-only", action="store_true", help="only the MainWindow and scrolling measurements")
     args, rest = ap.parse_known_args()
     if rest[:1] in (["--_cold"], ["--_window"]):
         (_child_cold if rest[0] == "--_cold" else _child_window)(Path(rest[1]))
@@ -244,38 +313,77 @@ def main() -> int:
             built = generate(root, args.sessions, args.frames, args.segments)
             built["total"] = time.perf_counter() - t
         size_mb = sum(p.stat().st_size for p in root.glob("dyadlab.sqlite*")) / 1e6
-        with_open = [open_and_load(root) for _ in range(args.repeats)]
-        warm = {k: statistics.median(run[k] for run in with_open) for k in with_open[0]}
-        progress = statistics.median(all_progress(root) for _ in range(args.repeats))
-        colds = [_run_child("--_cold", root) for _ in range(args.repeats)]
-        good = sorted((c for c in colds if c[0] is not None), key=lambda c: c[1])
-        cold, cold_wall, cold_error = good[len(good) // 2] if good else colds[-1]  # the median run
-        window, window_wall, window_error = (None, 0.0, "skipped") if args.no_window else _run_child("--_window", root)
+        warm: dict[str, float] = {}
+        progress, cold, cold_wall, cold_error, good = None, None, 0.0, "skipped", []
+        if not args.window_only:
+            with_open = [open_and_load(root) for _ in range(args.repeats)]
+            warm = {k: statistics.median(run[k] for run in with_open) for k in with_open[0]}
+            progress = statistics.median(all_progress(root) for _ in range(args.repeats))
+            colds = [_run_child("--_cold", root) for _ in range(args.repeats)]
+            good = sorted((c for c in colds if c[0] is not None), key=lambda c: c[1])
+            cold, cold_wall, cold_error = good[len(good) // 2] if good else colds[-1]  # the median run
+        windows: list[tuple[dict[str, Any] | None, str]] = []
+        if not args.no_window:
+            reference = _reference(args.reference, Path(tmp), args)
+            runs = max(1, args.repeats // 2)
+            for project in (root, reference):  # alternated would be fairer; the machine is noisy either way
+                results = [_run_child("--_window", project) for _ in range(runs)]
+                done = sorted((r for r in results if r[0] is not None), key=lambda r: r[0]["open in window"])
+                windows.append((done[len(done) // 2][0], "") if done else (None, results[-1][2]))
+        load = os.getloadavg()[0]
 
     print(f"large project: {args.sessions} sessions, {args.frames:,} prediction frames, ~{args.segments:,} segments, "
-          f"database {size_mb:.0f} MB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+          f"database {size_mb:.0f} MB; load average {load:.1f} on {os.cpu_count()} CPUs")
     if built:
         print("generated in " + ", ".join(f"{k} {v:.1f} s" for k, v in built.items()))
     print(f"{'measure':44s} {'seconds':>9s} {'/ 2 s':>9s}  note")
     for key, value in warm.items():
         print(_row(f"warm: {key}", value, note=f"median of {args.repeats}" if key == "total" else ""))
-    print(_row(f"warm: progress of all {args.sessions} sessions", progress, note="project browser, one query"))
-    if cold is None:
-        print(_row("cold: fresh process", None, note=f"failed: {cold_error}"))
-    else:
-        print(_row("cold: imports", cold["imports"]))
-        print(_row("cold: open + list + load session", cold["total"]))
-        print(_row("cold: whole process (interpreter included)", cold_wall,
-                   note=f"the goal; median of {len(good)} runs ({', '.join(f'{c[1]:.2f}' for c in good)})"))
-    if window is None:
-        print(_row("window: MainWindow.open_project", None, note=f"not measured: {window_error}"))
-    else:
-        print(_row("window: empty window shown", window["window shown"]))
-        print(_row("window: MainWindow.open_project (offscreen)", window["open in window"],
-                   note="" if window["ok"] else "session did not load"))
+    if progress is not None:
+        print(_row(f"warm: progress of all {args.sessions} sessions", progress, note="project browser, one query"))
+    if not args.window_only:
+        if cold is None:
+            print(_row("cold: fresh process", None, note=f"failed: {cold_error}"))
+        else:
+            print(_row("cold: imports", cold["imports"]))
+            print(_row("cold: open + list + load session", cold["total"]))
+            print(_row("cold: whole process (interpreter included)", cold_wall,
+                       note=f"the goal; median of {len(good)} runs ({', '.join(f'{c[1]:.2f}' for c in good)})"))
+    _print_window(windows, args)
+    if args.window_only:
+        return 0
     ok = cold is not None and cold_wall <= GOAL_S
     print(f"cold open {cold_wall:.2f} s vs goal {GOAL_S:.1f} s -> {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
+
+
+def _print_window(windows: list[tuple[dict[str, Any] | None, str]], args: argparse.Namespace) -> None:
+    if not windows:
+        print(_row("window: MainWindow.open_project", None, note="not measured: skipped"))
+        return
+    (large, error), (small, _) = windows
+    if large is None:
+        print(_row("window: MainWindow.open_project", None, note=f"not measured: {error}"))
+        return
+    runs = max(1, args.repeats // 2)
+    print(_row("window: empty window shown", large["window shown"]))
+    print(_row("window: MainWindow.open_project (offscreen)", large["open in window"],
+               note=(f"median of {runs}" if large["ok"] else "session did not load")))
+    print(_row("window: open_project, CPU seconds", large["open cpu"],
+               note="process CPU time: steadier than wall time on a shared machine"))
+    print(_row("window: process start -> project shown", large["window shown"] + large["open in window"]))
+    if small is not None:
+        ratio = large["open in window"] / small["open in window"]
+        print(_row(f"window: open, {REFERENCE_SESSIONS}-session reference", small["open in window"],
+                   note=f"large / reference {ratio:.2f}x (what grows with the project)"))
+        ratio = large["open cpu"] / small["open cpu"]
+        print(_row(f"window: open CPU, {REFERENCE_SESSIONS}-session reference", small["open cpu"],
+                   note=f"large / reference {ratio:.2f}x"))
+    print(f"{'scroll step (first session)':44s} {'p50 ms':>9s} {'p95 ms':>9s} {'max ms':>9s}  p95 vs 16.7 ms (60 Hz)")
+    for name, steps in large["scroll"].items():
+        p95 = _percentile(steps, 0.95)
+        print(f"{'scroll: ' + name:44s} {_percentile(steps, 0.5) * 1e3:9.1f} {p95 * 1e3:9.1f} "
+              f"{max(steps) * 1e3:9.1f}  {'within one frame' if p95 <= FRAME_S else 'OVER one frame'}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,10 @@ from dyadlab.core.edits import free_gap
 
 ALLOWED_MODIFIERS = Qt.KeyboardModifier.KeypadModifier
 TEXT_INPUTS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox, QComboBox)
+# The filter sees every event of the application (~15k while a project opens, more while playing):
+# the key types are looked up once here, not per event (a PySide enum attribute lookup costs ~0.5 µs).
+# A tuple, not a frozenset: QEvent.Type is an IntEnum whose hash is a Python call.
+KEY_EVENTS = (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
 
 
 @dataclass
@@ -61,7 +65,7 @@ class KeyCoder(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         kind = event.type()
-        if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) or self.ws.data is None:
+        if kind not in KEY_EVENTS or self.ws.data is None:  # the fast path: everything but keys
             return False
         assert isinstance(event, QKeyEvent)
         text = event.text().lower()

@@ -2,17 +2,22 @@
 
 One item for the whole tier keeps a long session fast: only segments inside the visible range are
 painted, in device pixels (crisp edges and unscaled text) after mapping their times through the
-view transform. Categorical segments are coloured by class (colours from the scheme); dimensional
-ones fill up to their score on the scheme's scale.
+view transform. A paint runs on every scroll step and every frame of playback, so it costs what is
+on screen, not what is in the tier: the segments are found by binary search over their sorted
+times, only within the exposed rect (a moving playhead exposes a strip a few pixels wide), and
+colours and label widths are computed once per value. Categorical segments are coloured by class
+(colours from the scheme); dimensional ones fill up to their score on the scheme's scale.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from dyadlab.app import theme
 from dyadlab.core import model
@@ -58,18 +63,37 @@ class SegmentsItem(pg.GraphicsObject):
     def __init__(self, style: SegmentStyle, *, editable: bool) -> None:
         super().__init__()
         self.style, self.editable = style, editable
-        self.segments: list[model.Segment] = []
+        self.segments: list[model.Segment] = []  # sorted by start
         self.selected_id: int | None = None
         self.ghost: tuple[float, float] | None = None  # seconds
         self.extent_s = 1.0
+        # paint() gets the exposed rect: a moving playhead exposes a strip of a few pixels per track
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
         self._font = QFont()
         self._font.setPointSizeF(8.5)
+        self._metrics = QFontMetrics(self._font)
+        self._starts = np.zeros(0)  # seconds, in the order of ``segments``
+        self._ends: list[float] = []
+        self._reach = np.zeros(0)  # running maximum of the ends: monotonic even if segments overlap
+        self._colors: dict[str | None, QColor] = {}
+        self._widths: dict[str, int] = {}
 
     def set_segments(self, segments: list[model.Segment], extent_s: float) -> None:
         self.prepareGeometryChange()
-        self.segments = segments
-        self.extent_s = max([extent_s, *(s.end_us / 1e6 for s in segments)])
+        self.segments = sorted(segments, key=lambda seg: (seg.start_us, seg.end_us))
+        self._starts = np.fromiter((seg.start_us for seg in self.segments), np.float64, len(self.segments)) / 1e6
+        ends = np.fromiter((seg.end_us for seg in self.segments), np.float64, len(self.segments)) / 1e6
+        self._ends = ends.tolist()
+        self._reach = np.maximum.accumulate(ends) if len(ends) else ends
+        self.extent_s = max(extent_s, float(self._reach[-1]) if len(ends) else extent_s)
         self.update()
+
+    def visible(self, x0: float, x1: float) -> list[int]:
+        """Indices (into ``segments``) of the segments that overlap [x0, x1] seconds, in time order."""
+        first = int(np.searchsorted(self._reach, x0, side="left"))  # the first that may still reach x0
+        last = int(np.searchsorted(self._starts, x1, side="right"))
+        # between them, one that ends before x0 is only possible where an earlier, longer one overlaps
+        return [i for i in range(first, last) if self._ends[i] >= x0]
 
     def set_selected(self, segment_id: int | None) -> None:
         self.selected_id = segment_id
@@ -82,26 +106,39 @@ class SegmentsItem(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
         return QRectF(-1.0, 0.0, self.extent_s + 2.0, 1.0)
 
-    def paint(self, p: QPainter, *args) -> None:
+    def _color(self, segment: model.Segment) -> QColor:
+        key = segment.value if self.style.scale is None else None
+        color = self._colors.get(key)
+        if color is None:
+            color = self._colors[key] = self.style.color(segment)
+        return color
+
+    def _width(self, text: str) -> int:
+        width = self._widths.get(text)
+        if width is None:
+            width = self._widths[text] = self._metrics.horizontalAdvance(text)
+        return width
+
+    def paint(self, p: QPainter, option: QStyleOptionGraphicsItem | None = None, *args) -> None:
         vb = self.getViewBox()
         if vb is None:
             return
         (x0, x1), _ = vb.viewRange()
+        if option is not None and not option.exposedRect.isEmpty():  # only what needs repainting
+            x0, x1 = max(x0, option.exposedRect.left()), min(x1, option.exposedRect.right())
         tr = p.transform()
         p.resetTransform()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setFont(self._font)
-        metrics = QFontMetrics(self._font)
         t = theme.current()
         alpha = 230 if self.editable else 120
-        for seg in self.segments:
+        align = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+        for i in self.visible(x0, x1):
+            seg = self.segments[i]
             s, e = seg.start_us / 1e6, seg.end_us / 1e6
-            if e < x0 or s > x1:
-                continue
             box = tr.mapRect(QRectF(s, 0.1, e - s, 0.8)).adjusted(0.5, 0, -0.5, 0)
-            color = self.style.color(seg)
             frac = self.style.fill_fraction(seg)
-            fill = QColor(color)
+            fill = QColor(self._color(seg))
             fill.setAlpha(alpha if frac >= 1.0 else 60)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(fill)
@@ -116,9 +153,9 @@ class SegmentsItem(pg.GraphicsObject):
                 p.setPen(QPen(QColor(t.selection), 2))
                 p.drawRoundedRect(box.adjusted(1, 1, -1, -1), 3, 3)
             text = self.style.label(seg)
-            if box.width() > metrics.horizontalAdvance(text) + 8:
+            if box.width() > self._width(text) + 8:
                 p.setPen(QColor("#111111") if frac >= 0.5 else QColor(t.text))
-                p.drawText(box.adjusted(5, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+                p.drawText(box.adjusted(5, 0, -2, 0), align, text)
         if self.ghost is not None:
             s, e = self.ghost
             box = tr.mapRect(QRectF(s, 0.06, e - s, 0.88))

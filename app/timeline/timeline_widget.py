@@ -9,7 +9,8 @@ annotator changes, and a single tier redraws when the workspace says its segment
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
@@ -71,6 +72,23 @@ class TimelineWidget(QWidget):
         ws.series_changed.connect(self._series_changed)
 
     # -- building ----------------------------------------------------------------------------------
+
+    @contextmanager
+    def laid_out_once(self) -> Iterator[None]:
+        """Keep the ruler and the tracks hidden while the window around them is still settling.
+
+        Hidden widgets get no resize events; every track is a pyqtgraph view linked to the ruler,
+        and each resize of one (or of the ruler) re-maps the linked ranges. A window opening a project
+        moves the timeline's edges ~10 times while its docks settle: the tracks see only the last.
+        """
+        shown = [w for w in (self.ruler, self.rows) if not w.isHidden()]
+        for widget in shown:
+            widget.hide()
+        try:
+            yield
+        finally:
+            for widget in shown:
+                widget.show()
 
     def rebuild(self) -> None:
         clear_layout(self.rows_layout)

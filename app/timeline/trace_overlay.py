@@ -15,13 +15,15 @@ from dyadlab.app import theme
 
 class TraceOverlay:
     def __init__(self, track, scale: tuple[float, float]) -> None:
-        self.scale = scale
-        color = theme.current().trace
-        self.stored = pg.PlotDataItem(pen=pg.mkPen(color, width=1.6), connect="finite")
-        self.live = pg.PlotDataItem(pen=pg.mkPen("#ffffff", width=2.0), connect="finite")
-        for item in (self.stored, self.live):
-            item.setZValue(50)
-            track.add(item)
+        self.track, self.scale = track, scale
+        self.stored = self._curve(theme.current().trace, 1.6)
+        self.live: pg.PlotDataItem | None = None  # made on the first live samples: most tiers never get any
+
+    def _curve(self, color: str, width: float) -> pg.PlotDataItem:
+        curve = pg.PlotDataItem(pen=pg.mkPen(color, width=width), connect="finite")
+        curve.setZValue(50)
+        self.track.add(curve)
+        return curve
 
     def _band(self, values: np.ndarray) -> np.ndarray:
         lo, hi = self.scale
@@ -34,6 +36,10 @@ class TraceOverlay:
             self.stored.setData(times_s, self._band(values))
 
     def set_live(self, times_s: np.ndarray, values: np.ndarray) -> None:
+        if self.live is None:
+            if len(values) == 0:
+                return
+            self.live = self._curve("#ffffff", 2.0)
         if len(values) == 0:
             self.live.setData([], [])
         else:

@@ -27,6 +27,15 @@ class TrackViewBox(pg.ViewBox):
     def set_extent(self, duration_s: float) -> None:
         self.setLimits(xMin=-1.0, xMax=duration_s + 1.0, minXRange=MIN_SPAN_S, yMin=0.0, yMax=1.0)
 
+    def updateViewRange(self, forceX: bool = False, forceY: bool = False) -> None:  # noqa: N802 (pyqtgraph)
+        """Apply the new range's transform now, not in the next paint.
+
+        pyqtgraph defers the view transform to ``prepareForPaint``; setting it from inside a paint
+        dirties the scene again, so every pan or zoom painted each track twice.
+        """
+        super().updateViewRange(forceX, forceY)
+        self.updateMatrix()
+
     def x_at(self, scene_pos) -> float:
         return float(self.mapSceneToView(scene_pos).x())
 
