@@ -110,6 +110,12 @@ def row_text(panel, job_id: int, column: int) -> str:
     return panel.table.item(panel._rows[job_id], column).text()
 
 
+def _points(curve) -> int:
+    """Points of a pyqtgraph curve (its x data is None before the first, an array after: no ``or``)."""
+    xs = curve.getData()[0]
+    return 0 if xs is None else len(xs)
+
+
 def test_train_from_dialog_progress_model_registered(qtbot, open_window, project_root, monkeypatch,
                                                      tmp_path) -> None:
     window = open_window(project_root)
@@ -121,7 +127,7 @@ def test_train_from_dialog_progress_model_registered(qtbot, open_window, project
 
     wait_for_epochs(qtbot, window, job_id, 1)
     qtbot.waitUntil(lambda: panel._bars[job_id].value() > 0, timeout=5000)
-    qtbot.waitUntil(lambda: len(panel.loss_curve.getData()[0] or []) >= 1, timeout=5000)
+    qtbot.waitUntil(lambda: _points(panel.loss_curve) >= 1, timeout=5000)
     wait_state(qtbot, window, job_id, "succeeded", "failed", timeout=60_000)
     assert window.jobs.get(job_id).state == "succeeded", window.jobs.get(job_id).progress.get("message")
     assert panel._bars[job_id].value() == 1000 and row_text(panel, job_id, 2) == "succeeded"

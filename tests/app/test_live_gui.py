@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QPoint, Qt, QTimer
 
 torch.set_num_threads(1)
 pytestmark = pytest.mark.gui
@@ -85,6 +85,11 @@ def _speaking(root: Path) -> dict[int, list[tuple[int, int]]]:
         return spans
 
 
+def _click_box(qtbot, box) -> None:
+    """Click a check box on its indicator, as a user does (its centre may lie past its label: not a hit)."""
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+
+
 def _start_live(drive, model_ids: list[int]):
     window = drive.window
     window.docks["Live"].raise_()  # the user clicks its tab
@@ -92,7 +97,7 @@ def _start_live(drive, model_ids: list[int]):
     panel = window.docks["Live"].widget()
     for model_id in model_ids:
         panel.check_model(model_id)
-    drive.qtbot.mouseClick(panel.live, Qt.MouseButton.LeftButton)
+    _click_box(drive.qtbot, panel.live)
     assert window.bench.live.live
     return panel
 
@@ -148,7 +153,7 @@ def test_live_overlays_follow_the_gold_labels(drive, db, demo_project_copy: Path
     assert bench.live.overlay.state.lag == "lagging (7 fps)"
     assert "lagging (7 fps)" in drive.window.docks["Live"].widget().status.text()
 
-    drive.qtbot.mouseClick(drive.window.docks["Live"].widget().live, Qt.MouseButton.LeftButton)
+    _click_box(drive.qtbot, drive.window.docks["Live"].widget().live)
     tracks = drive.timeline.prediction_tracks
     assert {t.source.participant_id for t in tracks} == views
     assert all(np.isfinite(t.frames.probs).any() for t in tracks)
