@@ -27,6 +27,7 @@ Run: ``python bench/large_project.py [--sessions 100] [--frames 1000000] [--segm
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import statistics
@@ -305,6 +306,10 @@ def main() -> int:
         (_child_cold if rest[0] == "--_cold" else _child_window)(Path(rest[1]))
         return 0
 
+    # DyadLab's own bytecode, as an installed copy has it (pip and PyInstaller compile; an editable checkout
+    # under PYTHONDONTWRITEBYTECODE=1 would recompile ~100 modules in every timed process instead)
+    for package in ("app", "core", "trainer"):
+        compileall.compile_dir(Path(__file__).resolve().parents[1] / package, quiet=1, workers=0)
     with tempfile.TemporaryDirectory(prefix="dyadlab-large-") as tmp:
         root = args.keep or Path(tmp) / "large"
         built = None
