@@ -79,12 +79,25 @@ def shipped_scheme_files() -> list[Path]:
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
+SCHEMES_LOCK_KEY = 0x6479_6164_6C61_6201  # pg_advisory_xact_lock key; core.store.database uses ...00
+
+
 def install_default_schemes(tx) -> None:
-    """Add every shipped scheme the project does not have yet (by name)."""
-    for file in shipped_scheme_files():
-        name, kind, definition = load_scheme_file(file)
-        if tx.schemes.by_name(name) is None:
-            tx.schemes.add(name, kind, definition)
+    """Add every shipped scheme the project does not have yet (by name).
+
+    On a server several clients may open a new project at once: when something is missing, the adding
+    waits for a transaction-scoped advisory lock and looks again, so each scheme is added exactly once
+    instead of the second client failing on the unique name.
+    """
+    shipped = [load_scheme_file(file) for file in shipped_scheme_files()]
+    missing = [s for s in shipped if tx.schemes.by_name(s[0]) is None]
+    if missing and tx.orm.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        tx.orm.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMES_LOCK_KEY})
+        missing = [s for s in missing if tx.schemes.by_name(s[0]) is None]
+    for name, kind, definition in missing:
+        tx.schemes.add(name, kind, definition)
 
 
 def map_label(definition: dict[str, Any], raw: str) -> str | None:
