@@ -33,6 +33,7 @@ import numpy as np
 from dyadlab.trainer.data import FrameTable, modality_kind
 from dyadlab.trainer.datasets import row_statistics
 from dyadlab.trainer.errors import DataError
+from dyadlab.trainer.lazy_rows import LazyRows
 
 NORMALISE_CHOICES = ("train", "speaker")
 SPEAKER = "speaker"
@@ -67,11 +68,10 @@ def apply_speaker_statistics(features: np.ndarray, mean: np.ndarray, std: np.nda
     return ((np.asarray(features, dtype=np.float32) - mean) / std).astype(np.float32, copy=False)
 
 
-class SpeakerNormalised:
+class SpeakerNormalised(LazyRows):
     """An ``[N, D]`` feature array seen through each row's speaker statistics; ``[rows]`` reads only those.
 
-    It offers what the trainer uses of an array (``shape``, ``dtype``, ``ndim``, ``len``, indexing with an
-    int, a slice, an int array or a bool mask, ``np.asarray``), like ``project_source.StackedRows``, whose
+    It offers what the trainer uses of an array (``LazyRows``), like ``project_source.StackedRows``, whose
     memory-mapped parts it may wrap: nothing is copied up front.
     """
 
@@ -81,23 +81,10 @@ class SpeakerNormalised:
         self.shape = tuple(data.shape)
         self.dtype = np.dtype(np.float32)
 
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, index: Any) -> np.ndarray:
-        if isinstance(index, int | np.integer):
-            return self[np.array([int(index)])][0]
+    def _rows(self, index: Any) -> np.ndarray:
         rows = np.arange(len(self))[index]  # a slice, int array or bool mask -> row numbers, as numpy checks them
         who = self.speaker_index[rows]
         return apply_speaker_statistics(np.asarray(self.data[rows]), self.mean[who], self.std[who])
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        whole = self[slice(None)]
-        return whole if dtype is None else whole.astype(dtype)
 
 
 def normalise_inputs(table: FrameTable, normalisation: Mapping[str, str]) -> FrameTable:

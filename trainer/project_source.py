@@ -40,6 +40,7 @@ import numpy as np
 
 from dyadlab.trainer.data import FrameTable, modality_kind
 from dyadlab.trainer.errors import DataError
+from dyadlab.trainer.lazy_rows import LazyRows
 
 # Trainer modality -> feature-cache kind, in the order that picks a stream's reference frame times.
 MODALITY_FEATURES: dict[str, str] = {"face": "faces", "audio_raw": "audio_windows", "compare": "compare",
@@ -58,13 +59,12 @@ def speech_frames(store: Any, session_id: int, participant_id: int, *, key: str 
     return np.asarray(store.load(session_id, participant_id, "vad", key=key).data) > SPEECH_THRESHOLD
 
 
-class StackedRows:
+class StackedRows(LazyRows):
     """Rows of several per-stream arrays seen as one ``[N, ...]`` array; ``[rows]`` reads only those rows.
 
     Why not ``np.concatenate``: the parts are memory-mapped cache files (face crops are 150 kB a frame), and a
-    copy would cost the corpus's size in memory or disk. It offers what the trainer uses of an array —
-    ``shape``, ``dtype``, ``ndim``, ``len`` and indexing with an int, a slice, an int array or a bool mask
-    (returning a fresh, writable ndarray) — and ``np.asarray`` for small tables. ``takes[i]`` maps the rows
+    copy would cost the corpus's size in memory or disk. It offers what the trainer uses of an array
+    (``LazyRows``). ``takes[i]`` maps the rows
     of part ``i`` onto rows of its array (-1: a frame that modality lacks, read as zeros); None is identity.
     """
 
@@ -78,16 +78,7 @@ class StackedRows:
         self.dtype = np.dtype(self.parts[0].dtype)
         self.shape = (int(self.offsets[-1]), *self.parts[0].shape[1:])
 
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, index: Any) -> np.ndarray:
-        if isinstance(index, int | np.integer):
-            return self[np.array([int(index)])][0]
+    def _rows(self, index: Any) -> np.ndarray:
         if isinstance(index, slice):
             rows = np.arange(*index.indices(len(self)), dtype=np.int64)
         else:
@@ -111,10 +102,6 @@ class StackedRows:
                 chosen, local = chosen[present], local[present]
             out[chosen] = self.parts[part][local]
         return out.reshape((*rows.shape, *self.shape[1:]))
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        whole = self[slice(None)]
-        return whole if dtype is None else whole.astype(dtype)
 
 
 @dataclass
