@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -29,6 +30,7 @@ from dyadlab.core.media.sync import frame_session_time, view_frame_at_clamped
 log = logging.getLogger(__name__)
 
 TICK_MS = 15
+SOUND_STALL_S = 1.0  # a played position standing still this long while playing: the output is gone
 FALLBACK_FRAME_US = 40_000
 
 FocusedIndex = Callable[[], tuple[FrameIndex, int] | None]  # (frame index, offset µs) of the focused view
@@ -37,6 +39,7 @@ FocusedIndex = Callable[[], tuple[FrameIndex, int] | None]  # (frame index, offs
 class Playback(QObject):
     time_changed = Signal(int)  # session µs
     state_changed = Signal()  # playing, speed or loop
+    sound_lost = Signal(str)  # the output stopped consuming; playing on without sound (a message)
 
     def __init__(self, duration_us: int, focused_index: FocusedIndex) -> None:
         super().__init__()
@@ -48,6 +51,7 @@ class Playback(QObject):
         self.sink: AudioSink | None = None  # opened once, on the first session with audio
         self.sound: AudioPlayback | None = None  # the session's audio playing through ``sink``
         self._sound_source: Callable[[int], Sequence[AudioReader]] | None = None  # until the first play
+        self._heard: tuple[int | None, float] | None = None  # last heard position and when it last moved
         self._unsubscribe = [self.clock.subscribe(self.time_changed.emit),
                              self.clock.subscribe_state(self._state)]
 
@@ -72,8 +76,28 @@ class Playback(QObject):
     def _tick(self) -> None:
         if self.sound is not None:
             self.sound.tick()  # restarts the sound when the clock wraps around a loop
+            self._watch_sound()
         else:
             self.clock.tick()
+
+    def _watch_sound(self) -> None:
+        """Play on without sound when the output stops consuming (its sound server went away).
+
+        Qt then keeps reporting "active" while the played position stands still, and the clock — which runs
+        on that position — would freeze the picture with it. A position that has not moved for ``SOUND_STALL_S``
+        while playing detaches the sound: the clock continues on its monotonic time from where it was.
+        """
+        sound = self.sound
+        if sound is None or not sound.running:
+            self._heard = None
+            return
+        now, heard = time.monotonic(), sound.heard_us
+        if self._heard is None or heard != self._heard[0]:
+            self._heard = (heard, now)
+        elif now - self._heard[1] > SOUND_STALL_S:
+            log.warning("the sound output stopped playing; playing on without sound")
+            self.detach_sound()
+            self.sound_lost.emit("The sound output stopped responding: playing on without sound")
 
     # -- sound ---------------------------------------------------------------------------------------
 
@@ -113,6 +137,7 @@ class Playback(QObject):
         if self.sound is not None:
             self.sound.close()
             self.sound = None
+        self._heard = None
 
     # -- reading -----------------------------------------------------------------------------------
 

@@ -66,6 +66,7 @@ class Workbench(QSplitter):
         self.timeline.seek_requested.connect(self.playback.seek)
         self.playback.time_changed.connect(self._on_time)
         self.playback.state_changed.connect(self._on_state)
+        self.playback.sound_lost.connect(reporter.notice)
         self.grid.focus_changed.connect(lambda _vid: self._on_time(self.playback.now_us))
         self.grid.focus_changed.connect(lambda _vid: self._keypoints_changed())
         self.keypoints.changed.connect(self._keypoints_changed)

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from dyadlab.core.media.sound_server import NullSoundServer
@@ -41,3 +42,54 @@ def test_without_a_sound_server_the_window_plays_on_its_own_clock(demo_project_c
     record = _play(demo_project_copy, tmp_path / "silent.json", {"PULSE_SERVER": "unix:/nonexistent/no-sound"})
     assert not record["attached"] and not record["errors"]
     assert 1.0e6 <= record["advanced_us"] <= 1.8e6
+
+
+class _StallingSink:
+    """An output that plays in real time until ``stall()``, then — like Qt after its sound server went away —
+    keeps "playing" with a position that no longer moves."""
+
+    sample_rate, channels = 48_000, 2
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+        self.frozen: int | None = None
+
+    def start(self, pull) -> None:
+        self.started, self.frozen = time.monotonic(), None
+        pull(480)  # the first block, as a real sink pulls at once
+
+    def stop(self) -> None:
+        self.started, self.frozen = None, None  # a stopped sink reports 0, as QtAudioSink does
+
+    def played_us(self) -> int:
+        if self.frozen is not None:
+            return self.frozen
+        return 0 if self.started is None else int((time.monotonic() - self.started) * 1e6)
+
+    def stall(self) -> None:
+        self.frozen = self.played_us()
+
+
+def test_a_sound_output_that_stops_consuming_is_dropped_and_the_picture_plays_on(qtbot, tmp_path: Path):
+    from dyadlab.app.playback import SOUND_STALL_S, Playback
+    from dyadlab.core.media.audio import AudioReader
+    from dyadlab.core.media.synthetic import SineSpec, write_test_audio
+
+    wav = write_test_audio(tmp_path / "mix.wav", SineSpec((440.0,), 48_000), 10.0)
+    playback = Playback(10_000_000, lambda: None)
+    sink = playback.sink = _StallingSink()
+    lost: list[str] = []
+    playback.sound_lost.connect(lost.append)
+    playback.set_sound_source(lambda rate: [AudioReader(wav, sample_rate=rate, channels="mix")])
+    playback.toggle()
+    qtbot.waitUntil(lambda: playback.sound is not None and playback.sound.running, timeout=3000)
+    qtbot.wait(300)
+    assert playback.now_us > 100_000  # the clock runs on the sink's position
+    sink.stall()
+    stalled_at = playback.now_us
+    qtbot.waitUntil(lambda: bool(lost), timeout=int(1000 * (SOUND_STALL_S + 2)))
+    assert playback.sound is None and "without sound" in lost[0]
+    assert playback.now_us - stalled_at < 300_000  # it stood still while the position did ...
+    qtbot.wait(300)
+    assert playback.now_us - stalled_at > 200_000 and playback.playing  # ... and plays on without sound
+    playback.close()
