@@ -52,6 +52,7 @@ class Playback(QObject):
         self.sound: AudioPlayback | None = None  # the session's audio playing through ``sink``
         self._sound_source: Callable[[int], Sequence[AudioReader]] | None = None  # until the first play
         self._heard: tuple[int | None, float] | None = None  # last heard position and when it last moved
+        self._sound_disabled = os.environ.get("DYADLAB_SOUND", "1") == "0"  # or after the output was lost
         self._unsubscribe = [self.clock.subscribe(self.time_changed.emit),
                              self.clock.subscribe_state(self._state)]
 
@@ -97,6 +98,8 @@ class Playback(QObject):
         elif now - self._heard[1] > SOUND_STALL_S:
             log.warning("the sound output stopped playing; playing on without sound")
             self.detach_sound()
+            # and not again in this process: starting a stream after the server died aborts in libpulse
+            self.sink, self._sound_disabled = None, True
             self.sound_lost.emit("The sound output stopped responding: playing on without sound")
 
     # -- sound ---------------------------------------------------------------------------------------
@@ -118,7 +121,7 @@ class Playback(QObject):
         """Play the session's audio with the clock: ``open_reader(sample_rate)`` gives its tracks as readers
         at the output's rate (mono mixes). False, and nothing changes, without an output or without audio."""
         self.detach_sound()
-        if os.environ.get("DYADLAB_SOUND", "1") == "0":
+        if self._sound_disabled:
             return False
         if self.sink is None:
             self.sink = open_audio_sink()

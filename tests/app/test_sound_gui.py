@@ -70,7 +70,8 @@ class _StallingSink:
         self.frozen = self.played_us()
 
 
-def test_a_sound_output_that_stops_consuming_is_dropped_and_the_picture_plays_on(qtbot, tmp_path: Path):
+def test_a_sound_output_that_stops_consuming_is_dropped_and_the_picture_plays_on(qtbot, tmp_path: Path,
+                                                                                   monkeypatch):
     from dyadlab.app.playback import SOUND_STALL_S, Playback
     from dyadlab.core.media.audio import AudioReader
     from dyadlab.core.media.synthetic import SineSpec, write_test_audio
@@ -92,4 +93,11 @@ def test_a_sound_output_that_stops_consuming_is_dropped_and_the_picture_plays_on
     assert playback.now_us - stalled_at < 300_000  # it stood still while the position did ...
     qtbot.wait(300)
     assert playback.now_us - stalled_at > 200_000 and playback.playing  # ... and plays on without sound
+    playback.pause()
+    opened: list[_StallingSink] = []
+    monkeypatch.setattr("dyadlab.app.playback.open_audio_sink", lambda: opened.append(_StallingSink()) or opened[-1])
+    playback.set_sound_source(lambda rate: [AudioReader(wav, sample_rate=rate, channels="mix")])  # next session
+    playback.toggle()
+    qtbot.wait(100)
+    assert playback.sound is None and not opened  # no new stream on a lost output (libpulse would abort)
     playback.close()
