@@ -38,6 +38,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 import numpy as np
 
+from dyadlab.core.errors import DyadLabError
 from dyadlab.trainer.data import FrameTable, modality_kind
 from dyadlab.trainer.errors import DataError
 from dyadlab.trainer.lazy_rows import LazyRows
@@ -274,15 +275,12 @@ class ProjectFrameSource:
         return stream
 
     def _sessions(self, tx: Any, names: Sequence[str] | None) -> list[Any]:
-        every = tx.sessions.list()
-        if names is None:
-            return every
-        by_name = {s.name: s for s in every}
-        unknown = [n for n in names if n not in by_name]
-        if unknown:
-            raise DataError(f"no session named {', '.join(map(repr, unknown))} in this project", path=self.root,
-                            hint=f"sessions: {', '.join(sorted(by_name)) or 'none'}")
-        return [by_name[n] for n in dict.fromkeys(names)]
+        from dyadlab.core.labels.snapshot import resolve_sessions
+
+        try:
+            return resolve_sessions(tx, names)
+        except DyadLabError as exc:  # an unknown name: the trainer's error, naming the project
+            raise DataError(exc.problem, path=self.root, hint=exc.hint) from exc
 
     def _scheme(self, tx: Any) -> tuple[tuple[str, ...], dict[str, int]]:
         """The scheme's classes and every tier value that maps to one (class names and ``map`` entries)."""
