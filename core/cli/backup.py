@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sqlite3
 from pathlib import Path
 
 NAME = "backup"
@@ -64,6 +63,8 @@ def backup_project(root: str | Path, label: str = "manual") -> Path:
 
 
 def _check(copy: Path) -> str | None:
+    import sqlite3  # here, not at the top: every `dyadlab` call imports this module to build its parser
+
     try:
         con = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
         try:

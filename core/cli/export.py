@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dyadlab.core.label_format_names import EXPORT_FORMATS
+
 NAME = "export"
 HELP = "export labels as ELAN .eaf, Praat TextGrid, CSV/Parquet tables or IEMOCAP EmoEvaluation text"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from dyadlab.core.io.label_formats import EXPORT_FORMATS
-
     p.add_argument("project", type=Path, help="project folder")
     p.add_argument("--format", "-f", required=True, choices=EXPORT_FORMATS, dest="fmt", help="file format")
     p.add_argument("--out", "-o", type=Path, default=None,

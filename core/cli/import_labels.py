@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dyadlab.core.label_format_names import IMPORT_FORMATS
+
 NAME = "import-labels"
 HELP = "import labels from an ELAN .eaf, Praat TextGrid or CSV/Parquet segments table (all or nothing)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from dyadlab.core.io.label_formats import IMPORT_FORMATS
-
     p.add_argument("project", type=Path, help="project folder")
     p.add_argument("file", type=Path, help="label file")
     p.add_argument("--session", default=None,

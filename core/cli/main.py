@@ -1,4 +1,10 @@
-"""Entry point of the ``dyadlab`` console script (see the package docstring)."""
+"""Entry point of the ``dyadlab`` console script (see the package docstring).
+
+Every call builds the parser of every subcommand (so ``dyadlab --help`` lists them all), which is why a
+command module's top level imports only what its ``add_arguments`` needs; ``tests/core/cli/test_cli_imports.py``
+holds that line. Logging is set up only once a command is about to run, so ``--help`` and usage errors
+skip it too.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,6 @@ from collections.abc import Sequence
 
 from dyadlab.core import __version__
 from dyadlab.core.errors import DyadLabError
-from dyadlab.core.logs import setup_logging
 
 # Subcommand modules, in the order ``--help`` lists them. Add a module here to add a command.
 COMMAND_MODULES = [
@@ -54,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
+    from dyadlab.core.logs import setup_logging  # importlib.metadata and logging.handlers: ~50 ms
+
     setup_logging()
     try:
         return int(args._run(args) or 0)

@@ -14,8 +14,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from dyadlab.core.inference.registry import add_model, delete_model, plan_deletion, rename_model
-
 NAME = "models"
 HELP = "list, rename or delete the trained models registered in a project (delete also removes their files)"
 
@@ -76,18 +74,24 @@ def _list(project: Any) -> int:
 
 
 def _add(project: Any, args: argparse.Namespace) -> int:
+    from dyadlab.core.inference.registry import add_model
+
     record = add_model(project, args.file, name=args.name, version=args.version, audio_frames=args.audio_frames)
     print(f"registered model #{record.id}: {record.name} {record.version} ({record.kind})")
     return 0
 
 
 def _rename(project: Any, model_id: int, name: str) -> int:
+    from dyadlab.core.inference.registry import rename_model
+
     before, after = rename_model(project, model_id, name)
     print(f"model #{model_id}: {before.name} -> {after.name}")
     return 0
 
 
 def _delete(project: Any, model_id: int, yes: bool) -> int:
+    from dyadlab.core.inference.registry import delete_model, plan_deletion
+
     plan = plan_deletion(project, model_id)
     if not yes:
         print(f"would delete {plan.describe()}; pass --yes to delete")

@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from dyadlab.core.errors import DyadLabError, ImportFormatError
 from dyadlab.core.io.label_import import ImportReport, LabelDocument, OnExisting, import_documents
+from dyadlab.core.label_format_names import EXPORT_FORMATS, IMPORT_FORMATS
 
 if TYPE_CHECKING:
     from dyadlab.core.project import Project
 
-IMPORT_FORMATS = ("eaf", "textgrid", "csv", "parquet")
-EXPORT_FORMATS = ("eaf", "textgrid", "csv", "parquet", "iemocap")
 _SUFFIXES = {".eaf": "eaf", ".textgrid": "textgrid", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 
 
