@@ -3,3 +3,7 @@
 Everything here is presentation and wiring; annotation rules live in ``dyadlab.core.edits`` and the
 media engine in ``dyadlab.core.media``. Start with ``application.run_app`` and ``main_window``.
 """
+
+from dyadlab.app import import_costs as _import_costs
+
+_import_costs.install()

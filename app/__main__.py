@@ -1,8 +1,8 @@
 """``python -m dyadlab.app PROJECT``: the workstation without the rest of the CLI.
 
 Same arguments and behaviour as ``dyadlab gui`` (it reuses that command), but skips building the
-parsers of every other subcommand, some of which import the store at parse time; the start-up
-benchmark measures both routes.
+parsers of every other subcommand; the start-up benchmark measures both routes (building them
+imports nothing heavy, tests/core/cli/test_cli_imports.py keeps it so).
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ import platform
 import sys
 import threading
 from collections import deque
-from importlib import metadata
 from pathlib import Path
 from types import TracebackType
 
@@ -78,7 +77,10 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
             logger.setLevel(level)
         _handler = handler
         _install_excepthooks()
-    logging.getLogger(f"{LOGGER}.start").info("dyadlab %s started: %s", _version("dyadlab"), " ".join(sys.argv))
+    # the package's own version, not the dist-info's: scanning sys.path for that costs every start ~50 ms
+    from dyadlab.core import __version__
+
+    logging.getLogger(f"{LOGGER}.start").info("dyadlab %s started: %s", __version__, " ".join(sys.argv))
     return path
 
 
@@ -103,6 +105,8 @@ def _install_excepthooks() -> None:
 
 
 def _version(distribution: str) -> str:
+    from importlib import metadata  # only reports need it
+
     try:
         return metadata.version(distribution)
     except metadata.PackageNotFoundError:

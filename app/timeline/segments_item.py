@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from dyadlab.app import theme
@@ -59,6 +59,20 @@ class SegmentStyle:
         return min(1.0, max(0.0, (segment.score - lo) / (hi - lo)))
 
 
+@dataclass(frozen=True)
+class _Look:
+    """What a paint needs of one segment, worked out once (a paint runs on every scroll step)."""
+
+    start_s: float
+    end_s: float
+    fill: QColor  # with the box's alpha
+    bar: QColor | None  # the score bar of a dimensional segment below full scale
+    fraction: float
+    text: QStaticText | None
+    text_width: int
+    text_color: QColor
+
+
 class SegmentsItem(pg.GraphicsObject):
     def __init__(self, style: SegmentStyle, *, editable: bool) -> None:
         super().__init__()
@@ -77,6 +91,8 @@ class SegmentsItem(pg.GraphicsObject):
         self._reach = np.zeros(0)  # running maximum of the ends: monotonic even if segments overlap
         self._colors: dict[str | None, QColor] = {}
         self._widths: dict[str, int] = {}
+        self._texts: dict[str, QStaticText] = {}  # laid out once: drawText shapes the string on every paint
+        self._looks: dict[int, _Look] = {}  # index into ``segments`` -> how it is drawn, made on first paint
 
     def set_segments(self, segments: list[model.Segment], extent_s: float) -> None:
         self.prepareGeometryChange()
@@ -86,6 +102,7 @@ class SegmentsItem(pg.GraphicsObject):
         self._ends = ends.tolist()
         self._reach = np.maximum.accumulate(ends) if len(ends) else ends
         self.extent_s = max(extent_s, float(self._reach[-1]) if len(ends) else extent_s)
+        self._looks.clear()
         self.update()
 
     def visible(self, x0: float, x1: float) -> list[int]:
@@ -119,6 +136,32 @@ class SegmentsItem(pg.GraphicsObject):
             width = self._widths[text] = self._metrics.horizontalAdvance(text)
         return width
 
+    def _static(self, text: str) -> QStaticText:
+        static = self._texts.get(text)
+        if static is None:
+            static = self._texts[text] = QStaticText(text)
+            static.setTextFormat(Qt.TextFormat.PlainText)
+            static.prepare(font=self._font)
+        return static
+
+    def _look(self, i: int) -> _Look:
+        look = self._looks.get(i)
+        if look is None:
+            seg = self.segments[i]
+            alpha = 230 if self.editable else 120
+            frac = self.style.fill_fraction(seg)
+            fill = QColor(self._color(seg))
+            bar = None
+            if frac < 1.0:
+                bar = QColor(fill)
+                bar.setAlpha(alpha)
+            fill.setAlpha(alpha if frac >= 1.0 else 60)
+            text = self.style.label(seg)
+            look = self._looks[i] = _Look(
+                seg.start_us / 1e6, seg.end_us / 1e6, fill, bar, frac, self._static(text) if text else None,
+                self._width(text), QColor("#111111") if frac >= 0.5 else QColor(theme.current().text))
+        return look
+
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem | None = None, *args) -> None:
         vb = self.getViewBox()
         if vb is None:
@@ -129,33 +172,30 @@ class SegmentsItem(pg.GraphicsObject):
         tr = p.transform()
         p.resetTransform()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        p.setFont(self._font)
         t = theme.current()
-        alpha = 230 if self.editable else 120
-        align = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+        # the view maps time to x and the band to y by scaling and shifting only: no QTransform per box
+        sx, dx = tr.m11(), tr.dx()
+        y0, y1 = sorted((tr.m22() * 0.1 + tr.dy(), tr.m22() * 0.9 + tr.dy()))
+        height = y1 - y0
+        no_pen = Qt.PenStyle.NoPen
         for i in self.visible(x0, x1):
-            seg = self.segments[i]
-            s, e = seg.start_us / 1e6, seg.end_us / 1e6
-            box = tr.mapRect(QRectF(s, 0.1, e - s, 0.8)).adjusted(0.5, 0, -0.5, 0)
-            frac = self.style.fill_fraction(seg)
-            fill = QColor(self._color(seg))
-            fill.setAlpha(alpha if frac >= 1.0 else 60)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(fill)
+            look = self._look(i)
+            left = look.start_s * sx + dx + 0.5
+            box = QRectF(left, y0, look.end_s * sx + dx - 0.5 - left, height)
+            p.setPen(no_pen)
+            p.setBrush(look.fill)
             p.drawRoundedRect(box, 3, 3)
-            if frac < 1.0:
-                bar = QRectF(box.left(), box.bottom() - box.height() * frac, box.width(), box.height() * frac)
-                fill.setAlpha(alpha)
-                p.setBrush(fill)
-                p.drawRoundedRect(bar, 2, 2)
-            if seg.id == self.selected_id:
+            if look.bar is not None:
+                p.setBrush(look.bar)
+                p.drawRoundedRect(QRectF(box.left(), y1 - height * look.fraction, box.width(),
+                                         height * look.fraction), 2, 2)
+            if self.selected_id is not None and self.segments[i].id == self.selected_id:
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.setPen(QPen(QColor(t.selection), 2))
                 p.drawRoundedRect(box.adjusted(1, 1, -1, -1), 3, 3)
-            text = self.style.label(seg)
-            if box.width() > self._width(text) + 8:
-                p.setPen(QColor("#111111") if frac >= 0.5 else QColor(t.text))
-                p.drawText(box.adjusted(5, 0, -2, 0), align, text)
+            if look.text is not None and box.width() > look.text_width + 8:
+                p.setPen(look.text_color)
+                p.drawStaticText(QPointF(left + 5, y0 + (height - look.text.size().height()) / 2), look.text)
         if self.ghost is not None:
             s, e = self.ghost
             box = tr.mapRect(QRectF(s, 0.06, e - s, 0.88))

@@ -65,6 +65,8 @@ class TimelineWidget(QWidget):
         self.scroll.setWidget(self.rows)
         layout.addWidget(self.scroll, 1)
         self.tracks: list[Track] = [self.ruler]
+        self.ruler.vb.sigXRangeChanged.connect(self._follow_ruler)
+        self.scroll.verticalScrollBar().valueChanged.connect(self._follow_ruler)
         ws.session_opened.connect(self.rebuild)
         ws.tiers_changed.connect(self._tiers_changed)
         ws.segments_changed.connect(self._segments_changed)
@@ -72,6 +74,16 @@ class TimelineWidget(QWidget):
         ws.series_changed.connect(self._series_changed)
 
     # -- building ----------------------------------------------------------------------------------
+
+    def _follow_ruler(self, *_args) -> None:
+        """Tracks on screen take the ruler's range now; the others when scrolled into view (or asked)."""
+        top = self.scroll.verticalScrollBar().value()
+        bottom = top + self.scroll.viewport().height()
+        for track in self.tracks[1:]:
+            if track.isHidden() or track.y() > bottom or track.y() + track.height() < top:
+                track.vb.mark_stale()
+            else:
+                track.vb.catch_up()
 
     @contextmanager
     def laid_out_once(self) -> Iterator[None]:
@@ -124,7 +136,7 @@ class TimelineWidget(QWidget):
         for track in self.tracks:
             track.set_extent(duration_s)
             if track is not self.ruler:
-                track.vb.setXLink(self.ruler.vb)
+                track.vb.follow(self.ruler.vb)
         self.ruler.vb.setXRange(0.0, min(duration_s, DEFAULT_SPAN_S), padding=0.0)
         self.set_time(0)
 

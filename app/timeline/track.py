@@ -8,9 +8,18 @@ time (``set_time``) and redraws; it never owns a timer.
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
-from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsItem,
+    QGraphicsRectItem,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from dyadlab.app import theme
 from dyadlab.app.timeline.viewbox import TrackViewBox
@@ -55,6 +64,34 @@ class TrackHeader(QWidget):
         p.end()
 
 
+class Playhead(QGraphicsRectItem):
+    """The playhead's line in one track: a bar 1.5 device pixels wide at a time in seconds.
+
+    A plain Qt item (no Python ``paint`` or ``boundingRect``) that ignores the view's scaling, so its
+    bounds never depend on the zoom: pyqtgraph's ``InfiniteLine`` recomputed its bounds through the view
+    in Python on every paint and range change, ~20 tracks × each frame of playback and each scroll step.
+    It hangs from the band's top (y = 1) down further than any track is tall; the view clips it.
+    """
+
+    WIDTH_PX = 1.5
+    REACH_PX = 4096
+
+    def __init__(self, color: str) -> None:
+        super().__init__(QRectF(-self.WIDTH_PX / 2, 0.0, self.WIDTH_PX, self.REACH_PX))
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
+        self.setPen(Qt.PenStyle.NoPen)
+        self.setBrush(QBrush(QColor(color)))
+        self.setZValue(100)
+        self.setPos(0.0, 1.0)
+
+    def set_seconds(self, seconds: float) -> None:
+        self.setPos(seconds, 1.0)
+
+    def value(self) -> float:
+        """Where it is, in seconds."""
+        return float(self.pos().x())
+
+
 class Track(QWidget):
     """A header plus a view whose x axis is session seconds and y a fixed 0..1 band.
 
@@ -73,8 +110,7 @@ class Track(QWidget):
         self.plot.setCentralItem(self._central_item())
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setFixedHeight(height)
-        self.playhead = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(t.playhead, width=1.5))
-        self.playhead.setZValue(100)
+        self.playhead = Playhead(t.playhead)
         self.vb.addItem(self.playhead, ignoreBounds=True)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 1)
@@ -89,13 +125,14 @@ class Track(QWidget):
         self.vb.addItem(item, ignoreBounds=ignore_bounds)
 
     def set_time(self, seconds: float) -> None:
-        self.playhead.setPos(seconds)
+        self.playhead.set_seconds(seconds)
 
     def set_extent(self, duration_s: float) -> None:
         self.vb.set_extent(duration_s)
 
     def view_to_widget(self, seconds: float, y: float = 0.5) -> QPointF:
         """Where (in ``self.plot.viewport()`` pixels) a time and band height are drawn; used by tests."""
+        self.vb.viewRange()  # a track scrolled out of view catches up with the ruler first
         scene = self.vb.mapViewToScene(QPointF(seconds, y))
         return QPointF(self.plot.mapFromScene(scene))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pyqtgraph as pg
+import pytest
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QStyleOptionGraphicsItem
@@ -117,3 +118,46 @@ def test_imports_are_warmed_on_a_worker_thread_and_failures_left_to_the_real_imp
         if thread.name == "dyadlab-warm-imports":
             thread.join(timeout=10)
     assert "colorsys" in sys.modules  # imported after the one that failed, on the worker
+
+
+def test_a_pan_moves_only_the_tracks_on_screen_and_the_rest_catch_up(qtbot, window) -> None:
+    timeline = window.bench.timeline
+    timeline.scroll.setFixedHeight(120)  # room for two or three rows: the others are scrolled out of view
+    qtbot.wait(50)
+    followers = [t.vb for t in timeline.tracks[1:]]
+    moved = Counter()
+    for vb in followers:
+        original = vb.updateMatrix
+
+        def counting(*args, vb=vb, original=original) -> None:
+            moved[id(vb)] += 1
+            original(*args)
+
+        vb.updateMatrix = counting
+    timeline.ruler.vb.setXRange(3.0, 7.0, padding=0.0)
+    on_screen = [vb for vb in followers if moved[id(vb)]]
+    assert 0 < len(on_screen) < len(followers) // 2, (len(on_screen), len(followers))
+    shown = on_screen[0].state["viewRange"][0]  # from 3 s; ends earlier when a scroll bar narrows the rows
+    assert shown[0] == pytest.approx(3.0) and 6.5 < shown[1] <= 7.0
+    stale = next(vb for vb in reversed(followers) if not moved[id(vb)])
+    assert stale.state["viewRange"][0] != pytest.approx(shown)  # not moved yet ...
+    last = timeline.tracks[-1]
+    timeline.scroll.ensureWidgetVisible(last)  # ... until scrolled into view
+    qtbot.wait(20)
+    assert last.vb.state["viewRange"][0] == pytest.approx(shown)
+    assert stale.viewRange()[0] == pytest.approx(shown)  # and whoever asks a stale one gets the ruler's range
+    for vb in followers:
+        assert vb.viewRange()[0] == pytest.approx(shown)
+
+
+def test_a_track_narrower_than_the_ruler_keeps_time_under_the_same_screen_x(qtbot, window) -> None:
+    timeline = window.bench.timeline
+    timeline.scroll.setFixedHeight(120)  # the rows get a vertical scroll bar: tracks end left of the ruler
+    qtbot.wait(50)
+    timeline.ruler.vb.setXRange(2.0, 10.0, padding=0.0)
+    track = timeline.tracks[1]
+    assert track.plot.width() < timeline.ruler.plot.width()
+    for seconds in (2.5, 6.0, 9.0):
+        ruler_x = timeline.ruler.plot.mapToGlobal(timeline.ruler.view_to_widget(seconds).toPoint()).x()
+        track_x = track.plot.mapToGlobal(track.view_to_widget(seconds).toPoint()).x()
+        assert abs(ruler_x - track_x) <= 1
