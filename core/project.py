@@ -14,7 +14,8 @@ from pathlib import Path
 
 from dyadlab.core.errors import ProjectError
 from dyadlab.core.labels import install_default_schemes
-from dyadlab.core.store import Store
+from dyadlab.core.labels.schemes import SCHEMES_LOCK_KEY
+from dyadlab.core.store import Store, UnitOfWork
 from dyadlab.core.store.server import check_server_url, read_database_url, save_database_url
 
 DB_NAME = "dyadlab.sqlite"
@@ -80,13 +81,33 @@ def create_project(root: str | Path, *, name: str | None = None, exist_ok: bool 
     except OSError as exc:
         raise ProjectError(f"cannot create the project folder: {exc.strerror}", path=root) from exc
     store = Store.for_sqlite(root / DB_NAME) if database is None else Store(database)
-    with store.transaction() as tx:
-        if database is None or tx.settings.get("name") is None:
-            tx.settings.set("name", name or root.resolve().name)
-        install_default_schemes(tx)
+    try:
+        with store.transaction() as tx:
+            _name_new_project(tx, root, name, joining=exist_ok or database is not None)
+            install_default_schemes(tx)
+    except BaseException:
+        store.close()
+        raise
     if database is not None:
         save_database_url(root, database)  # only once the server answered and holds the schema
     return Project(root=root, store=store)
+
+
+def _name_new_project(tx: UnitOfWork, root: Path, name: str | None, *, joining: bool) -> None:
+    """Give the new project its name, unless another client created the project first.
+
+    Another process may have created the same project between the "is there a project here?" check and
+    now (two ``dyadlab`` processes on a shared folder, a team creating projects on one server). Checking and
+    naming hold the write lock, so exactly one of them names it; the others join it, keeping that name
+    (``joining``: ``exist_ok``, or a server database, which a new folder always joins), or are refused as
+    if the project had been there from the start.
+    """
+    tx.lock_for_writing(SCHEMES_LOCK_KEY)  # the same lock the shipped schemes are added under: one critical section
+    if tx.settings.get("name") is None:
+        tx.settings.set("name", name or root.resolve().name)
+    elif not joining:
+        raise ProjectError("a DyadLab project already exists here", path=root,
+                           hint="another program created it at the same moment; open it instead")
 
 
 def open_project(root: str | Path) -> Project:

@@ -17,28 +17,41 @@ actors' self-evaluations ``F1``/``M1``), ``A-*`` lines dimensional ones. This mo
 validates; mapping to label schemes and writing to the store is ``core.io.iemocap``'s job. Every
 problem is an ``ImportFormatError`` naming the file and line, because a wrong label silently imported
 would poison every model trained on it.
+
+Ratings (the averaged V/A/D and every ``A-`` line) must be finite decimal numbers on a scale: IEMOCAP's
+1–5 by default, the project's ``vad`` scheme when the importer passes its ``scale``. A damaged file
+(``inf``, ``nan``, ``1e308``, a 400-digit number that ``float`` turns into ``inf``, a 99999) would
+otherwise be stored as a score and skew every mean and model computed from it.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from dyadlab.core.errors import ImportFormatError
 from dyadlab.core.io.textfile import numbered_lines
-from dyadlab.core.io.times import checked_seconds
+from dyadlab.core.io.times import _shown, checked_seconds
 
 IEMOCAP_LABELS = ("neu", "hap", "exc", "sad", "ang", "fru", "sur", "fea", "dis", "oth", "xxx")
 # Keys of an A-line, and the dimension each rates (IEMOCAP calls arousal "activation").
 DIMENSION_KEYS = {"val": "valence", "act": "arousal", "dom": "dominance"}
+# IEMOCAP's self-assessment-manikin scale, the range ratings must lie in unless the caller names another.
+IEMOCAP_SCALE: Mapping[str, tuple[float, float]] = {name: (1.0, 5.0) for name in DIMENSION_KEYS.values()}
 
 _NUMBER = r"\d+(?:\.\d*)?"
+# A rating is captured as any token and checked by _rating, so "inf" or "1e308" get an error about the
+# value rather than "malformed line".
+_TOKEN = r"[^\s,\]]+"
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _SUMMARY = re.compile(
     rf"^\[\s*(?P<start>{_NUMBER})\s*-\s*(?P<end>{_NUMBER})\s*\]\s+(?P<utterance>\S+)\s+(?P<label>\S+)\s+"
-    rf"\[\s*(?P<v>{_NUMBER})\s*,\s*(?P<a>{_NUMBER})\s*,\s*(?P<d>{_NUMBER})\s*\]$")
+    rf"\[\s*(?P<v>{_TOKEN})\s*,\s*(?P<a>{_TOKEN})\s*,\s*(?P<d>{_TOKEN})\s*\]$")
 _EVALUATOR = re.compile(r"^(?P<who>[CA]-[A-Za-z]+\d*)\s*:(?P<body>[^()]*?)\s*(?:\((?P<note>.*)\))?$")
-_SCORE = re.compile(rf"^(?P<key>[A-Za-z]+)\s*(?P<value>{_NUMBER})?$")
+_SCORE = re.compile(r"^(?P<key>[A-Za-z]+)\s*(?P<value>\S+)?$")
 _SPEAKER = re.compile(r"_(?P<letter>[FM])[^_]*$")
 
 
@@ -65,7 +78,7 @@ class Turn:
     start: float  # seconds into the dialog
     end: float
     label: str  # consensus label, one of IEMOCAP_LABELS
-    vad: tuple[float, float, float]  # averaged valence, activation (arousal), dominance on 1–5
+    vad: tuple[float, float, float]  # averaged valence, activation (arousal), dominance, on the checked scale
     line: int
     evaluations: tuple[Evaluation, ...] = ()
 
@@ -83,8 +96,12 @@ def speaker_of(utterance: str) -> str | None:
     return match["letter"] if match else None
 
 
-def parse_emo_evaluation(path: Path, labels: tuple[str, ...] = IEMOCAP_LABELS) -> list[Turn]:
-    """All turns of one EmoEvaluation file, in file order; raises ImportFormatError on any bad line."""
+def parse_emo_evaluation(path: Path, labels: tuple[str, ...] = IEMOCAP_LABELS,
+                         scale: Mapping[str, tuple[float, float]] = IEMOCAP_SCALE) -> list[Turn]:
+    """All turns of one EmoEvaluation file, in file order; raises ImportFormatError on any bad line.
+
+    ``scale``: the inclusive (min, max) each of ``valence``/``arousal``/``dominance`` must lie in.
+    """
     turns: list[Turn] = []
     seen: dict[str, int] = {}
     current: dict | None = None  # the open block: summary fields plus its evaluations so far
@@ -103,7 +120,7 @@ def parse_emo_evaluation(path: Path, labels: tuple[str, ...] = IEMOCAP_LABELS) -
             continue
         if text.startswith("["):
             close()
-            current = _summary(path, number, text, labels, seen)
+            current = _summary(path, number, text, labels, scale, seen)
             current["evaluations"] = []
             continue
         match = _EVALUATOR.match(text)
@@ -115,12 +132,27 @@ def parse_emo_evaluation(path: Path, labels: tuple[str, ...] = IEMOCAP_LABELS) -
         if current is None:
             raise ImportFormatError(f"evaluator line {match['who']} is not under a turn's summary line",
                                     path=path, line=number)
-        current["evaluations"].append(_evaluation(path, number, match))
+        current["evaluations"].append(_evaluation(path, number, match, scale))
     close()
     return turns
 
 
-def _summary(path: Path, number: int, text: str, labels: tuple[str, ...], seen: dict[str, int]) -> dict:
+def _rating(text: str, what: str, scale: Mapping[str, tuple[float, float]], dimension: str, *, path: Path,
+            line: int) -> float:
+    """``text`` as a rating of ``dimension``, refused unless a finite decimal number within ``scale``."""
+    number = float(text) if _DECIMAL.fullmatch(text) else math.nan  # "inf", "nan", "3_0", "high" are not
+    if not math.isfinite(number):  # also a 400-digit number: float() makes it inf
+        raise ImportFormatError(f"{what} {_shown(text)} is not a finite decimal number", path=path, line=line,
+                                hint="ratings are written like 2.5000")
+    low, high = scale[dimension]
+    if not low <= number <= high:
+        raise ImportFormatError(f"{what} {_shown(text)} is outside the {dimension} scale {low:g}–{high:g}",
+                                path=path, line=line)
+    return number
+
+
+def _summary(path: Path, number: int, text: str, labels: tuple[str, ...], scale: Mapping[str, tuple[float, float]],
+             seen: dict[str, int]) -> dict:
     match = _SUMMARY.match(text)
     if match is None:
         raise ImportFormatError(f"malformed turn line: {text[:80]!r}", path=path, line=number,
@@ -141,11 +173,12 @@ def _summary(path: Path, number: int, text: str, labels: tuple[str, ...], seen: 
         raise ImportFormatError(f"utterance {utterance} appears twice (first on line {seen[utterance]})",
                                 path=path, line=number)
     seen[utterance] = number
-    return {"utterance": utterance, "start": start, "end": end, "label": label, "line": number,
-            "vad": (float(match["v"]), float(match["a"]), float(match["d"]))}
+    vad = tuple(_rating(match[group], f"turn {utterance} {dimension}", scale, dimension, path=path, line=number)
+                for group, dimension in zip("vad", DIMENSION_KEYS.values(), strict=True))
+    return {"utterance": utterance, "start": start, "end": end, "label": label, "line": number, "vad": vad}
 
 
-def _evaluation(path: Path, number: int, match: re.Match[str]) -> Evaluation:
+def _evaluation(path: Path, number: int, match: re.Match[str], scale: Mapping[str, tuple[float, float]]) -> Evaluation:
     who, body, note = match["who"], match["body"], (match["note"] or "").strip()
     parts = [p.strip() for p in body.split(";") if p.strip()]
     if who.startswith("C-"):
@@ -157,5 +190,7 @@ def _evaluation(path: Path, number: int, match: re.Match[str]) -> Evaluation:
             raise ImportFormatError(f"{who}: cannot read rating {part!r}", path=path, line=number,
                                     hint="expected 'val 3; act 2; dom 2;'")
         if item["value"] is not None:  # "dom ;" means the evaluator gave no rating
-            scores.append((DIMENSION_KEYS[item["key"].lower()], float(item["value"])))
+            dimension = DIMENSION_KEYS[item["key"].lower()]
+            scores.append((dimension, _rating(item["value"], f"{who} {dimension}", scale, dimension, path=path,
+                                              line=number)))
     return Evaluation(who, number, scores=tuple(scores), note=note)

@@ -17,7 +17,9 @@ and, per participant:
 
 - annotator ``iemocap`` (kind ``corpus``): tier ``emotion`` (scheme ``iemocap-full``, the raw label),
   ``emotion4`` (``emotion-4class``: exc→happy, labels the scheme drops get no segment) and
-  ``valence``/``arousal``/``dominance`` (``vad``, the averaged ratings as scores);
+  ``valence``/``arousal``/``dominance`` (``vad``, the averaged ratings as scores; every rating must be a
+  finite number within the min–max of that dimension in the project's ``vad`` scheme, 1–5 as shipped,
+  else the whole import is refused with the file, line and value);
 - one annotator per evaluator line (``iemocap:C-E2``, ``iemocap:A-E3``, ``iemocap:C-F1`` ...):
   ``emotion`` from C-lines (the first category as value, all of them in the provenance) and
   ``valence``/``arousal``/``dominance`` from A-lines.
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from dyadlab.core.errors import ImportFormatError, LabelSchemeError
-from dyadlab.core.io.emoevaluation import Evaluation, Turn, parse_emo_evaluation, speaker_of
+from dyadlab.core.io.emoevaluation import DIMENSION_KEYS, Evaluation, Turn, parse_emo_evaluation, speaker_of
 from dyadlab.core.io.mediafiles import audio_plan, probe_audio, probe_video
 from dyadlab.core.io.plan import ParticipantPlan, SegmentPlan, SessionPlan, TierPlan, UtterancePlan, ViewPlan
 from dyadlab.core.io.report import ImportReport
@@ -133,6 +135,20 @@ def find_dialogs(source: Path, sessions: list[str] | None, report: ImportReport)
     return dialogs
 
 
+def vad_scale(scheme: LabelScheme) -> dict[str, tuple[float, float]]:
+    """(min, max) of valence, arousal and dominance in the project's ``vad`` scheme: the range ratings land in.
+
+    The scheme, not a constant, because it is what the project's editors, plots and models treat as the
+    scale; a project whose ``vad`` scheme lacks one of the three cannot hold IEMOCAP's ratings.
+    """
+    ranges = {d["name"]: (float(d["min"]), float(d["max"])) for d in scheme.definition.get("dimensions", [])}
+    missing = [name for name in DIMENSION_KEYS.values() if name not in ranges]
+    if missing:
+        raise LabelSchemeError(f"the project's label scheme {scheme.name!r} has no dimension {', '.join(missing)}",
+                               hint="IEMOCAP ratings need valence, arousal and dominance")
+    return ranges
+
+
 class _DialogReader:
     """Reads one dialog's files into a SessionPlan, mapping labels through the project's schemes."""
 
@@ -141,10 +157,10 @@ class _DialogReader:
         self.root, self.layout, self.report = root, layout, report
         self.full = require_scheme(schemes, FULL_SCHEME).definition
         self.four = require_scheme(schemes, THESIS_4CLASS).definition
-        require_scheme(schemes, VAD_SCHEME)
+        self.scale = vad_scale(require_scheme(schemes, VAD_SCHEME))
 
     def read(self, dialog: Dialog) -> SessionPlan:
-        turns = parse_emo_evaluation(dialog.source)
+        turns = parse_emo_evaluation(dialog.source, scale=self.scale)
         audio = probe_audio(dialog.wav)
         video = probe_video(dialog.avi) if dialog.has_video else None
         sides = self.layout.sides(dialog.name, dialog.group)

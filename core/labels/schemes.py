@@ -85,16 +85,15 @@ SCHEMES_LOCK_KEY = 0x6479_6164_6C61_6201  # pg_advisory_xact_lock key; core.stor
 def install_default_schemes(tx) -> None:
     """Add every shipped scheme the project does not have yet (by name).
 
-    On a server several clients may open a new project at once: when something is missing, the adding
-    waits for a transaction-scoped advisory lock and looks again, so each scheme is added exactly once
-    instead of the second client failing on the unique name.
+    Several clients may open a new project at once (a team on a server, two processes on a shared
+    folder): when something is missing, the adding waits for the write lock (``tx.lock_for_writing``) and
+    looks again, so each scheme is added exactly once instead of the second client failing on the unique
+    name. Opening a project that has them all takes no lock.
     """
     shipped = [load_scheme_file(file) for file in shipped_scheme_files()]
     missing = [s for s in shipped if tx.schemes.by_name(s[0]) is None]
-    if missing and tx.orm.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import text
-
-        tx.orm.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMES_LOCK_KEY})
+    if missing:
+        tx.lock_for_writing(SCHEMES_LOCK_KEY)
         missing = [s for s in missing if tx.schemes.by_name(s[0]) is None]
     for name, kind, definition in missing:
         tx.schemes.add(name, kind, definition)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from dyadlab.core.errors import DyadLabError, StoreError
 from dyadlab.core.store.changes import notify_segment_changes
-from dyadlab.core.store.database import ensure_schema, make_engine
+from dyadlab.core.store.database import ensure_schema, lock_for_writing, make_engine
 from dyadlab.core.store.repositories import (
     AnnotatorRepository,
     AudioTrackRepository,
@@ -55,6 +55,10 @@ class UnitOfWork:
         self.models = ModelRepository(orm)
         self.series = SeriesRepository(orm)
         self.jobs = JobRepository(orm)
+
+    def lock_for_writing(self, key: int) -> None:
+        """Serialise this transaction's check-then-write with other clients' (``database.lock_for_writing``)."""
+        lock_for_writing(self.orm.connection(), key)
 
 
 def _describe_db_error(exc: DBAPIError, where: str, *, server_phase: str | None = None) -> str:

@@ -6,15 +6,17 @@ database at an older revision is backed up, then upgraded; one at a revision thi
 (written by a newer DyadLab) is refused before anything touches it.
 
 Opening a database already at ``HEAD_REVISION`` (the usual case) costs one small query: Alembic is only
-imported when there is something to create or upgrade. On PostgreSQL several clients may open a fresh
-database at the same moment; creating or upgrading the schema holds a transaction-scoped advisory lock, so
-the others wait and then find it at head instead of failing on half-created tables.
+imported when there is something to create or upgrade. Several clients may open a fresh database at the
+same moment (a team on one server, two ``dyadlab`` processes on a shared folder): creating or upgrading the
+schema holds a lock (``lock_for_writing``), so the others wait and then find it at head instead of failing
+on half-created tables.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import time
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
@@ -28,6 +30,8 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # pg_advisory_xact_lock key serialising schema creation/upgrade per database (advisory locks are scoped to
 # the database they are taken in); any fixed 64-bit number no other code uses: "dyadlab\0" as bytes.
 SCHEMA_LOCK_KEY = 0x6479_6164_6C61_6200
+# How long a SQLite connection waits for another process's write lock before "database is locked".
+BUSY_TIMEOUT_S = 5.0
 
 
 def _alembic_config(url: str):
@@ -52,18 +56,37 @@ def known_revisions() -> tuple[list[str], str]:
 
 def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={round(BUSY_TIMEOUT_S * 1000)}")
     cursor.close()
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """``PRAGMA journal_mode=WAL``, retried for up to the busy timeout while another process holds a lock.
+
+    Switching a new (still rollback-journal) file to WAL needs the file to itself, and SQLite answers
+    "database is locked" at once there, without waiting the busy timeout: a second process opening the
+    project that another is creating at that moment would otherwise fail. Once the file is in WAL mode
+    (every later open) the pragma changes nothing and succeeds the first time.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def make_engine(url: str) -> Engine:
     """An engine for a SQLite file URL or a PostgreSQL URL, with DyadLab's connection settings."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 5.0})
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
         event.listen(engine, "connect", _set_sqlite_pragmas)
     else:
         # connect_timeout: an unreachable server fails in seconds, not at the OS's TCP timeout (minutes).
@@ -121,6 +144,27 @@ def backup_sqlite(db_file: Path, reason: str) -> Path:
     return target
 
 
+def lock_for_writing(conn: Connection, key: int) -> None:
+    """Make the rest of ``conn``'s transaction a critical section among clients doing the same check-then-write.
+
+    For "is it there yet? if not, add it" steps run by several clients at once (creating the schema, adding
+    the shipped label schemes): take this lock, then look again, and only then write. The lock lasts until
+    the transaction ends.
+
+    - PostgreSQL: the transaction-scoped advisory lock ``key``; other writers are not held up.
+    - SQLite has one write lock per file and no named locks, so ``key`` is not used: the write lock is
+      taken now (``BEGIN IMMEDIATE``) instead of at the first write, waiting up to the busy timeout for
+      another process's transaction. Python's sqlite3 otherwise runs DDL outside any transaction and takes
+      the lock only at the first INSERT, so two processes would both see an empty database and both create
+      tables (``table ... already exists``) or add the same rows. When the transaction has already written
+      (the lock is held), this does nothing.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def ensure_schema(engine: Engine, *, backup_dir_file: Path | None = None) -> str:
     """Create or upgrade the schema to head; refuse a database from a newer DyadLab.
 
@@ -130,13 +174,12 @@ def ensure_schema(engine: Engine, *, backup_dir_file: Path | None = None) -> str
     current = current_revision(engine)
     if current == HEAD_REVISION:  # the usual open: no Alembic import, no scan of the migrations folder
         return current
+    known_revisions()  # import Alembic and read the migrations (~1 s) before taking a lock others wait on
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Another client may be creating or upgrading this database right now: wait for it (the lock is
-            # released when its transaction commits), then look again — it is usually at head by then.
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-            current = current_revision(conn)
-        return _upgrade(conn, current, backup_dir_file)
+        # Another client may be creating or upgrading this database right now: wait for it (the lock is
+        # released when its transaction commits), then look again — it is usually at head by then.
+        lock_for_writing(conn, SCHEMA_LOCK_KEY)
+        return _upgrade(conn, current_revision(conn), backup_dir_file)
 
 
 def _upgrade(conn: Connection, current: str | None, backup_dir_file: Path | None) -> str:

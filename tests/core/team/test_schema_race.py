@@ -18,6 +18,8 @@ from sqlalchemy import create_engine, text
 
 from dyadlab.core.store.migrations.versions import HEAD_REVISION
 
+from ...builders.barrier import BARRIER
+
 CLIENTS = 4
 # One client: import first (slow, and not what races), meet the others at the barrier, then open the store.
 CLIENT = """
@@ -25,13 +27,7 @@ import json, sys, time
 from pathlib import Path
 from dyadlab.core.store import Store
 url, folder, me, n = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-(folder / f"ready-{me}").touch()
-deadline = time.monotonic() + 60
-while len(list(folder.glob("ready-*"))) < n:
-    if time.monotonic() > deadline:
-        raise TimeoutError("the other clients never got ready")
-    time.sleep(0.0005)
-try:
+""" + BARRIER + """try:
     store = Store(url)
 except Exception as exc:
     print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
