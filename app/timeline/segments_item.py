@@ -2,7 +2,7 @@
 
 One item for the whole tier keeps a long session fast: only segments inside the visible range are
 painted, in device pixels (crisp edges and unscaled text) after mapping their times through the
-view transform. A paint runs on every scroll step and every frame of playback, so it costs what is
+view transform, and the painted pixels are cached by Qt and scrolled when the view pans. A paint runs on every scroll step and every frame of playback, so it costs what is
 on screen, not what is in the tier: the segments are found by binary search over their sorted
 times, only within the exposed rect (a moving playhead exposes a strip a few pixels wide), and
 colours and label widths are computed once per value. Categorical segments are coloured by class
@@ -83,6 +83,9 @@ class SegmentsItem(pg.GraphicsObject):
         self.extent_s = 1.0
         # paint() gets the exposed rect: a moving playhead exposes a strip of a few pixels per track
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+        # a pan only translates the item on screen: Qt scrolls its cached pixels and asks paint() for the
+        # newly exposed strip only (a zoom or a change of the segments repaints it all)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._font = QFont()
         self._font.setPointSizeF(8.5)
         self._metrics = QFontMetrics(self._font)

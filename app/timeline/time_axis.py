@@ -15,6 +15,13 @@ def format_time(seconds: float, *, precision: int = 3) -> str:
 
 
 class TimeAxis(pg.AxisItem):
+    """Ticks in m:ss. No SI prefix: times are never "ms" or "ks", and keeping one up to date re-set the
+    (empty) label's HTML on every scroll step."""
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.enableAutoSIPrefix(False)
+
     def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph override)
         precision = 0 if spacing >= 1 else 1 if spacing >= 0.1 else 2 if spacing >= 0.01 else 3
         return [format_time(v, precision=precision) for v in values]
