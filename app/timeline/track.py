@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsItem,
     QGraphicsRectItem,
     QHBoxLayout,
-    QLabel,
     QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -28,30 +26,25 @@ HEADER_WIDTH = 178
 
 
 class TrackHeader(QWidget):
-    """Colour stripe (participant), title and a dim subtitle (annotator, scheme, lock)."""
+    """Colour stripe (participant), title and a dim subtitle (annotator, scheme, lock).
+
+    Painted here rather than built from labels: a session shows ~20 tracks, and two QLabels (one with its
+    own style sheet) per header were ~50 widgets to create, polish and lay out on every open.
+    """
+
+    SUBTITLE_PX = 10
 
     def __init__(self, title: str, subtitle: str, color: str) -> None:
         super().__init__()
         self.color = color
         self.active = False
+        self.title, self.subtitle = title, subtitle
         self.setFixedWidth(HEADER_WIDTH)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 1, 4, 1)
-        layout.setSpacing(0)
-        self.title = QLabel(title)
-        self.subtitle = QLabel(subtitle)
-        self.subtitle.setStyleSheet(f"color: {theme.current().text_dim}; font-size: 10px;")
-        layout.addStretch(1)
-        layout.addWidget(self.title)
-        if subtitle:
-            layout.addWidget(self.subtitle)
-        layout.addStretch(1)
+        self._small = QFont(self.font())
+        self._small.setPixelSize(self.SUBTITLE_PX)
 
     def set_active(self, active: bool) -> None:
         self.active = active
-        font = self.title.font()
-        font.setBold(active)
-        self.title.setFont(font)
         self.update()
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
@@ -61,6 +54,20 @@ class TrackHeader(QWidget):
         p.fillRect(0, 0, 4, self.height(), QColor(self.color))
         p.setPen(QColor(t.grid))
         p.drawLine(QPointF(0, self.height() - 0.5), QPointF(self.width(), self.height() - 0.5))
+        title_font = QFont(self.font())
+        title_font.setBold(self.active)
+        lines = [(self.title, title_font, QColor(t.text))]
+        if self.subtitle:
+            lines.append((self.subtitle, self._small, QColor(t.text_dim)))
+        heights = [QFontMetrics(font).height() for _, font, _ in lines]
+        y = (self.height() - 1 - sum(heights)) / 2
+        left, width = 10, self.width() - 14
+        for (text, font, color), height in zip(lines, heights, strict=True):
+            p.setFont(font)
+            p.setPen(color)
+            shown = QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, width)
+            p.drawText(QRectF(left, y, width, height), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shown)
+            y += height
         p.end()
 
 
