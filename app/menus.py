@@ -7,6 +7,7 @@ Separate from ``main_window`` so the window stays a thin shell: this module only
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
@@ -16,6 +17,7 @@ from dyadlab.app.docks.agreement_dock import add_agreement_dock
 from dyadlab.app.docks.inference_docks import build_inference_docks
 from dyadlab.app.docks.job_control import job_panels
 from dyadlab.app.docks.keypoint_dock import KeypointPanel
+from dyadlab.app.docks.lazy_dock import LazyDock
 from dyadlab.app.docks.palette_dock import PalettePanel
 from dyadlab.app.docks.participant_dock import ParticipantPanel
 from dyadlab.app.docks.project_dock import ProjectBrowser
@@ -40,10 +42,15 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
 )
 
 
-def _dock(win: MainWindow, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-    dock = QDockWidget(title, win)
+def _dock(win: MainWindow, key: str, title: str, widget: QWidget | Callable[[], QWidget],
+          area: Qt.DockWidgetArea) -> QDockWidget:
+    """Add a dock; given a callable instead of a panel, the panel is built when first shown (``LazyDock``)."""
+    if isinstance(widget, QWidget):
+        dock = QDockWidget(title, win)
+        dock.setWidget(widget)
+    else:
+        dock = LazyDock(title, win, widget)
     dock.setObjectName(f"{key}Dock")
-    dock.setWidget(widget)
     win.addDockWidget(area, dock)
     win.docks[key] = dock
     return dock
@@ -55,7 +62,7 @@ def build_docks(win: MainWindow) -> None:
     browser = ProjectBrowser(ws)
     browser.open_session.connect(win.open_session)
     _dock(win, "Project", "Project", browser, left)
-    participants = _dock(win, "Participants", "Participants", ParticipantPanel(ws), left)
+    participants = _dock(win, "Participants", "Participants", lambda: ParticipantPanel(ws), left)
     palette = _dock(win, "Palette", "Label palette", PalettePanel(ws), right)
     rating = _dock(win, "Rating", "Continuous rating", RatingPanel(ws, bench.rater), right)
     keypoints_panel = KeypointPanel(bench.keypoints, bench.focused_view)

@@ -197,11 +197,13 @@ def _child_window(root: Path) -> None:
     t0 = time.perf_counter()
     from PySide6.QtWidgets import QApplication
 
+    from dyadlab.app import theme
     from dyadlab.app.errors import reporter
     from dyadlab.app.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     reporter.show_dialogs = False
+    theme.apply("dark", app)  # as the app starts: its style sheet makes every widget's polish dearer
     window = MainWindow()
     window.resize(1600, 960)
     window.show()

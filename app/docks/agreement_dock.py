@@ -385,7 +385,7 @@ class AgreementPanel(QWidget):
 
 def add_agreement_dock(win: MainWindow, add_dock: AddDock) -> None:
     """The Agreement dock, tabbed behind the right-hand panels (opened from the View menu)."""
-    dock = add_dock(win, "Agreement", "Agreement", AgreementPanel(win.ws), Qt.DockWidgetArea.RightDockWidgetArea)
+    dock = add_dock(win, "Agreement", "Agreement", lambda: AgreementPanel(win.ws), Qt.DockWidgetArea.RightDockWidgetArea)
     neighbour = win.docks.get("Live") or win.docks.get("Palette")
     if neighbour is not None and neighbour is not dock:
         win.tabifyDockWidget(neighbour, dock)

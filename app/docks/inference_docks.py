@@ -19,7 +19,8 @@ from dyadlab.app.docks.live_dock import LivePanel
 if TYPE_CHECKING:
     from dyadlab.app.main_window import MainWindow
 
-AddDock = Callable[["MainWindow", str, str, QWidget, Qt.DockWidgetArea], QDockWidget]
+# the panel, or a callable that builds it when the dock is first shown (see lazy_dock)
+AddDock = Callable[["MainWindow", str, str, QWidget | Callable[[], QWidget], Qt.DockWidgetArea], QDockWidget]
 
 
 def jump_to(win: MainWindow, session_id: int, t_us: int) -> None:
@@ -34,17 +35,18 @@ def build_inference_docks(win: MainWindow, add_dock: AddDock) -> None:
     right = Qt.DockWidgetArea.RightDockWidgetArea
     live = LivePanel(win.bench.live)
     win.bench.live.refresh_models()
-    inspector = InspectorPanel(win.ws, lambda sid, t: jump_to(win, sid, t))
     assist = AssistPanel(win.ws, win.bench.playback.seek)
     docks = [add_dock(win, "Live", "Live inference", live, right),
-             add_dock(win, "Inspector", "Prediction inspector", inspector, right),
+             add_dock(win, "Inspector", "Prediction inspector",
+                      lambda: InspectorPanel(win.ws, lambda sid, t: jump_to(win, sid, t)), right),
              add_dock(win, "Assist", "Model proposals", assist, right)]
     for dock in docks[1:]:
         win.tabifyDockWidget(docks[0], dock)
     docks[0].raise_()
     bind = win.shortcuts.bind
-    bind("inspect.next", lambda: inspector.step(1))
-    bind("inspect.previous", lambda: inspector.step(-1))
+    inspector = docks[1]  # its panel is built on first use: a key press builds it too
+    bind("inspect.next", lambda: inspector.widget().step(1))
+    bind("inspect.previous", lambda: inspector.widget().step(-1))
     bind("assist.accept", assist.accept)
     bind("assist.edit", lambda: assist.accept(select=True))
     bind("assist.reject", assist.reject)

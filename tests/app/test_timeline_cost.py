@@ -161,3 +161,20 @@ def test_a_track_narrower_than_the_ruler_keeps_time_under_the_same_screen_x(qtbo
         ruler_x = timeline.ruler.plot.mapToGlobal(timeline.ruler.view_to_widget(seconds).toPoint()).x()
         track_x = track.plot.mapToGlobal(track.view_to_widget(seconds).toPoint()).x()
         assert abs(ruler_x - track_x) <= 1
+
+
+def test_docks_behind_other_tabs_are_built_when_first_shown(qtbot, window) -> None:
+    from dyadlab.app.docks.agreement_dock import AgreementPanel
+    from dyadlab.app.docks.lazy_dock import LazyDock
+
+    lazy = {key: dock for key, dock in window.docks.items() if isinstance(dock, LazyDock)}
+    assert set(lazy) == {"Participants", "Inspector", "Agreement"}
+    assert not any(dock.built for dock in lazy.values())  # none of them is the front tab after an open
+    assert not window.findChildren(AgreementPanel)
+    window.docks["Agreement"].raise_()  # the user picks its tab
+    qtbot.waitUntil(lambda: lazy["Agreement"].built, timeout=2000)
+    panel = lazy["Agreement"].widget()
+    assert isinstance(panel, AgreementPanel) and window.findChildren(AgreementPanel) == [panel]
+    assert lazy["Agreement"].widget() is panel  # built once
+    window.shortcuts.actions["inspect.next"].trigger()  # a key for a panel not yet shown builds it
+    assert lazy["Inspector"].built
