@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
 
         stop_jobs(self)  # the jobs keep running; the next window reattaches
         for dock in self.docks.values():
+            dock.blockSignals(True)  # removing a front tab raises the next: no lazy panel is built for that
             self.removeDockWidget(dock)
             dock.deleteLater()
         self.docks = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 
@@ -27,7 +28,13 @@ class LazyDock(QDockWidget):
         return self._make is None
 
     def _visibility_changed(self, visible: bool) -> None:
-        if visible:
+        # QMainWindow.restoreState shows tabbed docks for a moment while it rebuilds the tab groups: look
+        # again once the events queued now have run, and build only if the dock is still on screen
+        if visible and self._make is not None:
+            QTimer.singleShot(0, self._build_if_shown)
+
+    def _build_if_shown(self) -> None:
+        if self.isVisible():
             self.widget()
 
     def widget(self) -> QWidget:
