@@ -51,7 +51,7 @@ class TimelineWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        self.ruler = RulerTrack(TimeAxis("top"))
+        self.ruler = RulerTrack(TimeAxis())
         self.ruler.vb.clicked.connect(self._seek_seconds)
         layout.addWidget(self.ruler)
         self.rows = QWidget()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from dyadlab.app import theme
+from dyadlab.app.timeline.time_axis import TimeAxis
 from dyadlab.app.timeline.viewbox import TrackViewBox
 
 HEADER_WIDTH = 178
@@ -147,14 +148,12 @@ class Track(QWidget):
 class RulerTrack(Track):
     """The time axis above all tracks; its view box is the one every track's x range is linked to."""
 
-    def __init__(self, axis: pg.AxisItem, height: int = 30) -> None:
+    def __init__(self, axis: TimeAxis, height: int = 30) -> None:
         self.axis = axis
         t = theme.current()
         super().__init__("", "", t.window, height, background=t.window)
-        axis.linkToView(self.vb)
-        axis.setTextPen(t.text_dim)
-        axis.setPen(t.grid)
-        axis.setStyle(tickTextOffset=2)
+        axis.link_to_view(self.vb)
+        axis.set_colors(t.text_dim, t.grid)
 
     def _central_item(self) -> pg.GraphicsWidget:
         layout = pg.GraphicsLayout()
