@@ -2,8 +2,8 @@
 
 One item for the whole tier keeps a long session fast: only segments inside the visible range are
 painted, in device pixels (crisp edges and unscaled text) after mapping their times through the
-view transform, and the painted pixels are cached by Qt and scrolled when the view pans. A paint runs on every scroll step and every frame of playback, so it costs what is
-on screen, not what is in the tier: the segments are found by binary search over their sorted
+view transform, and the painted pixels are cached by Qt and scrolled when the view pans. A paint runs
+on every scroll step and every frame of playback, so it costs what is on screen, not what is in the tier: the segments are found by binary search over their sorted
 times, only within the exposed rect (a moving playhead exposes a strip a few pixels wide), and
 colours and label widths are computed once per value. Categorical segments are coloured by class
 (colours from the scheme); dimensional ones fill up to their score on the scheme's scale.
@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QStaticTe
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from dyadlab.app import theme
+from dyadlab.app.timeline.static_texts import StaticTexts
 from dyadlab.core import model
 
 FALLBACK_COLORS = ("#8d99ae", "#f4a261", "#2a9d8f", "#e76f51", "#a29bfe", "#00b894", "#fd79a8", "#fdcb6e")
@@ -94,7 +95,7 @@ class SegmentsItem(pg.GraphicsObject):
         self._reach = np.zeros(0)  # running maximum of the ends: monotonic even if segments overlap
         self._colors: dict[str | None, QColor] = {}
         self._widths: dict[str, int] = {}
-        self._texts: dict[str, QStaticText] = {}  # laid out once: drawText shapes the string on every paint
+        self._texts = StaticTexts(self._font)
         self._looks: dict[int, _Look] = {}  # index into ``segments`` -> how it is drawn, made on first paint
 
     def set_segments(self, segments: list[model.Segment], extent_s: float) -> None:
@@ -139,14 +140,6 @@ class SegmentsItem(pg.GraphicsObject):
             width = self._widths[text] = self._metrics.horizontalAdvance(text)
         return width
 
-    def _static(self, text: str) -> QStaticText:
-        static = self._texts.get(text)
-        if static is None:
-            static = self._texts[text] = QStaticText(text)
-            static.setTextFormat(Qt.TextFormat.PlainText)
-            static.prepare(font=self._font)
-        return static
-
     def _look(self, i: int) -> _Look:
         look = self._looks.get(i)
         if look is None:
@@ -161,7 +154,7 @@ class SegmentsItem(pg.GraphicsObject):
             fill.setAlpha(alpha if frac >= 1.0 else 60)
             text = self.style.label(seg)
             look = self._looks[i] = _Look(
-                seg.start_us / 1e6, seg.end_us / 1e6, fill, bar, frac, self._static(text) if text else None,
+                seg.start_us / 1e6, seg.end_us / 1e6, fill, bar, frac, self._texts[text] if text else None,
                 self._width(text), QColor("#111111") if frac >= 0.5 else QColor(theme.current().text))
         return look
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QStaticText
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor, QPainter, QPen
+
+from dyadlab.app.timeline.static_texts import StaticTexts
 
 # label spacings in seconds, smallest first; minor ticks divide each into parts that read as round times
 STEPS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900,
@@ -69,7 +71,7 @@ class TimeAxis(pg.GraphicsWidget):
         super().__init__()
         self.vb: pg.ViewBox | None = None
         self.text_color, self.line_color = QColor("#aaaaaa"), QColor("#444444")
-        self._texts: dict[str, QStaticText] = {}
+        self._texts = StaticTexts()
         self.setMinimumHeight(HEIGHT_PX)
         self.setMaximumHeight(HEIGHT_PX)
 
@@ -95,15 +97,6 @@ class TimeAxis(pg.GraphicsWidget):
         step = label_step((x1 - x0) / self.width())
         return [(t, format_time(t, precision=precision_for(step))) for t in ticks(x0, x1, step)]
 
-    def _static(self, text: str) -> QStaticText:
-        static = self._texts.get(text)
-        if static is None:
-            if len(self._texts) > 512:  # a long scroll at fine zoom: keep the cache small
-                self._texts.clear()
-            static = self._texts[text] = QStaticText(text)
-            static.setTextFormat(Qt.TextFormat.PlainText)
-        return static
-
     def paint(self, p: QPainter, *args) -> None:
         if self.vb is None:
             return
@@ -125,7 +118,7 @@ class TimeAxis(pg.GraphicsWidget):
         for t in ticks(x0, x1, step):
             x = (t - x0) / per_px
             p.drawLine(QPointF(x, height - MAJOR_TICK_PX), QPointF(x, height))
-            static = self._static(format_time(t, precision=precision))
+            static = self._texts[format_time(t, precision=precision)]
             size = static.size()
             left = min(max(0.0, x - size.width() / 2), width - size.width())
             p.drawStaticText(QPointF(left, height - MAJOR_TICK_PX - 1 - size.height()), static)

@@ -60,15 +60,16 @@ class TrackHeader(QWidget):
         lines = [(self.title, title_font, QColor(t.text))]
         if self.subtitle:
             lines.append((self.subtitle, self._small, QColor(t.text_dim)))
-        heights = [QFontMetrics(font).height() for _, font, _ in lines]
-        y = (self.height() - 1 - sum(heights)) / 2
+        metrics = [QFontMetrics(font) for _, font, _ in lines]
+        y = (self.height() - 1 - sum(m.height() for m in metrics)) / 2
         left, width = 10, self.width() - 14
-        for (text, font, color), height in zip(lines, heights, strict=True):
+        for (text, font, color), m in zip(lines, metrics, strict=True):
             p.setFont(font)
             p.setPen(color)
-            shown = QFontMetrics(font).elidedText(text, Qt.TextElideMode.ElideRight, width)
-            p.drawText(QRectF(left, y, width, height), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shown)
-            y += height
+            shown = m.elidedText(text, Qt.TextElideMode.ElideRight, width)
+            p.drawText(QRectF(left, y, width, m.height()), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                       shown)
+            y += m.height()
         p.end()
 
 

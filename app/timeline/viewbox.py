@@ -22,6 +22,7 @@ from PySide6.QtCore import Qt, Signal
 
 MIN_SPAN_S = 0.2
 
+
 class TrackViewBox(pg.ViewBox):
     clicked = Signal(float)  # seconds
     panned = Signal()
@@ -68,15 +69,7 @@ class TrackViewBox(pg.ViewBox):
         if leader is None:
             return
         x0, x1 = leader.state["viewRange"][0]
-        if self._edges is None:
-            mine, theirs = self._screen_x(), leader._screen_x()
-            if mine is None or theirs is None or theirs[1] <= theirs[0]:
-                edges = None
-            else:
-                edges = (mine[0] - theirs[0], mine[1] - theirs[1])
-                self._edges = edges if mine[1] > mine[0] else None
-        else:
-            edges = self._edges
+        edges = self._edge_offsets(leader)
         if edges is not None:
             per_px = (x1 - x0) / max(1.0, leader.width())
             x0, x1 = x0 + edges[0] * per_px, x1 + edges[1] * per_px
@@ -92,6 +85,14 @@ class TrackViewBox(pg.ViewBox):
         self.update()
         self.sigXRangeChanged.emit(self, (x0, x1))
         self.sigRangeChanged.emit(self, state["viewRange"], [True, False])
+
+    def _edge_offsets(self, leader: TrackViewBox) -> tuple[float, float] | None:
+        """(left, right) screen px of this view minus the leader's; measured once per resize of either."""
+        if self._edges is None:
+            mine, theirs = self._screen_x(), leader._screen_x()
+            if mine is not None and theirs is not None and mine[1] > mine[0] and theirs[1] > theirs[0]:
+                self._edges = (mine[0] - theirs[0], mine[1] - theirs[1])
+        return self._edges
 
     def _screen_x(self) -> tuple[float, float] | None:
         """This view's left and right edge in global screen pixels (None while it is not in a window)."""

@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
-    from dyadlab.core.logs import setup_logging  # importlib.metadata and logging.handlers: ~50 ms
+    from dyadlab.core.logs import setup_logging  # logging.handlers and the log file: not for --help
 
     setup_logging()
     try:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from dyadlab.core.errors import ImportFormatError
 from dyadlab.core.io.textfile import numbered_lines
-from dyadlab.core.io.times import _shown, checked_seconds
+from dyadlab.core.io.times import checked_seconds, shown_value
 
 IEMOCAP_LABELS = ("neu", "hap", "exc", "sad", "ang", "fru", "sur", "fea", "dis", "oth", "xxx")
 # Keys of an A-line, and the dimension each rates (IEMOCAP calls arousal "activation").
@@ -142,11 +142,11 @@ def _rating(text: str, what: str, scale: Mapping[str, tuple[float, float]], dime
     """``text`` as a rating of ``dimension``, refused unless a finite decimal number within ``scale``."""
     number = float(text) if _DECIMAL.fullmatch(text) else math.nan  # "inf", "nan", "3_0", "high" are not
     if not math.isfinite(number):  # also a 400-digit number: float() makes it inf
-        raise ImportFormatError(f"{what} {_shown(text)} is not a finite decimal number", path=path, line=line,
+        raise ImportFormatError(f"{what} {shown_value(text)} is not a finite decimal number", path=path, line=line,
                                 hint="ratings are written like 2.5000")
     low, high = scale[dimension]
     if not low <= number <= high:
-        raise ImportFormatError(f"{what} {_shown(text)} is outside the {dimension} scale {low:g}–{high:g}",
+        raise ImportFormatError(f"{what} {shown_value(text)} is outside the {dimension} scale {low:g}–{high:g}",
                                 path=path, line=line)
     return number
 

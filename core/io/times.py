@@ -24,7 +24,7 @@ def _where(where: str, message: str) -> str:
     return f"{where}: {message}" if where else message
 
 
-def _shown(value: float | str) -> str:
+def shown_value(value: float | str) -> str:
     """The value as the message quotes it: cut short when a damaged file holds hundreds of digits."""
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:16]}… ({len(text)} characters)"
@@ -39,14 +39,14 @@ def time_us(seconds: float | str, what: str, *, path: Path, line: int | None = N
     try:
         number = float(seconds)
     except ValueError:
-        raise ImportFormatError(_where(where, f"{what} {_shown(seconds)} is not a number of seconds"), path=path,
+        raise ImportFormatError(_where(where, f"{what} {shown_value(seconds)} is not a number of seconds"), path=path,
                                 line=line) from None
     except OverflowError:  # an int too large for a float
         number = math.inf
     try:
         return seconds_to_us(number)
     except TimeRangeError:
-        raise ImportFormatError(_where(where, f"{what} {_shown(seconds)} s is not a usable time"), path=path, line=line,
+        raise ImportFormatError(_where(where, f"{what} {shown_value(seconds)} s is not a usable time"), path=path, line=line,
                                 hint=f"times must be finite and within ±{MAX_TIME_SECONDS:g} s") from None
 
 
