@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QApplication, QSplitter, QWidget
+from PySide6.QtWidgets import QSplitter, QWidget
 
 from dyadlab.app.editing.key_coder import KeyCoder
 from dyadlab.app.editing.keypoint_editor import KeypointEditor
@@ -51,7 +51,7 @@ class Workbench(QSplitter):
         self.overlay = KeypointOverlay(self.keypoints)
         self.coder = KeyCoder(ws, window, self.rater, now=lambda: self.playback.now_us,
                               playing=lambda: self.playback.playing, show_ghost=self.timeline.show_ghost)
-        QApplication.instance().installEventFilter(self.coder)
+        self.coder.attach()
         self.live = LiveController(ws, lambda: self.grid.views)
         self.live.predictions_changed.connect(self._refresh_predictions)
         self.live.result_shown.connect(self.timeline.show_live_result)  # curves grow while playing
@@ -121,7 +121,7 @@ class Workbench(QSplitter):
             self.media = None
 
     def shutdown(self) -> None:
-        QApplication.instance().removeEventFilter(self.coder)
+        self.coder.detach()
         self.changes.stop()
         self.live.shutdown()
         self.timeline.release()

@@ -39,8 +39,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 GOAL_S = 2.0
 FRAME_S = 1 / 60  # the display budget a scroll step must fit in
 SCROLL_STEPS = 200
@@ -58,6 +56,8 @@ ANNOTATORS = ("gold", "rater1", "rater2")
 
 def generate(root: Path, sessions: int, frames: int, segments: int, seed: int = 0) -> dict[str, float]:
     """Build the project at ``root``; returns seconds spent per part."""
+    import numpy as np  # here, not at the top: a timed child process must start as bare as the app
+
     from dyadlab.core.media.synthetic import SineSpec, regular_pts, write_test_video
     from dyadlab.core.project import create_project
 
@@ -213,11 +213,12 @@ def _child_window(root: Path) -> None:
     window.open_project(root, annotator="bench", read_only=True)
     app.processEvents()
     opened, opened_cpu = time.perf_counter() - t, time.process_time() - cpu
+    shown_at = time.time()  # the parent subtracts its time of spawning this process
     ok = window.project is not None and window.ws is not None and window.ws.data is not None
     scroll = _scroll_steps(app, window) if ok else {}
     window.close()
     print(json.dumps({"window shown": shown, "open in window": opened, "open cpu": opened_cpu, "ok": ok,
-                      "scroll": scroll}))
+                      "shown at": shown_at, "scroll": scroll}))
 
 
 def _scroll_steps(app: Any, window: Any) -> dict[str, list[float]]:
@@ -267,14 +268,19 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _run_child(flag: str, root: Path, timeout: float = 300) -> tuple[dict[str, Any] | None, float, str]:
-    t = time.perf_counter()
+    """Runs this file as a fresh process; returns its JSON line (with ``from spawn``: seconds from spawning
+    it to its ``shown at`` wall-clock time, when it reports one), its wall time and any error."""
+    t, spawned = time.perf_counter(), time.time()
     done = subprocess.run([sys.executable, __file__, flag, str(root)], capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     wall = time.perf_counter() - t
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         return None, wall, (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
-    return json.loads(lines[-1]), wall, ""
+    result = json.loads(lines[-1])
+    if "shown at" in result:
+        result["from spawn"] = result["shown at"] - spawned
+    return result, wall, ""
 
 
 def _row(name: str, seconds: float | None, goal: float | None = GOAL_S, note: str = "") -> str:
@@ -330,13 +336,19 @@ def main() -> int:
             good = sorted((c for c in colds if c[0] is not None), key=lambda c: c[1])
             cold, cold_wall, cold_error = good[len(good) // 2] if good else colds[-1]  # the median run
         windows: list[tuple[dict[str, Any] | None, str]] = []
+        spawned_to_shown: list[float] = []
         if not args.no_window:
             reference = _reference(args.reference, Path(tmp), args)
-            runs = max(1, args.repeats // 2)
-            for project in (root, reference):  # alternated would be fairer; the machine is noisy either way
-                results = [_run_child("--_window", project) for _ in range(runs)]
-                done = sorted((r for r in results if r[0] is not None), key=lambda r: r[0]["open in window"])
-                windows.append((done[len(done) // 2][0], "") if done else (None, results[-1][2]))
+            # alternated, so that a slow minute of this shared machine falls on both
+            results: dict[Path, list] = {root: [], reference: []}
+            for i in range(args.repeats):
+                for project in (root, reference) if i < max(1, args.repeats // 2) else (root,):
+                    results[project].append(_run_child("--_window", project))
+            for project, runs in results.items():
+                done = sorted((r for r in runs if r[0] is not None), key=lambda r: r[0]["from spawn"])
+                windows.append((done[len(done) // 2][0], "") if done else (None, runs[-1][2]))
+                if project == root:
+                    spawned_to_shown = [r[0]["from spawn"] for r in done]
         load = os.getloadavg()[0]
 
     print(f"large project: {args.sessions} sessions, {args.frames:,} prediction frames, ~{args.segments:,} segments, "
@@ -356,15 +368,22 @@ def main() -> int:
             print(_row("cold: open + list + load session", cold["total"]))
             print(_row("cold: whole process (interpreter included)", cold_wall,
                        note=f"the goal; median of {len(good)} runs ({', '.join(f'{c[1]:.2f}' for c in good)})"))
-    _print_window(windows, args)
-    if args.window_only:
-        return 0
-    ok = cold is not None and cold_wall <= GOAL_S
-    print(f"cold open {cold_wall:.2f} s vs goal {GOAL_S:.1f} s -> {'PASS' if ok else 'FAIL'}")
+    _print_window(windows, spawned_to_shown)
+    verdicts = []
+    if not args.window_only:
+        verdicts.append(("cold open (no GUI)", cold_wall if cold is not None else None))
+    if not args.no_window:
+        verdicts.append(("app start -> project shown", statistics.median(spawned_to_shown) if spawned_to_shown else None))
+    ok = True
+    for name, seconds in verdicts:
+        passed = seconds is not None and seconds <= GOAL_S
+        ok = ok and passed
+        shown = f"{seconds:.2f} s" if seconds is not None else "not measured"
+        print(f"{name}: {shown} vs goal {GOAL_S:.1f} s -> {'PASS' if passed else 'FAIL'}")
     return 0 if ok else 1
 
 
-def _print_window(windows: list[tuple[dict[str, Any] | None, str]], args: argparse.Namespace) -> None:
+def _print_window(windows: list[tuple[dict[str, Any] | None, str]], spawned_to_shown: list[float]) -> None:
     if not windows:
         print(_row("window: MainWindow.open_project", None, note="not measured: skipped"))
         return
@@ -372,13 +391,14 @@ def _print_window(windows: list[tuple[dict[str, Any] | None, str]], args: argpar
     if large is None:
         print(_row("window: MainWindow.open_project", None, note=f"not measured: {error}"))
         return
-    runs = max(1, args.repeats // 2)
-    print(_row("window: empty window shown", large["window shown"]))
-    print(_row("window: MainWindow.open_project (offscreen)", large["open in window"],
-               note=(f"median of {runs}" if large["ok"] else "session did not load")))
+    print(_row("window: app start -> project shown", large["from spawn"],
+               note=(f"the goal; median of {len(spawned_to_shown)} runs "
+                     f"({', '.join(f'{s:.2f}' for s in sorted(spawned_to_shown))})" if large["ok"]
+                     else "session did not load")))
+    print(_row("window:   of which empty window shown", large["window shown"], note="from the script's first line"))
+    print(_row("window:   of which MainWindow.open_project", large["open in window"], note="offscreen, first-use imports included"))
     print(_row("window: open_project, CPU seconds", large["open cpu"],
                note="process CPU time: steadier than wall time on a shared machine"))
-    print(_row("window: process start -> project shown", large["window shown"] + large["open in window"]))
     if small is not None:
         ratio = large["open in window"] / small["open in window"]
         print(_row(f"window: open, {REFERENCE_SESSIONS}-session reference", small["open in window"],

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 POLL_MS = 300
 COLUMNS = ("id", "kind", "state", "progress", "ETA", "message")
 CURVE_METRIC = "val_ua"
+PLOT_MIN_HEIGHT = 120
 
 
 @dataclass(frozen=True)
@@ -110,14 +111,8 @@ class JobsPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._show_selected)
-        self.plot = pg.PlotWidget(objectName="jobsCurve")
-        self.plot.setMinimumHeight(120)
-        self.plot.addLegend(offset=(-10, 10))
-        self.plot.setLabel("bottom", "epoch")
-        self.loss_curve = self.plot.plot([], [], pen=pg.mkPen("#e5c07b", width=2), symbol="o", symbolSize=5,
-                                         name="loss")
-        self.metric_curve = self.plot.plot([], [], pen=pg.mkPen("#61afef", width=2), symbol="t", symbolSize=5,
-                                           name="val UA")
+        self._plot: pg.PlotWidget | None = None  # built when a job is first shown: see ``plot``
+        self._plot_slot: QWidget | None = QWidget(minimumHeight=PLOT_MIN_HEIGHT)
         self.log = QPlainTextEdit(objectName="jobsLog", readOnly=True)
         self.log.setMaximumBlockCount(400)
         self.cancel_button = QPushButton("Cancel", objectName="jobCancel")
@@ -130,12 +125,12 @@ class JobsPanel(QWidget):
         for b in (self.cancel_button, self.retry_button, self.open_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        split = QSplitter(Qt.Orientation.Vertical)  # stacked: the dock is usually tall and narrow
-        for part in (self.table, self.plot, self.log):
-            split.addWidget(part)
+        self.split = QSplitter(Qt.Orientation.Vertical)  # stacked: the dock is usually tall and narrow
+        for part in (self.table, self._plot_slot, self.log):
+            self.split.addWidget(part)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.split, 1)
         layout.addLayout(buttons)
         self._rows: dict[int, int] = {}  # job id -> table row
         self._bars: dict[int, QProgressBar] = {}
@@ -147,6 +142,23 @@ class JobsPanel(QWidget):
         self.refresh()
         self._update_buttons()
         self.timer.start()
+
+    @property
+    def plot(self) -> pg.PlotWidget:
+        """The selected job's loss / val-UA plot (and ``loss_curve``, ``metric_curve``). Built when first asked
+        for, and put in the panel when a job is first shown, not with the panel: a pyqtgraph plot (axes, legend,
+        view box) cost ~40 ms of every project open, and most opens never select a job."""
+        if self._plot is None:
+            plot = pg.PlotWidget(objectName="jobsCurve")
+            plot.setMinimumHeight(PLOT_MIN_HEIGHT)
+            plot.addLegend(offset=(-10, 10))
+            plot.setLabel("bottom", "epoch")
+            self.loss_curve = plot.plot([], [], pen=pg.mkPen("#e5c07b", width=2), symbol="o", symbolSize=5,
+                                        name="loss")
+            self.metric_curve = plot.plot([], [], pen=pg.mkPen("#61afef", width=2), symbol="t", symbolSize=5,
+                                          name="val UA")
+            self._plot = plot
+        return self._plot
 
     # -- polling -----------------------------------------------------------------------------------
 
@@ -224,11 +236,16 @@ class JobsPanel(QWidget):
         job_id = self.selected_job_id()
         self._update_buttons()
         if job_id is None:
-            self.loss_curve.setData([], [])
-            self.metric_curve.setData([], [])
+            if self._plot is not None:
+                self.loss_curve.setData([], [])
+                self.metric_curve.setData([], [])
             self.log.setPlainText("")
             return
         progress = job_progress(self.events(job_id))
+        if self._plot_slot is not None:  # the first job shown: the plot takes its place
+            self.split.replaceWidget(self.split.indexOf(self._plot_slot), self.plot)
+            self._plot_slot.deleteLater()
+            self._plot_slot = None
         self.loss_curve.setData(progress.epochs, [v if v is not None else float("nan") for v in progress.loss])
         metric = [(x, v) for x, v in zip(progress.epochs, progress.metric, strict=True) if v is not None]
         self.metric_curve.setData([x for x, _ in metric], [v for _, v in metric])

@@ -4,8 +4,14 @@ While playing, *holding* a class key codes in real time: press starts a segment 
 active tier at the current time, release ends it (clamped to the free gap it started in, so it never
 overlaps). While paused, a class key labels the selected segment (or the one under the playhead).
 Rating keys nudge the continuous rating. Keys come from the scheme files, so they are read per
-tier; key presses inside text fields are left alone. Installed as an application event filter
-because press *and* release matter, which QShortcut cannot express.
+tier; key presses inside text fields are left alone.
+
+Press *and* release matter, which QShortcut cannot express, so the coder is an event filter, on the
+window's native ``QWindow`` (``attach``): every key typed into the window reaches that object first,
+before the focus widget, and little else does. An application-wide filter saw each of the ~15k events of
+opening a project (and every paint while playing); wrapping each receiver and event for Python cost
+~0.15-0.3 s of every open (bench/large_project.py). Keys typed into other windows (dialogs, floating
+docks) are not the coder's, as before.
 """
 
 from __future__ import annotations
@@ -35,8 +41,8 @@ from dyadlab.core.edits import free_gap
 
 ALLOWED_MODIFIERS = Qt.KeyboardModifier.KeypadModifier
 TEXT_INPUTS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox, QComboBox)
-# The filter sees every event of the application (~15k while a project opens, more while playing):
-# the key types are looked up once here, not per event (a PySide enum attribute lookup costs ~0.5 µs).
+# The filter sees every event of the window (expose, mouse, keys, ...): the key types are looked up
+# once here, not per event (a PySide enum attribute lookup costs ~0.5 µs).
 # A tuple, not a frozenset: QEvent.Type is an IntEnum whose hash is a Python call.
 KEY_EVENTS = (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
 
@@ -57,11 +63,20 @@ class KeyCoder(QObject):
         self.now, self.playing, self.show_ghost = now, playing, show_ghost
         self.pending: Pending | None = None
 
-    def _ours(self, obj: QObject) -> bool:
-        if not isinstance(obj, QWidget) or obj.window() is not self.window:
-            return False
+    def attach(self) -> None:
+        """Start watching the window's keys (its native window is created now if it does not exist yet)."""
+        self.window.winId()
+        self.window.windowHandle().installEventFilter(self)
+
+    def detach(self) -> None:
+        handle = self.window.windowHandle()
+        if handle is not None:
+            handle.removeEventFilter(self)
+
+    def _ours(self) -> bool:
+        """A key for the coder: not typed into a text field, nor into another window's widget."""
         focus = QApplication.focusWidget()
-        return not isinstance(focus, TEXT_INPUTS) and not (focus is not None and focus.window() is not self.window)
+        return focus is None or (not isinstance(focus, TEXT_INPUTS) and focus.window() is self.window)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         kind = event.type()
@@ -69,7 +84,7 @@ class KeyCoder(QObject):
             return False
         assert isinstance(event, QKeyEvent)
         text = event.text().lower()
-        if not text or event.modifiers() & ~ALLOWED_MODIFIERS or not self._ours(obj):
+        if not text or event.modifiers() & ~ALLOWED_MODIFIERS or not self._ours():
             return False
         try:
             if kind == QEvent.Type.KeyPress:

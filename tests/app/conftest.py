@@ -81,7 +81,7 @@ class Driver:
         if not self.window.isActiveWindow():  # window shortcuts only fire in the active window
             self.window.activateWindow()
             self.qtbot.waitUntil(self.window.isActiveWindow, timeout=2000)
-        self.qtbot.keyClick(self.window, key, modifiers)
+        self.qtbot.keyClick(self.window.windowHandle(), key, modifiers)  # as typed: through the native window
         self.qtbot.wait(5)
 
     def widget_click(self, widget: QWidget, pos: QPoint | QPointF, button=LEFT, double: bool = False) -> None:

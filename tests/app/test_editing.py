@@ -95,9 +95,9 @@ def test_hold_a_class_key_while_playing_codes_in_real_time(drive, db, qtbot):
     assert drive.ws.active_tier_id == track.tier.id
     drive.key(Qt.Key.Key_Space)
     qtbot.wait(150)
-    qtbot.keyPress(drive.window, Qt.Key.Key_3)
+    qtbot.keyPress(drive.window.windowHandle(), Qt.Key.Key_3)
     qtbot.wait(500)
-    qtbot.keyRelease(drive.window, Qt.Key.Key_3)
+    qtbot.keyRelease(drive.window.windowHandle(), Qt.Key.Key_3)
     drive.key(Qt.Key.Key_Space)
     rows = db("SELECT start_us, end_us, value, provenance FROM segments WHERE tier_id = ?", track.tier.id)
     assert len(rows) == 1

@@ -171,6 +171,7 @@ def test_docks_behind_other_tabs_are_built_when_first_shown(qtbot, window) -> No
     assert set(lazy) == {"Participants", "Inspector", "Agreement"}
     assert not any(dock.built for dock in lazy.values())  # none of them is the front tab after an open
     assert not window.findChildren(AgreementPanel)
+    assert window.findChild(pg.PlotWidget, "jobsCurve") is None  # the Jobs panel's plot waits for a job
     window.docks["Agreement"].raise_()  # the user picks its tab
     qtbot.waitUntil(lambda: lazy["Agreement"].built, timeout=2000)
     panel = lazy["Agreement"].widget()
@@ -178,3 +179,32 @@ def test_docks_behind_other_tabs_are_built_when_first_shown(qtbot, window) -> No
     assert lazy["Agreement"].widget() is panel  # built once
     window.shortcuts.actions["inspect.next"].trigger()  # a key for a panel not yet shown builds it
     assert lazy["Inspector"].built
+
+
+def test_the_key_coder_watches_only_its_window_not_every_event_of_the_app(qtbot, open_window, demo_project_copy,
+                                                                           monkeypatch) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit
+
+    from dyadlab.app.editing.key_coder import KeyCoder
+
+    seen = Counter()
+    original = KeyCoder.eventFilter
+
+    def counting(self, obj, event) -> bool:
+        seen[type(obj).__name__] += 1
+        return original(self, obj, event)
+
+    monkeypatch.setattr(KeyCoder, "eventFilter", counting)
+    window = open_window(demo_project_copy)
+    qtbot.wait(50)
+    # an application-wide filter saw ~15k events of every widget here; the window's native window gets few
+    assert set(seen) <= {"QWidgetWindow", "QWindow"} and sum(seen.values()) < 500, seen
+    seen.clear()
+    field = QLineEdit(window.bench)  # a text field of the window: keys typed there are text, not labels
+    field.show()
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus, timeout=2000)
+    before = window.ws.undo_stack.count()
+    qtbot.keyClick(window.windowHandle(), Qt.Key.Key_1)
+    assert seen and field.text() == "1" and window.ws.undo_stack.count() == before, seen
