@@ -17,7 +17,7 @@ from dyadlab.app.docks.agreement_dock import add_agreement_dock
 from dyadlab.app.docks.inference_docks import build_inference_docks
 from dyadlab.app.docks.job_control import job_panels
 from dyadlab.app.docks.keypoint_dock import KeypointPanel
-from dyadlab.app.docks.lazy_dock import LazyDock
+from dyadlab.app.docks.lazy_dock import LazyDock, built_panel
 from dyadlab.app.docks.palette_dock import PalettePanel
 from dyadlab.app.docks.participant_dock import ParticipantPanel
 from dyadlab.app.docks.project_dock import ProjectBrowser
@@ -65,10 +65,19 @@ def build_docks(win: MainWindow) -> None:
     participants = _dock(win, "Participants", "Participants", lambda: ParticipantPanel(ws), left)
     palette = _dock(win, "Palette", "Label palette", PalettePanel(ws), right)
     rating = _dock(win, "Rating", "Continuous rating", RatingPanel(ws, bench.rater), right)
-    keypoints_panel = KeypointPanel(bench.keypoints, bench.focused_view)
-    keypoints_panel.bind(win.shortcuts.actions)
-    bench.playback.time_changed.connect(lambda _t: keypoints_panel.sync() if bench.keypoints.enabled else None)
-    keypoints = _dock(win, "Keypoints", "Keypoints", keypoints_panel, right)
+
+    def keypoint_panel() -> KeypointPanel:
+        panel = KeypointPanel(bench.keypoints, bench.focused_view)
+        panel.bind(win.shortcuts.actions)
+        return panel
+
+    def sync_keypoints(_t: int) -> None:
+        panel = built_panel(keypoints)
+        if panel is not None and bench.keypoints.enabled:
+            panel.sync()
+
+    keypoints = _dock(win, "Keypoints", "Keypoints", keypoint_panel, right)
+    bench.playback.time_changed.connect(sync_keypoints)
     win.splitDockWidget(palette, rating, Qt.Orientation.Vertical)
     win.tabifyDockWidget(rating, keypoints)
     for key, title, panel in job_panels(win):

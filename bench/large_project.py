@@ -9,9 +9,11 @@ then three ways of opening it are timed against the 2 s goal:
 
 * in this process, with the libraries already imported (median of ``--repeats``), step by step;
 * in a fresh Python process (``--cold``: interpreter, imports and all), as ``dyadlab`` would;
-* in the GUI's ``MainWindow`` (offscreen), when it can be built here, next to a 2-session reference
-  project with the same content per session (``--reference``), measured in the same run: their
-  ratio shows what still grows with the project;
+* in the GUI (offscreen), as the annotator waits for it: from spawning a fresh ``python`` to the
+  ``MainWindow`` showing the project with its first session laid out and painted (interpreter,
+  imports, window, ``open_project``; median of ``--repeats`` runs). This is the goal's measure. The same
+  runs give the empty window's and ``open_project``'s shares, and a 2-session reference project with the
+  same content per session (``--reference``), alternated with it, shows what still grows with the project;
 * scrolling the timeline of the first session in that window: the visible range is panned across the
   session in ``SCROLL_STEPS`` steps, each painted before the next, at 10 s visible and with the whole
   session visible (the playhead sweeping it, as during playback); per-step p50/p95/max against one
@@ -21,7 +23,8 @@ It also times the project browser's progress for every session at once (one grou
 must stay well inside the budget however many sessions are expanded.
 
 Run: ``python bench/large_project.py [--sessions 100] [--frames 1000000] [--segments 100000] [--keep DIR]
-[--reference DIR] [--window-only]``. Exit status 0 when the cold open meets the goal.
+[--reference DIR] [--window-only]``. Exit status 0 when every measured way of opening (the GUI's, and the
+core's without ``--window-only``) meets the goal.
 """
 
 from __future__ import annotations
@@ -373,7 +376,8 @@ def main() -> int:
     if not args.window_only:
         verdicts.append(("cold open (no GUI)", cold_wall if cold is not None else None))
     if not args.no_window:
-        verdicts.append(("app start -> project shown", statistics.median(spawned_to_shown) if spawned_to_shown else None))
+        large = windows[0][0] if windows else None
+        verdicts.append(("app start -> project shown", large["from spawn"] if large and spawned_to_shown else None))
     ok = True
     for name, seconds in verdicts:
         passed = seconds is not None and seconds <= GOAL_S

@@ -35,18 +35,17 @@ def build_inference_docks(win: MainWindow, add_dock: AddDock) -> None:
     right = Qt.DockWidgetArea.RightDockWidgetArea
     live = LivePanel(win.bench.live)
     win.bench.live.refresh_models()
-    assist = AssistPanel(win.ws, win.bench.playback.seek)
     docks = [add_dock(win, "Live", "Live inference", live, right),
              add_dock(win, "Inspector", "Prediction inspector",
                       lambda: InspectorPanel(win.ws, lambda sid, t: jump_to(win, sid, t)), right),
-             add_dock(win, "Assist", "Model proposals", assist, right)]
+             add_dock(win, "Assist", "Model proposals", lambda: AssistPanel(win.ws, win.bench.playback.seek), right)]
     for dock in docks[1:]:
         win.tabifyDockWidget(docks[0], dock)
     docks[0].raise_()
     bind = win.shortcuts.bind
-    inspector = docks[1]  # its panel is built on first use: a key press builds it too
+    inspector, assist = docks[1], docks[2]  # their panels are built on first use: a key press builds them too
     bind("inspect.next", lambda: inspector.widget().step(1))
     bind("inspect.previous", lambda: inspector.widget().step(-1))
-    bind("assist.accept", assist.accept)
-    bind("assist.edit", lambda: assist.accept(select=True))
-    bind("assist.reject", assist.reject)
+    bind("assist.accept", lambda: assist.widget().accept())
+    bind("assist.edit", lambda: assist.widget().accept(select=True))
+    bind("assist.reject", lambda: assist.widget().reject())

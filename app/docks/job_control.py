@@ -9,11 +9,13 @@ window in a few lines and lives here, next to its panels.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QWidget
 
 from dyadlab.app.docks.jobs_dock import JobsPanel
+from dyadlab.app.docks.lazy_dock import built_panel
 from dyadlab.app.docks.models_dock import ModelsPanel
 from dyadlab.app.errors import reporter
 
@@ -22,12 +24,18 @@ if TYPE_CHECKING:
     from dyadlab.app.main_window import MainWindow
 
 
-def job_panels(win: MainWindow) -> list[tuple[str, str, QWidget]]:
-    """(dock key, title, panel) for the docks of background jobs; models refresh when a job ends."""
+def job_panels(win: MainWindow) -> list[tuple[str, str, QWidget | Callable[[], QWidget]]]:
+    """(dock key, title, panel or its maker) for the docks of background jobs. The Jobs panel drives the runner
+    and is built now; the Models panel when first shown (``LazyDock``), and it refreshes when a job ends."""
     jobs = JobsPanel(win.jobs)
-    models = ModelsPanel(win.project)
-    jobs.job_finished.connect(lambda _job_id, _state: models.refresh())
-    return [("Jobs", "Jobs", jobs), ("Models", "Models", models)]
+    jobs.job_finished.connect(lambda _job_id, _state: _refresh_models(win))
+    return [("Jobs", "Jobs", jobs), ("Models", "Models", lambda: ModelsPanel(win.project))]
+
+
+def _refresh_models(win: MainWindow) -> None:
+    panel = built_panel(win.docks["Models"])
+    if panel is not None:  # one not built yet reads the registry when it is
+        panel.refresh()
 
 
 def jobs_panel(win: MainWindow) -> JobsPanel:

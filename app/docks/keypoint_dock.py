@@ -58,6 +58,7 @@ class KeypointPanel(QWidget):
             button.setCheckable(action.isCheckable())
             button.clicked.connect(lambda _checked=False, a=action: a.trigger())
             if action.isCheckable():
+                button.setChecked(action.isChecked())  # the panel may be built after the key was pressed
                 action.toggled.connect(button.setChecked)
 
     def sync(self) -> None:

@@ -1,8 +1,9 @@
 """A dock whose panel is built the first time it is shown or asked for.
 
 Most docks sit in tab groups behind the one in front (Participants behind Project; the Inspector and
-Agreement behind Live inference). Their panels are hundreds of widgets between them; building and laying
-them out on every project open cost the window ~0.1 s before anyone looked at them. A ``LazyDock`` holds
+Agreement behind Live inference; Keypoints, Models and Assist behind theirs). Their panels are hundreds of
+widgets between them; building and laying them out on every project open cost the window ~0.1 s before anyone
+looked at them. A ``LazyDock`` holds
 an empty placeholder until its tab is raised (``visibilityChanged``) or code asks for ``widget()``, then
 builds the panel once. Only panels that do nothing while unseen may be lazy: the Jobs panel, for one,
 drives the job runner and is built at once.
@@ -46,3 +47,10 @@ class LazyDock(QDockWidget):
             if placeholder is not None:
                 placeholder.deleteLater()
         return super().widget()
+
+
+def built_panel(dock: QDockWidget) -> QWidget | None:
+    """The dock's panel if it exists (a plain dock's always does), without building a lazy one."""
+    if isinstance(dock, LazyDock) and not dock.built:
+        return None
+    return dock.widget()

@@ -67,10 +67,10 @@ class PredictionTrack(Track):
                          f"{record.version} · class probabilities", color, CURVE_HEIGHT,
                          background=theme.current().track_alt)
         colors = SegmentStyle.of(ws.schemes[record.scheme_id], "").colors if record.scheme_id in ws.schemes else {}
-        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.curves: dict[str, pg.PlotCurveItem] = {}  # bare curves: ``draw`` hands over only what is in view
         for k, name in enumerate(self.cache.classes):
             pen = pg.mkPen(colors.get(name, FALLBACK_COLORS[k % len(FALLBACK_COLORS)]), width=1.5)
-            curve = pg.PlotDataItem(pen=pen, connect="finite")
+            curve = pg.PlotCurveItem(pen=pen, connect="finite")
             self.curves[name] = curve
             self.add(curve)
         self.header.setToolTip("  ".join(self.cache.classes))

@@ -17,10 +17,11 @@ class TraceOverlay:
     def __init__(self, track, scale: tuple[float, float]) -> None:
         self.track, self.scale = track, scale
         self.stored = self._curve(theme.current().trace, 1.6)
-        self.live: pg.PlotDataItem | None = None  # made on the first live samples: most tiers never get any
+        self.live: pg.PlotCurveItem | None = None  # made on the first live samples: most tiers never get any
 
-    def _curve(self, color: str, width: float) -> pg.PlotDataItem:
-        curve = pg.PlotDataItem(pen=pg.mkPen(color, width=width), connect="finite")
+    def _curve(self, color: str, width: float) -> pg.PlotCurveItem:
+        # a bare curve: a PlotDataItem would add a scatter item, downsampling and clipping machinery per tier
+        curve = pg.PlotCurveItem(pen=pg.mkPen(color, width=width), connect="finite")
         curve.setZValue(50)
         self.track.add(curve)
         return curve

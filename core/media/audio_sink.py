@@ -226,12 +226,32 @@ def open_audio_sink(sample_rate: int = 48_000, channels: int = 2) -> AudioSink |
     Needs a running QCoreApplication (the GUI's); returns None without one.
     """
     try:
-        from dyadlab.core.media.qt_audio_sink import QtAudioSink
+        sink_class = _import_qt_sink()
     except ImportError as exc:  # PySide6.QtMultimedia or libpulse missing
         log.info("no audio output: %s", exc)
         return None
     try:
-        return QtAudioSink.open_default(sample_rate, channels)
+        return sink_class.open_default(sample_rate, channels)
     except Exception as exc:  # a backend failing to initialise must not stop playback
         log.warning("cannot open the audio output: %s", exc)
         return None
+
+
+def _import_qt_sink() -> type[AudioSink]:
+    """``QtAudioSink``, imported with Qt's own message handler in place.
+
+    Loading QtMultimedia's libraries runs their initialisers under the dynamic loader's lock, and they
+    print ("Couldn't load pipewire-0.3 library" where there is none). A message handler written in Python
+    (pytest-qt installs one; an app may) then waits for the GIL while holding that lock, and a thread that
+    holds the GIL and needs the lock waits for it: a deadlock. Seen as a hang on the first Play while a
+    live model loaded (torch registering a thread-local destructor takes the loader's lock; gdb showed
+    both sides). Qt's default handler needs no GIL; the previous handler is back once the import is done.
+    """
+    from PySide6.QtCore import qInstallMessageHandler
+
+    previous = qInstallMessageHandler(None)
+    try:
+        from dyadlab.core.media.qt_audio_sink import QtAudioSink
+    finally:
+        qInstallMessageHandler(previous)
+    return QtAudioSink

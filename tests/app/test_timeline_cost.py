@@ -168,7 +168,7 @@ def test_docks_behind_other_tabs_are_built_when_first_shown(qtbot, window) -> No
     from dyadlab.app.docks.lazy_dock import LazyDock
 
     lazy = {key: dock for key, dock in window.docks.items() if isinstance(dock, LazyDock)}
-    assert set(lazy) == {"Participants", "Inspector", "Agreement"}
+    assert set(lazy) == {"Participants", "Inspector", "Agreement", "Keypoints", "Models", "Assist"}
     assert not any(dock.built for dock in lazy.values())  # none of them is the front tab after an open
     assert not window.findChildren(AgreementPanel)
     assert window.findChild(pg.PlotWidget, "jobsCurve") is None  # the Jobs panel's plot waits for a job

@@ -182,3 +182,27 @@ def test_the_pulled_samples_are_the_session_audio_at_the_clock_times(qt_session)
         np.testing.assert_allclose(pulled, expected, atol=1e-4, err_msg=f"run {run} from {start_us} µs")
         checked += len(pulled)
     assert checked >= 2 * RATE
+
+
+def test_qt_multimedia_loads_without_calling_a_python_message_handler() -> None:
+    """Its libraries print while the dynamic loader's lock is held; a Python handler there can deadlock
+    against a thread holding the GIL (see ``audio_sink._import_qt_sink``). The handler is back afterwards."""
+    script = (
+        "import sys\n"
+        "from PySide6.QtCore import QCoreApplication, qInstallMessageHandler, qWarning\n"
+        "from dyadlab.core.media.audio_sink import open_audio_sink\n"
+        "app = QCoreApplication([])\n"
+        "during = []\n"
+        "def handler(mode, context, message):\n"
+        "    if 'PySide6.QtMultimedia' not in sys.modules:\n"
+        "        during.append(message)\n"
+        "qInstallMessageHandler(handler)\n"
+        "open_audio_sink()\n"
+        "assert 'PySide6.QtMultimedia' in sys.modules\n"
+        "assert qInstallMessageHandler(None) is handler, 'the handler was not restored'\n"
+        "print('during import:', during)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "during import: []", done.stdout
