@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         placeholder = QLabel("Open a project:  dyadlab gui PROJECT")
         placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setCentralWidget(placeholder)
+        theme.decorate(self)
 
     # -- project -----------------------------------------------------------------------------------
 
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
         read_only = " (read-only)" if who.id == READ_ONLY_ANNOTATOR_ID else ""
         self.who.setText(f"Annotator: {who.name}{read_only}")
         self._show_saved()
+        theme.decorate(self)
 
     def _session_ids(self) -> list[int]:
         assert self.project is not None
@@ -229,6 +231,7 @@ class MainWindow(QMainWindow):
         name = "light" if theme.current().name == "dark" else "dark"
         QSettings().setValue("theme", name)
         theme.apply(name)
+        theme.decorate(self)
         if self.ws is not None and self.ws.data is not None:
             self.bench.timeline.rebuild()
 

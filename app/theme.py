@@ -2,15 +2,21 @@
 
 Annotators stare at this for hours, so the default is dark with muted track backgrounds and a few
 saturated accents (playhead, selection, class colours from the scheme). Everything that paints asks
-``current()`` for colours instead of hard-coding them, so switching theme is one call.
+``current()`` for colours instead of hard-coding them, so switching theme is one call (``apply``, then
+``decorate`` for the window's few accented widgets).
+
+No application-wide style sheet: with one, Qt polishes, sizes and paints *every* widget through
+``QStyleSheetStyle``, and opening the 100-session bench project (bench/large_project.py) took ~0.3 s
+longer. The palette carries the colours; ``decorate`` gives the toolbars their small style sheet (it
+reaches only their buttons) and sets the status bar's, the time label's and error labels' looks directly.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QStatusBar, QToolBar, QToolButton, QWidget
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,10 @@ LIGHT = Theme("light", window="#f3f4f6", base="#ffffff", panel="#e8eaee", text="
               playhead="#d62828", selection="#000000", waveform="#2a7f7f", trace="#b7791f", error="#c62828",
               participants=("#1f6feb", "#d9822b", "#5b8c2a", "#8e44ad", "#00838f", "#c62828"))
 THEMES = {t.name: t for t in (DARK, LIGHT)}
+CHECKED_SHEET = "QToolButton:checked {{ background: {accent}; color: white; border-radius: 3px; }}"
+TOOLBAR_SHEET = "QToolBar {{ border: none; spacing: 4px; padding: 2px 6px; }}\n" + CHECKED_SHEET
+TIME_LABEL = "TimeLabel"  # object names decorate() looks for
+ERROR_LABEL = "ErrorLabel"
 _current: Theme = DARK
 
 
@@ -78,12 +88,33 @@ def apply(name: str, app: QApplication | None = None) -> Theme:
     for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
         pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(t.text_dim))
     app.setPalette(pal)
-    app.setStyleSheet(f"""
-        QToolBar {{ border: none; spacing: 4px; padding: 2px 6px; }}
-        QDockWidget::title {{ padding: 4px 6px; background: {t.panel}; }}
-        QStatusBar {{ color: {t.text_dim}; }}
-        QLabel#TimeLabel {{ font-family: monospace; font-size: 13px; padding: 0 8px; }}
-        QLabel#ErrorLabel {{ color: {t.error}; }}
-        QToolButton:checked {{ background: {t.accent}; color: white; border-radius: 3px; }}
-    """)
     return _current
+
+
+def _set_color(widget: QWidget, role: QPalette.ColorRole, color: str) -> None:
+    palette = widget.palette()
+    palette.setColor(role, QColor(color))
+    widget.setPalette(palette)
+
+
+def decorate(root: QWidget) -> None:
+    """Give the current theme's accents to the widgets under ``root`` that have them: toolbars (spacing,
+    padding, checked buttons in the accent colour), other checkable tool buttons, the status bar (dim text),
+    the transport's time label (monospace) and error labels. Call it after building those widgets and after
+    ``apply`` switched the theme."""
+    t = _current
+    for bar in root.findChildren(QToolBar):
+        bar.setStyleSheet(TOOLBAR_SHEET.format(accent=t.accent))
+    for button in root.findChildren(QToolButton):
+        if button.isCheckable() and not isinstance(button.parentWidget(), QToolBar):
+            button.setStyleSheet(CHECKED_SHEET.format(accent=t.accent))
+    for bar in root.findChildren(QStatusBar):
+        _set_color(bar, QPalette.ColorRole.WindowText, t.text_dim)
+    for label in root.findChildren(QLabel, TIME_LABEL):
+        font = QFont("monospace")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setPixelSize(13)
+        label.setFont(font)
+        label.setContentsMargins(8, 0, 8, 0)
+    for label in root.findChildren(QLabel, ERROR_LABEL):
+        _set_color(label, QPalette.ColorRole.WindowText, t.error)

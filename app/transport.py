@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QLabel, QToolBar, QWidget
 
-from dyadlab.app import icons
+from dyadlab.app import icons, theme
 from dyadlab.app.timeline.time_axis import format_time
 
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
@@ -34,7 +34,7 @@ class TransportBar(QToolBar):
         self.speed.activated.connect(lambda i: set_speed(SPEEDS[i]))
         self.addWidget(self.speed)
         self.time_label = QLabel()
-        self.time_label.setObjectName("TimeLabel")
+        self.time_label.setObjectName(theme.TIME_LABEL)
         self.addWidget(self.time_label)
         self.show_time(0, None, None, None)
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dyadlab.app import theme
 from dyadlab.app.shortcuts import SPECS, Shortcuts
 from dyadlab.core import model
 
@@ -64,11 +65,12 @@ class ShortcutsDialog(QDialog):
         edit_row.addWidget(reset)
         layout.addLayout(edit_row)
         self.conflicts = QLabel()
-        self.conflicts.setObjectName("ErrorLabel")
+        self.conflicts.setObjectName(theme.ERROR_LABEL)
         layout.addWidget(self.conflicts)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        theme.decorate(self)
         self._fill(schemes)
 
     def _fill(self, schemes: list[model.LabelScheme]) -> None:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDockWidget, QWidget
 
+from dyadlab.app import theme
+
 
 class LazyDock(QDockWidget):
     def __init__(self, title: str, parent: QWidget, make: Callable[[], QWidget]) -> None:
@@ -43,7 +45,9 @@ class LazyDock(QDockWidget):
         if self._make is not None:
             make, self._make = self._make, None
             placeholder = super().widget()
-            super().setWidget(make())
+            panel = make()
+            theme.decorate(panel)  # the window's decorate() ran before this panel existed
+            super().setWidget(panel)
             if placeholder is not None:
                 placeholder.deleteLater()
         return super().widget()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 pytestmark = pytest.mark.gui
 S = 1_000_000
@@ -54,8 +55,17 @@ def test_keyboard_only_segment_creation_and_tier_navigation(drive, db):
 def test_theme_switch_keeps_everything_working(drive):
     from dyadlab.app import theme
 
+    def accents() -> tuple[str, str]:
+        return (drive.window.transport.styleSheet(), drive.window.statusBar().palette().windowText().color().name())
+
+    assert accents() == (theme.TOOLBAR_SHEET.format(accent=theme.DARK.accent), theme.DARK.text_dim)
     drive.key(Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
     assert theme.current().name == "light"
     assert drive.timeline.tier_tracks  # rebuilt in the new colours
+    assert accents() == (theme.TOOLBAR_SHEET.format(accent=theme.LIGHT.accent), theme.LIGHT.text_dim)
     drive.key(Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
     assert theme.current().name == "dark"
+    # accents only where they are drawn: an application-wide style sheet made every widget's polish dearer
+    assert QApplication.instance().styleSheet() == ""
+    time_label = drive.window.transport.time_label
+    assert time_label.font().pixelSize() == 13 and time_label.contentsMargins().left() == 8

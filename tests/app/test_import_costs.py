@@ -55,3 +55,30 @@ def test_pyqtgraph_loads_without_cuda_and_cuda_still_loads_for_others() -> None:
                           env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok")
+
+
+def _types_built_after_pyqtgraph(with_dyadlab: bool) -> dict:
+    script = (
+        "import json, sys\n"
+        + ("import dyadlab.app\n" if with_dyadlab else "")
+        + "import pyqtgraph\n"
+        "import PySide6.QtCore as C, PySide6.QtWidgets as W\n"
+        "from pyqtgraph.Qt import QtCore, QtGui, QtWidgets\n"
+        "built = len(W.__dict__)\n"
+        "same = (QtWidgets.QGraphicsView is W.QGraphicsView and QtCore.Signal is C.Signal\n"
+        "        and QtGui.QFileSystemModel is W.QFileSystemModel and 'QCalendarWidget' in dir(QtWidgets))\n"
+        "print(json.dumps({'built': built, 'same': same, 'version': pyqtgraph.Qt.VERSION_INFO,\n"
+        "                  'missing': hasattr(QtCore, 'NoSuchQtName')}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_pyqtgraphs_qt_shims_forward_lazily_and_answer_as_before() -> None:
+    lazy, eager = _types_built_after_pyqtgraph(True), _types_built_after_pyqtgraph(False)
+    assert lazy["same"] and eager["same"]  # the names pyqtgraph reads are PySide's own objects, either way
+    assert lazy["version"] == eager["version"] and not lazy["missing"] and not eager["missing"]
+    # pyqtgraph's own import built every QtWidgets type (~200); forwarded on first use, only a few are
+    assert eager["built"] > 150 and lazy["built"] < eager["built"] / 2, (lazy, eager)
