@@ -51,10 +51,15 @@ def test_pyqtgraph_loads_without_cuda_and_cuda_still_loads_for_others() -> None:
         "    import cuda.bindings.runtime\n"
         "print('ok', available)\n"
     )
+    assert _fresh_python(script).startswith("ok")
+
+
+def _fresh_python(script: str) -> str:
+    """Standard output of ``script`` run by a new interpreter (nothing imported yet), which must succeed."""
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("ok")
+    return done.stdout
 
 
 def _types_built_after_pyqtgraph(with_dyadlab: bool) -> dict:
@@ -70,10 +75,7 @@ def _types_built_after_pyqtgraph(with_dyadlab: bool) -> dict:
         "print(json.dumps({'built': built, 'same': same, 'version': pyqtgraph.Qt.VERSION_INFO,\n"
         "                  'missing': hasattr(QtCore, 'NoSuchQtName')}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"})
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(_fresh_python(script).strip().splitlines()[-1])
 
 
 def test_pyqtgraphs_qt_shims_forward_lazily_and_answer_as_before() -> None:
