@@ -7,6 +7,7 @@ pyramid arrives through a queued signal.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -15,6 +16,13 @@ from PySide6.QtCore import QObject, Signal
 from dyadlab.core.media.waveform import WaveformPyramid
 
 CACHE_DIR = "waveform"
+
+
+def _deliver(loader: QObject, signal: str, *args: Any) -> None:
+    """Hand a build's outcome to the GUI thread, unless the loader is gone: a window closed (or a headless
+    run that wrote its report) while a build ran has nobody left to show it to."""
+    with contextlib.suppress(RuntimeError):  # PySide: "Signal source has been deleted"
+        getattr(loader, signal).emit(*args)
 
 
 class WaveformLoader(QObject):
@@ -36,11 +44,12 @@ class WaveformLoader(QObject):
                 try:
                     reader = media.participant_audio(pid)
                     if reader is None:
-                        self.failed.emit(generation, pid, "no audio for this participant")
-                        return
-                    self.ready.emit(generation, pid, WaveformPyramid.build(reader, cache_dir=cache))
+                        outcome: tuple[str, Any] = ("failed", "no audio for this participant")
+                    else:
+                        outcome = ("ready", WaveformPyramid.build(reader, cache_dir=cache))
                 except Exception as exc:  # noqa: BLE001 - shown in the track, never raised
-                    self.failed.emit(generation, pid, str(exc))
+                    outcome = ("failed", str(exc))
+                _deliver(self, outcome[0], generation, pid, outcome[1])
 
             thread = threading.Thread(target=work, name=f"waveform:{pid}", daemon=True)
             thread.start()
