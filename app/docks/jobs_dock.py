@@ -111,8 +111,8 @@ class JobsPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._show_selected)
-        self._plot: pg.PlotWidget | None = None  # built when a job is first shown: see ``plot``
-        self._plot_slot: QWidget | None = QWidget(minimumHeight=PLOT_MIN_HEIGHT)
+        self._plot: pg.PlotWidget | None = None  # built when a job is first shown: see ``_build_plot``
+        self._plot_slot = QWidget(minimumHeight=PLOT_MIN_HEIGHT)  # holds its place in the splitter until then
         self.log = QPlainTextEdit(objectName="jobsLog", readOnly=True)
         self.log.setMaximumBlockCount(400)
         self.cancel_button = QPushButton("Cancel", objectName="jobCancel")
@@ -143,22 +143,26 @@ class JobsPanel(QWidget):
         self._update_buttons()
         self.timer.start()
 
-    @property
-    def plot(self) -> pg.PlotWidget:
-        """The selected job's loss / val-UA plot (and ``loss_curve``, ``metric_curve``). Built when first asked
-        for, and put in the panel when a job is first shown, not with the panel: a pyqtgraph plot (axes, legend,
-        view box) cost ~40 ms of every project open, and most opens never select a job."""
+    def _curves(self) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
+        """(loss, val UA) curves of the selected job's plot (built by the first job shown)."""
         if self._plot is None:
-            plot = pg.PlotWidget(objectName="jobsCurve")
-            plot.setMinimumHeight(PLOT_MIN_HEIGHT)
-            plot.addLegend(offset=(-10, 10))
-            plot.setLabel("bottom", "epoch")
-            self.loss_curve = plot.plot([], [], pen=pg.mkPen("#e5c07b", width=2), symbol="o", symbolSize=5,
-                                        name="loss")
-            self.metric_curve = plot.plot([], [], pen=pg.mkPen("#61afef", width=2), symbol="t", symbolSize=5,
-                                          name="val UA")
-            self._plot = plot
-        return self._plot
+            self._build_plot()
+        return self.loss_curve, self.metric_curve
+
+    def _build_plot(self) -> None:
+        """Build the plot and put it in the panel, in its placeholder's place. Done when a job is first shown,
+        not with the panel: a pyqtgraph plot (axes, legend, view box) cost ~40 ms of every project open, and
+        most opens never select a job."""
+        plot = pg.PlotWidget(objectName="jobsCurve")
+        plot.setMinimumHeight(PLOT_MIN_HEIGHT)
+        plot.addLegend(offset=(-10, 10))
+        plot.setLabel("bottom", "epoch")
+        self.loss_curve = plot.plot([], [], pen=pg.mkPen("#e5c07b", width=2), symbol="o", symbolSize=5, name="loss")
+        self.metric_curve = plot.plot([], [], pen=pg.mkPen("#61afef", width=2), symbol="t", symbolSize=5,
+                                      name="val UA")
+        self.split.replaceWidget(self.split.indexOf(self._plot_slot), plot)
+        self._plot_slot.deleteLater()
+        self._plot = plot
 
     # -- polling -----------------------------------------------------------------------------------
 
@@ -242,13 +246,10 @@ class JobsPanel(QWidget):
             self.log.setPlainText("")
             return
         progress = job_progress(self.events(job_id))
-        if self._plot_slot is not None:  # the first job shown: the plot takes its place
-            self.split.replaceWidget(self.split.indexOf(self._plot_slot), self.plot)
-            self._plot_slot.deleteLater()
-            self._plot_slot = None
-        self.loss_curve.setData(progress.epochs, [v if v is not None else float("nan") for v in progress.loss])
+        loss_curve, metric_curve = self._curves()
+        loss_curve.setData(progress.epochs, [v if v is not None else float("nan") for v in progress.loss])
         metric = [(x, v) for x, v in zip(progress.epochs, progress.metric, strict=True) if v is not None]
-        self.metric_curve.setData([x for x, _ in metric], [v for _, v in metric])
+        metric_curve.setData([x for x, _ in metric], [v for _, v in metric])
         job = self.runner.get(job_id)
         text = self.runner.log_tail(job_id, 40)
         if job.state == "failed" and job.progress.get("message"):

@@ -2,10 +2,11 @@
 
 One item for the whole tier keeps a long session fast: only segments inside the visible range are
 painted, in device pixels (crisp edges and unscaled text) after mapping their times through the
-view transform, and the painted pixels are cached by Qt and scrolled when the view pans. A paint runs
-on every scroll step and every frame of playback, so it costs what is on screen, not what is in the tier: the segments are found by binary search over their sorted
-times, only within the exposed rect (a moving playhead exposes a strip a few pixels wide), and
-colours and label widths are computed once per value. Categorical segments are coloured by class
+view transform, and the painted pixels are cached by Qt and scrolled when the view pans. A paint
+runs on every scroll step and every frame of playback, so it costs what is on screen, not what is
+in the tier: the segments are found by binary search over their sorted times, only within the
+exposed rect (a moving playhead exposes a strip a few pixels wide), and colours and label widths
+are computed once per value. Categorical segments are coloured by class
 (colours from the scheme); dimensional ones fill up to their score on the scheme's scale.
 """
 
