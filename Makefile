@@ -32,8 +32,10 @@ apt:
 $(STAMPS)/venv: pyproject.toml setup.py
 	@mkdir -p $(STAMPS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); if [ "$$free" -lt 10 ]; then \
+		echo "warning: $$free GiB free here; the venv needs about 10 GiB while installing (torch's CUDA build)" >&2; fi
 	@echo "installing Python packages into $(VENV) (log: $(STAMPS)/pip.log)"
-	@$(PY) -m pip install -e ".[dev,team]" > $(STAMPS)/pip.log 2>&1 || { tail -40 $(STAMPS)/pip.log; exit 1; }
+	@$(PY) -m pip install --no-cache-dir -e ".[dev,team]" > $(STAMPS)/pip.log 2>&1 || { tail -40 $(STAMPS)/pip.log; exit 1; }
 	$(PY) -c "import dyadlab.core, torch, PySide6.QtWidgets, av, mediapipe, opensmile" 
 	@touch $@
 
@@ -72,7 +74,7 @@ PACKAGE_DIST := dist
 
 $(STAMPS)/package-tools: pyproject.toml | setup
 	@$(PY) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["package"]))' > $(STAMPS)/package-requirements.txt
-	@$(PY) -m pip install -r $(STAMPS)/package-requirements.txt > $(STAMPS)/pip-package.log 2>&1 || { tail -20 $(STAMPS)/pip-package.log; exit 1; }
+	@$(PY) -m pip install --no-cache-dir -r $(STAMPS)/package-requirements.txt > $(STAMPS)/pip-package.log 2>&1 || { tail -20 $(STAMPS)/pip-package.log; exit 1; }
 	@touch $@
 
 package: setup $(STAMPS)/package-tools
