@@ -76,6 +76,9 @@ class AudioReader:
             raise MediaError("the audio codec is unknown or its header is damaged", path=self.path)
         self.source_rate: int = self._stream.codec_context.sample_rate
         self.source_channels: int = self._stream.codec_context.channels
+        if self.source_channels < 1:
+            self._container.close()
+            raise MediaError("the audio header is damaged: it declares no channels", path=self.path)
         self.sample_rate: int = int(sample_rate or self.source_rate)
         self.channel_spec = channels
         self.offset_us = int(offset_us)

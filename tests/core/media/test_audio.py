@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import struct
+import warnings
+
 import numpy as np
 import pytest
 
@@ -102,3 +105,17 @@ def test_audio_errors(video_2997, broken_files, sine_wav):
         AudioReader(broken_files["garbage"])
     with pytest.raises(MediaError, match="channel 5 does not exist"):
         AudioReader(sine_wav[0], channels=5)
+
+
+def test_a_header_that_declares_no_channels_is_a_media_error(tmp_path):
+    """Found by the media fuzzer: a damaged header with 0 channels was read as NaN ("mean of empty slice")."""
+    data = bytes(3200)
+    fmt = struct.pack("<HHIIHH", 1, 0, 16000, 32000, 2, 16)  # PCM, 0 channels, 16 kHz
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    path = tmp_path / "no_channels.wav"
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(MediaError, match="declares no channels") as info:
+            AudioReader(path, channels="mix")
+    assert str(path) in str(info.value)
