@@ -89,11 +89,17 @@ def _alive(widget: QWidget | None) -> bool:
 reporter = ErrorReporter()
 
 
+# What ``guarded`` copies from the function it wraps: all that ``functools.wraps`` copies but ``__doc__``.
+# The slot is often a PySide method, whose docstring PySide builds on first read from its signature
+# database; the first such read in a process loads that database (~0.1 s of opening a project).
+WRAPPER_ASSIGNMENTS = tuple(name for name in functools.WRAPPER_ASSIGNMENTS if name != "__doc__")
+
+
 def guarded(title: str) -> Callable[[F], F]:
     """Decorator for slots: an exception is reported (logged + shown) instead of escaping to Qt."""
 
     def wrap(fn: F) -> F:
-        @functools.wraps(fn)
+        @functools.wraps(fn, assigned=WRAPPER_ASSIGNMENTS)
         def inner(*args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(*args, **kwargs)

@@ -88,13 +88,15 @@ def install_default_schemes(tx) -> None:
     Several clients may open a new project at once (a team on a server, two processes on a shared
     folder): when something is missing, the adding waits for the write lock (``tx.lock_for_writing``) and
     looks again, so each scheme is added exactly once instead of the second client failing on the unique
-    name. Opening a project that has them all takes no lock.
+    name. Opening a project that has them all takes one query and parses no file (a shipped file is
+    named after its scheme).
     """
-    shipped = [load_scheme_file(file) for file in shipped_scheme_files()]
-    missing = [s for s in shipped if tx.schemes.by_name(s[0]) is None]
+    present = tx.schemes.names()
+    missing = [load_scheme_file(file) for file in shipped_scheme_files() if file.stem not in present]
     if missing:
         tx.lock_for_writing(SCHEMES_LOCK_KEY)
-        missing = [s for s in missing if tx.schemes.by_name(s[0]) is None]
+        present = tx.schemes.names()
+        missing = [s for s in missing if s[0] not in present]
     for name, kind, definition in missing:
         tx.schemes.add(name, kind, definition)
 

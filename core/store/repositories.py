@@ -196,6 +196,9 @@ class LabelSchemeRepository(_Repository):
     def list(self) -> list[model.LabelScheme]:
         return [convert.scheme(r) for r in self.orm.scalars(select(s.LabelSchemeRow).order_by(s.LabelSchemeRow.id))]
 
+    def names(self) -> set[str]:
+        return set(self.orm.scalars(select(s.LabelSchemeRow.name)))
+
 
 class AnnotatorRepository(_Repository):
     def add(self, name: str, *, kind: str = "human", role: str = "annotator") -> model.Annotator:

@@ -123,3 +123,25 @@ def test_exception_escaping_to_the_event_loop_is_caught(drive, reporter, qtbot):
         sys.excepthook = previous
     assert "ValueError: escaped" in reporter.last
     assert drive.window.isVisible()
+
+
+def test_guarded_slot_keeps_its_name_and_never_reads_the_docstring(reporter):
+    """A guarded slot is often a PySide method: reading its ``__doc__`` made PySide load its whole signature
+    database (~0.1 s of every project open). The wrapper keeps the name and still reports what the slot
+    raises."""
+    from dyadlab.app.errors import guarded
+
+    class Slot:
+        __name__ = __qualname__ = "slot"
+
+        @property
+        def __doc__(self):
+            raise AssertionError("guarded read the slot's docstring")
+
+        def __call__(self):
+            raise RuntimeError("slot failed")
+
+    wrapped = guarded("Slot")(Slot())
+    assert wrapped.__name__ == "slot"
+    assert wrapped() is None
+    assert reporter.last.startswith("Unexpected error: RuntimeError: slot failed")

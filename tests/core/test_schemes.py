@@ -17,6 +17,12 @@ def test_shipped_schemes_load() -> None:
     assert len(loaded["mediapipe-hand"][2]["keypoints"]) == 21
 
 
+def test_each_shipped_file_is_named_after_its_scheme() -> None:
+    """install_default_schemes decides from the file names which schemes a project lacks."""
+    for file in shipped_scheme_files():
+        assert load_scheme_file(file)[0] == file.stem
+
+
 def test_four_class_mapping_follows_iemocap_convention() -> None:
     definition = load_scheme_file(next(f for f in shipped_scheme_files() if f.stem == "emotion-4class"))[2]
     assert [map_label(definition, x) for x in ["neu", "hap", "exc", "sad", "ang", "fru", "xxx"]] == [
