@@ -206,7 +206,7 @@ def _child_window(root: Path) -> None:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     reporter.show_dialogs = False
-    theme.apply("dark", app)  # as the app starts: its style sheet makes every widget's polish dearer
+    theme.apply("dark", app)  # as the app starts (application.run_app)
     window = MainWindow()
     window.resize(1600, 960)
     window.show()
