@@ -490,6 +490,10 @@ def main(args: argparse.Namespace) -> int:
             print(format_table(results), file=sys.stderr if args.events_stdout else sys.stdout, flush=True)
         events.emit("done", summary=document.get("summary"), metrics=str(out / "metrics.json"))
         status.update(state="succeeded", progress=1.0, eta_s=0.0, summary=document.get("summary"))
+        # Every rank tears the process group down together: a rank that destroyed it while rank 0 was
+        # still writing the results aborted now and then under load (gloo, "terminate called without an
+        # active exception"), failing a run whose results were complete.
+        barrier(info)
         return EXIT_OK
     except TrainingStopped as stop_exc:
         state = "interrupted" if stop_exc.exit_code >= 128 else "failed"
