@@ -77,6 +77,23 @@ def test_segments_window_query_returns_overlaps(project) -> None:
     assert [g.start_us for g in got] == [3000, 4000]
 
 
+def test_segment_list_reads_what_get_reads_including_unflushed_changes(project) -> None:
+    """``segments.list`` (what a session's timeline is built from) gives every field, the JSON provenance
+    and the timestamps as ``get`` gives them, and sees a change made earlier in the same transaction."""
+    s, a, ann, tier = _session_with_tier(project)
+    with project.store.transaction() as tx:
+        first = tx.segments.add(tier.id, 0, 1_000, "sad", annotator_id=ann.id, score=0.25, confidence=0.5,
+                                provenance={"source": "test", "n": [1, 2]})
+        tx.segments.add(tier.id, 2_000, 3_000, None, annotator_id=ann.id)
+    with project.store.transaction() as tx:
+        tx.segments.update(first.id, expected_version=first.version, value="happy")
+        listed = tx.segments.list(tier.id)
+        assert listed == [tx.segments.get(g.id) for g in listed]
+    assert [(g.value, g.version) for g in listed] == [("happy", 2), (None, 1)]
+    assert listed[0].provenance == {"source": "test", "n": [1, 2]} and listed[0].score == 0.25
+    assert listed[0].created_at == first.created_at
+
+
 def test_series_round_trip_across_blocks_with_gaps(project) -> None:
     s, a, ann, tier = _session_with_tier(project)
     rng = np.random.default_rng(0)
