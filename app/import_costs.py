@@ -1,6 +1,6 @@
 """Three import-time costs of the GUI's libraries that DyadLab does not need, removed before any widget loads.
 
-Both were found profiling ``MainWindow.open_project`` on the 100-session bench project (bench/large_project.py),
+All three were found profiling ``MainWindow.open_project`` on the 100-session bench project (bench/large_project.py),
 where first-use imports were over half of the 2 s budget:
 
 * PySide6 6.12 wraps ``__import__`` to learn, for every module imported after it, whether that module
