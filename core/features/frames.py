@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from dyadlab.core.errors import MediaError
+from dyadlab.core.media.crop import clamp_crop
 from dyadlab.core.media.frame_index import FrameIndex
 from dyadlab.core.model import CropRect
 
@@ -25,18 +26,6 @@ INDEX_SUBDIR = "frame_index"  # under the project's cache folder
 def load_index(path: str | Path, cache_dir: str | Path | None) -> FrameIndex:
     """The view file's frame index (cached under ``cache_dir``)."""
     return FrameIndex.load_or_build(Path(path), cache_dir)
-
-
-def clamp_crop(crop: CropRect | None, width: int, height: int) -> tuple[int, int, int, int]:
-    """(x, y, w, h) of the crop inside a ``width`` × ``height`` picture (the whole picture without crop)."""
-    if crop is None:
-        return 0, 0, width, height
-    x0, y0 = max(0, crop.x), max(0, crop.y)
-    x1, y1 = min(width, crop.x + crop.width), min(height, crop.y + crop.height)
-    if x1 <= x0 or y1 <= y0:
-        raise MediaError(f"crop {crop.width}x{crop.height}+{crop.x}+{crop.y} lies outside the "
-                         f"{width}x{height} picture", hint="fix the view's crop rectangle")
-    return x0, y0, x1 - x0, y1 - y0
 
 
 @dataclass
@@ -65,7 +54,7 @@ class ViewDecoder:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             w, h = stream.codec_context.width, stream.codec_context.height
-            x, y, cw, ch = clamp_crop(self.crop, w, h)
+            x, y, cw, ch = clamp_crop(self.crop, w, h, path)
             self.crop_clamped = self.crop is not None and (cw, ch) != (self.crop.width, self.crop.height)
             whole = (x, y, cw, ch) == (0, 0, w, h)
             try:

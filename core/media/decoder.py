@@ -36,6 +36,7 @@ import numpy as np
 
 from dyadlab.core.errors import MediaError
 from dyadlab.core.media.callbacks import CallbackList
+from dyadlab.core.media.crop import clamp_crop
 from dyadlab.core.media.frame_cache import DEFAULT_CACHE_BYTES, FrameCache
 from dyadlab.core.media.frame_index import FrameIndex
 from dyadlab.core.media.proxy import seek_cost
@@ -565,7 +566,7 @@ class CropDecoder:
     def __init__(self, decoder: VideoDecoder, crop: CropRect | None = None) -> None:
         self.decoder = decoder
         self.crop = crop
-        self._rect = _clamp_crop(crop, decoder.index.width, decoder.index.height, decoder.path)
+        self._rect = clamp_crop(crop, decoder.index.width, decoder.index.height, decoder.path)
         self._wanted: tuple[int, Size] | None = None  # (frame, full-frame output size) last requested
         self._subs = CallbackList()
         self._unsubscribe = decoder.subscribe(self._on_frame)
@@ -635,13 +636,3 @@ class CropDecoder:
             return
         self._subs.emit(frame_no, self._slice(image))
 
-
-def _clamp_crop(crop: CropRect | None, width: int, height: int, path: Path) -> tuple[int, int, int, int]:
-    if crop is None:
-        return 0, 0, width, height
-    x0, y0 = max(0, crop.x), max(0, crop.y)
-    x1, y1 = min(width, crop.x + crop.width), min(height, crop.y + crop.height)
-    if x1 <= x0 or y1 <= y0:
-        raise MediaError(f"crop {crop.width}x{crop.height}+{crop.x}+{crop.y} lies outside the "
-                         f"{width}x{height} picture", path=path, hint="fix the view's crop rectangle")
-    return x0, y0, x1 - x0, y1 - y0
