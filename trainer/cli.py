@@ -15,11 +15,10 @@ are documented in ``dyadlab.trainer.train``.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from dyadlab.core.errors import DyadLabError
+from dyadlab.core.cli.main import run_command_line
 
 NAME = "train"
 HELP = "train an emotion model from an experiment config (one process, or several under torchrun)"
@@ -79,16 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
-        parser.print_help()
-        return 2
-    try:
-        return int(args._run(args) or 0)
-    except DyadLabError as exc:
-        print(f"dyadlab {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"dyadlab {args.command}: interrupted", file=sys.stderr)
-        return 130
+    """Run a trainer command: errors, Ctrl+C and exit codes as for ``dyadlab``, whose runner this is.
+
+    As before, this command does not start the user's log file (``dyadlab train PROJECT`` does).
+    """
+    return run_command_line(build_parser(), argv, log_to_file=False)

@@ -54,14 +54,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    return run_command_line(build_parser(), argv)
+
+
+def run_command_line(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None, *,
+                     log_to_file: bool = True) -> int:
+    """Parse ``argv`` and run the chosen subcommand (its parser's ``_run`` default); the exit code.
+
+    The one command-line runner of DyadLab: ``dyadlab`` and the trainer's ``python -m dyadlab.trainer``
+    (``trainer.cli``) both end here, so a ``DyadLabError`` is one ``error:`` line and exit 1, Ctrl+C exit
+    130 and a closed pipe a quiet exit 0 in both. ``log_to_file`` starts the user's log file (``core.logs``)
+    once a command is about to run, never for ``--help`` or a usage error.
+    """
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
-    from dyadlab.core.logs import setup_logging  # logging.handlers and the log file: not for --help
+    if log_to_file:
+        from dyadlab.core.logs import setup_logging  # logging.handlers and the log file: not for --help
 
-    setup_logging()
+        setup_logging()
     try:
         return int(args._run(args) or 0)
     except DyadLabError as exc:
@@ -73,7 +85,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"dyadlab {args.command}: interrupted", file=sys.stderr)
         return 130
-
 
 if __name__ == "__main__":
     sys.exit(main())
