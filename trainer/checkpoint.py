@@ -25,7 +25,6 @@ Files are written to a temporary name and moved into place, so a crash never lea
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 from collections.abc import Sequence
 from importlib import metadata as importlib_metadata
@@ -36,6 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from dyadlab.core.atomic_write import atomic_path
 from dyadlab.trainer.config import BranchConfig, ModelConfig, model_config_from_dict
 from dyadlab.trainer.data import FrameTable, modality_kind
 from dyadlab.trainer.errors import CheckpointError, ConfigError
@@ -75,18 +75,13 @@ def sequence_spec(model_config: ModelConfig) -> dict[str, Any] | None:
 
 def save_checkpoint(path: Path, model: nn.Module, metadata: dict[str, Any],
                     training: dict[str, Any] | None = None) -> Path:
-    """Write atomically (temp file + ``os.replace``); ``model`` may be DDP-wrapped."""
+    """Write atomically (``core.atomic_write``); ``model`` may be DDP-wrapped."""
     module = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
     payload = {"format": FORMAT, "format_version": FORMAT_VERSION,
                "metadata": {**metadata, "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
                "model_state": module.state_dict(), "training": training}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

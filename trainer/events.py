@@ -2,7 +2,7 @@
 
 Why: training is a separate process; the GUI (or a shell) follows ``events.jsonl`` line by line and
 reads ``status.json`` at any time — including after a GUI restart, to reattach. The status file is
-written to a temporary file and moved into place with ``os.replace``, so a reader never sees half a file.
+replaced atomically (``core.atomic_write``), so a reader never sees half a file.
 Only rank 0 of a distributed run writes either.
 
 Every event line is one JSON object with ``"event"`` and ``"time"`` (Unix seconds), e.g.::
@@ -20,12 +20,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
+
+from dyadlab.core.atomic_write import write_text_atomically
 
 
 def _jsonable(value: Any) -> Any:
@@ -55,18 +56,7 @@ def dumps(data: Any, **kwargs: Any) -> str:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to ``path`` so that readers see either the old or the new file, never a partial one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(dumps(data, indent=2))
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, dumps(data, indent=2) + "\n")
 
 
 class EventLog:

@@ -15,7 +15,7 @@ Layout: ``s<session id>/p<participant id>/<task>/<key>/`` holding one ``.npy`` p
 * ``CODE_VERSIONS[task]``, bumped whenever the code computing that task changes its output.
 
 A result is written into a hidden ``.tmp-<pid>-...`` directory next to its final place and renamed with
-``os.replace`` once complete, so a crash never leaves a half-written result that looks finished; an
+``core.atomic_write.replace_durably`` once complete, so a crash never leaves a half-written result that looks finished; an
 interrupted ``analyze`` resumes by skipping the (session, participant, task) results that exist.
 
 ``FeatureStore`` is the reader the trainer and the GUI use: ``load(session_id, participant_id, kind)``
@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from dyadlab.core.atomic_write import replace_durably, write_text_atomically
 from dyadlab.core.errors import DyadLabError
 
 FEATURES_DIR = "features"
@@ -98,12 +99,6 @@ def result_key(task: str, media_hashes: list[str], params: dict[str, Any]) -> st
     blob = json.dumps({"task": task, "media": media_hashes, "params": params,
                        "code_version": CODE_VERSIONS[task]}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
-
-
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 @dataclass(frozen=True)
@@ -170,9 +165,9 @@ class ResultWriter:
 
     def commit(self, manifest: dict[str, Any]) -> Path:
         manifest = dict(manifest, arrays=self.arrays, created=dt.datetime.now(dt.UTC).isoformat())
-        _write_json_atomic(self.dir / MANIFEST, manifest)
+        write_text_atomically(self.dir / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, default=str))
         try:
-            os.replace(self.dir, self.final_dir)
+            replace_durably(self.dir, self.final_dir)
         except OSError:
             if not (self.final_dir / MANIFEST).is_file():
                 raise

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlparse
 
+from dyadlab.core.atomic_write import write_text_atomically
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.atomic import write_text_atomically
 from dyadlab.core.io.label_import import (
     ImportReport,
     LabelDocument,

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dyadlab.core.io.atomic import write_text_atomically
+from dyadlab.core.atomic_write import write_text_atomically
 from dyadlab.core.labels.naming import safe_filename
 from dyadlab.core.labels.snapshot import SessionLabels, TierLabels, read_project_labels
 from dyadlab.core.labels.timeline import Units, scores_by_overlap, values_by_overlap

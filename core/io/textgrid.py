@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from dyadlab.core.atomic_write import write_text_atomically
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.atomic import write_text_atomically
 from dyadlab.core.io.label_import import (
     ImportReport,
     LabelDocument,

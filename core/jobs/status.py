@@ -1,6 +1,6 @@
 """The status file and event log shared by a job process and whoever watches it.
 
-The status file is JSON replaced atomically (write a temp file, ``os.replace``), so a reader never
+The status file is JSON replaced atomically (``core.atomic_write``), so a reader never
 sees half a file; the events file is JSON lines appended by the job (``{"event": "epoch", ...}``) and
 read incrementally. Both live in ``<project>/cache/jobs/<id>/``.
 """
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from dyadlab.core.atomic_write import write_text_atomically
 
 FINAL_STATES = ("succeeded", "failed", "cancelled")
 
@@ -33,17 +34,7 @@ class JobStatus:
 
 def write_status(path: Path, status: JobStatus) -> None:
     """Atomically replace ``path`` with ``status`` as JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".status-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(asdict(status), fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, json.dumps(asdict(status)))
 
 
 def read_status(path: Path) -> JobStatus | None:

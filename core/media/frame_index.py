@@ -17,14 +17,13 @@ for seeking and for matching decoded frames back to their index.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from dyadlab.core.atomic_write import atomic_output
 from dyadlab.core.errors import MediaError
 from dyadlab.core.media.probe import stream_duration_us
 
@@ -244,16 +243,9 @@ class FrameIndex:
                            self.time_base.denominator, self.first_pts, self.duration_us, self.width,
                            self.height], dtype=np.int64)
         try:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=cache_file.stem, suffix=".tmp", dir=cache_file.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    np.savez(fh, meta=meta, source=np.asarray(signature[0]),
-                             problem=np.asarray(self.problem or ""), pts_us=self.pts_us, raw_pts=self.raw_pts,
-                             keyframe=self.keyframe)
-                os.replace(tmp, cache_file)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            with atomic_output(cache_file) as fh:
+                np.savez(fh, meta=meta, source=np.asarray(signature[0]),
+                         problem=np.asarray(self.problem or ""), pts_us=self.pts_us, raw_pts=self.raw_pts,
+                         keyframe=self.keyframe)
         except OSError:
             pass  # a read-only cache only costs a rebuild next time

@@ -15,7 +15,6 @@ only returns a proxy whose frame index matches the source's frame for frame.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dyadlab.core.atomic_write import atomic_path
 from dyadlab.core.errors import MediaError
 from dyadlab.core.media.frame_index import FrameIndex, file_signature
 from dyadlab.core.progress import ProgressCallback, report
@@ -123,50 +123,46 @@ def make_proxy(source: str | Path, dest: str | Path, *, gop: int = 1, codec: str
     index = source_index or FrameIndex.build(source)
     total = len(index)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.stem}.{os.getpid()}.partial{dest.suffix}")
     written = 0
     try:
-        with av.open(str(source)) as src, av.open(str(tmp), "w", format="mp4") as out:
-            vin = src.streams.video[0]
-            vin.thread_type = "AUTO"
-            tb = Fraction(vin.time_base)
-            rate = vin.average_rate or vin.guessed_rate or Fraction(25)
-            vout = out.add_stream(codec, rate=rate)
-            vout.width, vout.height = index.width, index.height
-            vout.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
-            vout.time_base = tb
-            vout.codec_context.time_base = tb
-            if codec == "libx264":
-                vout.options = {"g": str(gop), "keyint_min": str(gop), "bf": "0", "crf": str(crf),
-                                "preset": preset, "sc_threshold": "0"}
-            else:
-                vout.options = {"q:v": "3"}
-            last_pts = None
-            for frame in src.decode(vin):
-                if frame.pts is None or (last_pts is not None and frame.pts <= last_pts):
-                    continue  # a proxy must have strictly increasing pts like the index
-                last_pts = frame.pts
-                out_frame = frame.reformat(format=vout.pix_fmt)
-                out_frame.pts, out_frame.time_base = frame.pts, tb
-                out_frame.pict_type = av.video.frame.PictureType.NONE
-                for packet in vout.encode(out_frame):
+        with atomic_path(dest, suffix=dest.suffix) as tmp:
+            with av.open(str(source)) as src, av.open(str(tmp), "w", format="mp4") as out:
+                vin = src.streams.video[0]
+                vin.thread_type = "AUTO"
+                tb = Fraction(vin.time_base)
+                rate = vin.average_rate or vin.guessed_rate or Fraction(25)
+                vout = out.add_stream(codec, rate=rate)
+                vout.width, vout.height = index.width, index.height
+                vout.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
+                vout.time_base = tb
+                vout.codec_context.time_base = tb
+                if codec == "libx264":
+                    vout.options = {"g": str(gop), "keyint_min": str(gop), "bf": "0", "crf": str(crf),
+                                    "preset": preset, "sc_threshold": "0"}
+                else:
+                    vout.options = {"q:v": "3"}
+                last_pts = None
+                for frame in src.decode(vin):
+                    if frame.pts is None or (last_pts is not None and frame.pts <= last_pts):
+                        continue  # a proxy must have strictly increasing pts like the index
+                    last_pts = frame.pts
+                    out_frame = frame.reformat(format=vout.pix_fmt)
+                    out_frame.pts, out_frame.time_base = frame.pts, tb
+                    out_frame.pict_type = av.video.frame.PictureType.NONE
+                    for packet in vout.encode(out_frame):
+                        out.mux(packet)
+                    written += 1
+                    if written % 25 == 0:
+                        report(progress, written, total, source.name)
+                for packet in vout.encode(None):
                     out.mux(packet)
-                written += 1
-                if written % 25 == 0:
-                    report(progress, written, total, source.name)
-            for packet in vout.encode(None):
-                out.mux(packet)
-        report(progress, written, total, source.name)
-        proxy_index = FrameIndex.build(tmp)
-        if not proxy_matches(proxy_index, index):
-            raise MediaError(f"the proxy does not reproduce the source's {total} frame times "
-                             f"({len(proxy_index)} frames written): the source may be damaged", path=source)
-        os.replace(tmp, dest)
+            report(progress, written, total, source.name)
+            proxy_index = FrameIndex.build(tmp)
+            if not proxy_matches(proxy_index, index):
+                raise MediaError(f"the proxy does not reproduce the source's {total} frame times "
+                                 f"({len(proxy_index)} frames written): the source may be damaged", path=source)
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         raise MediaError(f"cannot make a proxy: {exc}", path=source) from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return dest
 
 

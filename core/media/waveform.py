@@ -13,8 +13,6 @@ Pyramids can be cached on disk (``.npz`` keyed by file path, size, mtime, rate a
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dyadlab.core.atomic_write import atomic_output
 from dyadlab.core.media.frame_index import cache_key, file_signature
 from dyadlab.core.media.sync import sample_at, sample_session_time
 
@@ -167,15 +166,8 @@ class WaveformPyramid:
         arrays = {f"min{i}": a for i, a in enumerate(self.level_mins)}
         arrays.update({f"max{i}": a for i, a in enumerate(self.level_maxs)})
         try:
-            cache_file.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=cache_file.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    np.savez(fh, meta=meta, source=np.asarray(signature[0]), **arrays)
-                os.replace(tmp, cache_file)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            with atomic_output(cache_file) as fh:
+                np.savez(fh, meta=meta, source=np.asarray(signature[0]), **arrays)
         except OSError:
             pass  # caching is an optimisation
 
