@@ -16,6 +16,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QPainter, QPen
 
 from dyadlab.app.timeline.static_texts import StaticTexts
+from dyadlab.core.time_format import format_time
 
 # label spacings in seconds, smallest first; minor ticks divide each into parts that read as round times
 STEPS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900,
@@ -26,18 +27,6 @@ MINOR_GAP_PX = 8
 HEIGHT_PX = 20
 MAJOR_TICK_PX = 5
 MINOR_TICK_PX = 3
-
-
-def format_time(seconds: float, *, precision: int = 3) -> str:
-    """``[h:]m:ss[.fff]`` of ``seconds``, rounded to ``precision`` decimals *before* it is split into hours,
-    minutes and seconds: a time just under a minute reads 1:00.000, never 0:60.000."""
-    units = round(abs(seconds) * 10**precision)  # whole units of the last digit shown
-    sign = "-" if seconds < 0 and units else ""
-    whole, fraction = divmod(units, 10**precision)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    body = f"{minutes:d}:{secs:02d}" + (f".{fraction:0{precision}d}" if precision else "")
-    return f"{sign}{hours:d}:{body.zfill(len(body) + 1) if minutes < 10 else body}" if hours else sign + body
 
 
 def label_step(seconds_per_px: float) -> float:
