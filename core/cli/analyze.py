@@ -37,11 +37,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dyadlab.core.features.pipeline import analyze_project
+    from dyadlab.core.native_log import native_stderr_to_log
     from dyadlab.core.progress import cli_progress
     from dyadlab.core.project import open_project
 
     params = {"audio": {"window": args.window}} if args.window else None
-    with open_project(args.project) as project, cli_progress("total", enabled=not args.quiet) as total, \
+    # MediaPipe's native log lines (here and in the workers) go to the log file, not the terminal
+    with native_stderr_to_log(), open_project(args.project) as project, \
+            cli_progress("total", enabled=not args.quiet) as total, \
             cli_progress("session", enabled=not args.quiet) as session:
         summary = analyze_project(project, sessions=args.sessions, what=args.what, workers=args.workers,
                                   progress=total, params=params, session_progress=session)
