@@ -8,6 +8,9 @@ in the tier: the segments are found by binary search over their sorted times, on
 exposed rect (a moving playhead exposes a strip a few pixels wide), and colours and label widths
 are computed once per value. Categorical segments are coloured by class
 (colours from the scheme); dimensional ones fill up to their score on the scheme's scale.
+
+A label wider than its box is elided ("surpr…") rather than left out, so a short segment still says what
+it is; hovering a segment shows its whole label and times as a tooltip.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 from dyadlab.app import theme
 from dyadlab.app.timeline.static_texts import StaticTexts
 from dyadlab.core import model
+from dyadlab.core.time_format import format_time
 
+ELLIPSIS = "…"
 FALLBACK_COLORS = ("#8d99ae", "#f4a261", "#2a9d8f", "#e76f51", "#a29bfe", "#00b894", "#fd79a8", "#fdcb6e")
 
 
@@ -71,6 +76,7 @@ class _Look:
     bar: QColor | None  # the score bar of a dimensional segment below full scale
     fraction: float
     text: QStaticText | None
+    label: str
     text_width: int
     text_color: QColor
 
@@ -156,8 +162,34 @@ class SegmentsItem(pg.GraphicsObject):
             text = self.style.label(seg)
             look = self._looks[i] = _Look(
                 seg.start_us / 1e6, seg.end_us / 1e6, fill, bar, frac, self._texts[text] if text else None,
-                self._width(text), QColor("#111111") if frac >= 0.5 else QColor(theme.current().text))
+                text, self._width(text), QColor("#111111") if frac >= 0.5 else QColor(theme.current().text))
         return look
+
+    def _fitted_text(self, look: _Look, room: float) -> QStaticText | None:
+        """The label as it fits in ``room`` pixels: whole, elided ("surpr…"), or None where not even "…" fits."""
+        if look.text is None or room > look.text_width:
+            return look.text
+        if room < self._width(ELLIPSIS):
+            return None
+        return self._texts[self._metrics.elidedText(look.label, Qt.TextElideMode.ElideRight, int(room)) or ELLIPSIS]
+
+    def segment_at(self, seconds: float) -> model.Segment | None:
+        """The segment under ``seconds`` (the latest-starting one where segments overlap)."""
+        for i in reversed(self.visible(seconds, seconds)):
+            if self._starts[i] <= seconds < self._ends[i]:
+                return self.segments[i]
+        return None
+
+    def tooltip_for(self, segment: model.Segment) -> str:
+        label = self.style.label(segment) or "(no value)"
+        return f"{label}  {format_time(segment.start_us / 1e6)}–{format_time(segment.end_us / 1e6)}"
+
+    def hoverEvent(self, ev) -> None:  # noqa: N802 (pyqtgraph override)
+        """The tooltip follows the segment under the pointer: its whole label, however short the box."""
+        segment = None if ev.isExit() else self.segment_at(ev.pos().x())
+        text = "" if segment is None else self.tooltip_for(segment)
+        if text != self.toolTip():
+            self.setToolTip(text)
 
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem | None = None, *args) -> None:
         vb = self.getViewBox()
@@ -169,6 +201,7 @@ class SegmentsItem(pg.GraphicsObject):
         tr = p.transform()
         p.resetTransform()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setFont(self._font)  # the font the label widths (and elisions) were measured in
         t = theme.current()
         # the view maps time to x and the band to y by scaling and shifting only: no QTransform per box
         sx, dx = tr.m11(), tr.dx()
@@ -190,9 +223,10 @@ class SegmentsItem(pg.GraphicsObject):
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.setPen(QPen(QColor(t.selection), 2))
                 p.drawRoundedRect(box.adjusted(1, 1, -1, -1), 3, 3)
-            if look.text is not None and box.width() > look.text_width + 8:
+            text = self._fitted_text(look, box.width() - 8)
+            if text is not None:
                 p.setPen(look.text_color)
-                p.drawStaticText(QPointF(left + 5, y0 + (height - look.text.size().height()) / 2), look.text)
+                p.drawStaticText(QPointF(left + 5, y0 + (height - text.size().height()) / 2), text)
         if self.ghost is not None:
             s, e = self.ghost
             box = tr.mapRect(QRectF(s, 0.06, e - s, 0.88))

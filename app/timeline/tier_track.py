@@ -141,6 +141,9 @@ class TierTrack(Track):
                 actions.create_segment(self.ws, self.tier, begin, end, how="drag")
         elif drag.segment is not None:
             actions.set_times(self.ws, drag.segment, begin, end)
+        note = drag.stop_note(self._us(now_s))  # clamped at a neighbour: say so, after the edit's own messages
+        if note is not None:
+            reporter.notice(note)
 
     def hover(self, seconds: float) -> None:
         if not self.editable:
