@@ -92,7 +92,8 @@ class VideoDecoder:
     def __init__(self, path: str | Path, index: FrameIndex, *, decode_path: str | Path | None = None,
                  cache: FrameCache | None = None, cache_bytes: int = DEFAULT_CACHE_BYTES,
                  readahead: int = DEFAULT_READAHEAD, max_size: Size | None = None, thread_type: str = "AUTO",
-                 convert_threads: int = 0, interpolation: str = "AREA") -> None:
+                 convert_threads: int = 0, interpolation: str = "AREA",
+                 seek_thread_type: str | None = "SLICE") -> None:
         self.path = Path(path)
         self.decode_path = Path(decode_path) if decode_path is not None else self.path
         self.index = index
@@ -100,6 +101,11 @@ class VideoDecoder:
         self.readahead = max(0, int(readahead))
         self.max_size = max_size
         self.thread_type = thread_type
+        # Far seeks (the target well past its keyframe) are latency-bound: a chain of reference frames
+        # decoded one after another, where frame threads only add hand-offs (bench/media.py: slice
+        # threading 1.41x faster). They run on a second demuxer + codec opened with this thread type
+        # (None: the same one); decoding on after such a seek stays on it until the next seek.
+        self.seek_thread_type = seek_thread_type or thread_type
         self.convert_threads = convert_threads
         self.interpolation = interpolation
         self.error: MediaError | None = None
@@ -119,6 +125,7 @@ class VideoDecoder:
         # decoding state, touched only by the thread
         self._container = None
         self._stream = None
+        self._opened: dict[str, tuple] = {}  # thread type -> (container, stream); the active pair is above
         self._converters: dict[Size, _Converter] = {}
         self._packets: Iterator | None = None
         self._ready: deque = deque()
@@ -153,6 +160,11 @@ class VideoDecoder:
     @property
     def using_proxy(self) -> bool:
         return self.decode_path != self.path
+
+    @property
+    def active_thread_type(self) -> str | None:
+        """Thread type of the codec that decoded last ("SLICE" after a far seek by default); None before."""
+        return next((t for t, (_, stream) in self._opened.items() if stream is self._stream), None)
 
     def request(self, frame_no: int, *, client: Hashable = None, max_size: Size | None = None) -> None:
         """Ask for frame ``frame_no``; returns at once. The frame arrives through ``subscribe`` callbacks.
@@ -273,24 +285,53 @@ class VideoDecoder:
         self._close_container()
 
     def _open(self) -> None:
-        import av
-        try:
-            self._container = av.open(str(self.decode_path))
-            self._stream = self._container.streams.video[0]
-            if self._stream.codec_context is None:
-                raise MediaError("the video codec is unknown or its header is damaged", path=self.decode_path)
-            self._stream.thread_type = self.thread_type
-        except (av.error.FFmpegError, OSError, IndexError, ValueError) as exc:
-            raise MediaError(f"cannot open the video for decoding: {exc}", path=self.decode_path) from exc
+        self._container, self._stream = self._open_pair(self.thread_type)
         self._packets = self._container.demux(self._stream)
+
+    def _open_pair(self, thread_type: str) -> tuple:
+        """(container, video stream) of the decoded file with a codec using ``thread_type`` (kept open)."""
+        import av
+
+        pair = self._opened.get(thread_type.upper())
+        if pair is not None:
+            return pair
+        container = None
+        try:
+            container = av.open(str(self.decode_path))
+            stream = container.streams.video[0]
+            if stream.codec_context is None:
+                raise MediaError("the video codec is unknown or its header is damaged", path=self.decode_path)
+            stream.thread_type = thread_type
+        except (av.error.FFmpegError, OSError, IndexError, ValueError) as exc:
+            if container is not None:
+                container.close()
+            raise MediaError(f"cannot open the video for decoding: {exc}", path=self.decode_path) from exc
+        self._opened[thread_type.upper()] = container, stream
+        return container, stream
+
+    def _use_threads(self, thread_type: str) -> None:
+        """Make the codec with ``thread_type`` the active one (a seek must follow: its state is stale)."""
+        pair = self._opened.get(thread_type.upper())
+        if pair is not None and pair[1] is self._stream:
+            return
+        try:
+            pair = self._open_pair(thread_type)
+        except MediaError as exc:  # the file opened once: keep decoding with the codec we have
+            log.debug("%s: no second decoder (%s)", self.decode_path, exc)
+            return
+        self._container, self._stream = pair
+        self._packets = None
+        self._ready.clear()
+        self._next = None
 
     def _close_container(self) -> None:
         self._packets = None
         self._ready.clear()
-        if self._container is not None:
+        for container, _ in self._opened.values():
             with contextlib.suppress(Exception):
-                self._container.close()
-            self._container = None
+                container.close()
+        self._opened.clear()
+        self._container = None
 
     def _serve(self, batch: dict[Hashable, tuple[int, Size]]) -> None:
         by_key: dict[tuple[int, Size], list[Hashable]] = {}
@@ -444,6 +485,8 @@ class VideoDecoder:
         drain_at = None
         if self._needs_seek(start):
             seek_from = self.index.keyframe_before(start)
+            far = target - seek_from > SEQUENTIAL_WINDOW
+            self._use_threads(self.seek_thread_type if far else self.thread_type)
             self._seek(seek_from)
             if not keep and (target + 1 >= len(self.index) or self.index.keyframe_before(target + 1) == target + 1):
                 # a random access whose next frame is a keyframe (always, in an all-intra proxy): drain

@@ -212,3 +212,20 @@ def test_out_of_range_frames_and_closing(video_25):
     assert not decoder._thread.is_alive()
     with pytest.raises(MediaError, match="closed"):
         decoder.get_frame(3)
+
+
+def test_far_seeks_decode_with_their_own_codec_and_stay_exact(video_long_gop):
+    """A target far past its keyframe is decoded on the latency codec (slice threads); one at or near a
+    keyframe, or reached by decoding on, on the throughput codec; switching between them keeps frames exact."""
+    with open_decoder(video_long_gop, readahead=0, thread_type="FRAME", seek_thread_type="SLICE") as decoder:
+        assert read_code(decoder.get_frame(0)) == 0
+        assert decoder.active_thread_type == "FRAME"
+        assert read_code(decoder.get_frame(140)) == 140  # keyframe 75, 65 frames to decode: far
+        assert decoder.active_thread_type == "SLICE"
+        assert [read_code(decoder.get_frame(i)) for i in range(141, 146)] == list(range(141, 146))
+        assert decoder.active_thread_type == "SLICE"  # decoding on after the seek: no switch
+        assert read_code(decoder.get_frame(76)) == 76  # just past keyframe 75: near
+        assert decoder.active_thread_type == "FRAME"
+        for n in (190, 3, 160, 77, 149, 10):
+            assert read_code(decoder.get_frame(n)) == n
+        assert decoder.error is None
