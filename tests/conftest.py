@@ -12,6 +12,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests must not write into the user's real log folder (~/.local/state/dyadlab).
 os.environ.setdefault("DYADLAB_LOG_DIR", tempfile.mkdtemp(prefix="dyadlab-test-logs-"))
+# Projects get no shipped pretrained model registered (core/inference/builtin.py): most tests count a project's
+# models from an empty registry; tests of the shipped models switch it back on.
+os.environ.setdefault("DYADLAB_BUILTIN_MODELS", "0")
 
 
 @pytest.fixture(scope="session")

@@ -56,17 +56,37 @@ def _score(record: Any, level: str) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
 
+def scored_on(record: Any) -> str:
+    """What the model's score measures: its own fold's test part, a cross-validation estimate, or nothing
+    (``metrics["scored_on"]``, written by ``dyadlab train``; older records: the mean over their folds)."""
+    if "scored_on" in record.metrics:
+        return str(record.metrics["scored_on"])
+    folds = record.metrics.get("summary", {}).get("frame", {}).get("ua", {}).get("n_folds")
+    return "-" if folds is None else f"mean of {folds} fold(s) (checkpoint: the first fold's)"
+
+
+def _checkpoint(project: Any, record: Any) -> str:
+    from dyadlab.core.errors import DyadLabError
+    from dyadlab.core.inference.loader import checkpoint_path
+
+    try:
+        present = checkpoint_path(project, record).is_file()
+    except DyadLabError:
+        present = False
+    return (record.path or "-") + ("" if present else "  (missing)")
+
+
 def _list(project: Any) -> int:
     with project.store.transaction() as tx:
         records = tx.models.list()
     if not records:
         print("no models registered (train one with `dyadlab train PROJECT --config NAME`)")
         return 0
-    rows = [(str(r.id), r.name, r.version, r.kind, _score(r, "frame"), _score(r, "utterance"),
-             r.created_at.strftime("%Y-%m-%d %H:%M") if r.created_at else "-",
-             (r.path or "-") + ("" if r.path and project.media_path(r.path).is_file() else "  (missing)"))
+    rows = [(str(r.id), r.name, r.version, r.kind, _score(r, "frame"), _score(r, "utterance"), scored_on(r),
+             r.created_at.strftime("%Y-%m-%d %H:%M") if r.created_at else "-", _checkpoint(project, r))
             for r in records]
-    header = ("id", "name", "version", "kind", "UA frame %", "UA utt. %", "created (UTC)", "checkpoint")
+    header = ("id", "name", "version", "kind", "UA frame %", "UA utt. %", "scored on", "created (UTC)",
+              "checkpoint")
     widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
     for row in (header, *rows):
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())

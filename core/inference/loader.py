@@ -148,10 +148,19 @@ def pick_device(device: str | None) -> str:
 
 
 def checkpoint_path(project: Any, record: ModelRecord) -> Path:
-    """The checkpoint file of a registered model (stored relative to the project folder)."""
+    """The checkpoint file of a registered model (stored relative to the project folder, or ``builtin:`` for a
+    model DyadLab ships, see ``builtin``)."""
+    from dyadlab.core.inference.builtin import builtin_path
+
     if not record.path:
         raise InferenceError(f"model {record.name!r} {record.version} (id {record.id}) has no checkpoint file "
                              "registered", hint="register it again with the path of its .pt file")
+    shipped = builtin_path(record.path)
+    if shipped is not None:
+        if not shipped.is_file():
+            raise InferenceError(f"model {record.name!r} {record.version} (id {record.id}) is shipped with "
+                                 "DyadLab but its file is not installed", path=shipped, hint="run `make setup`")
+        return shipped
     return project.media_path(record.path)
 
 

@@ -14,6 +14,9 @@ checks (one stripped and refused empty names, the other did not). The rules live
   project (``model_files``): a run folder ``dyadlab train`` wrote, else the checkpoint; files elsewhere are
   the user's to manage.
 
+A model DyadLab ships (``builtin``, kind ``"pretrained"``) is read-only: renaming or deleting it is a
+``ModelRegistryError`` (it would come back on the next open, and other projects share its file).
+
 Adding registers a checkpoint file the user names and then loads it the way inference will (scheme,
 inputs, weights); a file that fails those checks is taken out of the registry again, so the registry only
 lists models that can run.
@@ -48,6 +51,16 @@ def _record(tx: UnitOfWork, model_id: int) -> ModelRecord:
                                  hint="`dyadlab models PROJECT` lists the registered ids") from None
 
 
+def _writable(record: ModelRecord, action: str) -> None:
+    """Refuse to change a model DyadLab ships (``builtin``): it is read-only in every project."""
+    from dyadlab.core.inference.builtin import is_builtin
+
+    if is_builtin(record):
+        raise ModelRegistryError(f"cannot {action} model #{record.id} {record.name}: it ships with DyadLab and is "
+                                 "read-only in every project",
+                                 hint="fine-tune it into a model of your own (experiment face_cnn_pretrained)")
+
+
 def _clean_name(name: str, context: str) -> str:
     name = name.strip()
     if not name:
@@ -79,6 +92,7 @@ def rename_model(project: Project, model_id: int, name: str) -> tuple[ModelRecor
     name = _clean_name(name, f"cannot rename model #{model_id}")
     with project.store.transaction() as tx:
         before = _record(tx, model_id)
+        _writable(before, "rename")
         if any(r.name == name and r.version == before.version and r.id != model_id for r in tx.models.list()):
             raise ModelRegistryError(f"cannot rename model #{model_id}: a model named {name!r} with version "
                                      f"{before.version} is already registered", hint="choose another name")
@@ -134,6 +148,7 @@ def plan_deletion(project: Project, model_id: int) -> DeletionPlan:
 
     with project.store.transaction() as tx:
         record = _record(tx, model_id)
+        _writable(record, "delete")
         predictions = len(tx.series.list(model_id=model_id))
         annotator = tx.annotators.by_name(annotator_name(record))
         kept = len(tx.tiers.list(annotator_id=annotator.id)) if annotator and annotator.kind == "model" else 0

@@ -17,6 +17,7 @@ from dyadlab.trainer.models.base import EmotionModel
 from dyadlab.trainer.models.face import FaceCNN
 from dyadlab.trainer.models.features import FeatureMLP
 from dyadlab.trainer.models.fusion import FusionModel
+from dyadlab.trainer.models.mini_xception import MiniXception
 from dyadlab.trainer.models.recurrent import SequenceClassifier
 
 
@@ -31,6 +32,7 @@ BRANCHES: dict[str, BranchSpec] = {
     "raw_audio_cnn": BranchSpec(RawAudioCNN, "waveform", "audio_raw"),
     "feature_mlp": BranchSpec(FeatureMLP, "features", "compare"),
     "face_cnn": BranchSpec(FaceCNN, "image", "face"),
+    "mini_xception": BranchSpec(MiniXception, "image", "face"),  # the FER2013 network (trainer/pretrained.py)
 }
 
 
