@@ -9,6 +9,7 @@ whose media are bad shows its error; the others, and the timeline, carry on.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,7 @@ class Player(QObject):
         view.resized.connect(self.refresh)
         decoder = self.media.decoder(vid)
         view.source_size = tuple(decoder.size) if hasattr(decoder, "size") else None
+        view.set_media_problem(decoder.index.problem, Path(view.view.path))  # truncated/damaged: in the title
         self._unsubscribe.append(decoder.subscribe(lambda n, rgb, vid=vid: self.frame_arrived.emit(vid, n, rgb)))
         self._unsubscribe.append(decoder.subscribe_error(lambda e, vid=vid: self.error_arrived.emit(vid, str(e))))
 

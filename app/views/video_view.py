@@ -1,5 +1,7 @@
 """One video view: the picture of the current frame, a title (participant / role / view), and, when
 its media are bad, the error instead of a picture — labelling on the timeline goes on regardless.
+A file that holds fewer frames than its header declares (truncated, damaged) plays what it holds, and
+its title bar says so ("⚠ header says 270 frames, the file holds 130 …", the file named in the tooltip).
 
 It is told which frame to show (``show_frame``) and paints it aspect-fit with QPainter; it never
 decodes and never owns a timer. An optional overlay (keypoint editing) paints on top in picture
@@ -8,6 +10,7 @@ coordinates and receives the mouse; ``image_to_widget``/``widget_to_image`` conv
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -39,6 +42,8 @@ class VideoView(QWidget):
         self.blank: str | None = None
         self.error: str | None = None  # the view cannot show video at all (missing file, ...)
         self.warning: str | None = None  # the last frame asked for failed to decode
+        self.media_problem: str | None = None  # the file disagrees with its header (from the frame index)
+        self._media_tooltip: str | None = None
         self.focused = False
         self.overlay: ViewOverlay | None = None
         self.decorations: list[ViewOverlay] = []  # paint-only layers under the overlay (live predictions)
@@ -67,8 +72,19 @@ class VideoView(QWidget):
 
     def set_warning(self, message: str | None) -> None:
         self.warning = message
-        self.setToolTip(message or "")
+        self._update_tooltip()
         self.update()
+
+    def set_media_problem(self, problem: str | None, path: Path | None = None) -> None:
+        """Show, for as long as the view is open, that its file (``path``) is truncated or damaged."""
+        self.media_problem = None if not problem else f"{path.name}: {problem}" if path else problem
+        self._media_tooltip = f"{path}: {problem}" if problem and path else problem
+        self._update_tooltip()
+        self.update()
+
+    def _update_tooltip(self) -> None:
+        """The last frame's decoding error and the file's problem (full path), each on a line."""
+        self.setToolTip("\n".join(m for m in (self.warning, self._media_tooltip) if m))
 
     def set_focused(self, focused: bool) -> None:
         self.focused = focused
@@ -133,6 +149,14 @@ class VideoView(QWidget):
         self._paint_title(p)
         p.end()
 
+    def status_text(self) -> str:
+        """The right-hand part of the title bar: the file's problem, then the frame shown (or why not)."""
+        right = "media error" if self.error else "frame not decodable" if self.warning else (
+            f"frame {self.shown_frame}" if self.shown_frame is not None else "")
+        if self.media_problem and not self.error:
+            right = f"⚠ {self.media_problem}   {right}".rstrip()
+        return right
+
     def _paint_title(self, p: QPainter) -> None:
         t = theme.current()
         bar = QRectF(0, 0, self.width(), TITLE_HEIGHT)
@@ -145,13 +169,12 @@ class VideoView(QWidget):
         p.drawText(bar.adjusted(10, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.title)
         font.setBold(False)
         p.setFont(font)
-        p.setPen(QColor(t.error if self.error or self.warning else t.text_dim))
-        right = "media error" if self.error else "frame not decodable" if self.warning else (
-            f"frame {self.shown_frame}" if self.shown_frame is not None else "")
+        p.setPen(QColor(t.error if self.error or self.warning or self.media_problem else t.text_dim))
+        right = self.status_text()
         text = f"{self.subtitle}   {right}".strip()
         room = bar.width() - 24 - p.fontMetrics().horizontalAdvance(self.title) - 16
         if p.fontMetrics().horizontalAdvance(text) > room:
-            text = right
+            text = p.fontMetrics().elidedText(right, Qt.TextElideMode.ElideMiddle, int(max(room, 0)))
         p.drawText(bar.adjusted(0, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
         if self.focused:
             p.setPen(QPen(QColor(t.accent), 2))

@@ -22,7 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def seek_section(project) -> str:
-    """Markdown lines: per session and view, the file's longest GOP and whether a proxy exists."""
+    """Markdown lines: per session and view, the file's longest GOP and whether a proxy exists; then a
+    warning per file that holds fewer frames than its header declares (the counts shown are the file's)."""
     from dyadlab.core.errors import MediaError
     from dyadlab.core.media.proxy import SLOW_SEEK_GOP, proxy_dir_of, seek_cost
     from dyadlab.core.media.session_media import INDEX_CACHE
@@ -31,6 +32,7 @@ def seek_section(project) -> str:
     lines = ["", f"## Seeking (GOP = longest run of frames between keyframes; over {SLOW_SEEK_GOP} is slow)"]
     costs: dict[Path, object] = {}  # one look per file, however many views crop it
     wanted = False
+    warnings: dict[Path, str] = {}
     with project.store.transaction() as tx:
         views = [(s, v) for s in tx.sessions.list() for v in tx.views.list(s.id)]
     for session, view in views:
@@ -51,11 +53,15 @@ def seek_section(project) -> str:
                 verdict = "seeks use the proxy" if cost.proxy else "fast to seek"
             wanted |= cost.needs_proxy
             text = f"GOP {cost.gop}, {proxy}: {verdict}"
+            if cost.index.problem:
+                warnings[path] = cost.index.problem
         lines.append(f"- {session.name} / view {view.name}: {text}")
     if not views:
         lines.append("- no views")
     if wanted:
         lines.append(f"- make the missing proxies: dyadlab proxy {project.root}")
+    if warnings:
+        lines += ["", "## Media warnings"] + [f"- ⚠ {path}: {problem}" for path, problem in warnings.items()]
     return "\n".join(lines)
 
 

@@ -23,15 +23,20 @@ tier), ``label`` a class of ``emotion-4class`` (or a corpus label its map knows:
 labels the map drops are skipped with a warning). Rows go to tier ``emotion`` of annotator
 ``annotator`` (default ``csv:<file stem>``). Rows naming a session left out by ``--sessions`` are
 skipped; any other problem is an error naming the file and line.
+
+Every media file is probed before anything is written. All bad files are reported at once — one error
+(``BadFilesError``, listing each file and what is wrong with it) rather than the first of them — so a
+user fixes a folder in one round; nothing is imported while any is bad.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dyadlab.core.errors import ImportFormatError, LabelSchemeError
+from dyadlab.core.errors import DyadLabError, ImportFormatError, LabelSchemeError, MediaError
 from dyadlab.core.io.csvfile import read_csv
 from dyadlab.core.io.mediafiles import AUDIO_SUFFIXES, VIDEO_SUFFIXES, audio_plan, probe_audio, probe_video
 from dyadlab.core.io.plan import ParticipantPlan, SegmentPlan, SessionPlan, ViewPlan
@@ -39,6 +44,7 @@ from dyadlab.core.io.report import ImportReport
 from dyadlab.core.io.times import time_us
 from dyadlab.core.io.writer import plan_sessions, project_schemes, require_scheme, write_sessions
 from dyadlab.core.labels import THESIS_4CLASS, map_label
+from dyadlab.core.media.probe import MediaInfo
 from dyadlab.core.model import LabelScheme
 from dyadlab.core.progress import ProgressCallback
 from dyadlab.core.project import Project
@@ -75,7 +81,13 @@ def import_folder(project: Project, source: Path, *, sessions: list[str] | None 
     source = Path(source)
     report = ImportReport("folder", source)
     found = find_sessions(source, sessions, report)
-    plans, steps = plan_sessions(project, found, _read_session, replace=replace, progress=progress)
+    bad: list[DyadLabError] = []
+    plans, steps = plan_sessions(project, found, lambda s: _read_session(s, bad), replace=replace,
+                                 progress=progress)
+    if len(bad) == 1:
+        raise bad[0]
+    if bad:
+        raise BadFilesError(bad, source)
     if segments_csv is not None:
         scheme = require_scheme(project_schemes(project), THESIS_4CLASS)
         add_segments(Path(segments_csv), plans, scheme, skipped_sessions=bool(sessions), report=report)
@@ -113,27 +125,52 @@ def _by_stem(files: list[Path]) -> dict[str, list[Path]]:
     return dict(stems)
 
 
-def _read_session(found: FolderSession) -> SessionPlan:
+class BadFilesError(ImportFormatError):
+    """Several files of a folder cannot be imported; ``errors`` holds one error per file. Nothing was imported."""
+
+    def __init__(self, errors: list[DyadLabError], source: Path) -> None:
+        self.errors = list(errors)
+        listing = "".join(f"\n  - {e}" for e in self.errors)
+        super().__init__(f"{len(self.errors)} files cannot be imported, so nothing was:{listing}", path=source,
+                         hint="fix or remove them, then import again")
+
+
+def _read_session(found: FolderSession, bad: list[DyadLabError]) -> SessionPlan:
+    """The session's plan; each bad file's error is added to ``bad`` (the plan then leaves that file out)."""
     plan = SessionPlan(found.name, found.source, attributes={"corpus": "folder"})
     for stem, files in found.files.items():
         videos = [f for f in files if f.suffix.lower() in VIDEO_SUFFIXES]
         audios = [f for f in files if f.suffix.lower() in AUDIO_SUFFIXES]
         for kind, group in (("video", videos), ("audio", audios)):
             if len(group) > 1:
-                raise ImportFormatError(f"two {kind} files for {stem!r}: {', '.join(f.name for f in group)}",
-                                        path=found.source, hint="keep one, or rename one to another participant")
+                bad.append(ImportFormatError(f"two {kind} files for {stem!r}: {', '.join(f.name for f in group)}",
+                                             path=found.source,
+                                             hint="keep one, or rename one to another participant"))
+                del group[1:]
         participant = None if _reserved(stem) else stem
         if participant is not None:
             plan.participants.append(ParticipantPlan(participant))
-        video = probe_video(videos[0]) if videos else None
+        video = _probed(probe_video, videos, bad)
         if video is not None:
             plan.views.append(ViewPlan(stem, video, participant=participant))
-        track = audio_plan(stem, probe_audio(audios[0]), participant) if audios else None
+        audio = _probed(probe_audio, audios, bad)
+        track = audio_plan(stem, audio, participant) if audio is not None else None
         if track is None and video is not None:
             track = audio_plan(stem, video, participant)
         if track is not None:
             plan.audio.append(track)
     return plan
+
+
+def _probed(probe: Callable[[Path], MediaInfo], files: list[Path], bad: list[DyadLabError]) -> MediaInfo | None:
+    """``probe(files[0])``, or None when there is no file or it is bad (its error then goes to ``bad``)."""
+    if not files:
+        return None
+    try:
+        return probe(files[0])
+    except MediaError as exc:
+        bad.append(exc)
+        return None
 
 
 def add_segments(path: Path, plans: list[SessionPlan], scheme: LabelScheme, *, skipped_sessions: bool,

@@ -103,6 +103,7 @@ class _PlanWriter:
         self.project, self.tx, self.report = project, tx, report
         self._schemes: dict[str, int] = {}
         self._annotators: dict[str, int] = {}
+        self._warned: set[Path] = set()  # media files whose problem the report already names
 
     def scheme_id(self, name: str) -> int:
         if name not in self._schemes:
@@ -132,6 +133,9 @@ class _PlanWriter:
         for v in plan.views:
             video = v.media.video
             assert video is not None  # mediafiles.probe_video checked it
+            if video.problem and v.media.path not in self._warned:
+                self._warned.add(v.media.path)
+                report.warn(f"{v.media.path}: {video.problem}")
             tx.views.add(session.id, v.name, self.project.relative_media_path(v.media.path),
                          participant_id=ids[v.participant], crop=v.crop, offset_us=v.offset_us,
                          width=video.width, height=video.height, fps=video.fps, frame_count=video.frame_count,

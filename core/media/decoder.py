@@ -29,7 +29,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -144,8 +144,9 @@ class VideoDecoder:
         Raises MediaError when the file is missing or has no readable video.
         """
         cost = seek_cost(path, proxy_dir, index_cache_dir)
-        if cost.proxy is not None and cost.proxy_index is not None:
-            return cls(path, cost.proxy_index, decode_path=cost.proxy, **options)
+        if cost.proxy is not None and cost.proxy_index is not None:  # the source's problem still holds
+            index = replace(cost.proxy_index, problem=cost.index.problem)
+            return cls(path, index, decode_path=cost.proxy, **options)
         return cls(path, cost.index, **options)
 
     # --- public API ----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from dyadlab.core.atomic_write import atomic_output
 from dyadlab.core.errors import MediaError
 from dyadlab.core.media.probe import stream_duration_us
 
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 2: ``problem`` compares the frames held with the header's count
 US = 1_000_000
 
 
@@ -66,6 +66,12 @@ def _refuse_sub_us_frames(path: Path, pts_us: np.ndarray, ticks: np.ndarray, tim
         f"{time_base}, frames {i} and {i + 1} at ticks {int(ticks[i])} and {int(ticks[i + 1])}): the header's "
         "time base is damaged, so no frame can be placed in time",
         path=path, hint="re-encode the file with its real frame rate (ffmpeg -r FPS -i FILE ...)")
+
+
+def header_disagrees(declared: int, held: int, detail: str | None = None) -> str:
+    """The warning for a file holding fewer frames than its header declares (``detail``: the read error)."""
+    more = f" ({detail})" if detail else ""
+    return f"header says {declared} frames, the file holds {held}: truncated or damaged?{more}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,6 +157,7 @@ class FrameIndex:
         pts: list[int] = []
         keys: list[bool] = []
         last_duration = 0
+        empty = 0  # zero-size packets: "dropped" frames an AVI header still counts
         problem = None
         try:
             container = av.open(str(path))
@@ -166,11 +173,13 @@ class FrameIndex:
                 raise MediaError("the video codec is unknown or its header is damaged", path=path)
             time_base = Fraction(stream.time_base) if stream.time_base else Fraction(1, US)
             declared_us = stream_duration_us(stream, container)
+            declared_frames = int(stream.frames or 0)
             width, height = stream.codec_context.width, stream.codec_context.height
             try:
                 for packet in container.demux(stream):
                     ts = packet.pts if packet.pts is not None else packet.dts
                     if ts is None or packet.size == 0:
+                        empty += ts is not None  # (the flush packet has no time)
                         continue  # the flush packet, or a packet with no usable time
                     pts.append(int(ts))
                     keys.append(bool(packet.is_keyframe))
@@ -192,7 +201,9 @@ class FrameIndex:
         if last_duration <= 0:
             last_duration = int(np.median(np.diff(raw))) if len(raw) > 1 else 1
         duration_us = int(ticks_to_us_ceil(np.asarray([raw[-1] - first + last_duration]), time_base)[0])
-        if problem is None and declared_us is not None and declared_us - duration_us > max(
+        if declared_frames > len(raw) + empty:
+            problem = header_disagrees(declared_frames, len(raw), problem)
+        elif problem is None and declared_us is not None and declared_us - duration_us > max(
                 2 * (duration_us / max(len(raw), 1)), 500_000):
             problem = (f"the file declares {declared_us / US:.2f} s but its frames end at "
                        f"{duration_us / US:.2f} s: truncated?")

@@ -3,11 +3,16 @@
 ``probe`` opens the container without decoding frames and reports codec, size, nominal frame rate,
 duration, frame count (when the container knows it) and audio layout. It never guesses frame times
 from the frame rate; exact frame lookup goes through the frame index.
+
+A header can lie: a copy of an AVI cut to its first 600 kB still declares "270 frames" and holds 130.
+``count_frames`` replaces the header's count and duration by what the frame index finds in the file, keeps
+the header's count beside it and states the disagreement (``VideoStreamInfo.problem``), so that what the
+user sees (info, the player, analysis, exports) is what the file holds, with a warning naming it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,6 +28,8 @@ class VideoStreamInfo:
     frame_count: int | None
     duration_us: int | None
     time_base: Fraction
+    header_frame_count: int | None = None  # the header's count, once ``count_frames`` counted the frames
+    problem: str | None = None  # the file holds less than its header says (truncated, damaged)
 
 
 @dataclass(frozen=True)
@@ -90,3 +97,19 @@ def probe(path: str | Path) -> MediaInfo:
     if duration is None:
         duration = max((s.duration_us or 0 for s in (video, audio) if s is not None), default=None) or None
     return MediaInfo(path=path, video=video, audio=audio, duration_us=duration)
+
+
+def count_frames(info: MediaInfo, index_cache: str | Path | None = None) -> MediaInfo:
+    """``info`` with its video's frame count and duration as the frame index finds them in the file.
+
+    The header's count moves to ``header_frame_count``; ``problem`` says how the two disagree (None when
+    they agree). ``index_cache`` is a frame-index cache folder (the index is built once either way).
+    """
+    from dyadlab.core.media.frame_index import FrameIndex
+
+    if info.video is None:
+        return info
+    index = FrameIndex.load_or_build(info.path, index_cache)
+    video = replace(info.video, frame_count=len(index), duration_us=index.duration_us,
+                    header_frame_count=info.video.frame_count, problem=index.problem)
+    return replace(info, video=video)
