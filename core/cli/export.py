@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dyadlab.core.label_format_names import EXPORT_FORMATS
+from dyadlab.core.formats import EXPORT_FORMATS
 
 NAME = "export"
 HELP = "export labels as ELAN .eaf, Praat TextGrid, CSV/Parquet tables or IEMOCAP EmoEvaluation text"

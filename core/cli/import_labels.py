@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dyadlab.core.label_format_names import IMPORT_FORMATS
+from dyadlab.core.formats import IMPORT_FORMATS
 
 NAME = "import-labels"
 HELP = "import labels from an ELAN .eaf, Praat TextGrid or CSV/Parquet segments table (all or nothing)"

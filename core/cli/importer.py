@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dyadlab.core.formats import CORPUS_FORMATS
+
 NAME = "import"
 HELP = "import a corpus folder (iemocap | udiva | folder) into a project, all or nothing"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("format", choices=["iemocap", "udiva", "folder"], help="layout of the source folder")
+    p.add_argument("format", choices=list(CORPUS_FORMATS), help="layout of the source folder")
     p.add_argument("source", type=Path, help="corpus folder (e.g. IEMOCAP_full_release)")
     p.add_argument("project", type=Path, help="project folder (created when missing)")
     p.add_argument("--sessions", nargs="*", help="only these corpus sessions (e.g. Session1 Session5 / 001080)")

@@ -1,6 +1,7 @@
 """Importers and exporters: bringing corpora into a project, all or nothing.
 
-``run_import`` is the one entry point the CLI and the GUI call; it picks the importer for a format:
+``run_import`` is the one entry point the CLI and the GUI call; it picks the importer for a format from
+the registry in ``core.formats``:
 
 - ``iemocap`` (``core.io.iemocap``): the IEMOCAP release, one session per dialog;
 - ``udiva`` (``core.io.udiva``): UDIVA recordings, one session per (session, task);
@@ -18,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dyadlab.core.errors import ImportFormatError
+from dyadlab.core.formats import CORPUS_FORMATS, load
 from dyadlab.core.io.folder import import_folder
 from dyadlab.core.io.iemocap import import_iemocap
 from dyadlab.core.io.report import ImportReport
@@ -25,7 +27,7 @@ from dyadlab.core.io.udiva import import_udiva
 from dyadlab.core.progress import ProgressCallback
 from dyadlab.core.project import Project
 
-FORMATS = ("iemocap", "udiva", "folder")
+FORMATS = tuple(CORPUS_FORMATS)
 
 
 def run_import(fmt: str, project: Project, source: Path, *, sessions: list[str] | None = None,
@@ -36,21 +38,16 @@ def run_import(fmt: str, project: Project, source: Path, *, sessions: list[str] 
     ``replace=True`` deletes sessions of the same names first (in the same transaction); without it,
     re-importing a session the project already has is an error and nothing is written.
     """
-    source = Path(source)
-    if fmt == "iemocap":
-        report = import_iemocap(project, source, sessions=sessions, split_layout=split_layout, replace=replace,
-                                progress=progress)
-    elif fmt == "udiva":
-        report = import_udiva(project, source, sessions=sessions, replace=replace, progress=progress)
-    elif fmt == "folder":
-        report = import_folder(project, source, sessions=sessions, segments_csv=segments_csv, replace=replace,
-                               progress=progress)
-    else:
+    spec = CORPUS_FORMATS.get(fmt)
+    if spec is None:
         raise ImportFormatError(f"unknown import format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if split_layout and fmt != "iemocap":
-        report.warn("--split-layout applies to iemocap only; ignored")
-    if segments_csv is not None and fmt != "folder":
-        report.warn("--segments-csv applies to folder imports only; ignored")
+    given = {"split_layout": split_layout, "segments_csv": segments_csv}
+    report = load(spec.importer)(project, Path(source), sessions=sessions, replace=replace, progress=progress,
+                                 **{option: given[option] for option in spec.options})
+    for option, value in given.items():
+        if value not in (None, "") and option not in spec.options:
+            takers = ", ".join(name for name, f in CORPUS_FORMATS.items() if option in f.options)
+            report.warn(f"--{option.replace('_', '-')} applies to {takers} imports only; ignored")
     return report
 
 

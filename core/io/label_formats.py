@@ -3,7 +3,8 @@
 ``import_label_file`` picks the reader by the file's suffix (or its first bytes) and imports through
 ``label_import.import_documents``; ``export_labels`` writes a whole project (or chosen sessions and
 annotators) in one format. The GUI's import/export dialogs and ``dyadlab import-labels`` / ``dyadlab
-export`` call these, so they cannot drift apart.
+export`` call these, so they cannot drift apart. Which code reads or writes each format, and which suffixes
+name it, comes from the registry in ``core.formats``.
 """
 
 from __future__ import annotations
@@ -13,20 +14,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dyadlab.core.errors import DyadLabError, ImportFormatError
+from dyadlab.core.formats import EXPORT_FORMATS, IMPORT_FORMATS, LABEL_FORMATS, LabelFormat, load
 from dyadlab.core.io.label_import import ImportReport, LabelDocument, OnExisting, import_documents
-from dyadlab.core.label_format_names import EXPORT_FORMATS, IMPORT_FORMATS
 
 if TYPE_CHECKING:
     from dyadlab.core.project import Project
 
-_SUFFIXES = {".eaf": "eaf", ".textgrid": "textgrid", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-
-
 def detect_format(path: Path) -> str:
     """The import format of ``path``: by suffix, else by its first bytes."""
     path = Path(path)
-    if path.suffix.lower() in _SUFFIXES:
-        return _SUFFIXES[path.suffix.lower()]
+    for spec in LABEL_FORMATS.values():
+        if spec.reader and path.suffix.lower() in spec.suffixes:
+            return spec.name
     try:
         with path.open("rb") as f:
             head = f.read(512)
@@ -48,22 +47,14 @@ def detect_format(path: Path) -> str:
 def read_label_file(path: str | Path, fmt: str = "auto", *, session: str | None = None) -> list[LabelDocument]:
     """Parse a label file into documents (one per session it holds); nothing is written."""
     path = Path(path)
-    fmt = detect_format(path) if fmt == "auto" else fmt
-    if fmt == "eaf":
-        from dyadlab.core.io.eaf import read_eaf
-
-        return [read_eaf(path)]
-    if fmt == "textgrid":
-        from dyadlab.core.io.textgrid import read_textgrid
-
-        return [read_textgrid(path)]
-    if fmt in ("csv", "parquet"):
-        from dyadlab.core.io.tables import read_segments_table
-
-        if fmt == "parquet" and path.suffix.lower() not in (".parquet", ".pq"):
-            raise ImportFormatError("a Parquet file must end in .parquet", path=path)
-        return read_segments_table(path, session=session)
-    raise ImportFormatError(f"unknown label format {fmt!r}", path=path, hint=f"one of {', '.join(IMPORT_FORMATS)}")
+    spec = _label_format(detect_format(path) if fmt == "auto" else fmt, path)
+    if spec.reader is None:
+        raise ImportFormatError(f"{spec.title} files cannot be imported", path=path,
+                                hint=f"one of {', '.join(IMPORT_FORMATS)}")
+    if spec.suffix_required and path.suffix.lower() not in spec.suffixes:
+        raise ImportFormatError(f"a {spec.title} file must end in {spec.suffixes[0]}", path=path)
+    read = load(spec.reader)
+    return read(path, session=session) if spec.table else [read(path)]
 
 
 def import_label_file(project: Project, path: str | Path, *, fmt: str = "auto", session: str | None = None,
@@ -73,7 +64,7 @@ def import_label_file(project: Project, path: str | Path, *, fmt: str = "auto", 
     documents = read_label_file(path, fmt, session=session)
     if not documents:
         raise ImportFormatError("the file holds no labels", path=path)
-    tables = fmt in ("csv", "parquet") or (fmt == "auto" and detect_format(Path(path)) in ("csv", "parquet"))
+    tables = _label_format(detect_format(Path(path)) if fmt == "auto" else fmt, Path(path)).table
     return import_documents(project, documents, session=None if tables else session, on_existing=on_existing,
                             default_scheme=default_scheme, create_session=create_session)
 
@@ -85,21 +76,16 @@ def export_labels(project: Project, fmt: str, out_dir: str | Path, *, sessions: 
     ``options`` go to the format's exporter (e.g. ``traces="csv"`` for TextGrid, ``frame_of`` for tables,
     ``tier``/``annotator`` for the IEMOCAP text).
     """
-    out_dir = Path(out_dir)
-    if fmt == "eaf":
-        from dyadlab.core.io.eaf import export_eaf
+    spec = LABEL_FORMATS.get(fmt)
+    if spec is None or spec.exporter is None:
+        raise DyadLabError(f"unknown export format {fmt!r}", hint=f"one of {', '.join(EXPORT_FORMATS)}")
+    if spec.table:
+        options["fmt"] = fmt
+    return load(spec.exporter)(project, Path(out_dir), sessions=sessions, annotators=annotators, **options)
 
-        return export_eaf(project, out_dir, sessions=sessions, annotators=annotators, **options)
-    if fmt == "textgrid":
-        from dyadlab.core.io.textgrid import export_textgrid
 
-        return export_textgrid(project, out_dir, sessions=sessions, annotators=annotators, **options)
-    if fmt in ("csv", "parquet"):
-        from dyadlab.core.io.tables import export_tables
-
-        return export_tables(project, out_dir, fmt=fmt, sessions=sessions, annotators=annotators, **options)
-    if fmt == "iemocap":
-        from dyadlab.core.io.emo_export import export_emo_evaluation
-
-        return export_emo_evaluation(project, out_dir, sessions=sessions, annotators=annotators, **options)
-    raise DyadLabError(f"unknown export format {fmt!r}", hint=f"one of {', '.join(EXPORT_FORMATS)}")
+def _label_format(fmt: str, path: Path) -> LabelFormat:
+    spec = LABEL_FORMATS.get(fmt)
+    if spec is None:
+        raise ImportFormatError(f"unknown label format {fmt!r}", path=path, hint=f"one of {', '.join(IMPORT_FORMATS)}")
+    return spec

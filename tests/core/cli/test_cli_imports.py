@@ -53,13 +53,13 @@ def test_every_command_parses_its_help(module_name: str, capsys: pytest.CaptureF
 
 
 def test_label_format_choices_are_the_ones_the_io_layer_knows() -> None:
-    """The CLI's ``--format`` choices come from the light names module; the reader/writer module must
-    still expose (and so check against) the very same lists."""
-    from dyadlab.core import label_format_names
+    """The CLI's ``--format`` choices come from the light registry (``core.formats``); the reader/writer
+    module must still expose (and so check against) the very same lists."""
+    from dyadlab.core import formats
     from dyadlab.core.io import label_formats
 
-    assert label_formats.IMPORT_FORMATS is label_format_names.IMPORT_FORMATS
-    assert label_formats.EXPORT_FORMATS is label_format_names.EXPORT_FORMATS
+    assert label_formats.IMPORT_FORMATS is formats.IMPORT_FORMATS
+    assert label_formats.EXPORT_FORMATS is formats.EXPORT_FORMATS
 
 
 def test_usage_error_names_the_bad_format(capsys: pytest.CaptureFixture[str]) -> None:
