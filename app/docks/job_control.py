@@ -20,22 +20,39 @@ from dyadlab.app.docks.models_dock import ModelsPanel
 from dyadlab.app.errors import reporter
 
 if TYPE_CHECKING:
+    from dyadlab.app.context import AppContext
     from dyadlab.app.dialogs.train_dialog import TrainDialog
     from dyadlab.app.main_window import MainWindow
 
 
 def job_panels(win: MainWindow) -> list[tuple[str, str, QWidget | Callable[[], QWidget]]]:
     """(dock key, title, panel or its maker) for the docks of background jobs. The Jobs panel drives the runner
-    and is built now; the Models panel when first shown (``LazyDock``), and it refreshes when a job ends."""
+    and is built now; the Models panel when first shown (``LazyDock``). When a job ends, or the Models panel
+    adds, renames or deletes a model, every list of models re-reads the registry (``registry_changed``)."""
     jobs = JobsPanel(win.jobs)
-    jobs.job_finished.connect(lambda _job_id, _state: _refresh_models(win))
-    return [("Jobs", "Jobs", jobs), ("Models", "Models", lambda: ModelsPanel(win.project))]
+    jobs.job_finished.connect(lambda _job_id, _state: registry_changed(win))
+
+    def models_panel() -> ModelsPanel:
+        panel = ModelsPanel(win.project)
+        panel.changed.connect(lambda: registry_changed(win, but=panel))
+        return panel
+
+    return [("Jobs", "Jobs", jobs), ("Models", "Models", models_panel)]
 
 
-def _refresh_models(win: MainWindow) -> None:
-    panel = built_panel(win.docks["Models"])
-    if panel is not None:  # one not built yet reads the registry when it is
-        panel.refresh()
+def registry_changed(owner: MainWindow | AppContext, but: QWidget | None = None) -> None:
+    """The project's models changed: the Models panel, the Live panel's list and the Inspector's choice of
+    model re-read them (a model trained from the GUI shows up when its job ends, not after a reopen). Panels
+    not built yet read the registry when they are; ``but`` is the panel that made the change. ``owner`` is
+    the window or the ``AppContext`` (both hold ``docks`` and ``bench``)."""
+    for key, refresh in (("Models", "refresh"), ("Inspector", "refresh_choices")):
+        dock = owner.docks.get(key)
+        panel = built_panel(dock) if dock is not None else None
+        if panel is not None and panel is not but:
+            getattr(panel, refresh)()
+    live = getattr(getattr(owner, "bench", None), "live", None)
+    if live is not None:
+        live.refresh_models()
 
 
 def jobs_panel(win: MainWindow) -> JobsPanel:

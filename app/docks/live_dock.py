@@ -22,6 +22,10 @@ from dyadlab.app import theme
 from dyadlab.app.live.live_controller import LiveController
 from dyadlab.core.inference.live import LiveResult
 
+NO_MODELS = "No registered models: train one, or `dyadlab models add`."
+HOW_TO = "Tick the models to run, then switch live inference on."
+WAITING = "Live: waiting for the first result…"
+
 
 class LivePanel(QWidget):
     def __init__(self, controller: LiveController) -> None:
@@ -91,10 +95,16 @@ class LivePanel(QWidget):
         self.live.blockSignals(True)
         self.live.setChecked(c.live)
         self.live.blockSignals(False)
+        # the line under the list always describes the list above it (it said "No registered models" under
+        # models registered after the panel was built)
         if not c.models:
-            self.status.setText("No registered models: train one, or `dyadlab models add`.")
+            self.status.setText(NO_MODELS)
         elif c.lag:
             self.status.setText(f"⚠ {c.lag}: showing the newest frame, skipping the rest")
+        elif not c.live:
+            self.status.setText(HOW_TO)
+        elif self.status.text() in (NO_MODELS, HOW_TO, ""):
+            self.status.setText(WAITING)  # then the numbers of each result (``_show_numbers``)
 
     def _show_numbers(self, result: LiveResult) -> None:
         lag = f"⚠ {self.controller.lag} · " if self.controller.lag else ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -83,7 +84,10 @@ class CompareDialog(QDialog):
 
 
 class ModelsPanel(QWidget):
-    """The registry as a table; ``refresh()`` re-reads it (the Jobs dock calls it when a training ends)."""
+    """The registry as a table; ``refresh()`` re-reads it (the Jobs dock calls it when a training ends).
+    ``changed`` fires after this panel added, renamed or deleted a model (other lists of models follow)."""
+
+    changed = Signal()
 
     def __init__(self, project: Project, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,18 +145,22 @@ class ModelsPanel(QWidget):
     def add(self, path: str | Path) -> ModelRecord:
         """Register a checkpoint file (it must load here: scheme, inputs, weights) and select it."""
         record = add_model(self.project, path)
-        self.refresh()
+        self._changed()
         self.select(record.id)
         return record
 
     def rename(self, model_id: int, name: str) -> None:
         rename_model(self.project, model_id, name)
-        self.refresh()
+        self._changed()
 
     def delete(self, model_id: int) -> None:
         """Remove the registry entry (its prediction series cascade) and its files inside the project."""
         delete_model(self.project, plan_deletion(self.project, model_id))
+        self._changed()
+
+    def _changed(self) -> None:
         self.refresh()
+        self.changed.emit()
 
     @guarded("Add model")
     def _ask_add(self) -> None:
@@ -179,7 +187,7 @@ class ModelsPanel(QWidget):
                 if answer == QMessageBox.StandardButton.Yes:
                     delete_model(self.project, plan)
         finally:
-            self.refresh()  # also after a failure part-way: show what is left
+            self._changed()  # also after a failure part-way: show what is left
 
     @guarded("Compare models")
     def compare_selected(self) -> None:

@@ -147,7 +147,8 @@ class LiveController(QObject):
         if record is not None and record.scheme_id in self.ws.schemes:
             colors = SegmentStyle.of(self.ws.schemes[record.scheme_id], "").colors
         return ShownPrediction(record.name if record else str(item.model_id), item.label,
-                               float(item.confidence or 0.0), colors.get(item.label or "", "#8d99ae"), item.face_box)
+                               float(item.confidence or 0.0), colors.get(item.label or "", "#8d99ae"), item.face_box,
+                               item.reason)
 
     def _pose_at(self, participant_id: int, t_us: int) -> np.ndarray | None:
         """The participant's cached pose at ``t_us`` (None when the analysis has no pose)."""

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPen
 
 from dyadlab.app import theme
 from dyadlab.app.views.video_view import VideoView
+from dyadlab.core.inference.runner import NO_INPUT
 
 # MediaPipe pose: shoulders, arms, torso, legs (enough to read posture; the face points are the box)
 POSE_EDGES: tuple[tuple[int, int], ...] = ((11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24),
@@ -27,10 +28,18 @@ class ShownPrediction:
     """What one model says about one participant at the shown time (GUI-side copy of a live result)."""
 
     model: str
-    label: str | None  # None: no valid input (no face, no audio) at this frame
+    label: str | None  # None: no prediction at this frame (``reason`` says why)
     confidence: float
     color: str
     box: tuple[float, float, float, float] | None = None  # x, y, w, h in picture pixels
+    reason: str | None = None  # the core's reason for no prediction: "not speaking", "no face", ...
+
+    @property
+    def caption(self) -> str:
+        """What the label box reads: the class and its probability, or why there is none."""
+        if self.label:
+            return f"{self.label} {self.confidence:.0%}"
+        return "no input" if self.reason in (None, NO_INPUT) else self.reason
 
 
 @dataclass
@@ -92,8 +101,9 @@ class LiveOverlay:
         p.setFont(font)
         color = QColor(pred.color) if pred.label else QColor(theme.current().text_dim)
         p.setPen(color)
-        text = f"{pred.label} {pred.confidence:.0%}" if pred.label else "no input"
-        p.drawText(box.adjusted(6, 1, -4, -12), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+        text_box = box.adjusted(6, 1, -4, -12)
+        text = p.fontMetrics().elidedText(pred.caption, Qt.TextElideMode.ElideRight, int(text_box.width()))
+        p.drawText(text_box, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
         bar = QRectF(box.x() + 6, box.bottom() - 9, box.width() - 12, 5)
         p.fillRect(bar, QColor(255, 255, 255, 40))
         if pred.label:
