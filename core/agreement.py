@@ -13,7 +13,9 @@ per session and per annotator pair. This module has two layers:
   frames or utterances, exactly as the gold merge does (``core/labels/timeline.py``) — and compared per
   tier name, per session (participants pooled) and over all sessions, for every annotator pair and for
   the whole group. Categorical tiers get kappa and nominal alpha; dimensional tiers CCC, interval alpha
-  and ICC.
+  and ICC. On a dimensional tier a trace recorded with the sliders counts like segment scores: both are
+  read on the same grid (``core/continuous_ratings.py``), so a trace, typed scores and imported gold VAD
+  are compared with one another.
 
 A statistic that is undefined (no units, or no variation at all) is NaN — ``None`` in JSON.
 """
@@ -23,21 +25,16 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from dyadlab.core.continuous_ratings import Trace, continuous_per_unit, read_traces
 from dyadlab.core.errors import DyadLabError
 from dyadlab.core.labels.snapshot import SessionLabels, TierLabels, read_project_labels
-from dyadlab.core.labels.timeline import (
-    Units,
-    categorical_per_unit,
-    frame_units,
-    scores_per_unit,
-    utterance_units,
-)
+from dyadlab.core.labels.timeline import Units, categorical_per_unit, frame_units, utterance_units
 
 if TYPE_CHECKING:
     from dyadlab.core.project import Project
@@ -271,7 +268,7 @@ class AgreementReport:
 
 
 @dataclass
-class _Ratings:
+class Ratings:
     """One tier's ratings in one scope: ``values[annotator]`` per unit (object labels or float scores)."""
 
     annotators: list[str]
@@ -289,8 +286,12 @@ def _units(labels: SessionLabels, participant_id: int | None, unit: Unit, step_u
 
 
 def session_ratings(labels: SessionLabels, tier: str, *, unit: Unit = "frames", step_us: int = 40_000,
-                    annotators: Sequence[str] | None = None) -> _Ratings | None:
-    """Per-unit ratings of every annotator on tier ``tier`` of one session (participants concatenated)."""
+                    annotators: Sequence[str] | None = None,
+                    traces: Mapping[int, Trace] | None = None) -> Ratings | None:
+    """Per-unit ratings of every annotator on tier ``tier`` of one session (participants concatenated).
+
+    ``traces`` (by tier id, from ``read_traces``) adds recorded traces to dimensional tiers.
+    """
     tiers = [t for t in labels.tiers if t.key.tier == tier and (annotators is None or t.key.annotator in annotators)]
     if not tiers:
         return None
@@ -300,7 +301,7 @@ def session_ratings(labels: SessionLabels, tier: str, *, unit: Unit = "frames", 
                            "dimensional for others; they cannot be compared")
     names = sorted({t.key.annotator for t in tiers}) if annotators is None else \
         [a for a in annotators if any(t.key.annotator == a for t in tiers)]
-    ratings = _Ratings(names, numeric.pop(), {a: [] for a in names})
+    ratings = Ratings(names, numeric.pop(), {a: [] for a in names})
     by_participant: dict[int | None, dict[str, TierLabels]] = {}
     for t in tiers:
         by_participant.setdefault(t.tier.participant_id, {})[t.key.annotator] = t
@@ -311,14 +312,14 @@ def session_ratings(labels: SessionLabels, tier: str, *, unit: Unit = "frames", 
             if t is None:
                 column: list[Any] = [math.nan if ratings.numeric else None] * len(units)
             elif ratings.numeric:
-                column = scores_per_unit(t.segments, units).tolist()
+                column = continuous_per_unit(t.segments, (traces or {}).get(t.tier.id), units).tolist()
             else:
                 column = categorical_per_unit(t.segments, units).tolist()
             ratings.values[a].extend(column)
     return ratings
 
 
-def _pair(scope: str, tier: str, ratings: _Ratings, a: str, b: str) -> PairAgreement:
+def _pair(scope: str, tier: str, ratings: Ratings, a: str, b: str) -> PairAgreement:
     x, y = ratings.values[a], ratings.values[b]
     both = sum(1 for u, v in zip(x, y, strict=True) if not _is_missing(u) and not _is_missing(v))
     if ratings.numeric:
@@ -328,7 +329,7 @@ def _pair(scope: str, tier: str, ratings: _Ratings, a: str, b: str) -> PairAgree
     return PairAgreement(scope, tier, a, b, both, kappa=cohen_kappa(x, y), alpha=krippendorff_alpha([x, y], "nominal"))
 
 
-def _group(scope: str, tier: str, ratings: _Ratings) -> GroupAgreement:
+def _group(scope: str, tier: str, ratings: Ratings) -> GroupAgreement:
     data = ratings.matrix()
     present = np.array([[not _is_missing(v) for v in row] for row in data], dtype=bool).reshape(data.shape)
     n_units = int(np.sum(present.sum(axis=0) >= 2))
@@ -345,9 +346,9 @@ def _group(scope: str, tier: str, ratings: _Ratings) -> GroupAgreement:
     return replace(group, fleiss_kappa=fleiss_kappa(counts))
 
 
-def _merge(parts: list[_Ratings]) -> _Ratings:
+def _merge(parts: list[Ratings]) -> Ratings:
     names = sorted({a for p in parts for a in p.annotators})
-    merged = _Ratings(names, parts[0].numeric, {a: [] for a in names})
+    merged = Ratings(names, parts[0].numeric, {a: [] for a in names})
     for p in parts:
         n = len(next(iter(p.values.values()), []))
         for a in names:
@@ -363,8 +364,24 @@ def agreement_report(project: Project, *, tier: str | Sequence[str] | None = "em
     ``tier``: a tier name, several, or None for every tier name. ``unit``: fixed ``step_ms`` frames of
     session time, or the session's utterances (a participant's tier is compared on that participant's
     utterances). ``annotators`` restricts (and orders) who is compared; by default everyone who labelled
-    the tier.
+    the tier (with segments, or with a recorded trace on a dimensional tier).
     """
+    return tier_agreement(project, tier=tier, unit=unit, step_ms=step_ms, sessions=sessions,
+                          annotators=annotators)[0]
+
+
+@dataclass
+class PooledRatings:
+    """The per-unit ratings behind a report's widest scope for one tier name (sessions concatenated)."""
+
+    scope: str  # "all" when several sessions hold the tier, else that session's name
+    ratings: Ratings
+
+
+def tier_agreement(project: Project, *, tier: str | Sequence[str] | None = "emotion", unit: Unit = "frames",
+                   step_ms: float = 40.0, sessions: Sequence[str] | None = None,
+                   annotators: Sequence[str] | None = None) -> tuple[AgreementReport, dict[str, PooledRatings]]:
+    """``agreement_report`` plus, per tier name, the pooled ratings it was computed from (for tables)."""
     if unit not in ("frames", "utterances"):
         raise DyadLabError(f"unit must be frames or utterances, not {unit!r}")
     step_us = int(round(step_ms * 1000))
@@ -373,27 +390,30 @@ def agreement_report(project: Project, *, tier: str | Sequence[str] | None = "em
     snapshots = read_project_labels(project, sessions=sessions, annotators=annotators)
     names = sorted({t.key.tier for s in snapshots for t in s.tiers}) if tier is None else \
         [tier] if isinstance(tier, str) else list(tier)
+    traces = read_traces(project, snapshots, names)
     report = AgreementReport(unit, step_us if unit == "frames" else None)
+    pooled: dict[str, PooledRatings] = {}
     for name in names:
-        parts: list[_Ratings] = []
+        parts: list[tuple[str, Ratings]] = []
         for labels in snapshots:
-            ratings = session_ratings(labels, name, unit=unit, step_us=step_us, annotators=annotators)
-            if ratings is None or len(ratings.annotators) < 2:
-                if ratings is not None:
-                    parts.append(ratings)
-                continue
-            parts.append(ratings)
-            _add_scope(report, labels.session.name, name, ratings)
-        if len(parts) > 1:  # one session: "all" would repeat it
-            if len({p.numeric for p in parts}) > 1:
+            ratings = session_ratings(labels, name, unit=unit, step_us=step_us, annotators=annotators, traces=traces)
+            if ratings is not None:
+                parts.append((labels.session.name, ratings))
+                if len(ratings.annotators) >= 2:
+                    _add_scope(report, labels.session.name, name, ratings)
+        if len(parts) == 1:
+            pooled[name] = PooledRatings(*parts[0])
+        elif parts:  # one session: "all" would repeat it
+            if len({p.numeric for _, p in parts}) > 1:
                 raise DyadLabError(f"tier {name!r} is categorical in some sessions and dimensional in others")
-            merged = _merge(parts)
+            merged = _merge([p for _, p in parts])
+            pooled[name] = PooledRatings("all", merged)
             if len(merged.annotators) >= 2:
                 _add_scope(report, "all", name, merged)
-    return report
+    return report, pooled
 
 
-def _add_scope(report: AgreementReport, scope: str, tier: str, ratings: _Ratings) -> None:
+def _add_scope(report: AgreementReport, scope: str, tier: str, ratings: Ratings) -> None:
     for a, b in itertools.combinations(ratings.annotators, 2):
         report.pairs.append(_pair(scope, tier, ratings, a, b))
     if len(ratings.annotators) >= 2:

@@ -1,24 +1,24 @@
 """Agreement panel: how well annotators agree on a tier, pair by pair, and where they disagree.
 
-The numbers are ``core.agreement.agreement_report`` — the same report as ``dyadlab agreement`` — so the
-GUI and the CLI can never disagree. The panel adds what a table of numbers cannot show: a pair × pair
-matrix (Cohen's kappa, or Lin's CCC for dimensional tiers) and, for a chosen pair, the confusion table of
-their per-unit labels, discretised by ``core.agreement.session_ratings`` exactly as the statistics (and
-the gold merge) discretise them. "Merge gold…" previews and applies ``core.gold.merge_gold`` through
-``GoldMergeDialog``.
+Everything it shows comes from ``core.agreement_table.agreement_table`` — the report of ``dyadlab
+agreement`` in one scope, the per-unit labels behind it and a pair's confusion table — so the GUI and the
+CLI can never disagree and no rule lives here: the panel takes the choices and draws the result. It shows
+a pair × pair matrix (Cohen's kappa, or Lin's CCC for dimensional tiers, where recorded traces count like
+segment scores) and, for a chosen pair, the confusion table of their per-unit labels. "Merge gold…"
+previews and applies ``core.gold.merge_gold`` through ``GoldMergeDialog``, committing through
+``Workspace.push``.
 
-Scope: with one session chosen the report's scope is that session; with several, the pooled "all".
+The panel needs only the workspace (``AgreementPanel(ws)``), so a dock table can build it from a context.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,84 +35,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dyadlab.app.commands.edit_command import push_edit
 from dyadlab.app.errors import guarded, reporter
 from dyadlab.app.workspace import Workspace
 
 if TYPE_CHECKING:
     from dyadlab.app.docks.inference_docks import AddDock
     from dyadlab.app.main_window import MainWindow
-    from dyadlab.core.agreement import AgreementReport, GroupAgreement, PairAgreement, Unit
+    from dyadlab.core.agreement import Unit
+    from dyadlab.core.agreement_table import AgreementTable
     from dyadlab.core.gold import GoldReport
-    from dyadlab.core.project import Project
 
-NONE_LABEL = "(none)"  # a unit one annotator left unlabelled
 REFRESH_DELAY_MS = 500  # edits come in bursts (drags, ratings): recompute once they settle
 
 
-def _fmt(x: float) -> str:
+def _fmt(x: float | None) -> str:
     return "—" if x is None or math.isnan(x) else f"{x:.3f}"
-
-
-@dataclass
-class Agreement:
-    """What the panel shows: the report's pairs and group in one scope, plus everyone's per-unit labels."""
-
-    report: AgreementReport
-    scope: str
-    numeric: bool
-    annotators: list[str]
-    labels: dict[str, list[Any]]  # annotator → label (or score) per unit, sessions concatenated
-
-    def pair(self, a: str, b: str) -> PairAgreement | None:
-        return next((p for p in self.report.pairs if p.scope == self.scope and {p.annotator_a, p.annotator_b} == {a, b}),
-                    None)
-
-    @property
-    def group(self) -> GroupAgreement | None:
-        return next((g for g in self.report.groups if g.scope == self.scope), None)
-
-    @property
-    def n_units(self) -> int:
-        return len(next(iter(self.labels.values()), []))
-
-
-def compute_agreement(project: Project, *, tier: str, unit: Unit, step_ms: float, sessions: Sequence[str],
-                      annotators: Sequence[str]) -> Agreement:
-    """The report for the chosen tier/unit/sessions/annotators and the labels behind it."""
-    from dyadlab.core.agreement import agreement_report, session_ratings
-    from dyadlab.core.labels.snapshot import read_project_labels
-
-    report = agreement_report(project, tier=tier, unit=unit, step_ms=step_ms, sessions=sessions,
-                              annotators=annotators)
-    snapshots = read_project_labels(project, sessions=sessions, annotators=annotators, tier_names=[tier])
-    labels: dict[str, list[Any]] = {a: [] for a in annotators}
-    numeric = False
-    for snapshot in snapshots:
-        ratings = session_ratings(snapshot, tier, unit=unit, step_us=int(round(step_ms * 1000)),
-                                  annotators=annotators)
-        if ratings is None:
-            continue
-        numeric = ratings.numeric
-        n = len(next(iter(ratings.values.values()), []))
-        for a in annotators:  # an annotator without the tier in this session: missing, like the report
-            labels[a].extend(ratings.values.get(a, [math.nan if numeric else None] * n))
-    scope = snapshots[0].session.name if len(snapshots) == 1 else "all"
-    present = [a for a in annotators if any(p.annotator_a == a or p.annotator_b == a for p in report.pairs)]
-    return Agreement(report, scope, numeric, present, labels)
-
-
-def confusion(a: Sequence[Any], b: Sequence[Any]) -> tuple[list[str], list[str], Counter[tuple[str, str]]]:
-    """Row labels, column labels and counts of (label of A, label of B) over every unit; missing → NONE_LABEL."""
-    def name(v: Any) -> str:
-        return NONE_LABEL if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-
-    counts = Counter((name(x), name(y)) for x, y in zip(a, b, strict=True))
-
-    def order(values: set[str]) -> list[str]:
-        return sorted(values - {NONE_LABEL}) + ([NONE_LABEL] if NONE_LABEL in values else [])
-
-    return order({r for r, _ in counts}), order({c for _, c in counts}), counts
 
 
 def _item(text: str, tooltip: str = "") -> QTableWidgetItem:
@@ -150,7 +87,8 @@ class AgreementPanel(QWidget):
     def __init__(self, ws: Workspace) -> None:
         super().__init__()
         self.ws = ws
-        self.result: Agreement | None = None
+        self.result: AgreementTable | None = None
+        self._stale = False  # edits came while hidden: refresh when shown
         self.dialog: QWidget | None = None
         layout = QVBoxLayout(self)
         form = QFormLayout()
@@ -204,7 +142,7 @@ class AgreementPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_DELAY_MS)
-        self._timer.timeout.connect(self.compute)
+        self._timer.timeout.connect(self.refresh)
         self.tier.activated.connect(lambda _i: self._tier_chosen())
         self.unit.currentIndexChanged.connect(lambda _i: self.step.setEnabled(self.unit.currentData() == "frames"))
         self.compute_button.clicked.connect(self.compute)
@@ -231,9 +169,10 @@ class AgreementPanel(QWidget):
 
     def _fill_annotators(self) -> None:
         """Annotators with labels on the tier; gold-kind ones (merge results) start unchecked."""
+        from dyadlab.core.agreement_table import raters
+
         tier = self.tier.currentText()
-        with self.ws.project.store.transaction() as tx:  # one query, not every session's labels
-            kinds = {a.name: a.kind for a in tx.annotators.labelling(tier)} if tier else {}
+        kinds = raters(self.ws.project, tier) if tier else {}
         before = set(_checks(self.annotators)) if self.annotators.count() else None
         chosen = before & set(kinds) if before else {a for a, kind in kinds.items() if kind != "gold"}
         _fill_checks(self.annotators, sorted(kinds), chosen)
@@ -266,6 +205,19 @@ class AgreementPanel(QWidget):
     def _schedule(self) -> None:
         if self.isVisible():
             self._timer.start()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self._stale:
+            self._timer.start()
+
+    def refresh(self) -> None:
+        """After edits: who rated the tier may have changed (a first trace, a merge); then recompute."""
+        self._stale = False
+        self._fill_annotators()
+        self.compute()
 
     @guarded("Agreement")
     def compute(self) -> None:
@@ -277,8 +229,10 @@ class AgreementPanel(QWidget):
             self._show_matrix()
             self.overall.setText("Choose a tier, at least one session and at least two annotators.")
             return
-        self.result = compute_agreement(self.ws.project, tier=tier, unit=self.unit.currentData(),
-                                        step_ms=self.step.value(), sessions=sessions, annotators=annotators)
+        from dyadlab.core.agreement_table import agreement_table
+
+        self.result = agreement_table(self.ws.project, tier=tier, unit=self.unit.currentData(),
+                                      step_ms=self.step.value(), sessions=sessions, annotators=annotators)
         self._show_matrix()
 
     def _show_matrix(self) -> None:
@@ -332,15 +286,15 @@ class AgreementPanel(QWidget):
             return
         self.pair_label.setText(f"{a} (rows) × {b} (columns): κ {_fmt(pair.kappa)} · α {_fmt(pair.alpha)} · "
                                 f"{pair.n_units} of {result.n_units} units labelled by both")
-        rows, cols, counts = confusion(result.labels[a], result.labels[b])
+        table = result.confusion(a, b)
         self.confusion.clear()
-        self.confusion.setRowCount(len(rows))
-        self.confusion.setColumnCount(len(cols))
-        self.confusion.setVerticalHeaderLabels(rows)
-        self.confusion.setHorizontalHeaderLabels(cols)
-        for i, r in enumerate(rows):
-            for j, c in enumerate(cols):
-                self.confusion.setItem(i, j, _item(str(counts.get((r, c), 0))))
+        self.confusion.setRowCount(len(table.rows))
+        self.confusion.setColumnCount(len(table.columns))
+        self.confusion.setVerticalHeaderLabels(table.rows)
+        self.confusion.setHorizontalHeaderLabels(table.columns)
+        for i, r in enumerate(table.rows):
+            for j, c in enumerate(table.columns):
+                self.confusion.setItem(i, j, _item(str(table.count(r, c))))
 
     def select_pair(self, a: str, b: str) -> None:
         """Select the matrix cell of ``a`` (row) × ``b`` (column)."""
@@ -367,7 +321,7 @@ class AgreementPanel(QWidget):
         dialog = GoldMergeDialog(self.ws.project, tier=self.tier.currentText(), unit=self.unit.currentData(),
                                  step_ms=self.step.value(), annotators=annotators,
                                  sessions=None if len(sessions) == self.sessions.count() else sessions,
-                                 commit=lambda edit: push_edit(self.ws, edit), parent=self)
+                                 commit=self.ws.push, parent=self)
         dialog.accepted.connect(lambda: self._merged(dialog.result))
         self.dialog = dialog
         dialog.open()

@@ -2,17 +2,18 @@
 a fixed rate and store the samples as the trace series of the annotator's dimensional tiers.
 
 The rater moves a value with the mouse (the rating panel's sliders) or keys (the scheme's keys,
-e.g. Q/A for valence). Each clock update fills every sample slot passed since the last one with the
-current value. Samples are committed in chunks of a few seconds (nothing is lost if the app dies) and
-when playback pauses; all chunks of one recording pass merge into a single undo step. A seek starts a
-new chunk. Told the time by the player; owns no timer.
+e.g. Q/A for valence). When samples are due, how seeks cut runs and where the next chunk continues is
+``core.trace_recording.TraceChunker``'s business; this object only feeds it the clock and the values,
+commits the chunks it hands out (through ``Workspace.push``; all chunks of one recording pass merge into a
+single undo step) and shows the samples not yet committed as a live curve. Told the time by the player;
+owns no timer.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -21,10 +22,9 @@ from dyadlab.app.errors import reporter
 from dyadlab.app.workspace import Workspace
 from dyadlab.core import model
 from dyadlab.core.edits import CompositeEdit
-from dyadlab.core.edits.traces import TRACE_RATE_HZ, ensure_trace_series, sample_index, write_trace
+from dyadlab.core.edits.traces import TRACE_RATE_HZ, ensure_trace_series, write_trace
+from dyadlab.core.trace_recording import TraceChunk, TraceChunker, TraceGrid
 
-FLUSH_SECONDS = 2.0
-MAX_GAP_SECONDS = 0.5  # a larger jump between updates is a seek: start a new chunk
 _passes = itertools.count(1)
 
 
@@ -35,8 +35,6 @@ class Dimension:
     keys: tuple[str, str]  # (up, down)
     value: float
     series: model.Series | None = None
-    first: int = -1
-    samples: list[float] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -60,6 +58,7 @@ class TraceRater(QObject):
         self.dims: list[Dimension] = []
         self.recording = False
         self._pass: int | None = None
+        self._chunker: TraceChunker | None = None
         ws.session_opened.connect(self._session_opened)
 
     def _session_opened(self) -> None:
@@ -81,6 +80,8 @@ class TraceRater(QObject):
             keys = tuple(spec.get("keys", ["", ""]))[:2]
             lo, hi = float(spec["min"]), float(spec["max"])
             self.dims.append(Dimension(tier, (lo, hi), (keys[0], keys[1]), (lo + hi) / 2))
+        if self.recording and not self._start_pass():  # rating goes on for the new participant
+            self.recording, self._chunker = False, None
         self.changed.emit()
 
     def dimension(self, name: str) -> Dimension | None:
@@ -100,65 +101,64 @@ class TraceRater(QObject):
                 return True
         return False
 
+    def _start_pass(self) -> bool:
+        """Make sure every dimension has its trace series and start a fresh pass; False (reported) if not."""
+        try:
+            for d in self.dims:
+                d.series = ensure_trace_series(self.ws.project.store, d.tier, rate_hz=TRACE_RATE_HZ)
+        except Exception as exc:  # noqa: BLE001 - e.g. a read-only database
+            reporter.report(exc, "Cannot start rating")
+            return False
+        if not self.dims:
+            reporter.notice("no dimensional tier of yours for this participant to rate")
+            return False
+        self._chunker = TraceChunker({d.name: TraceGrid(d.series.sample_rate_hz or TRACE_RATE_HZ, d.series.start_us)
+                                      for d in self.dims if d.series is not None})
+        self._pass = next(_passes)
+        return True
+
     def set_recording(self, on: bool) -> None:
         if on == self.recording:
             return
-        if on:
-            try:
-                for d in self.dims:
-                    d.series = ensure_trace_series(self.ws.project.store, d.tier, rate_hz=TRACE_RATE_HZ)
-            except Exception as exc:  # noqa: BLE001 - e.g. a read-only database
-                reporter.report(exc, "Cannot start rating")
-                return
-            if not self.dims:
-                reporter.notice("no dimensional tier of yours for this participant to rate")
-                return
-            self._pass = next(_passes)
-        else:
+        if on and not self._start_pass():
+            return
+        if not on:
             self.flush()
-            self._pass = None
+            self._chunker, self._pass = None, None
         self.recording = on
         self.changed.emit()
 
     def on_time(self, t_us: int, playing: bool) -> None:
-        if not self.recording:
+        if not self.recording or self._chunker is None:
             return
         if not playing:
             self.flush()
             return
-        max_gap = round(MAX_GAP_SECONDS * TRACE_RATE_HZ)
-        for d in self.dims:
-            assert d.series is not None
-            i = sample_index(d.series, t_us)
-            last = d.first + len(d.samples) - 1
-            if d.first < 0 or i < last or i - last > max_gap:
-                self._flush_dim_chain()
-                d.first, d.samples = i, [d.value]
-            else:
-                d.samples.extend([d.value] * (i - last))
-            times = (d.first + np.arange(len(d.samples))) / TRACE_RATE_HZ
-            self.show_live(d.tier.id, times, np.asarray(d.samples))
-        if self.dims and len(self.dims[0].samples) >= FLUSH_SECONDS * TRACE_RATE_HZ:
-            self.flush()
+        self._commit(self._chunker.sample(t_us, {d.name: d.value for d in self.dims}))
+        self._show_pending()
 
-    def _flush_dim_chain(self) -> None:
-        if any(len(d.samples) for d in self.dims):
-            self.flush()
+    def _show_pending(self) -> None:
+        for d in self.dims:
+            times, values = self._chunker.pending(d.name) if self._chunker else (np.empty(0), np.empty(0))
+            self.show_live(d.tier.id, times, values)
 
     def flush(self) -> bool:
         """Commit the samples gathered so far (one edit for all dimensions)."""
-        writes = [write_trace(d.series, d.first, np.asarray(d.samples), annotator_id=self.ws.annotator.id)
-                  for d in self.dims if d.series is not None and d.samples]
-        last = {d.name: d.first + len(d.samples) for d in self.dims}
-        for d in self.dims:
-            if d.samples:
-                # the next chunk continues after this one without a gap
-                d.first, d.samples = last[d.name], []
-            self.show_live(d.tier.id, np.empty(0), np.empty(0))
+        if self._chunker is None:
+            return True
+        ok = self._commit(self._chunker.flush())
+        self._show_pending()
+        return ok
+
+    def _commit(self, chunks: list[TraceChunk]) -> bool:
+        series = {d.name: d.series for d in self.dims}
+        writes = [write_trace(series[c.name], c.first, c.values, annotator_id=self.ws.annotator.id)
+                  for c in chunks if series.get(c.name) is not None]
         if not writes:
             return True
         ok = self.ws.push(CompositeEdit("Continuous rating", writes), merge_key=("rating", self._pass))
         if not ok:
             self.recording = False
+            self._chunker = None
             self.changed.emit()
         return ok

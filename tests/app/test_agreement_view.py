@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -157,3 +158,71 @@ def test_dimensional_tier_shows_ccc_and_icc(open_window, rated_copy: Path) -> No
     assert "ICC(2,1)" in panel.overall.text()
     panel.select_pair("carol", "bob")
     assert f"CCC {pair.ccc:.3f}" in panel.pair_label.text() and panel.confusion.rowCount() == 0
+
+
+def test_a_trace_recorded_with_the_rating_keys_is_compared_with_gold_valence(open_window, demo_project_copy: Path,
+                                                                              driver_for, db, qtbot) -> None:
+    """alice rates valence with its keys while the video plays across the end of the demo's gold valence
+    segment (participant A, 1.74–3.61 s); the Agreement dock then lists her for valence and compares her
+    trace with gold frame by frame, over the frames where both have a value."""
+    import krippendorff
+
+    window = open_window(demo_project_copy)
+    drive = driver_for(window)
+    rater = drive.bench.rater
+    assert "valence" in [d.name for d in rater.dims]
+    drive.bench.playback.seek(3 * S)
+    drive.key(Qt.Key.Key_R)
+    drive.key(Qt.Key.Key_Space)
+    qtbot.wait(150)
+    for _ in range(4):  # valence up with its scheme key while the video runs
+        drive.key(Qt.Key.Key_Q)
+        qtbot.wait(120)
+    qtbot.wait(300)
+    drive.key(Qt.Key.Key_Space)
+    drive.key(Qt.Key.Key_R)
+    assert not rater.recording
+
+    panel = _panel(window)
+    panel.tier.setCurrentIndex(panel.tier.findText("valence"))
+    panel.tier.activated.emit(panel.tier.currentIndex())  # as a user's pick in the box
+    listed = {panel.annotators.item(i).text(): panel.annotators.item(i) for i in range(panel.annotators.count())}
+    assert "alice" in listed and listed["alice"].checkState() == Qt.CheckState.Checked
+    listed["gold"].setCheckState(Qt.CheckState.Checked)  # gold starts unchecked: the user ticks it
+    for i in range(panel.sessions.count()):
+        item = panel.sessions.item(i)
+        item.setCheckState(Qt.CheckState.Checked if item.text() == "demo01" else Qt.CheckState.Unchecked)
+    qtbot.mouseClick(panel.compute_button, Qt.MouseButton.LeftButton)
+
+    # independently: alice's trace and gold's segments, read from the file, at the centres of 40 ms frames
+    (trace_id, samples_per_s), = db(
+        "SELECT s.id, s.sample_rate_hz FROM series s JOIN tiers t ON t.id = s.tier_id JOIN annotators a "
+        "ON a.id = t.annotator_id JOIN participants p ON p.id = t.participant_id JOIN sessions n "
+        "ON n.id = t.session_id WHERE s.kind = 'trace' AND t.name = 'valence' AND a.name = 'alice' "
+        "AND p.code = 'A' AND n.name = 'demo01'")
+    blocks = db("SELECT block, n_frames, data FROM series_blocks WHERE series_id = ? ORDER BY block", trace_id)
+    trace = np.concatenate([np.frombuffer(d, "<f4") for _b, _n, d in blocks]).astype(float)
+    gold_segments = db("SELECT g.start_us, g.end_us, g.score FROM segments g JOIN tiers t ON t.id = g.tier_id "
+                       "JOIN annotators a ON a.id = t.annotator_id JOIN participants p ON p.id = t.participant_id "
+                       "JOIN sessions n ON n.id = t.session_id WHERE t.name = 'valence' AND a.name = 'gold' "
+                       "AND p.code = 'A' AND n.name = 'demo01'")
+    centres = np.arange(300) * STEP_US + STEP_US // 2
+    index = (centres * samples_per_s // S).astype(int)
+    alice = np.where(index < len(trace), trace[np.minimum(index, len(trace) - 1)], np.nan)
+    gold = np.full(300, np.nan)
+    for start, end, score in gold_segments:
+        gold[(centres >= start) & (centres < end)] = score
+    both = ~np.isnan(alice) & ~np.isnan(gold)
+    assert 8 <= both.sum() < (~np.isnan(alice)).sum()  # the trace runs on past the end of gold's segment
+    x, y = alice[both], gold[both]
+    ccc = 2 * np.mean((x - x.mean()) * (y - y.mean())) / (x.var() + y.var() + (x.mean() - y.mean()) ** 2)
+
+    result = panel.result
+    assert result is not None and result.numeric and result.annotators == ["alice", "gold"]
+    pair = result.pair("alice", "gold")
+    assert pair.n_units == both.sum()
+    assert panel.matrix.item(0, 1).text() == f"{ccc:.3f}"
+    assert pair.alpha == pytest.approx(krippendorff.alpha(reliability_data=[alice, gold],
+                                                          level_of_measurement="interval"), abs=1e-9)
+    panel.select_pair("alice", "gold")
+    assert f"{pair.n_units} units" in panel.pair_label.text() and "ICC(2,1)" in panel.pair_label.text()

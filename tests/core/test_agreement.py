@@ -179,3 +179,114 @@ def test_report_serialises_nan_as_null_and_renders_a_table(rated):
     assert {p["tier"] for p in data["pairs"]} == {"emotion", "valence"}
     assert any(p["kappa"] is None for p in data["pairs"])
     assert "alice          bob" in report.table()
+
+
+# -- cross-checks against well-kept implementations ---------------------------------------------------
+
+
+def _random_labels(rng, n: int, missing: float) -> list[str | None]:
+    return [None if rng.random() < missing else str(rng.choice(["ang", "hap", "neu", "sad"])) for _ in range(n)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cohen_kappa_agrees_with_scikit_learn(seed):
+    from sklearn.metrics import cohen_kappa_score
+
+    rng = np.random.default_rng(seed)
+    a = _random_labels(rng, 200, 0.1)
+    b = [x if x is not None and rng.random() < 0.6 else y for x, y in zip(a, _random_labels(rng, 200, 0.1),
+                                                                          strict=True)]
+    both = [(x, y) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
+    expected = cohen_kappa_score([x for x, _ in both], [y for _, y in both])
+    assert 0.2 < expected < 0.9
+    assert cohen_kappa(a, b) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize(("level", "seed"), [(lv, s) for lv in ("nominal", "interval") for s in range(4)])
+def test_krippendorff_alpha_agrees_with_the_krippendorff_package(level, seed):
+    import krippendorff
+
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(1, 6, size=60).astype(float)
+    data = np.array([truth + rng.normal(0, 0.8, 60).round() for _ in range(3)])
+    data[rng.random(data.shape) < 0.15] = np.nan  # missing values, some units unpairable
+    expected = krippendorff.alpha(reliability_data=data, level_of_measurement=level)
+    ours = krippendorff_alpha(data if level == "interval" else [[None if np.isnan(v) else int(v) for v in row]
+                                                                for row in data], level)
+    assert ours == pytest.approx(expected, abs=1e-9)
+
+
+def _icc_by_least_squares(table: np.ndarray) -> tuple[float, float]:
+    """ICC(2,1) and ICC(3,1) from a two-way ANOVA fitted as a linear model (rows + columns as dummies)."""
+    n, k = table.shape
+    y = table.ravel()
+    rows, cols = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
+
+    def rss(design: np.ndarray) -> float:
+        fit = np.linalg.lstsq(design, y, rcond=None)[0]
+        return float(np.sum((y - design @ fit) ** 2))
+
+    ones = np.ones((n * k, 1))
+    row_dummies, col_dummies = np.eye(n)[rows][:, 1:], np.eye(k)[cols][:, 1:]
+    full = rss(np.hstack([ones, row_dummies, col_dummies]))
+    ms_rows = (rss(np.hstack([ones, col_dummies])) - full) / (n - 1)
+    ms_cols = (rss(np.hstack([ones, row_dummies])) - full) / (k - 1)
+    ms_error = full / ((n - 1) * (k - 1))
+    icc2 = (ms_rows - ms_error) / (ms_rows + (k - 1) * ms_error + k * (ms_cols - ms_error) / n)
+    icc3 = (ms_rows - ms_error) / (ms_rows + (k - 1) * ms_error)
+    return icc2, icc3
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_icc_agrees_with_a_least_squares_two_way_anova(seed):
+    rng = np.random.default_rng(seed)
+    targets = rng.normal(3, 1, size=(30, 1))
+    table = targets + rng.normal(0, 0.6, size=(30, 3)) + np.array([0.0, 0.4, -0.3])  # rater offsets
+    icc2, icc3 = _icc_by_least_squares(table)
+    assert icc(table, "ICC(2,1)") == pytest.approx(icc2, abs=1e-9)
+    assert icc(table, "ICC(3,1)") == pytest.approx(icc3, abs=1e-9)
+    with_gap = table.copy()
+    with_gap[4, 1] = np.nan  # a target one rater skipped is left out
+    assert icc(with_gap, "ICC(2,1)") == pytest.approx(_icc_by_least_squares(np.delete(table, 4, axis=0))[0])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lin_ccc_is_pearson_times_the_bias_correction_factor(seed):
+    """Lin (1989): ρc = ρ · Cb with Cb = 2 / (v + 1/v + u²), v = σx/σy, u = (μx − μy)/√(σx σy)."""
+    from scipy.stats import pearsonr
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(3, 1, 80)
+    y = 0.8 * x + rng.normal(0.5, 0.5, 80)
+    v, u = x.std() / y.std(), (x.mean() - y.mean()) / np.sqrt(x.std() * y.std())
+    expected = pearsonr(x, y).statistic * 2 / (v + 1 / v + u**2)
+    assert lin_ccc(x, y) == pytest.approx(expected, abs=1e-12)
+
+
+# -- the confusion table -----------------------------------------------------------------------------------
+
+
+def test_confusion_counts_every_unit_with_missing_labels_last():
+    from dyadlab.core.agreement_table import NONE_LABEL, confusion
+
+    table = confusion(["hap", "sad", None, "hap", math.nan], ["hap", "hap", "sad", None, "ang"])
+    assert table.rows == ["hap", "sad", NONE_LABEL] and table.columns == ["ang", "hap", "sad", NONE_LABEL]
+    assert table.count("hap", "hap") == 1 and table.count("sad", "hap") == 1
+    assert table.count(NONE_LABEL, "sad") == 1 and table.count(NONE_LABEL, "ang") == 1
+    assert table.count("hap", NONE_LABEL) == 1 and table.count("sad", "sad") == 0
+    assert sum(table.counts.values()) == 5
+
+
+def test_agreement_table_holds_the_labels_the_kappa_was_computed_from(rated):
+    from dyadlab.core.agreement_table import agreement_table
+
+    table = agreement_table(rated, tier="emotion", unit="frames", step_ms=1000, sessions=["X", "Y"],
+                            annotators=["alice", "bob", "carol"])
+    assert table.scope == "all" and not table.numeric and table.n_units == 20
+    assert table.pair("bob", "alice").kappa == pytest.approx(cohen_kappa(table.labels["alice"], table.labels["bob"]))
+    conf = table.confusion("alice", "carol")
+    assert conf.count("happy", "happy") == 5 and conf.count("sad", "(none)") == 5
+    assert conf.count("angry", "(none)") == 10  # session Y: carol did not label
+    one = agreement_table(rated, tier="emotion", unit="frames", step_ms=1000, sessions=["X"],
+                          annotators=["alice", "bob"])
+    assert one.scope == "X" and one.n_units == 10 and one.pair("alice", "bob").kappa == pytest.approx(0.8)
