@@ -66,6 +66,11 @@ class BranchConfig:
     dropout: float = 0.3
     init_weights: str = ""  # a local state_dict file to initialise from (nothing is downloaded)
     checkpoint: str = ""  # a DyadLab checkpoint of this branch to start from (late fusion: frozen)
+    # mini_xception: start from these pretrained weights ("fer2013": installed by `make setup`, see
+    # trainer/pretrained.py), and keep the backbone frozen for the first freeze_epochs epochs (a "head" stage),
+    # then fine-tune everything (the thesis' transfer learning). Empty / 0: from scratch / never frozen.
+    pretrained: str = _choice("", "fer2013")
+    freeze_epochs: int = _min(0, 0)
     # feature_mlp: feed only this many input dimensions, those that separate the classes most consistently
     # across the training speakers (ranked on the training frames; trainer/selection.py). 0 = all.
     select: int = _min(0, 0)
@@ -104,7 +109,7 @@ class TrainConfig:
     epochs: int = _min(30, 1)
     batch_size: int = _min(64, 1)
     eval_batch_size: int = _min(256, 1)
-    optimizer: str = _choice("adamw", "sgd")
+    optimizer: str = _choice("adamw", "sgd", "adam")  # adam: the thesis' (Keras Adam, L2 = weight_decay)
     lr: float = 1e-3
     weight_decay: float = _min(1e-4, 0.0)
     momentum: float = _min(0.9, 0.0)  # sgd only
@@ -323,6 +328,16 @@ def check_config(config: ExperimentConfig, reader: _Reader) -> None:
         if part.select and BRANCHES[part.kind].input_kind != "features":
             raise reader.error(f"{key}.select", f"{key}.select is for feature models (feature_mlp), "
                                f"not {part.kind!r}")
+    for key, part in parts:
+        if (part.pretrained or part.freeze_epochs) and part.kind != "mini_xception":
+            raise reader.error(f"{key}.pretrained", f"{key}.pretrained / freeze_epochs are for kind = "
+                               f"\"mini_xception\", not {part.kind!r}")
+        if part.freeze_epochs and not part.pretrained and not part.checkpoint:
+            raise reader.error(f"{key}.freeze_epochs", f"{key}.freeze_epochs freezes a pretrained backbone, but "
+                               f"{key} starts from scratch", hint="set pretrained = \"fer2013\" (or checkpoint)")
+    if any(b.freeze_epochs for b in model.branches) or (model.freeze_epochs and model.sequence.cell != "none"):
+        raise reader.error("model.freeze_epochs", "model.freeze_epochs is for a single face model",
+                           hint="fine-tune the face model alone, then build on its checkpoint")
     for key, part in [("model", model), *parts]:
         if not 0.0 <= part.dropout < 1.0:
             raise reader.error(f"{key}.dropout", f"{key}.dropout must be in [0, 1), got {part.dropout}")

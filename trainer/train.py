@@ -194,6 +194,8 @@ def make_optimizer(model: nn.Module, config: ExperimentConfig, epochs: int):
     if t.optimizer == "sgd":
         optimizer: torch.optim.Optimizer = torch.optim.SGD(params, lr=t.lr, momentum=t.momentum,
                                                            weight_decay=t.weight_decay)
+    elif t.optimizer == "adam":
+        optimizer = torch.optim.Adam(params, lr=t.lr, weight_decay=t.weight_decay)
     else:
         optimizer = torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay)
     if t.scheduler == "cosine":
@@ -377,7 +379,7 @@ def run_fold(run: Run, fold: Fold, fold_dir: Path) -> dict[str, Any]:
         for j, branch_config in enumerate(mc.branches):
             branch_model_config = ModelConfig(**dataclasses.asdict(branch_config))
             branch = build_branch(branch_config, classes, shapes)
-            notes = warm_start(branch, branch_config, config.data.normalise)
+            notes = start_weights(branch, branch_config, run)
             if not branch_config.checkpoint:  # a branch given as a trained checkpoint is used as it is
                 stage = f"branch{j}-{branch_config.kind}-{branch_config.input}"
                 branch, stages[stage] = fit(run, fold, stage, branch, branch_model_config, fold_dir / stage,
@@ -389,8 +391,15 @@ def run_fold(run: Run, fold: Fold, fold_dir: Path) -> dict[str, Any]:
     else:
         model = build_model(mc, classes, shapes)
         for branch, branch_config in zip(branch_modules(model), mc.parts(), strict=True):
-            for note in warm_start(branch, branch_config, config.data.normalise):
+            for note in start_weights(branch, branch_config, run):
                 run.log(note)
+    if mc.freeze_epochs:  # transfer learning: train the new head on the frozen backbone, then fine-tune all
+        backbone = model.backbone()
+        for part in backbone:
+            model.freeze(part)
+        model, stages["head"] = fit(run, fold, "head", model, mc, fold_dir / "head", mc.freeze_epochs)
+        for part in backbone:
+            model.thaw(part)
     model, stages["model"] = fit(run, fold, "model", model, mc, fold_dir / "model", config.train.epochs)
 
     test_set = make_dataset(table, fold.test, mc)
@@ -424,13 +433,24 @@ def run_fold(run: Run, fold: Fold, fold_dir: Path) -> dict[str, Any]:
     return result
 
 
+def start_weights(branch: EmotionModel, branch_config: Any, run: Run) -> list[str]:
+    """A new branch's starting weights: pretrained ones (``pretrained``), then files the user named
+    (``checkpoint`` / ``init_weights``, see ``warm_start``); returns log notes."""
+    notes = []
+    if branch_config.pretrained:
+        from dyadlab.trainer.pretrained import init_from_pretrained
+
+        notes.append(init_from_pretrained(branch, run.table.classes))
+    return notes + warm_start(branch, branch_config, run.config.data.normalise)
+
+
 def _fold_dir_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]", "_", name)
 
 
 def planned_epochs(config: ExperimentConfig) -> int:
     mc = config.model
-    per_fold = config.train.epochs
+    per_fold = config.train.epochs + mc.freeze_epochs
     if mc.kind == "fusion" and mc.fusion == "late":
         per_fold += sum(mc.branch_epochs or config.train.epochs for b in mc.branches if not b.checkpoint)
     return per_fold

@@ -57,7 +57,7 @@ def test_unknown_table_and_top_level_key(tmp_path):
 @pytest.mark.parametrize(("text", "message"), [
     ("[train]\nepochs = \"ten\"\n", "train.epochs must be int"),
     ("[train]\nlr = true\n", "train.lr must be float"),
-    ("[train]\noptimizer = \"adam\"\n", r"train.optimizer = 'adam' is not one of \['adamw', 'sgd'\]"),
+    ("[train]\noptimizer = \"rmsprop\"\n", r"train.optimizer = 'rmsprop' is not one of \['adamw', 'sgd', 'adam'\]"),
     ("[model.sequence]\ncell = \"transformer\"\n", "not one of"),
     ("[split]\ntest_groups = \"Session5\"\n", "split.test_groups must be an array"),
     ("[data.synthetic]\nutterance_frames = [1, 2, 3]\n", "must have 2 elements"),

@@ -39,6 +39,12 @@ class EmotionModel(nn.Module):
         module.eval()
         self._frozen.append(module)
 
+    def thaw(self, module: nn.Module) -> None:
+        """Train ``module`` again (the second step of transfer learning: fine-tune what was frozen)."""
+        module.requires_grad_(True)
+        self._frozen = [m for m in self._frozen if m is not module]
+        module.train(self.training)
+
     def train(self, mode: bool = True) -> EmotionModel:
         super().train(mode)
         for module in self._frozen:
