@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QObject, SignalInstance
+from PySide6.QtGui import QAction
+
 from dyadlab.app.commands import segment_actions as seg
 from dyadlab.app.docks import job_control
 from dyadlab.app.editing.segment_drag import MIN_DURATION_US
@@ -75,9 +78,25 @@ def _delete(win: MainWindow) -> None:
         seg.delete_selected(win.ws)
 
 
+class UndoNamer(QObject):
+    """Keeps Edit > Undo / Redo saying which step they take back ("Undo Split segment"), as the stack changes.
+
+    A child of the action, so a rebound (deleted) action takes its connections with it."""
+
+    def __init__(self, action: QAction, verb: str, changed: SignalInstance, current: str) -> None:
+        super().__init__(action)
+        self.action, self.verb = action, verb
+        changed.connect(self.rename)
+        self.rename(current)
+
+    def rename(self, step: str) -> None:
+        self.action.setText(f"{self.verb} {step}" if step else self.verb)
+
+
 def bind_actions(win: MainWindow) -> None:
     """Bind every shortcut id to its callback (called once per opened project)."""
     sc, ws, bench = win.shortcuts, win.ws, win.bench
+    sc.set_schemes(ws.schemes.values())  # the keymap checks the project's scheme keys against the actions
     pb = bench.playback
     table: dict[str, Callable[[], object]] = {
         "play.toggle": pb.toggle,
@@ -124,3 +143,6 @@ def bind_actions(win: MainWindow) -> None:
     checkable = {"play.loop", "rate.record", "kp.mode"}
     for action_id, callback in table.items():
         sc.bind(action_id, callback, checkable=action_id in checkable)
+    stack = ws.undo_stack
+    UndoNamer(sc.actions["edit.undo"], "Undo", stack.undoTextChanged, stack.undoText())
+    UndoNamer(sc.actions["edit.redo"], "Redo", stack.redoTextChanged, stack.redoText())

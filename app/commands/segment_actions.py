@@ -18,6 +18,7 @@ from dyadlab.core.edits import (
     merge_segments,
     split_segment,
 )
+from dyadlab.core.keymap import palette_keys
 
 
 def _refuse(message: str) -> bool:
@@ -44,15 +45,8 @@ def set_times(ws: Workspace, segment: model.Segment, start_us: int, end_us: int)
 
 
 def palette(ws: Workspace, tier: model.Tier) -> list[tuple[str, str]]:
-    """(key, value) pairs a tier offers: class keys of a categorical scheme, score digits of a dimension."""
-    scheme = ws.scheme(tier)
-    if scheme.kind == "categorical":
-        return [(c["key"], c["name"]) for c in scheme.definition.get("classes", []) if c.get("key")]
-    dims = scheme.definition.get("dimensions", [])
-    dim = next((d for d in dims if d["name"] == tier.name), dims[0] if dims else None)
-    if dim is None:
-        return []
-    return [(str(v), str(v)) for v in range(int(dim["min"]), int(dim["max"]) + 1) if 0 <= v <= 9]
+    """(key, value) pairs a tier offers (the rule is ``core.keymap.palette_keys``)."""
+    return palette_keys(ws.scheme(tier), tier.name)
 
 
 def label_selected(ws: Workspace, value: str) -> bool:

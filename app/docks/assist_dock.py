@@ -1,6 +1,7 @@
 """Model-assisted labelling: the model's utterance labels as proposals the annotator accepts, edits or rejects.
 
-One key each (A accept, E accept-and-select to edit, D reject), and each is one undoable command: the core
+One key each (Shift+A accept, Shift+E accept-and-select to edit, Shift+D reject: plain A, E and D are rating
+keys of the vad scheme; the keymap in ``app/shortcuts.py`` owns them), and each is one undoable command: the core
 edits of ``core.inference.assist`` (``accept_edit``, ``RejectProposal``) go through ``Workspace.push`` like
 every other edit, so Ctrl+Z takes an accepted segment (or a rejection) back and the database says so.
 
@@ -29,18 +30,23 @@ from PySide6.QtWidgets import (
 
 from dyadlab.app.errors import reporter
 from dyadlab.app.live.background import BackgroundCall
+from dyadlab.app.shortcuts import shown, stored_keys
 from dyadlab.app.workspace import Workspace
 from dyadlab.core.inference.assist import Proposal, RejectProposal, accept_edit, propose
 
 Seek = Callable[[int], None]
+KEYS = {"assist.accept": "accept", "assist.edit": "accept and edit", "assist.reject": "reject"}  # shortcut ids
 
 
 class AssistPanel(QWidget):
     proposed = Signal()  # proposals were computed and listed (or computing them failed)
 
-    def __init__(self, ws: Workspace, seek: Seek) -> None:
+    def __init__(self, ws: Workspace, seek: Seek, key_text: Callable[[str], str] | None = None) -> None:
+        """``key_text(action id)``: the keys the keymap gives an action now (``Shortcuts.key_text``); without
+        it the panel names the keys the user set (or the defaults)."""
         super().__init__()
         self.ws, self.seek = ws, seek
+        self.key_text = key_text or (lambda action_id: shown(stored_keys(action_id)))
         self.proposals: list[Proposal] = []
         self.background = BackgroundCall("assist", self)
         self.background.done.connect(self._proposed)
@@ -50,7 +56,8 @@ class AssistPanel(QWidget):
         self.model.setObjectName("AssistModel")
         self.run = QPushButton("Propose")
         self.run.setObjectName("AssistPropose")
-        self.run.setToolTip("Label this session's utterances with the model and offer them (A / E / D)")
+        self.run.setToolTip("Label this session's utterances with the model and offer them "
+                            f"({' / '.join(self.key_text(a) for a in KEYS)})")
         self.run.clicked.connect(self.start)
         self.list = QListWidget()
         self.list.setObjectName("AssistProposals")
@@ -143,8 +150,8 @@ class AssistPanel(QWidget):
             self.list.addItem(item)
         if self.proposals:
             self.list.setCurrentRow(row)
-        self.status.setText(f"{len(self.proposals)} proposals · A accept · E accept and edit · D reject"
-                            if self.proposals else "No open proposals.")
+        keys = " · ".join(f"{self.key_text(a)} {what}" for a, what in KEYS.items())
+        self.status.setText(f"{len(self.proposals)} proposals · {keys}" if self.proposals else "No open proposals.")
 
     def _go(self, row: int) -> None:
         self.list.setCurrentRow(row)

@@ -3,8 +3,10 @@
 While playing, *holding* a class key codes in real time: press starts a segment of that class on the
 active tier at the current time, release ends it (clamped to the free gap it started in, so it never
 overlaps). While paused, a class key labels the selected segment (or the one under the playhead).
-Rating keys nudge the continuous rating. Keys come from the scheme files, so they are read per
-tier; key presses inside text fields are left alone.
+Rating keys nudge the continuous rating; they are tried before class keys. Keys come from the scheme
+files, so they are read per tier; key presses inside text fields are left alone. Which key wins where two
+bindings meet is ``core.keymap``'s rule, and the window's actions (``app/shortcuts.py``) give way to these
+keys there, so a key the coder serves never also fires an action.
 
 Press *and* release matter, which QShortcut cannot express, so the coder is an event filter, on the
 window's native ``QWindow`` (``attach``): every key typed into the window reaches that object first,
@@ -98,7 +100,8 @@ class KeyCoder(QObject):
         tier = self.ws.active_tier
         if tier is None:
             return None
-        value = dict(actions.palette(self.ws, tier)).get(key)
+        # the first class with the key acts, as core.keymap.resolve reports a scheme's duplicate keys
+        value = next((v for k, v in actions.palette(self.ws, tier) if k.lower() == key), None)
         return (tier, value) if value is not None else None
 
     def _press(self, key: str, repeat: bool) -> bool:
