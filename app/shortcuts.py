@@ -212,9 +212,15 @@ class Shortcuts:
         self.apply()
         return []
 
-    def reset(self, action_id: str) -> None:
+    def reset(self, action_id: str) -> list[Binding]:
+        """Back to the default keys, unless another action has taken one since: then, as ``set_keys``,
+        nothing changes and what holds the key is returned."""
+        taken = [b for k in SPEC_BY_ID[action_id].keys for b in self.would_clash(k, action_id=action_id)]
+        if taken:
+            return taken
         QSettings().remove(f"{SETTINGS_GROUP}/{action_id}")
         self.apply()
+        return []
 
     def trigger(self, action_id: str) -> None:
         self.actions[action_id].trigger()

@@ -9,7 +9,7 @@ taken is refused there, naming both actions. Changes are stored in QSettings and
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from dyadlab.app import theme
-from dyadlab.app.shortcuts import SPEC_BY_ID, SPECS, Shortcuts
+from dyadlab.app.shortcuts import SPEC_BY_ID, SPECS, Shortcuts, shown
 from dyadlab.core import model
 from dyadlab.core.keymap import RATING_KIND, Binding, rating_keys, scheme_bindings
 
@@ -151,18 +151,21 @@ class ShortcutsDialog(QDialog):
             return
         taken = self.shortcuts.set_keys(action_id, [seq])
         if taken:
-            self._show_conflicts(self._refusal(action_id, seq, taken))
+            self._show_conflicts(self._refusal("Not assigned", action_id, taken))
             return
         self._fill(select=action_id)
 
     @staticmethod
-    def _refusal(action_id: str, seq: QKeySequence, taken: list[Binding]) -> str:
-        others = " and ".join(b.describe() for b in taken)
-        key = seq.toString(QKeySequence.SequenceFormat.NativeText)
-        return f"Not assigned: {key} is already {others}; '{SPEC_BY_ID[action_id].text}' keeps its keys."
+    def _refusal(what: str, action_id: str, taken: list[Binding]) -> str:
+        held = "; ".join(f"{shown([b.key])} is already {b.describe()}" for b in taken)
+        return f"{what}: {held}; '{SPEC_BY_ID[action_id].text}' keeps its keys."
 
     def _reset(self) -> None:
         action_id = self._selected_id()
-        if action_id:
-            self.shortcuts.reset(action_id)
-            self._fill(select=action_id)
+        if not action_id:
+            return
+        taken = self.shortcuts.reset(action_id)
+        if taken:
+            self._show_conflicts(self._refusal("Not reset", action_id, taken))
+            return
+        self._fill(select=action_id)

@@ -69,15 +69,16 @@ def open_help(drive):
     return dialog
 
 
-def assign(drive, dialog, group_title: str, action_text: str, key: str) -> None:
+def assign(drive, dialog, group_title: str, action_text: str, key: str, button: str = "Assign") -> None:
+    """Select an action's row, type ``key`` into the key box and click ``button``."""
     tree = dialog.tree
     group = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
                  if tree.topLevelItem(i).text(0).split(" — ")[0] == group_title)
     item = next(group.child(j) for j in range(group.childCount()) if group.child(j).text(0) == action_text)
     tree.setCurrentItem(item)
     dialog.editor.setKeySequence(QKeySequence(key))
-    button = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Assign")
-    drive.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    clicked = next(b for b in dialog.findChildren(QPushButton) if b.text() == button)
+    drive.qtbot.mouseClick(clicked, Qt.MouseButton.LeftButton)
 
 
 def test_help_lists_each_group_once_every_action_once_and_the_keys_of_each_scheme(drive):
@@ -109,6 +110,14 @@ def test_assigning_a_taken_key_is_refused_naming_both_actions(drive):
     assert QSettings().value("shortcuts/edit.split") is None
     assert drive.window.shortcuts.actions["edit.split"].shortcuts() == [QKeySequence("B")]
     assert dict(tree_rows(dialog)["Editing"])["Split segment at the playhead"] == "B"
+    # B freed and given to Merge: resetting Split to its default B is refused the same way
+    assign(drive, dialog, "Editing", "Split segment at the playhead", "Ctrl+K")
+    assign(drive, dialog, "Editing", "Merge selected segment with the next", "B")
+    assert dict(tree_rows(dialog)["Editing"])["Merge selected segment with the next"] == "B"
+    assign(drive, dialog, "Editing", "Split segment at the playhead", "", button="Reset to default")
+    assert dialog.conflicts.text() == ("Not reset: B is already 'Merge selected segment with the next'; "
+                                       "'Split segment at the playhead' keeps its keys.")
+    assert drive.window.shortcuts.actions["edit.split"].shortcuts() == [QKeySequence("Ctrl+K")]
     dialog.close()
 
 
