@@ -1,7 +1,9 @@
 """Evaluation metrics of the thesis, at frame and utterance level, and the per-fold results table.
 
 Why written out here rather than taken from scikit-learn: the definitions must match the thesis exactly
-and be pinned by tests against hand-computed numbers, and scikit-learn is not a dependency.
+and be pinned by tests against hand-computed numbers, and the trainer does not depend on scikit-learn at
+run time. ``tests/trainer/test_trainer_metrics_sklearn.py`` holds WA, UA, macro-F1, the per-class scores
+and the confusion matrix to scikit-learn's (a dev dependency) on random label sets.
 
 * WA (weighted accuracy) — overall accuracy: correct / all.
 * UA (unweighted accuracy) — mean per-class recall over the classes **present in the ground truth** of
