@@ -168,13 +168,16 @@ class AgreementPanel(QWidget):
         self._fill_annotators()
 
     def _fill_annotators(self) -> None:
-        """Annotators with labels on the tier; gold-kind ones (merge results) start unchecked."""
+        """Annotators with labels (or a trace) on the tier, keeping the ticks; gold-kind ones (merge results)
+        start unchecked, anyone else appearing (a first trace, a new annotator) starts checked."""
         from dyadlab.core.agreement_table import raters
 
         tier = self.tier.currentText()
         kinds = raters(self.ws.project, tier) if tier else {}
-        before = set(_checks(self.annotators)) if self.annotators.count() else None
-        chosen = before & set(kinds) if before else {a for a, kind in kinds.items() if kind != "gold"}
+        listed = {self.annotators.item(i).text() for i in range(self.annotators.count())}
+        default = {a for a, kind in kinds.items() if kind != "gold"}
+        before = set(_checks(self.annotators))
+        chosen = (before & set(kinds)) | (default - listed) if before else default
         _fill_checks(self.annotators, sorted(kinds), chosen)
 
     def _tier_chosen(self) -> None:

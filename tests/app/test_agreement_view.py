@@ -226,3 +226,40 @@ def test_a_trace_recorded_with_the_rating_keys_is_compared_with_gold_valence(ope
                                                           level_of_measurement="interval"), abs=1e-9)
     panel.select_pair("alice", "gold")
     assert f"{pair.n_units} units" in panel.pair_label.text() and "ICC(2,1)" in panel.pair_label.text()
+
+
+def test_the_panel_needs_only_a_workspace_and_lists_a_new_rater_as_the_trace_is_recorded(qtbot,
+                                                                                          demo_project_copy: Path):
+    """Built from the workspace alone (no main window), the open panel picks up a trace recorded meanwhile."""
+    from dyadlab.app.docks.agreement_dock import AgreementPanel
+    from dyadlab.app.editing.trace_rater import TraceRater
+    from dyadlab.app.workspace import Workspace
+    from dyadlab.core.project import open_project
+
+    project = open_project(demo_project_copy)
+    try:
+        with project.store.transaction() as tx:
+            erin = tx.annotators.add("erin")
+            session = next(s for s in tx.sessions.list() if s.name == "demo01")
+        ws = Workspace(project, erin)
+        rater = TraceRater(ws, lambda *_: None)
+        ws.open_session(session.id)
+        panel = AgreementPanel(ws)
+        qtbot.addWidget(panel)
+        panel.show()
+        panel.set_choices(tier="valence", sessions=["demo01"], annotators=["erin", "gold"])
+
+        def listed() -> list[str]:
+            return [panel.annotators.item(i).text() for i in range(panel.annotators.count())]
+
+        assert listed() == ["gold"] and panel.result is None
+        rater.set_recording(True)
+        for i in range(20):  # 3.0–3.76 s: across the end of gold's segment for A (3.61 s)
+            rater.on_time(3 * S + i * STEP_US, True)
+        rater.set_recording(False)
+        qtbot.waitUntil(lambda: "erin" in listed() and panel.result is not None, timeout=3000)
+        pair = panel.result.pair("erin", "gold")
+        assert pair is not None and pair.n_units == 15  # frame centres 3.02–3.58 s: both have a value
+        assert panel.matrix.item(0, 1).text() != "—"
+    finally:
+        project.close()
