@@ -91,3 +91,20 @@ package: setup $(STAMPS)/package-tools
 package-test: package
 	DYADLAB_PACKAGE_DIR=$(PACKAGE_DIST)/dyadlab QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m slow \
 		tests/hardening/test_package.py $(PYTEST_ARGS)
+
+# --- a lent GPU machine: its own Python + torch, no venv, no network (README "GPU check") ---------------
+# gpu-check needs no setup: bench/gpu_check.py with .venv's Python when there is one, else python3; without
+# CUDA it runs its dry mode. gpu-wheels (here, from the registry) fetches the few packages that machine may
+# lack into build/gpu-wheels (~46 MB, Python 3.12 x86_64): carry that folder along with the tree.
+GPU_PY ?= $(if $(wildcard $(PY)),$(PY),python3)
+GPU_WHEELS := build/gpu-wheels
+.PHONY: gpu-check gpu-wheels
+
+gpu-check:
+	$(GPU_PY) bench/gpu_check.py --wheels $(GPU_WHEELS)
+
+gpu-wheels: setup
+	$(PY) -m pip download --quiet --no-deps --only-binary :all: --python-version 3.12 \
+		--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+		--dest $(GPU_WHEELS) "tomli-w==1.*" "onnx==1.22.*" "onnxruntime==1.32.*" "protobuf==4.25.*" \
+		flatbuffers "ml_dtypes>=0.5.4"
