@@ -23,6 +23,7 @@ from dyadlab.core.features.audio_windows import (
     ParticipantSignal,
     cut_windows,
     load_participant_signal,
+    touches_missing,
     window_starts,
 )
 from dyadlab.core.features.cache import ResultWriter
@@ -177,6 +178,11 @@ def analyse_audio(task: AnalysisTask, writer: ResultWriter, result: TaskResult,
     _check_signal(task, signal, times, result, float(params["length_tolerance_s"]))
     length = int(params["window"])
     starts, inside = window_starts(signal, times, length)
+    lost = inside & touches_missing(signal, starts, length)
+    if lost.any():
+        result.warn("damaged", f"track {task.audio.track_name!r}: {signal.damage}; the windows of {int(lost.sum())} "
+                               "frames touch the missing audio and are marked invalid (not silence)")
+        inside &= ~lost
     windows = np.zeros((len(times), length), np.float32)
     windows[inside] = cut_windows(signal.samples, starts[inside], length)
     report(progress, 1, steps, task.label)

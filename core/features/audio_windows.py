@@ -9,11 +9,14 @@ marked invalid. Nothing is ever shifted to "fit".
 
 The participant's signal is the channel mapped to them (``AudioTrack.channel_participants``), else the
 average of a mix track's channels; other sample rates are resampled to 16 kHz.
+
+Audio lost to damaged packets (skipped as ffmpeg skips them) is zeros in ``samples`` but listed in
+``missing``: a window touching it is marked invalid (``touches_missing``), never read as silence.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +39,8 @@ class ParticipantSignal:
     original_rate: int
     peak: float
     clipped_fraction: float
+    missing: list[tuple[int, int]] = field(default_factory=list)  # [start, end) samples lost to damage
+    damage: str | None = None  # what was lost and where, for the user
 
     @property
     def duration_us(self) -> int:
@@ -67,6 +72,7 @@ def load_participant_signal(path: str | Path, channel: int | None, offset_us: in
     with AudioReader(path, channels="mix" if channel is None else channel, offset_us=offset_us) as reader:
         mono = np.ascontiguousarray(reader.read_all(), dtype=np.float32)
         rate = reader.source_rate
+        lost_us, damage = reader.damage.ranges_us(), reader.damage.describe()
     if len(mono) == 0:
         raise MediaError("the audio stream holds no decodable samples", path=path)
     peak = float(np.max(np.abs(mono)))
@@ -76,7 +82,17 @@ def load_participant_signal(path: str | Path, channel: int | None, offset_us: in
         import torchaudio
 
         mono = torchaudio.functional.resample(torch.from_numpy(mono), rate, target_rate).numpy()
-    return ParticipantSignal(mono.astype(np.float32, copy=False), target_rate, offset_us, rate, peak, clipped)
+    missing = [(a * target_rate // 1_000_000, -(-b * target_rate // 1_000_000)) for a, b in lost_us]
+    return ParticipantSignal(mono.astype(np.float32, copy=False), target_rate, offset_us, rate, peak, clipped,
+                             missing, damage)
+
+
+def touches_missing(signal: ParticipantSignal, starts: np.ndarray, length: int) -> np.ndarray:
+    """Per window (first sample ``starts[i]``, ``length`` samples): does it overlap audio lost to damage?"""
+    out = np.zeros(len(starts), bool)
+    for a, b in signal.missing:
+        out |= (starts < b) & (starts + length > a)
+    return out
 
 
 def window_starts(signal: ParticipantSignal, times_us: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:

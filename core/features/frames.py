@@ -4,7 +4,8 @@ Analysis visits every frame once, in order, so it needs no seeking, no frame cac
 (``core.media.decoder`` serves the player's random access): PyAV's threaded sequential decode is the
 fastest path (FACTS.md). Frame ``i`` is the ``i``-th entry of the view's ``FrameIndex`` — never
 ``t × fps`` — and each decoded picture is matched to its entry by its stream pts, so a frame that fails
-to decode leaves a hole at the right place instead of shifting every later frame.
+to decode leaves a hole at the right place instead of shifting every later frame. A damaged packet is
+skipped as ffmpeg skips it (``core.media.damage``): decoding goes on after it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from dyadlab.core.errors import MediaError
 from dyadlab.core.media.crop import clamp_crop
+from dyadlab.core.media.damage import DamagedPackets, decode_skipping_damage
 from dyadlab.core.media.frame_index import FrameIndex
 from dyadlab.core.model import CropRect
 
@@ -33,7 +35,8 @@ class ViewDecoder:
     """Decodes one view front to back, yielding ``(frame index, RGB picture of the crop)``.
 
     After iteration ``error`` holds the decoder's complaint if decoding stopped early (truncated or
-    corrupt file) and ``decoded`` how many frames came out; frames never yielded are the caller's holes.
+    corrupt file) or skipped damaged packets, and ``decoded`` how many frames came out; frames never
+    yielded are the caller's holes.
     """
 
     index: FrameIndex
@@ -57,8 +60,10 @@ class ViewDecoder:
             x, y, cw, ch = clamp_crop(self.crop, w, h, path)
             self.crop_clamped = self.crop is not None and (cw, ch) != (self.crop.width, self.crop.height)
             whole = (x, y, cw, ch) == (0, 0, w, h)
+            damage = DamagedPackets(self.index.time_base, self.index.first_pts)
+            seen: set[int] = set()
             try:
-                for frame in container.decode(stream):
+                for frame in decode_skipping_damage(container, stream, damage):
                     i = None if frame.pts is None else self.index.frame_of_pts(int(frame.pts))
                     if i is None:
                         continue  # not in the index: never guess a position
@@ -66,6 +71,14 @@ class ViewDecoder:
                     if not whole:
                         rgb = np.ascontiguousarray(rgb[y:y + ch, x:x + cw])
                     self.decoded += 1
+                    seen.add(i)
                     yield i, rgb
             except (av.error.FFmpegError, OSError) as exc:
                 self.error = f"decoding stopped after {self.decoded} frames: {exc}"
+            if damage:  # which frames it cost (frame threads report a bad packet a few packets late)
+                lost = sorted(set(range(self.decoded and max(seen) + 1)) - seen)
+                where = ", ".join(f"{i} ({self.index.time_of(i) / 1e6:.3f} s)" for i in lost[:5])
+                more = ", …" if len(lost) > 5 else ""
+                noun = "packet" if len(damage) == 1 else "packets"
+                self.error = "; ".join(e for e in (f"{len(damage)} damaged {noun} skipped ({damage.reason}): "
+                                                   f"{len(lost)} frames lost: {where}{more}", self.error) if e)

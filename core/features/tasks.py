@@ -80,7 +80,7 @@ class TaskWarning:
     task: str
     code: str  # no_face | multiple_faces | few_faces | truncated | silent | clipped | length_mismatch |
     #            resampled | no_audio | no_view | mix_audio | no_pose | crop | nonfinite | unreadable |
-    #            several_views | failed
+    #            several_views | failed | damaged
     message: str
 
     def __str__(self) -> str:

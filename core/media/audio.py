@@ -11,6 +11,10 @@ and resampler edges never reach the returned samples; sample positions come from
 pts, relative to the stream's first pts (the same convention as the frame index). A window's samples
 are those whose start lies in [t0, t1) (``sync.sample_at``), so adjacent windows tile the signal.
 Outside the file the window holds zeros.
+
+A packet the codec rejects (a damaged frame) is skipped as ffmpeg skips it (``core.media.damage``); its
+time stays a gap of zeros in the samples, and ``damage`` says where and how long, so analysis marks it
+missing instead of reading it as silence.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Literal
 import numpy as np
 
 from dyadlab.core.errors import MediaError
+from dyadlab.core.media.damage import DamagedPackets, decode_skipping_damage
 from dyadlab.core.media.probe import stream_duration_us
 from dyadlab.core.media.sync import US, sample_at
 
@@ -88,12 +93,14 @@ class AudioReader:
         self._chunk = max(1, int(chunk_seconds * self.sample_rate))
         self._chunks: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cache_chunks = cache_chunks
+        self.damage = DamagedPackets(self._time_base)  # packets skipped so far (grows as decoding meets them)
         try:
             self._check_channels(channels)
             self._first_pts = self._find_first_pts()
         except MediaError:
             self._container.close()
             raise
+        self.damage.first_pts = self._first_pts
         declared = stream_duration_us(self._stream, self._container)
         self.duration_us: int | None = declared
         self.num_samples: int | None = (None if declared is None else
@@ -160,10 +167,19 @@ class AudioReader:
             pending: list[np.ndarray] = []
             held = 0
             position = 0
+            fed = 0  # source-rate samples decoded (and gap samples added) so far
+            skips = self.damage.skips
             resampler = self._resampler_set()
             try:
-                for frame in container.decode(stream):
-                    data = self._resample(resampler, self._frame_samples(frame))
+                for frame in decode_skipping_damage(container, stream, self.damage):
+                    samples = self._frame_samples(frame)
+                    if self.damage.skips > skips and frame.pts is not None:  # after a skipped packet: keep time
+                        skips = self.damage.skips
+                        gap = self._source_position(frame.pts) - fed
+                        if gap > 0:
+                            samples = np.concatenate([np.zeros((gap, samples.shape[1]), np.float32), samples])
+                    fed += len(samples)
+                    data = self._resample(resampler, samples)
                     pending.append(data)
                     held += len(data)
                     while held >= block_samples:
@@ -200,12 +216,17 @@ class AudioReader:
         import av
 
         try:
-            for frame in self._container.decode(self._stream):
+            for frame in decode_skipping_damage(self._container, self._stream, self.damage):
                 if frame.pts is not None:
                     return int(frame.pts)
         except (av.error.FFmpegError, OSError, ValueError) as exc:
             raise MediaError(f"the audio cannot be decoded: {exc}", path=self.path) from exc
-        raise MediaError("the audio stream holds no decodable samples", path=self.path)
+        why = f": every packet was rejected ({self.damage.reason})" if self.damage.reason else ""
+        raise MediaError(f"the audio stream holds no decodable samples{why}", path=self.path)
+
+    def _source_position(self, pts: int) -> int:
+        """Source-rate sample number of a frame's first sample (sample 0 at the stream's first pts)."""
+        return int(round((pts - self._first_pts) * self._time_base * self.source_rate))
 
     def _frame_samples(self, frame) -> np.ndarray:
         """A decoded frame as float32 (n, channels) after channel selection, at the source rate."""
@@ -268,10 +289,10 @@ class AudioReader:
         p0 = None
         try:
             self._container.seek(max(seek_pts, self._first_pts), stream=self._stream, backward=True)
-            for frame in self._container.decode(self._stream):
+            for frame in decode_skipping_damage(self._container, self._stream, self.damage):
                 if frame.pts is None:
                     continue
-                pos = int(round((frame.pts - self._first_pts) * self._time_base * self.source_rate))
+                pos = self._source_position(frame.pts)
                 if p0 is None:
                     p0 = pos
                     if p0 > max(a, 0):
@@ -281,7 +302,7 @@ class AudioReader:
                         continue
                 expected = p0 + sum(len(p) for p in pieces)
                 data = self._frame_samples(frame)
-                if pos > expected:  # a gap in the stream: keep time, fill with silence
+                if pos > expected:  # a gap in the stream (or a skipped damaged packet): keep time with zeros
                     pieces.append(np.zeros((pos - expected, self.channels), np.float32))
                 pieces.append(data[max(0, expected - pos):])
                 if pos + len(data) >= b:
