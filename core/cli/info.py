@@ -65,12 +65,23 @@ def seek_section(project) -> str:
     return "\n".join(lines)
 
 
+def team_section(project) -> str:
+    """Markdown lines for a team project: the server, and who this connection is there with which role."""
+    from dyadlab.core.store.accounts import connected_account
+    from dyadlab.core.store.server import describe
+
+    account = connected_account(project.store)
+    if account is None:
+        return ""
+    return f"\n\n## Team server\n- database: {describe(project.store.url)}\n- connected as: {account}"
+
+
 def run(args: argparse.Namespace) -> int:
     from dyadlab.core.project import open_project
     from dyadlab.core.summary import project_summary
 
     with open_project(args.project) as project:
-        text = project_summary(project)
+        text = project_summary(project) + team_section(project)
         if not args.no_seek:
             text += "\n" + seek_section(project)
     print(text)

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "dyadlab.core.cli.info",
     "dyadlab.core.cli.gui",
     "dyadlab.core.cli.db",
+    "dyadlab.core.cli.team",
     "dyadlab.core.cli.import_labels",
     "dyadlab.core.cli.export",
     "dyadlab.core.cli.agreement",

@@ -15,9 +15,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from dyadlab.core.errors import DyadLabError, StoreError
-from dyadlab.core.store.changes import notify_segment_changes
 from dyadlab.core.store.database import ensure_schema, lock_for_writing, make_engine
 from dyadlab.core.store.repositories import (
     AnnotatorRepository,
@@ -77,6 +77,24 @@ def _describe_db_error(exc: DBAPIError, where: str, *, server_phase: str | None 
     return f"database error in {where}: {msg}"
 
 
+INSUFFICIENT_PRIVILEGE = "42501"  # SQLSTATE of a grant or row-level security refusal
+
+
+def _server_refusal(exc: Exception, where: str | Path, *, changed_nothing: bool = False) -> DyadLabError:
+    """A team server's refusal (``server_rules``) as the AccessDenied that DyadLab's own checks raise."""
+    from dyadlab.core.store.roles import AccessDenied  # roles imports this package
+
+    if changed_nothing:
+        problem = ("the database server changed no row for this edit: your role may not write it (or someone "
+                   "deleted it meanwhile); nothing was saved")
+    else:
+        msg = " ".join(str(getattr(exc, "orig", exc)).split("\n")[0].split())
+        problem = f"the database server refused this change ({msg}); nothing was saved"
+    return AccessDenied(problem, path=where,
+                        hint="your account's role does not allow it; `dyadlab info PROJECT` shows who you are "
+                             "connected as, an admin can change your role")
+
+
 class Store:
     """A project's database (SQLite file or PostgreSQL URL), schema-checked and migrated on open."""
 
@@ -98,8 +116,6 @@ class Store:
                 self.engine.dispose()
                 raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        if self.is_server:
-            notify_segment_changes(self._sessions)  # wakes other annotators' change watchers
 
     def _server_phase(self, phase: str) -> str | None:
         return phase if self.is_server else None
@@ -120,8 +136,16 @@ class Store:
         except DyadLabError:
             orm.rollback()
             raise
+        except StaleDataError as exc:
+            orm.rollback()
+            if not self.is_server:
+                raise
+            # Row-level security makes a refused UPDATE or DELETE match no row instead of failing.
+            raise _server_refusal(exc, self._where, changed_nothing=True) from exc
         except DBAPIError as exc:
             orm.rollback()
+            if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+                raise _server_refusal(exc, self._where) from exc
             raise StoreError(_describe_db_error(exc, "a transaction", server_phase=self._server_phase(phase)),
                              path=self._where) from exc
         except BaseException:

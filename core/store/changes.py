@@ -7,9 +7,10 @@ cannot see deletions. So the feed diffs ``(segment id, version)`` pairs instead:
 PostgreSQL alike, blind to clocks and commit order, and deletions show up as ids that went away. A
 session's id/version list is one small indexed read; full rows are fetched only for what differs.
 
-On PostgreSQL every commit that touches segments also sends ``NOTIFY`` (``notify_segment_changes``,
-installed by ``Store``), so a ``ChangeWatcher`` wakes the poller at once instead of at its next tick; on
-SQLite ``wait`` simply sleeps. The watcher only says *when* to poll and ``changes_since`` alone says
+On PostgreSQL every commit that touches segments or tiers also sends ``NOTIFY`` — from the server's
+change-log trigger (``server_rules``), not from the client, so an edit made with any tool wakes everyone —
+and a ``ChangeWatcher`` wakes the poller at once instead of at its next tick; on SQLite ``wait`` simply
+sleeps. The watcher only says *when* to poll and ``changes_since`` alone says
 *what* changed, so a lost notification costs latency, never correctness.
 
 Typical use (the GUI does this on a worker thread)::
@@ -29,24 +30,22 @@ import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from itertools import chain
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, event, select
+from sqlalchemy import Select, select
 
 from dyadlab.core import model
 from dyadlab.core.errors import StoreError
 from dyadlab.core.store import convert
 from dyadlab.core.store import schema as s
 from dyadlab.core.store.server import describe, describe_server_error
+from dyadlab.core.store.server_rules import NOTIFY_CHANNEL
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import sessionmaker
-
     from dyadlab.core.store import Store, UnitOfWork
 
-CHANNEL = "dyadlab_segments"
+CHANNEL = NOTIFY_CHANNEL
 _MAX_IN_LIST = 500  # longest IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 
 
@@ -118,18 +117,6 @@ def changes_since(tx: UnitOfWork, session_id: int, since: ChangeMarker | None) -
 
 
 # -- PostgreSQL notifications --------------------------------------------------------------------------
-
-def _notify_if_segments_changed(session: Any, _flush_context: Any) -> None:
-    # after_flush still sees the pre-flush new/dirty/deleted sets. NOTIFY is transactional: the
-    # server delivers it only if this transaction commits, and once per transaction.
-    if any(isinstance(obj, s.SegmentRow) for obj in chain(session.new, session.dirty, session.deleted)):
-        session.connection().exec_driver_sql(f"NOTIFY {CHANNEL}")
-
-
-def notify_segment_changes(sessions: sessionmaker) -> None:
-    """Make every unit of work from ``sessions`` (PostgreSQL only) announce its segment changes."""
-    event.listen(sessions, "after_flush", _notify_if_segments_changed)
-
 
 class ChangeWatcher:
     """Blocks until another client may have changed segments, or a timeout passes. One thread at a time.

@@ -282,13 +282,24 @@ class TierCoverage(NamedTuple):
 class SegmentRepository(_Repository):
     """Segments on tiers. Updates use the row's ``version`` for optimistic locking (team mode)."""
 
-    def _flush_versioned(self, segment_id: int, what: str) -> None:
+    def _flush_versioned(self, segment_id: int, read_version: int, what: str) -> None:
         # The explicit version check above runs on what this transaction read; another process may commit
         # between that read and this UPDATE/DELETE. The ORM's ``WHERE version = :read`` then matches no
         # row (StaleDataError): the same conflict, caught at write time instead of silently overwriting.
+        # A team server's row-level security also makes an UPDATE/DELETE it refuses match no row; then
+        # the row is still there at the version read, and the truth is "not allowed", not "changed".
         try:
             self.orm.flush()
         except StaleDataError as exc:
+            if self.orm.get_bind().dialect.name == "postgresql":
+                self.orm.rollback()
+                now = self.orm.scalar(select(s.SegmentRow.version).where(s.SegmentRow.id == segment_id))
+                if now == read_version:
+                    from dyadlab.core.store.roles import AccessDenied  # roles imports this module
+
+                    raise AccessDenied(f"the database server did not let you {'delete' if what == 'deleted' else 'edit'}"
+                                       f" segment {segment_id}; nothing was saved",
+                                       hint="your account's role does not allow writing that tier") from exc
             raise ConflictError(f"segment {segment_id} was changed by someone else while you {what} it; "
                                 "reload it and try again") from exc
 
@@ -343,6 +354,7 @@ class SegmentRepository(_Repository):
             raise ConflictError(
                 f"segment {segment_id} was changed by someone else (version {row.version}, "
                 f"you edited version {expected_version})")
+        read_version = row.version
         for key, value in fields.items():
             if key not in {"start_us", "end_us", "value", "score", "confidence", "provenance", "tier_id"}:
                 raise StoreError(f"segment has no editable field {key!r}")
@@ -350,7 +362,7 @@ class SegmentRepository(_Repository):
         if row.end_us <= row.start_us:
             raise StoreError(f"segment end ({row.end_us} µs) must be after its start ({row.start_us} µs)")
         row.updated_at = s.utcnow()
-        self._flush_versioned(segment_id, "edited")
+        self._flush_versioned(segment_id, read_version, "edited")
         return convert.segment(row)
 
     def delete(self, segment_id: int, *, expected_version: int | None = None) -> model.Segment:
@@ -358,8 +370,9 @@ class SegmentRepository(_Repository):
         if expected_version is not None and row.version != expected_version:
             raise ConflictError(f"segment {segment_id} was changed by someone else before you deleted it")
         gone = convert.segment(row)
+        read_version = row.version
         self.orm.delete(row)
-        self._flush_versioned(segment_id, "deleted")
+        self._flush_versioned(segment_id, read_version, "deleted")
         return gone
 
     def restore(self, segment: model.Segment) -> model.Segment:

@@ -1,12 +1,12 @@
 """Who may do what in a shared project: annotator, reviewer and admin accounts.
 
-Why in core and not in the database: the rules are about DyadLab's own notions (a tier belongs to the
-annotator who made it; a gold tier is a reviewer's merge) that PostgreSQL grants cannot express, and
-the same rules must hold on a SQLite project. So every edit path (edits, importers, the CLI, the GUI)
-calls ``require(actor, action, tier=...)`` before it changes anything, and the GUI calls ``allowed``
-to grey out what the user may not do.
+The rules themselves are the rule table in ``rules.py``, which the PostgreSQL server of a team project
+also enforces (row-level security, ``server_rules.py``); this module asks it in DyadLab's own terms. On
+a SQLite project (one user, one file) DyadLab is the only guard, so every edit path (edits, importers,
+the CLI, the GUI) calls ``require(actor, action, tier=...)`` before it changes anything, and the GUI calls
+``allowed`` to grey out what the user may not do — the same answer the server would give.
 
-The rules:
+In short:
 - annotator: edits segments on their own tiers and creates tiers for themselves;
 - reviewer: also edits other annotators' tiers and merges gold standards;
 - admin: everything, including managing accounts and label schemes.
@@ -25,19 +25,16 @@ from dyadlab.core import model
 from dyadlab.core.errors import DyadLabError, StoreError
 from dyadlab.core.store import convert
 from dyadlab.core.store import schema as s
+from dyadlab.core.store.rules import Op, Role, Scope, permits, roles_allowed, scope
 
 if TYPE_CHECKING:
     from dyadlab.core.store import UnitOfWork
 
+__all__ = ["AccessDenied", "Action", "Role", "add_account", "allowed", "require", "role_of", "set_role"]
+
 
 class AccessDenied(DyadLabError):
     """The account's role does not allow the action; nothing was changed."""
-
-
-class Role(StrEnum):
-    ANNOTATOR = "annotator"
-    REVIEWER = "reviewer"
-    ADMIN = "admin"
 
 
 class Action(StrEnum):
@@ -48,12 +45,14 @@ class Action(StrEnum):
     MANAGE_SCHEMES = "manage label schemes"
 
 
-_GRANTS: dict[Role, frozenset[Action]] = {
-    Role.ANNOTATOR: frozenset({Action.EDIT_TIER, Action.CREATE_TIER}),
-    Role.REVIEWER: frozenset({Action.EDIT_TIER, Action.CREATE_TIER, Action.MERGE_GOLD}),
-    Role.ADMIN: frozenset(Action),
+#: Each action as the table it writes and the scopes of the rule table that allow it.
+_NEEDS: dict[Action, tuple[str, frozenset[Scope]]] = {
+    Action.CREATE_TIER: ("tiers", frozenset({Scope.OWN, Scope.HUMAN, Scope.ALL})),
+    Action.MERGE_GOLD: ("segments", frozenset({Scope.GOLD, Scope.HUMAN, Scope.ALL})),
+    Action.MANAGE_ACCOUNTS: ("annotators", frozenset({Scope.ALL})),
+    Action.MANAGE_SCHEMES: ("label_schemes", frozenset({Scope.ALL})),
+    Action.EDIT_TIER: ("segments", frozenset({Scope.OWN, Scope.HUMAN, Scope.ALL})),
 }
-_EDIT_OTHERS_TIERS = frozenset({Role.REVIEWER, Role.ADMIN})
 
 
 def role_of(actor: model.Annotator) -> Role:
@@ -64,35 +63,43 @@ def role_of(actor: model.Annotator) -> Role:
                            hint=f"an admin can set one of: {', '.join(r.value for r in Role)}") from None
 
 
-def _deny(actor: model.Annotator, role: Role, what: str, roles: frozenset[Role] | set[Role]) -> AccessDenied:
-    names = " or ".join(repr(r.value) for r in Role if r in roles)
+def _deny(actor: model.Annotator, role: Role, what: str, roles: list[Role]) -> AccessDenied:
+    names = " or ".join(repr(r.value) for r in roles)
     return AccessDenied(f"{actor.name!r} is {role.value!r} and may not {what}",
                         hint=f"this needs the {names} role; ask an admin")
 
 
-def require(actor: model.Annotator, action: Action, *, tier: model.Tier | None = None) -> None:
-    """Raise AccessDenied unless ``actor`` may do ``action`` (for EDIT_TIER: on ``tier``)."""
+def require(actor: model.Annotator, action: Action, *, tier: model.Tier | None = None,
+            owner_kind: str | None = None) -> None:
+    """Raise AccessDenied unless ``actor`` may do ``action`` (for EDIT_TIER: on ``tier``, whose owner
+    annotator is of ``owner_kind`` when the caller knows it)."""
     if actor.kind != "human":
         raise AccessDenied(f"{actor.name!r} is a {actor.kind} annotator, not a person's account; "
                            "it cannot make changes")
     role = role_of(actor)
-    if action not in _GRANTS[role]:
-        raise _deny(actor, role, action.value, {r for r in Role if action in _GRANTS[r]})
-    if action is Action.EDIT_TIER:
-        if tier is None:
-            raise ValueError("require(EDIT_TIER) needs the tier being edited")
-        if tier.read_only:
-            raise AccessDenied(f"tier {tier.name!r} (id {tier.id}) is read-only; nobody may edit it",
-                               hint="copy its segments to your own tier to correct them")
-        if tier.annotator_id != actor.id and role not in _EDIT_OTHERS_TIERS:
-            raise _deny(actor, role, f"edit another annotator's tier {tier.name!r} (id {tier.id})",
-                        _EDIT_OTHERS_TIERS)
+    table, scopes = _NEEDS[action]
+    if action is not Action.EDIT_TIER:
+        if scope(role, table) not in scopes:
+            raise _deny(actor, role, action.value, roles_allowed(table, scopes))
+        return
+    if tier is None:
+        raise ValueError("require(EDIT_TIER) needs the tier being edited")
+    if tier.read_only:
+        raise AccessDenied(f"tier {tier.name!r} (id {tier.id}) is read-only; nobody may edit it",
+                           hint="copy its segments to your own tier to correct them")
+    if not permits(role, table, Op.UPDATE, me=actor.id, owner_id=tier.annotator_id, owner_kind=owner_kind):
+        others = roles_allowed(table, frozenset({Scope.HUMAN, Scope.ALL}))
+        if owner_kind is not None and owner_kind not in ("human", "gold"):
+            raise AccessDenied(f"tier {tier.name!r} (id {tier.id}) belongs to a {owner_kind} annotator; "
+                               "nobody may edit it", hint="copy its segments to your own tier to correct them")
+        raise _deny(actor, role, f"edit another annotator's tier {tier.name!r} (id {tier.id})", others)
 
 
-def allowed(actor: model.Annotator, action: Action, *, tier: model.Tier | None = None) -> bool:
+def allowed(actor: model.Annotator, action: Action, *, tier: model.Tier | None = None,
+            owner_kind: str | None = None) -> bool:
     """Whether ``require`` would pass (for enabling menu items and tools)."""
     try:
-        require(actor, action, tier=tier)
+        require(actor, action, tier=tier, owner_kind=owner_kind)
     except AccessDenied:
         return False
     return True

@@ -127,6 +127,8 @@ class AnnotatorRow(Base):
     role: Mapped[str] = mapped_column(String(50), default="annotator")
     color: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Team mode: the PostgreSQL login role of a person's account (``server_rules``); NULL otherwise.
+    login: Mapped[str | None] = mapped_column(String(63), unique=True)
 
 
 class TierRow(Base):

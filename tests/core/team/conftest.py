@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -235,3 +236,72 @@ def project(store_url: str, tmp_path: Path):
     assert p.store.url == store_url
     yield p
     p.close()
+
+
+@dataclass
+class TeamProject:
+    """A team project on the test server as a lab sets one up: an owner login (CREATEROLE, owns the tables)
+    and one account per role made with ``add_account``, each a real login with its own password."""
+
+    server: PostgresServer
+    database: str
+    owner: str
+    logins: dict[str, str]  # who → login: "admin", "reviewer", "annotator", "colleague" (a second annotator)
+    passwords: dict[str, str]
+    project: Any = None
+    made: list[str] = field(default_factory=list)  # logins a test created: dropped with the project
+
+    def password(self, login: str) -> str:
+        """A new password for a login a test is about to create (and a pgpass line for it)."""
+        self.passwords[login] = secrets.token_hex(10)
+        self.made.append(login)
+        add_login_password(login, self.passwords[login])
+        return self.passwords[login]
+
+    def url(self, login: str) -> str:
+        return self.server.url(self.database, user=login)
+
+    def connect(self, login: str):
+        """A plain psycopg connection as ``login`` (no DyadLab code), password from the pgpass file."""
+        import psycopg
+
+        return psycopg.connect(host=self.server.host, port=self.server.port, user=login, dbname=self.database)
+
+
+def add_login_password(login: str, password: str) -> None:
+    """Let the client find ``login``'s password the way users' clients do: a line in the pgpass file."""
+    with open(os.environ["PGPASSFILE"], "a", encoding="utf-8") as pgpass:
+        pgpass.write(f"127.0.0.1:*:*:{login}:{password}\n")
+
+
+@pytest.fixture(scope="module")
+def team(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamProject]:
+    """One team project per test module (creating roles and migrating is the slow part), dropped after it,
+    with the login and group roles it made (roles are server-wide: other modules must not see them)."""
+    from dyadlab.core.project import create_project
+    from dyadlab.core.store.accounts import add_account
+
+    tag = secrets.token_hex(3)
+    owner = f"lab_owner_{tag}"
+    passwords = {owner: secrets.token_hex(10)}
+    postgres_server.admin_sql(f"CREATE ROLE {owner} LOGIN CREATEROLE PASSWORD '{passwords[owner]}'")
+    add_login_password(owner, passwords[owner])
+    database = f"dyadlab_team_{tag}"
+    postgres_server.admin_sql(f'CREATE DATABASE "{database}" OWNER {owner}')
+    logins = {"admin": f"adm_{tag}", "reviewer": f"rev_{tag}", "annotator": f"ann_{tag}", "colleague": f"bob_{tag}"}
+    team = TeamProject(postgres_server, database, owner, logins, passwords)
+    try:
+        team.project = create_project(tmp_path_factory.mktemp("team") / "project", database=team.url(owner))
+        for who, login in logins.items():
+            passwords[login] = secrets.token_hex(10)
+            add_account(team.project.store, login, "annotator" if who == "colleague" else who,
+                        password=passwords[login])
+            add_login_password(login, passwords[login])
+        yield team
+    finally:
+        if team.project is not None:
+            team.project.close()
+        postgres_server.admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        groups = [f"dyadlab_{database}_{role}" for role in ("annotator", "reviewer", "admin")]
+        for role in [*logins.values(), *team.made, *groups, owner]:
+            postgres_server.admin_sql(f'DROP ROLE IF EXISTS "{role}"')

@@ -13,12 +13,19 @@ from sqlalchemy import UniqueConstraint, inspect
 from dyadlab.core.errors import StoreError
 from dyadlab.core.store import Store
 from dyadlab.core.store.schema import Base
+from dyadlab.core.store.server_rules import SERVER_ONLY_TABLES
 
 
 def test_migrations_build_exactly_the_model_schema(project) -> None:
+    def project_table(obj, name, type_, *_args) -> bool:  # the server's own tables are no project data
+        return not (type_ == "table" and name in SERVER_ONLY_TABLES)
+
     with project.store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": project_table})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
+    server_tables = set(inspect(project.store.engine).get_table_names()) & SERVER_ONLY_TABLES
+    assert server_tables == (SERVER_ONLY_TABLES if project.store.is_server else set())
 
 
 def test_constraint_and_index_names_follow_the_naming_convention(project) -> None:
