@@ -21,8 +21,9 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from dyadlab.app.audio_output import open_audio_sink
 from dyadlab.core.media.audio import AudioReader
-from dyadlab.core.media.audio_sink import AudioPlayback, AudioSink, open_audio_sink
+from dyadlab.core.media.audio_sink import AudioPlayback, AudioSink
 from dyadlab.core.media.clock import ClockState, SessionClock
 from dyadlab.core.media.frame_index import FrameIndex
 from dyadlab.core.media.sync import frame_session_time, view_frame_at_clamped

@@ -366,7 +366,7 @@ def real_sink_playback(*args) -> tuple[dict | None, str]:
         os.environ.update(server.env)
         from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
-        from dyadlab.core.media.audio_sink import open_audio_sink
+        from dyadlab.app.audio_output import open_audio_sink
 
         app = QCoreApplication.instance() or QCoreApplication([])
         sink = open_audio_sink(AUDIO_RATE, 2)

@@ -10,15 +10,14 @@ for the sink.
 starts, stops it on pause, and restarts it at the new time on every jump (seek, loop wrap, speed), so
 audio buffered for the old time is dropped instead of heard.
 
-The only real sink is Qt's ``QAudioSink`` (``core.media.qt_audio_sink``), imported lazily by
-``open_audio_sink`` so that ``core`` stays importable and testable without Qt's multimedia libraries.
-A machine without an output device gets None from ``open_audio_sink`` and the clock keeps its monotonic
-default; tests and the media benchmark run the real sink on a null sound server (``sound_server``).
+The sink is given, never made here: the only real one is Qt's ``QAudioSink``, which the app opens
+(``app.audio_output.open_audio_sink``, ``app.qt_audio_sink``) and hands in, so ``core`` imports no Qt and is
+tested with fake sinks. A machine without an output device gets no sink and the clock keeps its monotonic
+default; the sound tests and the media benchmark run the real sink on a null sound server (``sound_server``).
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,8 +28,6 @@ import numpy as np
 from dyadlab.core.media.audio import AudioReader
 from dyadlab.core.media.clock import ClockState, MonotonicTimeSource, SessionClock
 from dyadlab.core.media.sync import US, sample_at
-
-log = logging.getLogger(__name__)
 
 PullCallback = Callable[[int], np.ndarray]  # n frames -> float32 (n, channels)
 
@@ -219,39 +216,3 @@ class AudioPlayback:
         self._running = True
         self.restarts += 1
 
-
-def open_audio_sink(sample_rate: int = 48_000, channels: int = 2) -> AudioSink | None:
-    """A sink on the default output device, or None when there is no device or no Qt multimedia.
-
-    Needs a running QCoreApplication (the GUI's); returns None without one.
-    """
-    try:
-        sink_class = _import_qt_sink()
-    except ImportError as exc:  # PySide6.QtMultimedia or libpulse missing
-        log.info("no audio output: %s", exc)
-        return None
-    try:
-        return sink_class.open_default(sample_rate, channels)
-    except Exception as exc:  # a backend failing to initialise must not stop playback
-        log.warning("cannot open the audio output: %s", exc)
-        return None
-
-
-def _import_qt_sink() -> type[AudioSink]:
-    """``QtAudioSink``, imported with Qt's own message handler in place.
-
-    Loading QtMultimedia's libraries runs their initialisers under the dynamic loader's lock, and they
-    print ("Couldn't load pipewire-0.3 library" where there is none). A message handler written in Python
-    (pytest-qt installs one; an app may) then waits for the GIL while holding that lock, and a thread that
-    holds the GIL and needs the lock waits for it: a deadlock. Seen as a hang on the first Play while a
-    live model loaded (torch registering a thread-local destructor takes the loader's lock; gdb showed
-    both sides). Qt's default handler needs no GIL; the previous handler is back once the import is done.
-    """
-    from PySide6.QtCore import qInstallMessageHandler
-
-    previous = qInstallMessageHandler(None)
-    try:
-        from dyadlab.core.media.qt_audio_sink import QtAudioSink
-    finally:
-        qInstallMessageHandler(previous)
-    return QtAudioSink

@@ -21,8 +21,9 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 from PySide6.QtMultimedia import QMediaDevices
 
+from dyadlab.app.audio_output import open_audio_sink
 from dyadlab.core.media.audio import AudioReader
-from dyadlab.core.media.audio_sink import AudioPlayback, AudioSink, SessionAudioFeed, open_audio_sink
+from dyadlab.core.media.audio_sink import AudioPlayback, AudioSink, SessionAudioFeed
 from dyadlab.core.media.clock import SessionClock
 
 RATE, CHANNELS = 48_000, 2

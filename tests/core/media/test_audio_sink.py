@@ -8,8 +8,9 @@ import sys
 
 import numpy as np
 
+from dyadlab.app.audio_output import open_audio_sink
 from dyadlab.core.media.audio import AudioReader
-from dyadlab.core.media.audio_sink import SessionAudioFeed, open_audio_sink
+from dyadlab.core.media.audio_sink import SessionAudioFeed
 from dyadlab.core.media.synthetic import sine_samples
 
 
@@ -20,7 +21,7 @@ def test_no_sink_without_a_qt_application_or_device():
 def test_no_sink_on_a_machine_without_audio_output():
     # a separate process: a QCoreApplication here would collide with the GUI tests' QApplication
     code = ("from PySide6.QtCore import QCoreApplication\napp = QCoreApplication([])\n"
-            "from dyadlab.core.media.audio_sink import open_audio_sink\nprint(open_audio_sink())")
+            "from dyadlab.app.audio_output import open_audio_sink\nprint(open_audio_sink())")
     # no sound server: name one that does not exist, so a non-root user's session daemon cannot answer, and
     # libpulse does not autospawn one (it only autospawns when no server is named; the Makefile installs pulseaudio)
     env = {**os.environ, "PULSE_SERVER": "unix:/nonexistent/dyadlab-no-sound"}

@@ -186,11 +186,11 @@ def test_the_pulled_samples_are_the_session_audio_at_the_clock_times(qt_session)
 
 def test_qt_multimedia_loads_without_calling_a_python_message_handler() -> None:
     """Its libraries print while the dynamic loader's lock is held; a Python handler there can deadlock
-    against a thread holding the GIL (see ``audio_sink._import_qt_sink``). The handler is back afterwards."""
+    against a thread holding the GIL (see ``app.audio_output._import_qt_sink``). The handler is back afterwards."""
     script = (
         "import sys\n"
         "from PySide6.QtCore import QCoreApplication, qInstallMessageHandler, qWarning\n"
-        "from dyadlab.core.media.audio_sink import open_audio_sink\n"
+        "from dyadlab.app.audio_output import open_audio_sink\n"
         "app = QCoreApplication([])\n"
         "during = []\n"
         "def handler(mode, context, message):\n"

@@ -1,7 +1,9 @@
-"""The one Qt piece of core.media: an ``AudioSink`` on Qt's ``QAudioSink`` (QtMultimedia, no widgets).
+"""The real sound output: an ``AudioSink`` (``core.media.audio_sink``) on Qt's ``QAudioSink`` (QtMultimedia).
 
-Imported only by ``audio_sink.open_audio_sink`` when sound is wanted, so nothing else in ``core``
-needs PySide6's multimedia libraries (or libpulse). It runs in pull mode: Qt's sink reads a small
+Why in ``app``: ``core`` imports no Qt at all (``tests/core/test_core_without_qt.py``); it defines the
+``AudioSink`` interface and ``AudioPlayback`` takes any sink it is given. The app makes this one through
+``app.audio_output.open_audio_sink``, which imports this module only when sound is wanted, so nothing
+else needs PySide6's multimedia libraries (or libpulse). It runs in pull mode: Qt's sink reads a small
 QIODevice from a timer in the thread that owns the sink (the GUI thread; it needs a running event loop)
 into its own ring buffer (``bufferSize``, 250 ms on PulseAudio), and hands it on to the sound server.
 
