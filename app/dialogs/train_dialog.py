@@ -6,6 +6,8 @@ and the job it queues is exactly what a user could run in a shell. ``TrainReques
 plain data and builds the argv; the dialog only fills it from widgets. The config is loaded and checked
 (``trainer.config.load_config``, imported when the dialog validates, so the GUI starts without the trainer)
 *before* anything is submitted: a config that fails never becomes a job, and its message stays in the dialog.
+The split is checked as the user types (``TrainRequest.split_problem``): a test group that no chosen session
+has is named under the form and the Train button stays disabled, instead of a job that fails with "exit code 1".
 """
 
 from __future__ import annotations
@@ -79,6 +81,28 @@ class TrainRequest:
                      f"split.test_groups={_toml_list(self.test_groups)}"]
         return sets
 
+    def split_problem(self, session_groups: dict[str, str]) -> str | None:
+        """What is wrong with the chosen sessions and split, given each session's group (``session.group`` or its
+        name, as the trainer groups frames); None when the trainer will accept it."""
+        chosen = [g for name, g in session_groups.items() if not self.sessions or name in self.sessions]
+        if not chosen:
+            return "Choose at least one session."
+        present = list(dict.fromkeys(chosen))
+        listed = ", ".join(present)
+        if self.split == LOSO:
+            return None if len(present) >= 2 else f"Leave-one-out needs two groups or more; the sessions have {listed}."
+        if not self.test_groups:
+            return f"No test group (split.test_groups): name one or more; the chosen sessions have {listed}."
+        for what, groups in (("Test", self.test_groups), ("Train", self.train_groups)):
+            unknown = [g for g in groups if g not in present]
+            if unknown:
+                return (f"{what} group {', '.join(repr(g) for g in unknown)} is not a group of the chosen sessions "
+                        f"(groups: {listed}).")
+        both = [g for g in self.test_groups if g in self.train_groups]
+        if both:
+            return f"Group {', '.join(repr(g) for g in both)} is in both the train and the test groups."
+        return None
+
     def validate(self) -> str:
         """Load and check the config with the overrides; returns the experiment's name (ConfigError if bad)."""
         from dyadlab.trainer.config import load_config, resolve_config_path
@@ -123,7 +147,8 @@ class TrainDialog(QDialog):
             annotators = [a.name for a in tx.annotators.list()]
             tiers = sorted({t.name for t in tx.tiers.list() if t.kind == "categorical"})
             sessions = tx.sessions.list()
-        groups = list(dict.fromkeys(s.group or s.name for s in sessions))
+        self.session_groups = {s.name: s.group or s.name for s in sessions}
+        groups = list(dict.fromkeys(self.session_groups.values()))
 
         self.config = QComboBox(objectName="config", editable=True)
         self.config.addItems(shipped_names())
@@ -181,6 +206,17 @@ class TrainDialog(QDialog):
         form.addRow("Model name", self.name)
         form.addRow(self.error)
         form.addRow(self.buttons)
+        for edit in (self.train_groups, self.test_groups):
+            edit.textChanged.connect(self._check)
+        self.sessions.itemChanged.connect(self._check)
+        self.split.currentIndexChanged.connect(self._check)
+        self._check()
+
+    def _check(self) -> None:
+        """Name what is wrong with the split under the form and keep Train disabled until it is fixed."""
+        problem = self.request().split_problem(self.session_groups)
+        self.error.setText(problem or "")
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(problem is None)
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Experiment config", "", "Experiment (*.toml)")
@@ -207,7 +243,11 @@ class TrainDialog(QDialog):
             device=self.device.currentText(), threads=self.threads.value(), name=self.name.text().strip())
 
     def accept(self) -> None:
-        """Submit, or show why not and stay open (a bad config never becomes a job)."""
+        """Submit, or show why not and stay open (a bad config or split never becomes a job)."""
+        problem = self.request().split_problem(self.session_groups)
+        if problem is not None:
+            self.error.setText(problem)
+            return
         try:
             self.job = self.request().submit(self.runner)
         except DyadLabError as exc:

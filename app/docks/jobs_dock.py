@@ -221,9 +221,12 @@ class JobsPanel(QWidget):
     def _set(self, row: int, column: int, text: str) -> None:
         item = self.table.item(row, column)
         if item is None:
-            self.table.setItem(row, column, QTableWidgetItem(text))
+            item = QTableWidgetItem(text)
+            item.setToolTip(text)  # a long reason is cut by the column: the tooltip has all of it
+            self.table.setItem(row, column, item)
         elif item.text() != text:
             item.setText(text)
+            item.setToolTip(text)
 
     # -- the selected job ----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dyadlab.core.errors import DyadLabError
+from dyadlab.core.jobs.failure import failure_reason
 from dyadlab.core.jobs.status import FINAL_STATES, JobStatus, log_tail, read_events, read_status
 from dyadlab.core.model import Job
 from dyadlab.core.project import Project
@@ -157,8 +158,11 @@ class JobRunner:
     def _finish(self, job_id: int, status: JobStatus) -> Job:
         job = self.get(job_id)
         message = status.message
-        if status.state == "failed":
+        if status.state == "failed":  # the job's own reason first (the Jobs table shows the first line)
             tail = log_tail(Path(job.log_path) if job.log_path else None)
+            events = self._events.get(job_id) or read_events(self.events_path(job_id))[0]
+            reason = failure_reason(events, tail)
+            message = f"{reason} ({message})" if reason else message
             message = f"{message}\n--- log tail ---\n{tail}" if tail else message
         progress = {**job.progress, **status.progress, "message": message, "returncode": status.returncode}
         with self.project.store.transaction() as tx:
