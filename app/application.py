@@ -5,7 +5,9 @@ load afterwards), so it appears well within the 2 s start-up budget; ``bench/sta
 that with ``DYADLAB_STARTUP_PROBE=1``, which prints the time the window was first painted and exits.
 With no display the window is built offscreen, the project summary is written to
 ``PROJECT/report.md`` and the process exits 0. Uncaught exceptions in the event loop are logged and
-shown, never fatal (``errors.install_excepthook``).
+shown, never fatal (``errors.install_excepthook``). A screenshot run is unattended: without
+``--annotator`` it works as the annotator last chosen on this machine, or fails at once saying so —
+it never waits on the annotator dialog.
 """
 
 from __future__ import annotations
@@ -45,6 +47,14 @@ def run_app(project_dir: Path | None, *, annotator: str | None = None, headless:
     app.setOrganizationName("DyadLab")
     theme.apply(str(QSettings().value("theme", "dark")), app)
     install_excepthook()
+    if screenshot is not None and project_dir is not None and annotator is None and not headless:
+        from dyadlab.app.dialogs.annotator_dialog import LAST_KEY
+
+        annotator = str(QSettings().value(LAST_KEY) or "") or None
+        if annotator is None:
+            print("dyadlab gui: error: --screenshot without --annotator: no annotator was chosen on this machine "
+                  "before (pass --annotator NAME)", file=sys.stderr)
+            return 2
     window = MainWindow()
     window.resize(1600, 960)
     window.show()
