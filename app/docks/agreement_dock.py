@@ -49,7 +49,7 @@ REFRESH_DELAY_MS = 500  # edits come in bursts (drags, ratings): recompute once 
 
 
 def _fmt(x: float | None) -> str:
-    return "—" if x is None or math.isnan(x) else f"{x:.3f}"
+    return "—" if x is None or math.isnan(x) else f"{round(x, 3) + 0.0:.3f}"  # + 0.0: no "-0.000"
 
 
 def _item(text: str, tooltip: str = "") -> QTableWidgetItem:
@@ -103,7 +103,7 @@ class AgreementPanel(QWidget):
         self.step.setRange(1.0, 10_000.0)
         self.step.setValue(40.0)
         self.step.setSuffix(" ms")
-        self.step.setToolTip("frame step: labels are compared at the centre of each frame")
+        self.step.setToolTip("frame step: labels, scores and recorded traces are compared at the centre of each frame")
         units = QHBoxLayout()
         units.addWidget(self.unit)
         units.addWidget(self.step)
@@ -216,6 +216,7 @@ class AgreementPanel(QWidget):
         if self._stale:
             self._timer.start()
 
+    @guarded("Agreement")
     def refresh(self) -> None:
         """After edits: who rated the tier may have changed (a first trace, a merge); then recompute."""
         self._stale = False
@@ -260,6 +261,7 @@ class AgreementPanel(QWidget):
         self.confusion.setRowCount(0)
         self.confusion.setColumnCount(0)
         self.pair_label.setText("Select a pair in the matrix." if names else "")
+        self.confusion.setVisible(result is None or not result.numeric)  # scores have no confusion table
         if result is None:
             return
         group, what = result.group, "CCC" if result.numeric else "Cohen's κ"
@@ -283,7 +285,7 @@ class AgreementPanel(QWidget):
             return
         if result.numeric:
             self.pair_label.setText(f"{a} × {b}: CCC {_fmt(pair.ccc)} · ICC(2,1) {_fmt(pair.icc)} · "
-                                    f"α {_fmt(pair.alpha)} · {pair.n_units} units")
+                                    f"α {_fmt(pair.alpha)} · {pair.n_units} of {result.n_units} units rated by both")
             self.confusion.setRowCount(0)
             self.confusion.setColumnCount(0)
             return

@@ -221,11 +221,12 @@ def test_a_trace_recorded_with_the_rating_keys_is_compared_with_gold_valence(ope
     assert result is not None and result.numeric and result.annotators == ["alice", "gold"]
     pair = result.pair("alice", "gold")
     assert pair.n_units == both.sum()
-    assert panel.matrix.item(0, 1).text() == f"{ccc:.3f}"
+    assert float(panel.matrix.item(0, 1).text()) == pytest.approx(ccc, abs=5e-4)
     assert pair.alpha == pytest.approx(krippendorff.alpha(reliability_data=[alice, gold],
                                                           level_of_measurement="interval"), abs=1e-9)
     panel.select_pair("alice", "gold")
-    assert f"{pair.n_units} units" in panel.pair_label.text() and "ICC(2,1)" in panel.pair_label.text()
+    assert f"{pair.n_units} of 600 units rated by both" in panel.pair_label.text()  # 2 participants × 300 frames
+    assert "ICC(2,1)" in panel.pair_label.text() and not panel.confusion.isVisible()
 
 
 def test_the_panel_needs_only_a_workspace_and_lists_a_new_rater_as_the_trace_is_recorded(qtbot,
