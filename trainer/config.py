@@ -74,6 +74,9 @@ class BranchConfig:
     # feature_mlp: feed only this many input dimensions, those that separate the classes most consistently
     # across the training speakers (ranked on the training frames; trainer/selection.py). 0 = all.
     select: int = _min(0, 0)
+    # feature_mlp: "standardise" (mean/std of the training frames) or "minmax" (the thesis: [0, 1] over training
+    # + validation frames, dimensions constant there dropped; trainer/models/features.py)
+    scaling: str = _choice("standardise", "minmax")
 
 
 @dataclass
@@ -325,6 +328,9 @@ def check_config(config: ExperimentConfig, reader: _Reader) -> None:
                                f"but {key}.input = {branch.input!r} is a {kind} input",
                                hint=f"use input = one of {fitting}, or a model kind for {kind} inputs")
     for key, part in parts:
+        if part.scaling != "standardise" and BRANCHES[part.kind].input_kind != "features":
+            raise reader.error(f"{key}.scaling", f"{key}.scaling is for feature models (feature_mlp), "
+                               f"not {part.kind!r}")
         if part.select and BRANCHES[part.kind].input_kind != "features":
             raise reader.error(f"{key}.select", f"{key}.select is for feature models (feature_mlp), "
                                f"not {part.kind!r}")

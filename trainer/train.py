@@ -75,7 +75,7 @@ from dyadlab.trainer.events import EventLog, StatusFile, dumps, write_json_atomi
 from dyadlab.trainer.interrupt import GracefulStop
 from dyadlab.trainer.metrics import evaluate_levels, format_table, write_results
 from dyadlab.trainer.models import EmotionModel, build_branch, build_model
-from dyadlab.trainer.models.features import SelectFeatures, Standardize
+from dyadlab.trainer.models.features import MinMaxScale, SelectFeatures, Standardize
 from dyadlab.trainer.normalise import input_normalisation, normalise_inputs
 from dyadlab.trainer.selection import select_dimensions, speaker_invariance_scores
 from dyadlab.trainer.splits import Fold, make_folds
@@ -176,16 +176,34 @@ def make_dataset(table: FrameTable, rows: np.ndarray, model_config: ModelConfig)
                            start=seq.start)
 
 
-def fit_normalization(model: nn.Module, table: FrameTable, rows: np.ndarray) -> None:
-    """Fit feature standardisation and feature selection on the training frames ``rows`` (labelled, valid);
-    skipped where a checkpoint already set them."""
+def fit_normalization(model: nn.Module, table: FrameTable, rows: np.ndarray,
+                      val_rows: np.ndarray | None = None) -> list[str]:
+    """Fit feature standardisation and feature selection on the training frames ``rows`` (labelled, valid) —
+    min–max scaling, as the thesis did, on the training and validation frames ``val_rows``; skipped where a
+    checkpoint already set them. Returns log notes."""
+    notes = []
     for module in model.modules():
         if isinstance(module, Standardize) and not module.fitted:
             module.fit(*feature_statistics(table, rows, module.modality))
+        if isinstance(module, MinMaxScale) and not module.fitted:
+            both = np.union1d(rows, val_rows) if val_rows is not None else rows
+            module.fit(*feature_range(table.inputs[module.modality], both))
+            notes.append(f"{module.modality}: min-max scaled over {len(both)} training + validation frames, "
+                         f"{module.kept} of {module.low.numel()} dimensions vary there (the rest are dropped)")
         if isinstance(module, SelectFeatures) and not module.fitted:
             scores = speaker_invariance_scores(table.inputs[module.modality], rows, table.labels, table.speaker,
                                                len(table.classes))
             module.fit(select_dimensions(scores, module.index.numel()))
+    return notes
+
+
+def feature_range(data: Any, rows: np.ndarray, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension minimum and maximum of an ``[N, D]`` array over ``rows`` (chunked reads)."""
+    low, high = np.full(data.shape[1], np.inf), np.full(data.shape[1], -np.inf)
+    for lo in range(0, len(rows), chunk):
+        block = np.asarray(data[rows[lo:lo + chunk]], dtype=np.float64)
+        low, high = np.minimum(low, block.min(axis=0)), np.maximum(high, block.max(axis=0))
+    return low, high
 
 
 def make_optimizer(model: nn.Module, config: ExperimentConfig, epochs: int):
@@ -234,7 +252,9 @@ def fit(run: Run, fold: Fold, stage: str, model: EmotionModel, model_config: Mod
     val_set = make_dataset(table, fold.val, model_config) if len(fold.val) else None
     if len(train_set) == 0:
         raise DataError(f"fold {fold.name!r}: no labelled, valid training frames for {model_config.modalities()}")
-    fit_normalization(model, table, train_set.rows)
+    val_rows = val_set.rows if val_set is not None else None
+    for note in fit_normalization(model, table, train_set.rows, val_rows):
+        run.log(note)
     model.to(run.device)
     ddp = wrap_model(model, info, run.device)
     t = config.train
@@ -456,6 +476,17 @@ def planned_epochs(config: ExperimentConfig) -> int:
     return per_fold
 
 
+def check_frozen_encoder(config: ExperimentConfig) -> None:
+    """A recurrent model on a frozen frame encoder (the thesis' recipe) needs a trained encoder to freeze: refuse
+    to train a frozen random one. Checked when training starts, so the shipped recipes load without a path."""
+    mc = config.model
+    if mc.sequence.freeze_encoder and not any(p.checkpoint or p.pretrained for p in mc.parts()):
+        raise ConfigError("model.sequence.freeze_encoder = true freezes the frame encoder, but the config names no "
+                          "trained one (model.checkpoint is empty)", path=config.source,
+                          hint="train the frame model first, then pass --set model.checkpoint=RUN/folds/<fold>/"
+                               "model/best.pt")
+
+
 # -- main -------------------------------------------------------------------------------------------------
 
 def main(args: argparse.Namespace) -> int:
@@ -465,6 +496,7 @@ def main(args: argparse.Namespace) -> int:
     (``cli``) prints them the same way every ``dyadlab`` command does.
     """
     config = load_config(resolve_config_path(args.config), tuple(args.set or ()))
+    check_frozen_encoder(config)
     info = init_distributed_mode(config.train.device)
     if args.threads:
         torch.set_num_threads(args.threads)

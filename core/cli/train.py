@@ -52,6 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--annotator", default="gold", help="whose labels to learn (default: gold)")
     p.add_argument("--tier", default="emotion",
                    help="the categorical tier holding them (default: emotion; an IEMOCAP import: emotion4)")
+    p.add_argument("--loso", action="store_true",
+                   help="leave-one-session-out cross-validation (split.kind = leave_one_group_out): one model per "
+                        "session held out, each registered with its own score")
     p.add_argument("--audio-frames", choices=["speech", "all"], default="speech",
                    help="audio inputs count only where the participant speaks (voice activity; default) or on "
                         "every frame")
@@ -63,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     from dyadlab.trainer.config import load_config, resolve_config_path
     from dyadlab.trainer.project_source import ProjectFrameSource
 
+    if args.loso:  # before the user's own --set, which may still pick the folds (split.folds=[...])
+        args.set = ['split.kind="leave_one_group_out"', *args.set]
     config = load_config(resolve_config_path(args.config), tuple(args.set))  # a bad config stops here
     main_rank = os.environ.get("RANK", "0") == "0"  # under torchrun only rank 0 writes and registers
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and args.out is None:
@@ -91,17 +96,20 @@ def run(args: argparse.Namespace) -> int:
     if not main_rank:
         return code
     if code != 0:
-        resume = f"dyadlab train {args.project} --config {args.config} --out {out} --resume"
+        resume = f"dyadlab train {args.project} --config {args.config} --out {out} --resume" + (
+            " --loso" if args.loso else "")
         print(f"dyadlab train: nothing registered (exit code {code}); the run's files are in {out}"
               + (f"; continue with `{resume}`" if code >= 128 else ""), file=sys.stderr)
         return code
     with open_project(root) as project:
-        record = register_run(project, out, name, version, data)
-    for events in (out / EVENTS_FILE, job_events):
-        if events is not None:
-            _append_event(events, "registered", model_id=record.id, name=record.name, version=record.version,
-                          path=record.path)
-    print(f"registered model #{record.id} {record.name} version {record.version}: {record.path}")
+        records = register_run(project, out, name, version, data)
+    for record in records:
+        for events in (out / EVENTS_FILE, job_events):
+            if events is not None:
+                _append_event(events, "registered", model_id=record.id, name=record.name, version=record.version,
+                              path=record.path)
+        print(f"registered model #{record.id} {record.name} version {record.version}: {record.path} "
+              f"(scored on {record.metrics['scored_on']})")
     return 0
 
 
@@ -220,30 +228,58 @@ def _append_event(events: Path, event: str, /, **fields: Any) -> None:
 
 # -- registration ---------------------------------------------------------------------------------------
 
-def register_run(project: Any, out: Path, name: str, version: str, data: dict[str, str]) -> Any:
-    """Add a finished run to the model registry; returns the ``ModelRecord``.
+def register_run(project: Any, out: Path, name: str, version: str, data: dict[str, str]) -> list[Any]:
+    """Add a finished run to the model registry; returns the ``ModelRecord``s added (or found, when a finished
+    run is resumed again).
 
-    The registered checkpoint is the first fold's model (the only one under the thesis's named split); with
-    several folds (cross-validation) ``config["checkpoints"]`` lists every fold's, and ``metrics`` holds the
-    whole fold table (``folds``: one row per fold and level, then mean and std) and its ``summary``.
+    One model, one score: a registry entry's score is always the score *of the checkpoint it holds*.
+    A run with one fold (the thesis's named split) registers that fold's model, scored on its test groups.
+    Under cross-validation every fold's model is registered on its own (version ``<version>-<fold>``), scored
+    on its own held-out fold; the cross-validation estimate (mean over folds) travels with each as
+    ``metrics["cv_summary"]``, labelled as such, never as the score of one model. ``metrics["scored_on"]``
+    says in words what the score measures (``dyadlab models`` and the Models dock show it).
     """
     from dyadlab.trainer.checkpoint import model_record_fields, read_checkpoint
-    from dyadlab.trainer.metrics import read_results, table_rows
+    from dyadlab.trainer.metrics import read_results, summarize_folds, table_rows
 
     document = read_results(out)
     folds = document["folds"]
-    checkpoints = {f["fold"]: out / f["checkpoint"] for f in folds}
-    chosen = checkpoints[folds[0]["fold"]]
-    meta = read_checkpoint(chosen)["metadata"]
-    fields = model_record_fields(meta)
-    config = {**fields["config"], "experiment": meta.get("config", {}), "data": data,
-              "run_dir": project.relative_media_path(out), "trained_at": fields["version"],
-              "checkpoints": {fold: project.relative_media_path(path) for fold, path in checkpoints.items()}}
-    metrics = {**fields["metrics"], "summary": document["summary"], "folds": table_rows(folds)}
+    cv = len(folds) > 1
+    cv_ua = document["summary"].get("frame", {}).get("ua", {}).get("mean")
+    entries = []
+    for fold in folds:
+        checkpoint = out / fold["checkpoint"]
+        meta = read_checkpoint(checkpoint)["metadata"]
+        fields = model_record_fields(meta)
+        config = {**fields["config"], "experiment": meta.get("config", {}), "data": data,
+                  "run_dir": project.relative_media_path(out), "trained_at": fields["version"],
+                  "fold": fold["fold"]}
+        metrics = {**fields["metrics"], "summary": summarize_folds([fold]), "folds": table_rows([fold]),
+                   "scored_on": _scored_on(fold, len(folds), cv_ua)}
+        if cv:
+            config["run_dir_shared"] = True  # the run folder holds every fold: deleting one fold keeps it
+            metrics["cv_summary"] = document["summary"]
+        entries.append((f"{version}-{fold['fold']}" if cv else version, checkpoint, fields, config, metrics))
+    records = []
     with project.store.transaction() as tx:
-        for record in tx.models.list():
-            if (record.name, record.version) == (name, version):  # a finished run resumed again
-                return record
-        scheme = tx.schemes.by_name(document.get("scheme") or meta.get("scheme", ""))
-        return tx.models.add(name, version, fields["kind"], path=project.relative_media_path(chosen),
-                             scheme_id=None if scheme is None else scheme.id, config=config, metrics=metrics)
+        existing = {(r.name, r.version): r for r in tx.models.list()}
+        scheme = tx.schemes.by_name(document.get("scheme") or "")
+        for entry_version, checkpoint, fields, config, metrics in entries:
+            if (name, entry_version) in existing:  # a finished run resumed again
+                records.append(existing[(name, entry_version)])
+                continue
+            records.append(tx.models.add(name, entry_version, fields["kind"],
+                                         path=project.relative_media_path(checkpoint),
+                                         scheme_id=None if scheme is None else scheme.id, config=config,
+                                         metrics=metrics))
+    return records
+
+
+def _scored_on(fold: dict[str, Any], n_folds: int, cv_ua: float | None) -> str:
+    """What a fold model's score measures, in words."""
+    groups = ", ".join(fold.get("split", {}).get("test_groups") or [str(fold["fold"])])
+    if n_folds == 1:
+        return f"its test groups ({groups})"
+    estimate = "" if cv_ua is None else f"; the {n_folds}-fold CV estimate, mean frame UA {100 * cv_ua:.1f} %, " \
+                                        "is the run's, not this model's"
+    return f"its own held-out fold {fold['fold']} ({groups}){estimate}"

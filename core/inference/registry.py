@@ -11,7 +11,8 @@ checks (one stripped and refused empty names, the other did not). The rules live
   model. Its **utterance-level prediction tiers** (annotator ``"<name> <version>"`` of kind ``model``) are
   labels in the project like any other and are *kept*: a user may have reviewed or copied from them; the
   plan says how many stay so the front ends can tell the user. Files go too, when they lie inside the
-  project (``model_files``): a run folder ``dyadlab train`` wrote, else the checkpoint; files elsewhere are
+  project (``model_files``): a run folder ``dyadlab train`` wrote (only the fold's checkpoint for one fold of a
+  cross-validation run, whose folder the other folds' models share), else the checkpoint; files elsewhere are
   the user's to manage.
 
 A model DyadLab ships (``builtin``, kind ``"pretrained"``) is read-only: renaming or deleting it is a
@@ -107,7 +108,7 @@ def model_files(project: Project, record: ModelRecord) -> Path | None:
     root = project.root.resolve()
     run_dir = record.config.get("run_dir")
     candidates = []
-    if run_dir:
+    if run_dir and not record.config.get("run_dir_shared"):  # a cross-validation fold: the folder holds the others
         candidates.append(project.media_path(run_dir))
     if record.path:
         candidates.append(project.media_path(record.path))

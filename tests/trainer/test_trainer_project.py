@@ -254,3 +254,30 @@ def test_stacked_rows_read_only_the_rows_asked_for_across_streams() -> None:
     assert np.array_equal(rows[whole[:, 0] > 5], whole[whole[:, 0] > 5])
     with pytest.raises(IndexError):
         rows[np.array([8])]
+
+
+def test_loso_registers_every_folds_model_with_its_own_score(project_root: Path, trained, capsys) -> None:
+    """One model, one score: under cross-validation each registered model is scored on its own held-out fold;
+    the CV mean travels with them labelled as the run's estimate."""
+    code, named = trained("--name", "named-audio")
+    assert code == 0 and named.metrics["scored_on"] == "its test groups (Session2)"
+    before = {r.id for r in _records(project_root)}
+    code = dyadlab(["train", str(project_root), *TINY, "--loso", "--name", "loso-audio"])
+    assert code == 0
+    new = sorted((r for r in _records(project_root) if r.id not in before), key=lambda r: r.version)
+    run = project_root / new[0].config["run_dir"]
+    folds = json.loads((run / "metrics.json").read_text())["folds"]
+    assert [r.version.split("-", 1)[1] for r in new] == [f["fold"] for f in folds] == ["Session1", "Session2"]
+    for record, fold in zip(new, folds, strict=True):
+        assert record.path == f"{new[0].config['run_dir']}/folds/{fold['fold']}/model/best.pt"
+        assert record.metrics["summary"]["frame"]["ua"]["mean"] == pytest.approx(fold["frame"]["ua"])
+        assert record.metrics["test"]["frame"]["ua"] == pytest.approx(fold["frame"]["ua"])
+        assert record.metrics["cv_summary"]["frame"]["ua"]["mean"] == pytest.approx(
+            np.mean([f["frame"]["ua"] for f in folds]))
+        assert f"held-out fold {fold['fold']}" in record.metrics["scored_on"]
+    capsys.readouterr()
+    assert dyadlab(["models", str(project_root)]) == 0
+    listed = capsys.readouterr().out
+    assert "its own held-out fold Session1" in listed and "its test groups (Session2)" in listed
+    assert dyadlab(["models", str(project_root), "delete", str(new[0].id), "--yes"]) == 0
+    assert not (project_root / new[0].path).exists() and (project_root / new[1].path).is_file()

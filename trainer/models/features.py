@@ -51,6 +51,38 @@ class Standardize(nn.Module):
         return (x - self.mean) / self.std
 
 
+class MinMaxScale(nn.Module):
+    """The thesis' scaling: ``(x - min) / (max - min)`` with min and max over the training *and* validation
+    frames (scikit-learn's ``MinMaxScaler``), so those frames lie in [0, 1] (others may fall outside).
+
+    Functionals constant on those frames are dropped in the thesis (5266 of 6373 ComParE functionals remained);
+    here their range is the largest float32, so they always read as 0 and no weight can use them — the same
+    model, without a per-run input width (``kept`` says how many remain)."""
+
+    def __init__(self, modality: str, dims: int) -> None:
+        super().__init__()
+        self.modality = modality
+        self.register_buffer("low", torch.zeros(dims))
+        self.register_buffer("span", torch.ones(dims))
+
+    def fit(self, low: np.ndarray, high: np.ndarray) -> None:
+        span = np.asarray(high, np.float64) - np.asarray(low, np.float64)
+        self.low.copy_(torch.as_tensor(low, dtype=torch.float32))
+        self.span.copy_(torch.as_tensor(np.where(span > DEGENERATE_STD, span, IGNORED_STD), dtype=torch.float32))
+
+    @property
+    def fitted(self) -> bool:
+        return bool(torch.any(self.low != 0) or torch.any(self.span != 1))
+
+    @property
+    def kept(self) -> int:
+        """Dimensions that vary on the fitted frames (the thesis' "non-constant functionals")."""
+        return int((self.span < IGNORED_STD).sum())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.low) / self.span
+
+
 class SelectFeatures(nn.Module):
     """``x[..., index]``: the ``keep`` input dimensions chosen by ``fit`` (the trainer ranks them on the
     training frames, see ``trainer/selection.py``). The choice is a buffer, so it travels with the weights."""
@@ -76,17 +108,19 @@ class SelectFeatures(nn.Module):
 
 
 class FeatureMLP(EmotionModel):
-    """Standardise → (keep the ``select`` chosen dimensions; all when 0) → 256 → embedding → classes."""
+    """Standardise (or min–max scale, ``scaling = "minmax"``: the thesis') → (keep the ``select`` chosen dimensions; all when 0) → 256 → embedding → classes."""
 
     input_kind = "features"
 
     def __init__(self, input_name: str, sample_shape: tuple[int, ...], num_classes: int,
-                 embedding_dim: int = 128, dropout: float = 0.3, hidden: int = 256, select: int = 0) -> None:
+                 embedding_dim: int = 128, dropout: float = 0.3, hidden: int = 256, select: int = 0,
+                 scaling: str = "standardise") -> None:
         super().__init__()
         (dims,) = sample_shape
         self.input_names = (input_name,)
         self.embedding_dim = embedding_dim
-        self.standardize = Standardize(input_name, dims)
+        self.standardize: nn.Module = (MinMaxScale(input_name, dims) if scaling == "minmax"
+                                       else Standardize(input_name, dims))
         self.select = SelectFeatures(input_name, dims, min(select, dims)) if select else None
         width = self.select.index.numel() if self.select is not None else dims
         self.body = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),

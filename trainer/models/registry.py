@@ -40,7 +40,7 @@ def build_branch(config: BranchConfig, num_classes: int, input_shapes: Mapping[s
     """One single-modality model from a ``BranchConfig`` (or a single-branch ``ModelConfig``)."""
     spec = BRANCHES[config.kind]
     name = config.input or spec.default_input
-    extra = {"select": config.select} if spec.input_kind == "features" else {}
+    extra = {"select": config.select, "scaling": config.scaling} if spec.input_kind == "features" else {}
     return spec.cls(name, tuple(input_shapes[name]), num_classes, embedding_dim=config.embedding_dim,
                     dropout=config.dropout, **extra)
 
