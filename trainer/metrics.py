@@ -25,6 +25,7 @@ as ``metrics.json`` and ``metrics.csv`` and printed as a table.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import warnings
 from collections.abc import Sequence
@@ -155,17 +156,16 @@ def format_table(folds: Sequence[dict[str, Any]]) -> str:
 
 def write_results(out_dir: Path, folds: Sequence[dict[str, Any]], extra: dict[str, Any] | None = None) -> dict:
     """Write ``metrics.json`` (folds + summary) and ``metrics.csv`` (the fold table) into ``out_dir``."""
+    from dyadlab.core.atomic_write import write_text_atomically
     from dyadlab.trainer.events import write_json_atomic
 
     document = {**(extra or {}), "folds": list(folds), "summary": summarize_folds(folds)}
     write_json_atomic(out_dir / "metrics.json", document)
-    rows = table_rows(folds)
-    tmp = out_dir / "metrics.csv.tmp"
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["fold", "level", "n", *SUMMARY_KEYS])
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp.replace(out_dir / "metrics.csv")
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=["fold", "level", "n", *SUMMARY_KEYS])
+    writer.writeheader()
+    writer.writerows(table_rows(folds))
+    write_text_atomically(out_dir / "metrics.csv", table.getvalue())
     return document
 
 
