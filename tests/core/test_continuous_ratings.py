@@ -139,3 +139,16 @@ def test_raters_lists_who_rated_with_segments_or_a_trace(traced):
     # dave's trace holds no rated sample (an undone pass): he did not rate
     assert raters(traced, "valence") == {"alice": "human", "bob": "human", "carol": "human"}
     assert raters(traced, "arousal") == {}
+
+
+def test_the_agreement_command_counts_traces(traced, capsys):
+    from dyadlab.core.cli.main import main
+
+    root = traced.root
+    traced.close()
+    assert main(["agreement", str(root), "--tier", "valence", "--step-ms", "1000", "--annotators", "alice",
+                 "bob"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.split()[:4] == ["valence", "X",
+                                                                                                 "alice", "bob"])
+    n, _kappa, _alpha, ccc, _icc = line.split()[4:]
+    assert n == "8" and float(ccc) == pytest.approx(1 / 3, abs=5e-4)
