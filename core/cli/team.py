@@ -41,7 +41,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     action("list", "list the project's accounts and their roles")
     action("whoami", "who this connection is on the server, and its role")
     log = action("log", "show the change log the server's triggers write (who, when, what)")
-    log.add_argument("--after", type=int, default=0, metavar="ID", help="entries after this id")
+    log.add_argument("--after", type=int, default=0, metavar="ID",
+                     help="the entries after this id (default: the latest ones)")
     log.add_argument("--table", help="only changes of this table")
     log.add_argument("--limit", type=int, default=50, help="at most this many entries (default 50)")
     log.add_argument("--verify", action="store_true", help="check the log's hash chain instead of listing it")
@@ -97,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
             print(check)
             return 0 if check.intact else 1
         else:
-            for e in accounts.change_log(store, after_id=args.after, table=args.table, limit=args.limit):
+            entries = accounts.change_log(store, after_id=args.after, table=args.table, limit=args.limit,
+                                          latest=not args.after)
+            for e in entries:
                 print(f"{e.id:>8}  {e.at:%Y-%m-%d %H:%M:%S%z}  {e.login:<20} {e.op:<6} {e.table} {e.key}")
     return 0

@@ -135,15 +135,18 @@ class LogEntry:
     seal_no: int | None
 
 
-def change_log(store: Store, *, after_id: int = 0, table: str | None = None, limit: int = 1000) -> list[LogEntry]:
-    """Change-log entries with id above ``after_id`` (oldest first), of one table or all."""
+def change_log(store: Store, *, after_id: int = 0, table: str | None = None, limit: int = 1000,
+               latest: bool = False) -> list[LogEntry]:
+    """Change-log entries with id above ``after_id``, of one table or all, oldest first: the first ``limit``
+    of them, or with ``latest`` the last ``limit``."""
     _need_server(store)
     where = "WHERE id > :after" + (" AND table_name = :table" if table else "")
     query = text(f"SELECT id, at, login, annotator_id, table_name, op, row_key, old_values, new_values, seal_no "
-                 f"FROM {CHANGE_LOG} {where} ORDER BY id LIMIT :limit")
+                 f"FROM {CHANGE_LOG} {where} ORDER BY id {'DESC' if latest else ''} LIMIT :limit")
     with store.transaction() as tx:
         rows = tx.orm.execute(query, {"after": after_id, "table": table, "limit": limit}).all()
-    return [LogEntry(*row) for row in rows]
+    entries = [LogEntry(*row) for row in rows]
+    return entries[::-1] if latest else entries
 
 
 @dataclass(frozen=True)

@@ -274,10 +274,11 @@ def add_login_password(login: str, password: str) -> None:
         pgpass.write(f"127.0.0.1:*:*:{login}:{password}\n")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def team(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamProject]:
-    """One team project per test module (creating roles and migrating is the slow part), dropped after it,
-    with the login and group roles it made (roles are server-wide: other modules must not see them)."""
+    """One team project for the test session (creating roles and migrating is the slow part), dropped at the
+    end with the login and group roles it made (roles are server-wide). Tests that use it add their own
+    sessions (named after the test module) and give back any account they change."""
     from dyadlab.core.project import create_project
     from dyadlab.core.store.accounts import add_account
 

@@ -8,7 +8,7 @@ in a transaction that is rolled back, so the cases do not depend on one another.
 
 The raw-SQL matrix covers 3 roles × 14 tables × 4 actions, the annotation tables against four kinds of
 row owner. ``make test`` runs it without the six ownerless tables whose rule has the same shape as
-``sessions`` (``SLOW_TABLES``, in ``make test-slow``); one server and one project per module.
+``sessions`` (``SLOW_TABLES``, in ``make test-slow``); one server and one team project per test session.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def world(team: TeamProject) -> World:
     ids: dict[str, int] = {}
     kinds: dict[str, str] = {}
     with team.project.store.transaction() as tx:
-        session = tx.sessions.add("dyad-1")
+        session = tx.sessions.add("access-matrix")
         part = tx.participants.add(session.id, "A")
         scheme = tx.schemes.by_name("emotion-4class")
         model_rec = tx.models.add("resnet", "3", "face", scheme_id=scheme.id)
@@ -69,8 +69,8 @@ def world(team: TeamProject) -> World:
         # Rows nothing refers to, so that an allowed delete is not stopped by a foreign key.
         for kind in ("human", "gold", "model"):
             ids[f"spare_annotator:{kind}"] = tx.annotators.add(f"spare-{kind}", kind=kind).id
-        spare = tx.sessions.add("spare")
-        ids.update(spare_session=spare.id, spare_sessions=tx.sessions.add("spare-2").id,
+        spare = tx.sessions.add("access-spare")
+        ids.update(spare_session=spare.id, spare_sessions=tx.sessions.add("access-spare-2").id,
                    spare_label_schemes=tx.schemes.add("spare-scheme", "categorical", {"classes": []}).id,
                    spare_participants=tx.participants.add(spare.id, "B").id,
                    spare_views=tx.views.add(spare.id, "wide", "media/v.mp4").id,
