@@ -17,43 +17,25 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QComboBox, QDockWidget, QLabel, QMainWindow, QToolBar
+from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QToolBar
 
 from dyadlab.app import pyside_fixes, theme
 from dyadlab.app.errors import guarded, reporter
+from dyadlab.app.layout_tools import settle_layout
 from dyadlab.app.shortcuts import Shortcuts
 from dyadlab.core import model
 from dyadlab.core.errors import DyadLabError
 
 if TYPE_CHECKING:
+    from dyadlab.app.context import AppContext
     from dyadlab.core.jobs import JobRunner
     from dyadlab.core.project import Project
 
 log = logging.getLogger(__name__)
 READ_ONLY_ANNOTATOR_ID = -1
-LAYOUT_PASSES = 4  # shows, then nested dock layouts: each pass may post the next one
-# queued calls (QLayout shows a new child through one), then the layout passes; not UpdateRequest (paint)
-SETTLING_EVENTS = (QEvent.Type.MetaCall, QEvent.Type.LayoutRequest)
 WARM_MODULES = ("numpy", "pyqtgraph")  # the timeline's; see _warm_imports
-
-
-def _settle_layout() -> None:
-    """Deliver the posted events that lay the window out, now rather than in the next loop iteration.
-
-    A freshly opened project replaces the central widget and adds a dozen docks; Qt shows each of them
-    through a queued call and then settles the layout in several passes, each moving the central area
-    and so resizing every timeline track (one pyqtgraph view each, linked to the ruler: a resize
-    re-maps the linked ranges). Settling while the tracks are hidden (``laid_out_once``), then
-    showing them, sizes each track once instead of ~11 times. Only queued calls (which include
-    zero-delay single shots and signals queued from worker threads) and layout requests are
-    delivered here: no input, timer events or painting (the caller's event loop paints once).
-    """
-    app = QApplication.instance()
-    for _ in range(LAYOUT_PASSES):
-        for kind in SETTLING_EVENTS:
-            app.sendPostedEvents(None, kind)
 
 
 def _warm_imports() -> None:
@@ -87,6 +69,7 @@ class MainWindow(QMainWindow):
         self.bench = None
         self.jobs: JobRunner | None = None  # background jobs of the open project
         self.docks: dict[str, QDockWidget] = {}
+        self.context: AppContext | None = None  # what panels may use while a project is open
         self.shortcuts = Shortcuts(self)
         self.setWindowTitle("DyadLab")
         self.setObjectName("MainWindow")
@@ -135,8 +118,8 @@ class MainWindow(QMainWindow):
             if session_id is not None:
                 self.open_session(session_id)
             self._restore_layout()
-            _settle_layout()
-        _settle_layout()
+            settle_layout()
+        settle_layout()
 
     def _ask_annotator(self, project: Project) -> str | None:
         from dyadlab.app.dialogs.annotator_dialog import ask_annotator
@@ -166,9 +149,13 @@ class MainWindow(QMainWindow):
         self.bench = Workbench(self.ws, self)
         self.setCentralWidget(self.bench)
         bind_actions(self)
-        from dyadlab.app.menus import build_docks, build_menus
+        from dyadlab.app.context import AppContext
+        from dyadlab.app.docks.dock_table import build_docks
+        from dyadlab.app.menus import build_menus
 
-        build_docks(self)
+        self.context = AppContext(self.ws, self.bench.playback, self.shortcuts, self.jobs, self.bench,
+                                  self.open_session, self)
+        self.docks = build_docks(self, self.context)
         build_menus(self)
         self.ws.edited.connect(self._show_saved)
         self.ws.undo_stack.cleanChanged.connect(self._show_saved)
@@ -191,16 +178,25 @@ class MainWindow(QMainWindow):
     def open_session(self, session_id: int) -> None:
         assert self.bench is not None and self.ws is not None
         self.bench.rater.set_recording(False)
-        self.bench.open_session(session_id)
+        self._remember_position()
+        settings = QSettings()
+        start = int(settings.value(f"{self._settings_key()}/position/{session_id}", 0))
+        self.bench.open_session(session_id, start_us=start)
         self.bench.setFocus()  # single-key shortcuts must not land in a text field of a dock
-        QSettings().setValue(f"{self._settings_key()}/session", session_id)
+        settings.setValue(f"{self._settings_key()}/session", session_id)
         data = self.ws.data
         if data is not None:
             self.setWindowTitle(f"DyadLab — {self.project.root.resolve().name} · {data.session.name} — {self.annotator}")
 
+    def _remember_position(self) -> None:
+        """Where the annotator was in the shown session, so reopening it later comes back there."""
+        if self.ws is not None and self.ws.session is not None and self.bench is not None:
+            QSettings().setValue(f"{self._settings_key()}/position/{self.ws.session.id}", self.bench.playback.now_us)
+
     def close_project(self) -> None:
         if self.project is None:
             return
+        self._remember_position()
         self._save_layout()
         if self.bench is not None:
             self.bench.rater.flush()
@@ -213,6 +209,7 @@ class MainWindow(QMainWindow):
             self.removeDockWidget(dock)
             dock.deleteLater()
         self.docks = {}
+        self.context = None
         self.project.close()
         self.project, self.ws, self.bench = None, None, None
 
@@ -289,16 +286,18 @@ class MainWindow(QMainWindow):
                                                           "compare": str(self.ws.shown_annotator_id)})
 
     def _restore_layout(self) -> None:
-        from dyadlab.app.layout_memory import restore_layout
+        from dyadlab.app.layout_memory import clamp_to_screen, restore_layout
 
         if self.project is None or self.bench is None:
             return
-        extra = restore_layout(self, self.project.root, self.bench)
+        extra = restore_layout(self, self.project.root, self.bench, settle_layout)
         if not extra:
-            from dyadlab.app.menus import size_docks
+            from dyadlab.app.docks.dock_table import size_docks
 
-            _settle_layout()  # the docks' default proportions need the window's settled geometry
-            size_docks(self)
+            clamp_to_screen(self)
+            settle_layout()  # the docks' default proportions need the window's settled geometry
+            size_docks(self, self.docks)
+            self.bench.setSizes([int(self.height() * 0.46), int(self.height() * 0.54)])
         if "video_layout" in extra:
             self.bench.grid.set_mode(extra["video_layout"])
 

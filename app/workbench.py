@@ -73,8 +73,16 @@ class Workbench(QSplitter):
 
     # -- session -----------------------------------------------------------------------------------
 
-    def open_session(self, session_id: int) -> None:
+    def open_session(self, session_id: int, start_us: int = 0) -> None:
+        """Show ``session_id`` at ``start_us`` (clamped to it): stop, swap the media and views, then seek.
+
+        The order matters: everything the clock's time reaches (views, the focused frame index, live
+        inference) must belong to the new session before the clock says a time again, or a view of the
+        old session is asked for a frame of the new one.
+        """
+        self.playback.pause()
         self.close_media()
+        self.grid.set_views([])  # no view of the old session outlives its media
         problem = None
         try:
             from dyadlab.core.media.session_media import SessionMedia
@@ -84,21 +92,20 @@ class Workbench(QSplitter):
             log.warning("session media unavailable: %s", exc)
             problem = f"media could not be opened: {exc}"
         self.ws.open_session(session_id)
-        self.changes.start()
         data = self.ws.data
         assert data is not None
+        self.player.attach(self.media, data, problem)
+        self.changes.start()
         duration = max(data.duration_us, self.media.duration_us if self.media else 0)
         clock = self.playback.clock
-        clock.pause()
         clock.clear_loop()
         clock.set_duration(duration)
-        clock.seek(0)
-        self.player.attach(self.media, data, problem)
+        clock.seek(min(max(0, start_us), max(0, duration - 1)))
         self.playback.set_sound_source(self._sound_readers if self.media is not None else None)
         self._keypoints_changed()
         if self.media is not None:
             self.waveforms.load(self.media, [p.id for p in data.participants])
-        self._on_time(0)
+        self._on_time(clock.time_us)
 
     def _waveform_ready(self, generation: int, participant_id: int, pyramid: Any, error: str | None = None) -> None:
         if generation == self.waveforms.generation:

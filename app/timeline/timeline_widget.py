@@ -40,12 +40,14 @@ class TimelineWidget(QWidget):
         self.ws, self.snap = ws, snap
         self.tier_tracks: dict[int, TierTrack] = {}
         self.waveforms: dict[int, WaveformTrack] = {}
+        # what each participant's waveform shows (pyramid or error), kept across rebuilds of the rows
+        self._wave_sources: dict[int, tuple[EnvelopeSource | None, str | None]] = {}
         self.overlays: dict[int, TraceOverlay] = {}  # tier id -> overlay
         self._series_tier: dict[int, int] = {}
         self.prediction_tracks: list = []  # PredictionTrack, imported with the prediction area
         self.live_curves = None  # LiveCurveFeed: live results extending the curves while playing
         self._inputs = None  # core InputProvider: participants' frame times for the curves
-        self._inputs_session: int | None = None
+        self._session_id: int | None = None  # the session the rows were built for
         self.follow = True
         self._t_s = 0.0
         layout = QVBoxLayout(self)
@@ -105,10 +107,13 @@ class TimelineWidget(QWidget):
     def rebuild(self) -> None:
         clear_layout(self.rows_layout)
         self.prediction_tracks = []
-        if self._inputs is not None and self._inputs_session != (self.ws.session.id if self.ws.session else None):
-            self._inputs.close()  # timelines of another session
-            self._inputs = None
-        self._inputs_session = self.ws.session.id if self.ws.session else None
+        session_id = self.ws.session.id if self.ws.session else None
+        if session_id != self._session_id:  # another session: its own frame times and audio
+            if self._inputs is not None:
+                self._inputs.close()
+                self._inputs = None
+            self._wave_sources.clear()
+        self._session_id = session_id
         self.tier_tracks.clear()
         self.waveforms.clear()
         self.overlays.clear()
@@ -123,6 +128,8 @@ class TimelineWidget(QWidget):
         for index, participant in enumerate(data.participants):
             color = theme.participant_color(index)
             wave = WaveformTrack(f"{participant.code} · audio", participant.role or "", color, None, "loading audio…")
+            if participant.id in self._wave_sources:  # a rebuild keeps what was loaded
+                wave.set_source(*self._wave_sources[participant.id])
             self.waveforms[participant.id] = wave
             self._add(wave)
             for tier in tiers:
@@ -253,6 +260,7 @@ class TimelineWidget(QWidget):
             self._load_trace(tier)
 
     def set_waveform(self, participant_id: int, source: EnvelopeSource | None, error: str | None = None) -> None:
+        self._wave_sources[participant_id] = (source, error)
         track = self.waveforms.get(participant_id)
         if track is not None:
             track.set_source(source, error)

@@ -279,7 +279,7 @@ def test_accepting_a_proposal_is_an_undoable_human_segment(open_window, driver_f
             "JOIN annotators a ON a.id = s.annotator_id WHERE a.name = 'carol' AND t.name = 'emotion'")
     assert db(mine) == []
     drive.bench.setFocus()
-    drive.key(Qt.Key.Key_A)
+    drive.key(Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier)  # plain A lowers valence (vad)
     rows = db(mine)
     assert [(v, s, e) for v, s, e, _ in rows] == [(first.value, first.start_us, first.end_us)]
     assert "proposed_by" in rows[0][3]
@@ -289,7 +289,7 @@ def test_accepting_a_proposal_is_an_undoable_human_segment(open_window, driver_f
     assert db(mine) == []
     assert panel.proposals[0] == first  # offered again
 
-    drive.key(Qt.Key.Key_D)  # reject: not offered, and undoable too
+    drive.key(Qt.Key.Key_D, Qt.KeyboardModifier.ShiftModifier)  # reject: not offered, and undoable too
     assert first not in panel.proposals
     drive.key(Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert first in panel.proposals
