@@ -100,3 +100,31 @@ def test_a_committed_edit_is_visible_to_another_connection_at_once(project) -> N
             assert tx.sessions.get(s.id).attributes == {"k": 1}
     finally:
         other.close()
+
+
+def test_the_accounts_migration_goes_down_and_up_again(project) -> None:
+    """0003 adds ``annotators.login`` everywhere and, on a server, the policies, triggers and server tables."""
+    from alembic import command
+
+    from dyadlab.core.store.database import _alembic_config
+    from dyadlab.core.store.rules import RULES
+
+    def state() -> tuple[bool, set[str], int]:
+        insp = inspect(project.store.engine)
+        login = "login" in {c["name"] for c in insp.get_columns("annotators")}
+        policies = 0
+        if project.store.is_server:
+            with project.store.engine.connect() as conn:
+                policies = conn.exec_driver_sql("SELECT count(*) FROM pg_policies WHERE policyname LIKE "
+                                                "'dyadlab%%'").scalar_one()
+        return login, set(insp.get_table_names()) & SERVER_ONLY_TABLES, policies
+
+    server = project.store.is_server
+    at_head = (True, SERVER_ONLY_TABLES if server else set(), 4 * len(RULES) + 2 if server else 0)
+    assert state() == at_head
+    for target, expected in (("0002", (False, set(), 0)), ("head", at_head)):
+        with project.store.engine.begin() as conn:
+            cfg = _alembic_config(project.store.url)
+            cfg.attributes["connection"] = conn
+            (command.downgrade if target == "0002" else command.upgrade)(cfg, target)
+        assert state() == expected

@@ -6,6 +6,7 @@ import pytest
 
 from dyadlab.core.model import Annotator, Tier
 from dyadlab.core.store.roles import AccessDenied, Action, Role, add_account, allowed, require, set_role
+from dyadlab.core.store.rules import WRITES, permits
 
 ANNA = Annotator(id=1, name="anna", role="annotator")
 REVA = Annotator(id=2, name="reva", role="reviewer")
@@ -70,3 +71,17 @@ def test_only_admins_manage_accounts_and_the_last_admin_stays(project) -> None:
         assert {a.name: a.role for a in tx.annotators.list()} == {"anna": "admin", "root": "reviewer"}
         assert allowed(tx.annotators.by_name("root"), Action.MERGE_GOLD)
         assert not allowed(tx.annotators.by_name("root"), Action.MANAGE_ACCOUNTS)
+
+
+@pytest.mark.parametrize("actor", [ANNA, REVA, ADAM], ids=lambda a: a.role)
+@pytest.mark.parametrize(("owner", "owner_kind", "read_only"), [
+    (ANNA, "human", False), (REVA, "human", False), (GOLD, "gold", False), (MODEL, "model", False),
+    (Annotator(id=6, name="iemocap", kind="corpus"), "corpus", False), (ANNA, "human", True)])
+def test_the_gui_check_is_the_rule_table_the_server_enforces(actor: Annotator, owner: Annotator, owner_kind: str,
+                                                             read_only: bool) -> None:
+    """``allowed`` (what the GUI greys out, what SQLite projects enforce) answers as ``rules.permits`` (what
+    the server's policies evaluate) for every kind of tier owner."""
+    tier = _tier(owner, read_only=read_only)
+    for op in WRITES:
+        assert allowed(actor, Action.EDIT_TIER, tier=tier, owner_kind=owner_kind) is permits(
+            actor.role, "segments", op, me=actor.id, owner_id=owner.id, owner_kind=owner_kind, locked=read_only)

@@ -21,6 +21,7 @@ from dyadlab.core.store.accounts import (
     set_account_role,
     verify_change_log,
 )
+from dyadlab.core.store.changes import ChangeWatcher
 from dyadlab.core.store.roles import AccessDenied
 from dyadlab.core.store.server import save_database_url
 
@@ -206,3 +207,13 @@ def test_team_commands_and_info(team: TeamProject, tmp_path: Path, capsys: pytes
 
     assert main(["team", "add-user", "mallory", "--role", "admin", "--no-password", "-p", str(annotator)]) == 1
     assert "only the project owner or an admin may manage accounts" in capsys.readouterr().err
+
+
+def test_an_edit_made_with_any_tool_wakes_the_other_windows(team: TeamProject, tiers, store_as) -> None:
+    own_tier, _ = tiers["annotator"]
+    with ChangeWatcher(store_as("reviewer")) as watcher:
+        with team.connect(team.logins["annotator"]) as conn:  # psql-like: no DyadLab code sends anything
+            conn.execute("INSERT INTO segments (tier_id, start_us, end_us, value, annotator_id, version, created_at, "
+                         "updated_at, provenance) SELECT %s, 8000000, 9000000, 'happy', annotator_id, 1, now(), "
+                         "now(), '{}' FROM tiers WHERE id = %s", [own_tier, own_tier])
+        assert watcher.wait(10.0)  # the server's trigger sent NOTIFY at the commit
