@@ -58,29 +58,19 @@ EDITABLE_OWNER_KINDS = frozenset({"human", "gold"})
 _A, _R, _ADM = Role.ANNOTATOR, Role.REVIEWER, Role.ADMIN
 
 
-def _same(scope: Scope) -> dict[Role, Scope]:
-    return {role: scope for role in Role}
-
+#: What people annotate: own tiers; reviewers (and admins) also others' and gold.
+_ANNOTATION = {_A: Scope.OWN, _R: Scope.HUMAN, _ADM: Scope.HUMAN}
+#: Label schemes and the project's structure (imports run as the project owner): admins.
+_ADMINS_ONLY = {_A: Scope.NONE, _R: Scope.NONE, _ADM: Scope.ALL}
 
 RULES: Mapping[str, Mapping[Role, Scope]] = MappingProxyType({
-    # What people annotate: own tiers; reviewers (and admins) also others' and gold.
-    "tiers": {_A: Scope.OWN, _R: Scope.HUMAN, _ADM: Scope.HUMAN},
-    "segments": {_A: Scope.OWN, _R: Scope.HUMAN, _ADM: Scope.HUMAN},
-    "series": {_A: Scope.OWN, _R: Scope.HUMAN, _ADM: Scope.HUMAN},
-    "series_blocks": {_A: Scope.OWN, _R: Scope.HUMAN, _ADM: Scope.HUMAN},
+    **dict.fromkeys(("tiers", "segments", "series", "series_blocks"), _ANNOTATION),
     # Accounts: admins; a reviewer's gold merge creates its gold annotator.
     "annotators": {_A: Scope.NONE, _R: Scope.GOLD, _ADM: Scope.ALL},
-    # Label schemes and the project's structure (imports run as the project owner): admins.
-    "label_schemes": {_A: Scope.NONE, _R: Scope.NONE, _ADM: Scope.ALL},
-    "sessions": {_A: Scope.NONE, _R: Scope.NONE, _ADM: Scope.ALL},
-    "participants": {_A: Scope.NONE, _R: Scope.NONE, _ADM: Scope.ALL},
-    "views": {_A: Scope.NONE, _R: Scope.NONE, _ADM: Scope.ALL},
-    "audio_tracks": {_A: Scope.NONE, _R: Scope.NONE, _ADM: Scope.ALL},
-    "utterances": {_A: Scope.NONE, _R: Scope.NONE, _ADM: Scope.ALL},
-    "models": {_A: Scope.NONE, _R: Scope.NONE, _ADM: Scope.ALL},
+    **dict.fromkeys(("label_schemes", "sessions", "participants", "views", "audio_tracks", "utterances", "models"),
+                    _ADMINS_ONLY),
     # Shared workspace state every account keeps (project settings, launched jobs).
-    "settings": _same(Scope.ALL),
-    "jobs": _same(Scope.ALL),
+    **dict.fromkeys(("settings", "jobs"), {role: Scope.ALL for role in Role}),
 })
 
 #: Tables whose every change the server's change log records (jobs: progress ticks, not project data).
