@@ -34,6 +34,7 @@ DEFAULT_FACE_PARAMS: dict[str, Any] = {
     "detector": 0,  # MediaPipe face detection model: 0 short range (within ~2 m), 1 full range
     "min_confidence": 0.5,
 }
+TRACK_REDETECT_FRAMES = 10  # tracking between detections (live, inference): detect every this many frames
 
 
 class FaceFlag(enum.IntFlag):
@@ -235,22 +236,69 @@ class FaceObservation:
 
 
 class ParticipantFaceFinder:
-    """Per-view state (models, track, eye memory) that turns each frame into a ``FaceObservation``."""
+    """Per-view state (models, track, eye memory) that turns each frame into a ``FaceObservation``.
 
-    def __init__(self, params: dict[str, Any]) -> None:
+    ``redetect_every`` > 1 tracks the face between detections: face mesh runs in its tracking mode on every
+    frame anyway (the previous frame's landmarks seed the next), so on the frames after a detection the
+    detector is skipped and the mesh alone gives the face (its box is the landmarks' box). The detector runs
+    again every ``redetect_every`` frames, when the mesh loses the face or jumps away from it, and whenever
+    the frames are not consecutive (``observe(rgb, frame)`` after a seek). Eyes and crops are the mesh's
+    either way; what tracked frames cannot tell is whether a second face entered the picture
+    (``MULTIPLE_FACES``) until the next detection. 1 (the default) detects on every frame.
+    """
+
+    def __init__(self, params: dict[str, Any], redetect_every: int = 1) -> None:
         self.models = MediaPipeFaces(int(params["detector"]), float(params["min_confidence"]))
         self.tracker = FaceTracker()
         self.eyes = EyeLocator(params["eye_points"])
+        self.redetect_every = max(1, int(redetect_every))
+        self.detections = 0  # detector runs (for tests and benchmarks)
+        self._tracked = 0  # frames since the last detection found the face (-1: no track)
+        self._frame: int | None = None  # the last frame observed, when the caller says
+        self._score = 0.0
 
-    def observe(self, rgb: np.ndarray) -> FaceObservation:
+    def observe(self, rgb: np.ndarray, frame: int | None = None) -> FaceObservation:
+        """The participant's face in ``rgb`` (``frame``: its number, so a jump forces a detection)."""
+        follows = frame is None or self._frame is None or frame == self._frame + 1
+        self._frame = frame
+        lm = None
+        if follows and 0 <= self._tracked < self.redetect_every - 1 and self.tracker.previous is not None:
+            lm = self.models.mesh(rgb)
+            seen = self._follow(lm)
+            if seen is not None:
+                return seen
+        seen = self._detect(rgb, lm)
+        self._tracked, self._score = (0, seen.score) if seen.eyes is not None and seen.score > 0 else (-1, 0.0)
+        return seen
+
+    def _follow(self, lm: np.ndarray | None) -> FaceObservation | None:
+        """The tracked face from the mesh alone, or None when the mesh lost it or jumped away from it."""
+        if lm is None:
+            return None
+        box = _landmark_box(lm)
+        previous = self.tracker.previous
+        moved = np.hypot(*(box[:2] + box[2:] / 2 - previous[:2] - previous[2:] / 2)) / max(float(previous[2]), 1.0)
+        if moved > self.tracker.jump:
+            return None
+        right, left, closed = self.eyes.locate(lm)
+        if np.hypot(*(left - right)) <= 1.0:
+            return None
+        self.tracker.update(box)
+        self._tracked += 1
+        return FaceObservation(FaceFlag.EYES_CLOSED if closed else FaceFlag(0), box, self._score, lm, (right, left))
+
+    def _detect(self, rgb: np.ndarray, lm: np.ndarray | None = None) -> FaceObservation:
+        """Detector + mesh (``lm``: the mesh's landmarks for this frame when already run)."""
         flags = FaceFlag(0)
+        self.detections += 1
         boxes, scores, keypoints = self.models.detect(rgb)
         if len(boxes) > 1:
             flags |= FaceFlag.MULTIPLE_FACES
         choice, jumped = self.tracker.choose(boxes)
         if jumped:
             flags |= FaceFlag.TRACK_JUMP
-        lm = self.models.mesh(rgb)
+        if lm is None:
+            lm = self.models.mesh(rgb)
         box, score = None, 0.0
         if choice is not None:
             box, score = boxes[choice], float(scores[choice])

@@ -367,12 +367,16 @@ class ParticipantInputs:
     def _detect(self, frame: int) -> _Face:
         """Decode one frame of the view and find, align and crop the participant's face in it."""
         from dyadlab.core.features.alignment import AlignmentSpec, FaceAligner
-        from dyadlab.core.features.faces import DEFAULT_FACE_PARAMS, ParticipantFaceFinder
+        from dyadlab.core.features.faces import (
+            DEFAULT_FACE_PARAMS,
+            TRACK_REDETECT_FRAMES,
+            ParticipantFaceFinder,
+        )
 
         params = {**DEFAULT_FACE_PARAMS, **self.params("faces")}
         if self._finder is None:
             self._open_view()
-            self._finder = ParticipantFaceFinder(params)
+            self._finder = ParticipantFaceFinder(params, redetect_every=TRACK_REDETECT_FRAMES)
             self._aligner = FaceAligner(AlignmentSpec(int(params["size"]), float(params["eye_y"]),
                                                       float(params["eye_distance"])))
         size = self._aligner.spec.size
@@ -381,7 +385,7 @@ class ParticipantInputs:
             rgb = np.ascontiguousarray(self._decoder.get_frame(frame))
         except (MediaError, TimeoutError):
             return nothing  # the frame does not decode: invalid, like the analysis's NOT_DECODED
-        seen = self._finder.observe(rgb)
+        seen = self._finder.observe(rgb, frame)  # tracked between detections while frames follow on
         if seen.eyes is None:
             return nothing
         crop, _ = self._aligner.align(rgb, *seen.eyes)

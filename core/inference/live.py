@@ -15,6 +15,10 @@ once a second — a commit per frame would cost more than the model), and calls 
 through ``on_error(model_id, message)``; the other models keep running. Input problems of a frame (no face,
 a frame that does not decode) make that participant's entry invalid with a reason, not the model disabled.
 
+On the CPU the models it loads run through ONNX Runtime (``onnx_runtime.use_onnx_runtime``; ``runtime="torch"``
+keeps torch): the same graph, a fraction of torch's time per call. Faces are tracked between detections
+(``InputProvider``), so a frame that follows the previous one costs the face mesh, not detector + mesh.
+
 Callbacks run on the worker thread: the GUI hops to its own thread with a queued signal. The worker is
 plain Python (no Qt); ``clock`` is injectable so tests can drive it with a fake clock.
 """
@@ -118,9 +122,13 @@ class LiveInferenceWorker:
                  on_error: Callable[[int | None, str], None] | None = None,
                  participants: Sequence[int] | None = None, queue_size: int = 1, use_cache: bool = True,
                  device: str | None = None, clock: Callable[[], float] = time.monotonic,
-                 provider: InputProvider | None = None) -> None:
+                 provider: InputProvider | None = None, runtime: str = "onnx") -> None:
         if not 1 <= queue_size <= 2:
             raise ValueError(f"queue_size must be 1 or 2, got {queue_size}")
+        if runtime not in ("onnx", "torch"):
+            raise ValueError(f"runtime must be 'onnx' or 'torch', got {runtime!r}")
+        self.runtime = runtime
+        self.runtimes: dict[int, str] = {}  # model id -> "onnxruntime" | "torch (why)", once loaded
         self.project, self.session_id = project, session_id
         self._wanted = list(models)
         self.on_result, self.on_error = on_result, on_error
@@ -241,7 +249,7 @@ class LiveInferenceWorker:
                 if self.use_cache:
                     cache = PredictionCache(self.project, item, provider=self._provider, device=self.device,
                                             flush_interval_s=FLUSH_INTERVAL_S)
-                    cache.runner  # noqa: B018 - load now, so a bad model is reported before playback needs it
+                    self._accelerate(item, cache.runner.loaded)  # loads now: a bad model is reported early
                     self.predictors.append(cache)
                     self._owned.append(cache)
                 else:
@@ -249,11 +257,22 @@ class LiveInferenceWorker:
                     from dyadlab.core.inference.runner import ModelRunner
 
                     runner = ModelRunner(load_model(self.project, item, device=self.device), self._provider)
+                    self._accelerate(item, runner.loaded)
                     self.predictors.append(runner)
                     self._owned.append(runner)
             except InferenceError as exc:
                 self._disable(item, str(exc))
                 self._report(item, str(exc))
+
+    def _accelerate(self, model_id: int, loaded: Any) -> None:
+        """Run ``loaded`` through ONNX Runtime when asked and possible (else torch, and the reason is kept)."""
+        if self.runtime != "onnx":
+            self.runtimes[model_id] = "torch"
+            return
+        from dyadlab.core.inference.onnx_runtime import use_onnx_runtime
+
+        why = use_onnx_runtime(loaded)
+        self.runtimes[model_id] = "onnxruntime" if why is None else f"torch ({why})"
 
     def _compute(self, request: _Request) -> list[ParticipantPrediction]:
         """Every participant × model at the request's time: per model one call for all participants."""

@@ -1,0 +1,62 @@
+"""Face tracking between detections (``ParticipantFaceFinder(redetect_every=N)``) against per-frame detection.
+
+Tracking must find the faces as often as detecting on every frame and put the eyes (hence the crops) at the
+same place, while running the detector only every N frames, on loss, and after a jump in the frames.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+FRAMES = 40
+
+
+@pytest.fixture(scope="module")
+def demo_frames(tmp_path_factory: pytest.TempPathFactory) -> list[np.ndarray]:
+    """The first frames of the first participant's view of a small demo session (drawn talking faces)."""
+    from dyadlab.core.demo import generate_demo
+    from dyadlab.core.features.frames import ViewDecoder, load_index
+    from dyadlab.core.features.pipeline import plan_tasks
+
+    root = tmp_path_factory.mktemp("tracking") / "project"
+    with generate_demo(Path(root), sessions=1, seconds=5.0, seed=3) as project:
+        task = plan_tasks(project, None, what=("faces",))[0][0]
+        index = load_index(task.video.path, task.index_dir)
+        frames = []
+        for i, rgb in ViewDecoder(index, task.video.crop).frames():
+            frames.append(np.array(rgb))
+            if i + 1 == FRAMES:
+                break
+    return frames
+
+
+def observe_all(frames: list[np.ndarray], every: int, order: list[int]) -> tuple[list, int]:
+    from dyadlab.core.features.faces import DEFAULT_FACE_PARAMS, ParticipantFaceFinder
+
+    finder = ParticipantFaceFinder(DEFAULT_FACE_PARAMS, redetect_every=every)
+    try:
+        return [finder.observe(frames[i], i) for i in order], finder.detections
+    finally:
+        finder.close()
+
+
+def test_tracking_finds_the_same_faces_and_eyes_with_a_detection_every_tenth_frame(demo_frames):
+    order = list(range(FRAMES))
+    detected, runs_every_frame = observe_all(demo_frames, 1, order)
+    tracked, runs_tracked = observe_all(demo_frames, 10, order)
+    assert runs_every_frame == FRAMES and runs_tracked == FRAMES // 10
+    assert [o.eyes is not None for o in tracked] == [o.eyes is not None for o in detected]
+    assert sum(o.eyes is not None for o in tracked) == FRAMES  # the demo's faces are always found
+    for a, b in zip(detected, tracked, strict=True):
+        assert np.abs(np.subtract(a.eyes, b.eyes)).max() <= 2.0  # crops are placed by the eyes: within 2 px
+        assert b.box is not None and b.score > 0
+
+
+def test_a_jump_in_the_frames_makes_the_tracker_detect_again(demo_frames):
+    order = [0, 1, 2, 3, 30, 31, 32, 10, 11]  # two seeks: each restarts from a detection
+    seen, runs = observe_all(demo_frames, 10, order)
+    assert runs == 3
+    assert all(o.eyes is not None for o in seen)
