@@ -440,3 +440,12 @@ def uninstall(conn: Connection) -> None:
         "AND p.pronamespace = current_schema()::regnamespace")).scalars().all()
     for signature in functions:
         conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {signature} CASCADE")
+
+
+def fingerprint() -> str:
+    """A digest of everything ``install`` does. The newest migration that installs the rules records it
+    (``SERVER_RULES``); a test fails when the rules or their SQL change without a new such migration, which
+    is what brings an existing server up to date."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(statements("public")).encode()).hexdigest()[:16]

@@ -13,6 +13,7 @@ row owner. ``make test`` runs it without the six ownerless tables whose rule has
 
 from __future__ import annotations
 
+import pkgutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -300,3 +301,23 @@ def test_through_dyadlab_code(role: Role, case: tuple[str, Op, str], world: Worl
         tx.orm.flush()
         raise _Undo
     assert (_digest(owner_conn, table), _log_size(owner_conn)) == (before, log_before)
+
+
+def test_a_change_of_the_rules_comes_with_a_migration_that_installs_it() -> None:
+    """An existing server gets new rules only from a migration: the newest one that installs them must
+    record the fingerprint of what ``install`` does now."""
+    import importlib
+
+    from dyadlab.core.store.database import known_revisions
+    from dyadlab.core.store.server_rules import fingerprint
+
+    revisions, _head = known_revisions()  # newest first
+    versions = importlib.import_module("dyadlab.core.store.migrations.versions")
+    recorded = None
+    for revision in revisions:
+        for module in pkgutil.iter_modules(versions.__path__):
+            if module.name.startswith(f"{revision}_"):
+                recorded = getattr(importlib.import_module(f"{versions.__name__}.{module.name}"), "SERVER_RULES", None)
+        if recorded is not None:
+            break
+    assert recorded == fingerprint(), "add a migration that calls server_rules.install() and records SERVER_RULES"

@@ -18,6 +18,9 @@ revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+#: ``server_rules.fingerprint()`` of the rules this migration installs. Changing the rule table or its SQL
+#: needs a new migration that calls ``server_rules.install`` again and records the new fingerprint.
+SERVER_RULES = "322ae2fd9ed5199d"
 
 
 def upgrade() -> None:
