@@ -74,6 +74,27 @@ def connected_account(store: Store) -> ConnectedAccount | None:
         return ConnectedAccount(login, convert.annotator(row) if row is not None else None, bool(owner))
 
 
+def team_identity(store: Store) -> model.Annotator | None:
+    """Who edits on this project: on a server the account of the login (whatever name a user or a
+    ``--annotator`` option asked for); None on a SQLite project, where the chosen annotator acts.
+
+    Raises AccessDenied when the login has no account in the project (the project owner included: its
+    edits would bypass the rules), so a window can open the project read-only and say why.
+    """
+    account = connected_account(store)
+    if account is None:
+        return None
+    if account.annotator is None:
+        from dyadlab.core.store.roles import AccessDenied  # roles imports the store package
+
+        why = ("it is the project owner (the service login for setup, imports and inference)" if account.is_owner
+               else "it has no account in this project")
+        raise AccessDenied(f"the database login {account.login!r} cannot annotate: {why}",
+                           hint=f"connect with your own login, or ask an admin: dyadlab team add-user "
+                                f"{account.login} --role annotator")
+    return account.annotator
+
+
 def _password_verifier(store: Store, login: str, password: str) -> str:
     """The SCRAM verifier of ``password``, computed here: the password itself never reaches the server."""
     with store.engine.connect() as conn:

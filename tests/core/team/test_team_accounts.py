@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from dyadlab.core.cli.main import main
 from dyadlab.core.edits import CreateSegment, DeleteSegment, UpdateSegment, ensure_annotator
+from dyadlab.core.errors import StoreError
 from dyadlab.core.store import Store
 from dyadlab.core.store.accounts import (
     add_account,
@@ -19,6 +20,7 @@ from dyadlab.core.store.accounts import (
     connected_account,
     remove_account,
     set_account_role,
+    team_identity,
     verify_change_log,
 )
 from dyadlab.core.store.changes import ChangeWatcher
@@ -68,6 +70,18 @@ def test_the_client_learns_who_it_is_from_the_server(team: TeamProject, store_as
             (team.logins[who], team.logins[who], role, False)
     owner = connected_account(team.project.store)
     assert owner.is_owner and owner.annotator is None and "project owner" in str(owner)
+    assert team_identity(store_as("reviewer")).name == team.logins["reviewer"]
+    with pytest.raises(AccessDenied, match="cannot annotate: it is the project owner"):
+        team_identity(team.project.store)
+
+
+def test_a_sqlite_project_has_no_server_identity(tmp_path: Path) -> None:
+    from dyadlab.core.project import create_project
+
+    with create_project(tmp_path / "p") as project:
+        assert team_identity(project.store) is None and connected_account(project.store) is None
+        with pytest.raises(StoreError, match="only in team mode"):
+            add_account(project.store, "anna", "annotator")
 
 
 def test_a_forged_client_claiming_a_colleagues_name_gets_nothing(team: TeamProject, tiers, store_as) -> None:
