@@ -39,8 +39,6 @@ from dyadlab.app.errors import guarded, reporter
 from dyadlab.app.workspace import Workspace
 
 if TYPE_CHECKING:
-    from dyadlab.app.docks.inference_docks import AddDock
-    from dyadlab.app.main_window import MainWindow
     from dyadlab.core.agreement import Unit
     from dyadlab.core.agreement_table import AgreementTable
     from dyadlab.core.gold import GoldReport
@@ -341,11 +339,3 @@ class AgreementPanel(QWidget):
         reporter.notice(f"gold {report.gold!r}: {report.segments_written} segments written"
                         + (f", {len(report.ties)} tie(s)" if report.ties else ""))
 
-
-def add_agreement_dock(win: MainWindow, add_dock: AddDock) -> None:
-    """The Agreement dock, tabbed behind the right-hand panels (opened from the View menu)."""
-    dock = add_dock(win, "Agreement", "Agreement", lambda: AgreementPanel(win.ws), Qt.DockWidgetArea.RightDockWidgetArea)
-    neighbour = win.docks.get("Live") or win.docks.get("Palette")
-    if neighbour is not None and neighbour is not dock:
-        win.tabifyDockWidget(neighbour, dock)
-        neighbour.raise_()
