@@ -231,3 +231,19 @@ def test_an_edit_made_with_any_tool_wakes_the_other_windows(team: TeamProject, t
                          "updated_at, provenance) SELECT %s, 8000000, 9000000, 'happy', annotator_id, 1, now(), "
                          "now(), '{}' FROM tiers WHERE id = %s", [own_tier, own_tier])
         assert watcher.wait(10.0)  # the server's trigger sent NOTIFY at the commit
+
+
+def test_a_reviewer_merges_gold_an_annotator_cannot(team: TeamProject, tiers, tmp_path: Path, store_as) -> None:
+    from dyadlab.core.gold import merge_gold
+    from dyadlab.core.project import Project
+
+    as_annotator, as_reviewer = Project(tmp_path, store_as("annotator")), Project(tmp_path, store_as("reviewer"))
+    with pytest.raises(AccessDenied, match="database server"):
+        merge_gold(as_annotator, gold="gold-accounts", sessions=["accounts"])
+    report = merge_gold(as_reviewer, gold="gold-accounts", sessions=["accounts"])
+    assert report.segments_written > 0
+    with team.project.store.transaction() as tx:
+        gold = tx.annotators.by_name("gold-accounts")
+        assert gold.kind == "gold" and tx.tiers.list(annotator_id=gold.id)
+    entry = change_log(team.project.store, table="annotators", limit=1, latest=True)[0]
+    assert (entry.op, entry.login, entry.after["name"]) == ("insert", team.logins["reviewer"], "gold-accounts")
