@@ -145,7 +145,9 @@ class MainWindow(QMainWindow):
         from dyadlab.core.jobs import JobRunner
 
         self.jobs = JobRunner(project)  # reattaches to jobs a previous window left running
-        self.ws = Workspace(project, who)
+        from dyadlab.app.dialogs.conflict_dialog import resolve_conflict
+
+        self.ws = Workspace(project, who, on_conflict=resolve_conflict)
         self.bench = Workbench(self.ws, self)
         self.setCentralWidget(self.bench)
         bind_actions(self)

@@ -9,17 +9,17 @@ Owned by the main window; lives in the GUI thread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from dyadlab.app.commands.edit_command import push_edit
-from dyadlab.app.dialogs.conflict_dialog import resolve_conflict
 from dyadlab.app.errors import reporter
 from dyadlab.core import model
 from dyadlab.core.edits import Edit, Touch, ensure_annotator_tiers
-from dyadlab.core.errors import DyadLabError
+from dyadlab.core.errors import ConflictError, DyadLabError
 from dyadlab.core.project import Project
 from dyadlab.core.store.roles import Action, allowed
 
@@ -42,10 +42,7 @@ class SessionData:
 
     @property
     def duration_us(self) -> int:
-        ends = [self.session.duration_us or 0]
-        ends += [(v.duration_us or 0) + v.offset_us for v in self.views]
-        ends += [(a.duration_us or 0) + a.offset_us for a in self.audio]
-        return max(ends) or 60_000_000
+        return model.session_extent_us(self.session, self.views, self.audio)
 
 
 class Workspace(QObject):
@@ -57,9 +54,13 @@ class Workspace(QObject):
     selection_changed = Signal()
     edited = Signal()  # any commit, undo or redo
 
-    def __init__(self, project: Project, annotator: model.Annotator) -> None:
+    def __init__(self, project: Project, annotator: model.Annotator, *,
+                 on_conflict: Callable[[Workspace, Edit, ConflictError], bool] | None = None) -> None:
+        """``on_conflict`` decides, with the user, what happens when someone else changed what an edit
+        touches (team mode); without it such an edit is refused and reported."""
         super().__init__()
         self.project, self.annotator = project, annotator
+        self.on_conflict = on_conflict
         self.undo_stack = QUndoStack(self)
         self.data: SessionData | None = None
         self.schemes: dict[int, model.LabelScheme] = {}
@@ -173,7 +174,9 @@ class Workspace(QObject):
 
         When someone else changed the segment meanwhile, the user picks theirs or mine (team mode).
         """
-        return push_edit(self, edit, merge_key, on_conflict=lambda exc: resolve_conflict(self, edit, exc))
+        decide = self.on_conflict
+        return push_edit(self, edit, merge_key,
+                         on_conflict=None if decide is None else lambda exc: decide(self, edit, exc))
 
     def notify(self, touches: set[Touch]) -> None:
         """Re-read what an edit touched and tell the views."""

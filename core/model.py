@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +113,18 @@ class AudioTrack:
     # channel index -> participant id (None: that channel is a mix of both)
     channel_participants: tuple[int | None, ...] = ()
     duration_us: int | None = None
+
+
+DEFAULT_SESSION_US = 60_000_000  # a session with no media and no recorded length: one minute to label in
+
+
+def session_extent_us(session: Session, views: Sequence[View], audio: Sequence[AudioTrack]) -> int:
+    """How long a session lasts on the timeline and the clock: until its last view or audio track ends
+    (each at its offset into session time), or its recorded duration when that is longer."""
+    ends = [session.duration_us or 0]
+    ends += [(v.duration_us or 0) + v.offset_us for v in views]
+    ends += [(a.duration_us or 0) + a.offset_us for a in audio]
+    return max(ends) or DEFAULT_SESSION_US
 
 
 @dataclass(frozen=True)
