@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "dyadlab.core.cli.evaluate",
     "dyadlab.core.cli.models",
     "dyadlab.core.cli.proxy",
+    "dyadlab.core.cli.sync",
     "dyadlab.core.cli.backup",
     "dyadlab.core.cli.report",
     "dyadlab.core.cli.infer",

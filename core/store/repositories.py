@@ -181,6 +181,16 @@ class AudioTrackRepository(_Repository):
             q = q.where(s.AudioTrackRow.session_id == session_id)
         return [convert.audio_track(r) for r in self.orm.scalars(q)]
 
+    def update(self, track_id: int, **fields: Any) -> model.AudioTrack:
+        """Set any of name, offset_us, channel_participants (the session media dialog, ``dyadlab sync``)."""
+        row = self._row(s.AudioTrackRow, track_id, "audio track")
+        for key, value in fields.items():
+            if key not in {"name", "offset_us", "channel_participants"}:
+                raise StoreError(f"audio track has no editable field {key!r}")
+            setattr(row, key, list(value) if key == "channel_participants" else value)
+        self.orm.flush()
+        return convert.audio_track(row)
+
 
 class LabelSchemeRepository(_Repository):
     def add(self, name: str, kind: str, definition: dict[str, Any]) -> model.LabelScheme:
