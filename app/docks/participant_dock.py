@@ -3,6 +3,11 @@
 Each field commits when editing finishes (Enter or leaving the field) through an undoable
 ``UpdateParticipant`` edit, like any other annotation; free fields are key/value rows stored in the
 participant's ``attributes``. The form re-reads the participant after undo/redo.
+
+Gender offers the values already used in the project (so "F" is not typed as "female" next to it) and
+still takes any other text. "Add field" adds an empty row that is saved only once it has a name and a
+value, and the table keeps its row order while the user edits it: it is rebuilt (sorted) only when the
+stored fields differ from what it shows, as after undo.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -36,8 +42,11 @@ class ParticipantForm(QGroupBox):
         super().__init__()
         self.ws, self.participant_id = ws, participant.id
         self._loading = False
+        self._original: dict[str, Any] = {}  # the stored fields the table was last synced with
         form = QFormLayout(self)
-        self.role, self.gender, self.speaker = QLineEdit(), QLineEdit(), QLineEdit()
+        self.role, self.speaker = QLineEdit(), QLineEdit()
+        self.gender = QComboBox(editable=True, objectName="participantGender")
+        self.gender.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)  # the store is the list, not the combo
         self.age = QSpinBox()
         self.age.setRange(NO_AGE, 149)
         self.age.setSpecialValueText("—")
@@ -52,12 +61,13 @@ class ParticipantForm(QGroupBox):
         self.fields.setMaximumHeight(110)
         form.addRow(self.fields)
         buttons = QHBoxLayout()
-        add, remove = QPushButton("Add field"), QPushButton("Remove field")
+        add, remove = QPushButton("Add field", objectName="addField"), QPushButton("Remove field")
         buttons.addWidget(add)
         buttons.addWidget(remove)
         form.addRow(buttons)
-        for line, name in ((self.role, "role"), (self.gender, "gender"), (self.speaker, "speaker")):
+        for line, name in ((self.role, "role"), (self.gender.lineEdit(), "gender"), (self.speaker, "speaker")):
             line.editingFinished.connect(lambda n=name, w=line: self._commit(n, w.text().strip() or None))
+        self.gender.activated.connect(lambda _i: self._commit("gender", self.gender.currentText().strip() or None))
         self.age.editingFinished.connect(lambda: self._commit("age", None if self.age.value() == NO_AGE else self.age.value()))
         self.fields.itemChanged.connect(lambda _item: self._commit("attributes", self._table_attributes()))
         add.clicked.connect(self._add_field)
@@ -69,24 +79,41 @@ class ParticipantForm(QGroupBox):
         self.setTitle(f"Participant {p.code}" + (f" ({p.role})" if p.role else ""))
         self.role.setText(p.role or "")
         self.age.setValue(NO_AGE if p.age is None else p.age)
-        self.gender.setText(p.gender or "")
+        self.offer_genders(p.gender)
         self.speaker.setText(p.speaker or "")
-        self.fields.setRowCount(0)
+        if self.fields.rowCount() == 0 or self._table_attributes() != p.attributes:
+            self.fields.setRowCount(0)  # changed elsewhere (undo, another form): show the stored fields, sorted
+            for key, value in sorted(p.attributes.items()):
+                row = self.fields.rowCount()
+                self.fields.insertRow(row)
+                self.fields.setItem(row, 0, QTableWidgetItem(str(key)))
+                self.fields.setItem(row, 1, QTableWidgetItem(str(value)))
         self._original = dict(p.attributes)
-        for key, value in sorted(p.attributes.items()):
-            row = self.fields.rowCount()
-            self.fields.insertRow(row)
-            self.fields.setItem(row, 0, QTableWidgetItem(str(key)))
-            self.fields.setItem(row, 1, QTableWidgetItem(str(value)))
         self._loading = False
 
+    def offer_genders(self, current: str | None) -> None:
+        """Fill the gender list with the values in use in the project, most used first; show ``current``."""
+        with self.ws.project.store.transaction() as tx:
+            values = [q.gender for q in tx.participants.list() if q.gender]
+        counts = {v: values.count(v) for v in dict.fromkeys(values)}
+        self.gender.clear()
+        self.gender.addItems(sorted(counts, key=lambda v: (-counts[v], v.casefold())))
+        index = self.gender.findText(current or "")
+        self.gender.setCurrentIndex(index)  # -1 for a value not offered (none): then the text alone
+        if index < 0:
+            self.gender.setEditText(current or "")
+
     def _table_attributes(self) -> dict[str, Any]:
+        """The fields the table shows, as they are stored: a row without a name is not a field, nor is a new row
+        (a name not stored yet) without a value."""
         out: dict[str, Any] = {}
         for row in range(self.fields.rowCount()):
             key, value = self.fields.item(row, 0), self.fields.item(row, 1)
             if key is not None and key.text().strip():
                 name, text = key.text().strip(), value.text() if value is not None else ""
                 original = self._original.get(name)
+                if name not in self._original and not text.strip():
+                    continue  # being added: saved once it has a value
                 # a value shown but not edited keeps its type (numbers stay numbers)
                 out[name] = original if original is not None and str(original) == text else text
         return out
@@ -101,13 +128,14 @@ class ParticipantForm(QGroupBox):
         self.ws.push(UpdateParticipant(self.participant_id, text=f"Set {name} of {current.code}", **{name: value}))
 
     def _add_field(self) -> None:
+        """An empty row at the end, its name being edited; nothing is saved until it has a name and a value."""
         row = self.fields.rowCount()
         self._loading = True
         self.fields.insertRow(row)
-        self.fields.setItem(row, 0, QTableWidgetItem(f"field{row + 1}"))
+        self.fields.setItem(row, 0, QTableWidgetItem(""))
         self.fields.setItem(row, 1, QTableWidgetItem(""))
         self._loading = False
-        self._commit("attributes", self._table_attributes())
+        self.fields.setCurrentCell(row, 0)
         self.fields.editItem(self.fields.item(row, 0))
 
     def _remove_field(self) -> None:
@@ -142,3 +170,7 @@ class ParticipantPanel(QScrollArea):
         p = self.ws.data.participant(participant_id) if self.ws.data else None
         if form is not None and p is not None:
             form.load(p)
+            for other_id, other in self.forms.items():  # a new gender value is offered to the others too
+                q = self.ws.data.participant(other_id) if other is not form else None
+                if q is not None:
+                    other.offer_genders(q.gender)
