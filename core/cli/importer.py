@@ -27,14 +27,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dyadlab.core.io import run_import
     from dyadlab.core.progress import cli_progress
-    from dyadlab.core.project import create_project
+    from dyadlab.core.project_setup import import_creating_project
 
-    project = create_project(args.project, exist_ok=True)
-    with project, cli_progress(f"import {args.format}", enabled=not args.quiet) as progress:
-        report = run_import(args.format, project, args.source, sessions=args.sessions,
-                            split_layout=args.split_layout, segments_csv=args.segments_csv, replace=args.replace,
-                            progress=progress)
+    with cli_progress(f"import {args.format}", enabled=not args.quiet) as progress:
+        report = import_creating_project(args.format, args.project, args.source, sessions=args.sessions,
+                                         split_layout=args.split_layout, segments_csv=args.segments_csv,
+                                         replace=args.replace, progress=progress)
     print(report)
     return 0
