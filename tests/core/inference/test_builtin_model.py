@@ -86,3 +86,12 @@ def test_batch_infer_live_inspector_and_proposals_run_it(project, ids, builtin_m
     inspection = inspect_model(project, builtin_model, sessions=[ids["demo01"]])
     assert inspection.frame.confusion.shape == (4, 4) and inspection.frame.confusion.sum() > 0
     assert propose(project, builtin_model, ids["demo01"], "carol")
+
+
+def test_an_installation_without_the_shipped_files_opens_projects_without_it(tmp_path, builtin_on, monkeypatch):
+    from dyadlab.core.inference import builtin
+
+    monkeypatch.setattr(builtin, "models_dir", lambda: tmp_path / "no-models")  # a bundle built without them
+    assert builtin.builtin_models() == []
+    with create_project(tmp_path / "bare") as project:
+        assert _builtin_records(project) == []
