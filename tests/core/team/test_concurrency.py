@@ -57,7 +57,7 @@ def _run_editors(cfgs: dict[str, dict]) -> dict[str, list[dict]]:
 
 
 def _assert_no_lost_update(logs: dict[str, list[dict]], pairs: list[tuple[str, str]], final: dict,
-                           counters: list[int], rounds: int, segments: set[int]) -> None:
+                           counters: list[int], rounds: int, segments: set[int], increments: int = INCREMENTS) -> None:
     """Every acknowledged edit of ``logs`` is in ``final`` (segment id → segment), exactly once."""
     def edits(name: str, kind: str) -> list[dict]:
         return [e for e in logs[name] if e["kind"] == kind]
@@ -65,7 +65,7 @@ def _assert_no_lost_update(logs: dict[str, list[dict]], pairs: list[tuple[str, s
     for name in logs:
         assert len(edits(name, "own")) == rounds and all(e["ack"] for e in edits(name, "own")), \
             f"{name}: an uncontested edit was refused"
-        assert sum(e["ack"] for e in edits(name, "counter")) == INCREMENTS
+        assert sum(e["ack"] for e in edits(name, "counter")) == increments
     # Exactly one of the two simultaneous saves of a contested segment wins; the other hears about it.
     for one, two in pairs:
         for step, (a, b) in enumerate(zip(edits(one, "contested"), edits(two, "contested"), strict=True)):
@@ -83,7 +83,7 @@ def _assert_no_lost_update(logs: dict[str, list[dict]], pairs: list[tuple[str, s
         assert final[seg_id].version == 1 + len(seg_acks)
         assert final[seg_id].value == max(seg_acks, key=lambda a: a["version"])["value"]
     for counter in counters:
-        assert final[counter].score == 2 * INCREMENTS
+        assert final[counter].score == 2 * increments
     untouched = segments - set(acks)
     assert all(final[i].version == 1 and final[i].value == "neutral" for i in untouched)
 
@@ -107,7 +107,7 @@ def test_two_processes_lose_no_update_and_report_every_conflict(project, tmp_pat
 def test_two_annotators_and_a_reviewer_on_their_own_logins_lose_no_update(team, tmp_path: Path) -> None:
     """The same race with real accounts, so every write also passes the server's row-level security: each
     annotator edits their own tier while the reviewer (two windows, one login) edits the same segments."""
-    rounds = 10  # x 4 processes on a 2-core machine: enough races, a few seconds
+    rounds = increments = 10  # x 4 processes on a 2-core machine: enough races, a few seconds
     with team.project.store.transaction() as tx:
         session = tx.sessions.add("race")
         scheme = tx.schemes.by_name("emotion-4class")
@@ -122,7 +122,7 @@ def test_two_annotators_and_a_reviewer_on_their_own_logins_lose_no_update(team, 
         barrier = tmp_path / who
         barrier.mkdir()
         common = {"barrier": str(barrier), "rounds": rounds, "contested": ids[who][5:10], "counter": ids[who][10],
-                  "increments": INCREMENTS}
+                  "increments": increments}
         cfgs[who] = {**common, "url": team.url(team.logins[who]), "me": who, "other": window, "own": ids[who][:5]}
         reviewer_own = ids["reviewer"][:5] if who == "annotator" else ids["reviewer"][5:10]
         cfgs[window] = {**common, "url": team.url(team.logins["reviewer"]), "me": window, "other": who,
@@ -132,7 +132,7 @@ def test_two_annotators_and_a_reviewer_on_their_own_logins_lose_no_update(team, 
         final = {seg.id: seg for seg in tx.segments.list()}
     involved = {i for segs in ids.values() for i in segs}
     _assert_no_lost_update(logs, [("annotator", "reviewer-a"), ("colleague", "reviewer-b")], final,
-                           [ids["annotator"][10], ids["colleague"][10]], rounds, involved)
+                           [ids["annotator"][10], ids["colleague"][10]], rounds, involved, increments)
 
 
 def test_a_conflict_is_caught_at_write_time_even_after_the_read_check_passed(project) -> None:

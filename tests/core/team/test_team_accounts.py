@@ -247,3 +247,10 @@ def test_a_reviewer_merges_gold_an_annotator_cannot(team: TeamProject, tiers, tm
         assert gold.kind == "gold" and tx.tiers.list(annotator_id=gold.id)
     entry = change_log(team.project.store, table="annotators", limit=1, latest=True)[0]
     assert (entry.op, entry.login, entry.after["name"]) == ("insert", team.logins["reviewer"], "gold-accounts")
+
+
+def test_a_login_without_an_account_cannot_even_connect(team: TeamProject) -> None:
+    outsider = f"{team.logins['admin']}_out"
+    team.server.admin_sql(f"CREATE ROLE {outsider} LOGIN PASSWORD '{team.password(outsider)}'")
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        team.connect(outsider)
