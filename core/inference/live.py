@@ -77,6 +77,7 @@ class LiveResult:
     fps: float  # results delivered per second, recently
     requested_fps: float  # requests submitted per second, recently
     lagging: bool  # the worker cannot keep up: it skipped requests or delivers below the requested rate
+    behind_frames: float = 0.0  # how far the overlay is behind the playhead: the latency in frames of the video
 
     def prediction(self, participant_id: int, model_id: int | None = None) -> ParticipantPrediction | None:
         for p in self.predictions:
@@ -140,6 +141,7 @@ class LiveInferenceWorker:
         self._owned: list[Any] = []  # predictors this worker made (and closes)
         self.disabled: dict[int, str] = {}  # model id -> why it was disabled
         self._participants: list[tuple[int, str]] = []
+        self._frame_rate = 25.0  # of the participants' video, once prepared
         self._reported: set[tuple[int | None, str]] = set()
         self._queue: deque[_Request] = deque()
         self._cond = threading.Condition()
@@ -241,6 +243,7 @@ class LiveInferenceWorker:
             participants = tx.participants.list(self.session_id)
         wanted = self._participant_ids
         self._participants = [(p.id, p.code) for p in participants if wanted is None or p.id in wanted]
+        self._frame_rate = self._video_rate()
         for item in self._wanted:
             if not isinstance(item, int):
                 self.predictors.append(item)  # the caller's: the caller closes it
@@ -263,6 +266,17 @@ class LiveInferenceWorker:
             except InferenceError as exc:
                 self._disable(item, str(exc))
                 self._report(item, str(exc))
+
+    def _video_rate(self) -> float:
+        """Frames per second of the first participant's video (what ``behind_frames`` counts in; 25 if unknown)."""
+        for pid, _ in self._participants:
+            try:
+                rate = self._provider.timeline(self.session_id, pid).frame_rate_hz
+            except InferenceError:
+                continue
+            if rate > 0:
+                return rate
+        return 25.0
 
     def _accelerate(self, model_id: int, loaded: Any) -> None:
         """Run ``loaded`` through ONNX Runtime when asked and possible (else torch, and the reason is kept)."""
@@ -378,8 +392,9 @@ class LiveInferenceWorker:
             fps, wanted, total = _rate(c.results), _rate(c.submits), c.skipped_total
         skipped = request.superseded
         lagging = skipped > 0 or (wanted > 0 and fps > 0 and fps < LAG_RATIO * wanted)
-        result = LiveResult(request.t_us, tuple(predictions), 1000.0 * (now - request.submitted), skipped,
-                            total, fps, wanted, lagging)
+        latency = now - request.submitted
+        result = LiveResult(request.t_us, tuple(predictions), 1000.0 * latency, skipped, total, fps, wanted, lagging,
+                            latency * self._frame_rate)
         try:
             self.on_result(result)
         except Exception:  # noqa: BLE001 - a broken overlay must not stop inference

@@ -64,6 +64,7 @@ def test_submit_never_blocks_and_stale_requests_are_skipped(project, ids):
     assert fake.calls == [(a, 0), (a, 50)]
     assert last.skipped_count == 49 and last.skipped_total == 49 and last.lagging
     assert first.latency_ms == pytest.approx(2500.0) and last.latency_ms == pytest.approx(500.0)
+    assert first.behind_frames == pytest.approx(62.5, rel=0.01) and last.behind_frames == pytest.approx(12.5, rel=0.01)
     assert last.requested_fps == pytest.approx(25.0, rel=0.05)
     (p,) = last.predictions
     assert (p.participant_id, p.frame, p.label) == (a, 50, CLASSES[50 % 4]) and p.confidence == pytest.approx(0.7)
