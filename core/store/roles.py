@@ -30,7 +30,7 @@ from dyadlab.core.store.rules import Op, Role, Scope, permits, roles_allowed, sc
 if TYPE_CHECKING:
     from dyadlab.core.store import UnitOfWork
 
-__all__ = ["AccessDenied", "Action", "Role", "add_account", "allowed", "require", "role_of", "set_role"]
+__all__ = ["AccessDenied", "Action", "Op", "Role", "add_account", "allowed", "can", "require", "role_of", "set_role"]
 
 
 class AccessDenied(DyadLabError):
@@ -103,6 +103,22 @@ def allowed(actor: model.Annotator, action: Action, *, tier: model.Tier | None =
     except AccessDenied:
         return False
     return True
+
+
+def can(actor: model.Annotator, table: str, op: Op = Op.UPDATE, *, owner: model.Annotator | None = None,
+        locked: bool = False) -> bool:
+    """Whether ``actor`` may ``op`` a row of ``table`` owned by ``owner`` (``locked``: a read-only tier or a
+    model's series) — what the team server's policies decide, for greying out any control that writes
+    (media offsets, participants, schemes, ...). A browsing window (negative id) and non-person
+    annotators may do nothing."""
+    if actor.kind != "human" or actor.id < 0:
+        return False
+    try:
+        role = Role(actor.role)
+    except ValueError:
+        return False
+    return permits(role, table, op, me=actor.id, owner_id=owner.id if owner else None,
+                   owner_kind=owner.kind if owner else None, locked=locked)
 
 
 # -- account management (admin only) ------------------------------------------------------------------

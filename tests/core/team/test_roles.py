@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dyadlab.core.model import Annotator, Tier
-from dyadlab.core.store.roles import AccessDenied, Action, Role, add_account, allowed, require, set_role
-from dyadlab.core.store.rules import WRITES, permits
+from dyadlab.core.store.roles import AccessDenied, Action, Role, add_account, allowed, can, require, set_role
+from dyadlab.core.store.rules import WRITES, Op, permits
 
 ANNA = Annotator(id=1, name="anna", role="annotator")
 REVA = Annotator(id=2, name="reva", role="reviewer")
@@ -85,3 +85,13 @@ def test_the_gui_check_is_the_rule_table_the_server_enforces(actor: Annotator, o
     for op in WRITES:
         assert allowed(actor, Action.EDIT_TIER, tier=tier, owner_kind=owner_kind) is permits(
             actor.role, "segments", op, me=actor.id, owner_id=owner.id, owner_kind=owner_kind, locked=read_only)
+
+
+def test_can_answers_for_any_table_of_the_rule_table() -> None:
+    assert [can(a, "audio_tracks") for a in (ANNA, REVA, ADAM)] == [False, False, True]
+    assert [can(a, "segments", Op.DELETE, owner=ANNA) for a in (ANNA, REVA, ADAM)] == [True, True, True]
+    assert [can(a, "segments", Op.INSERT, owner=REVA) for a in (ANNA, REVA, ADAM)] == [False, True, True]
+    assert not can(REVA, "series", owner=MODEL) and not can(ADAM, "tiers", owner=ANNA, locked=True)
+    assert [can(a, "annotators", Op.INSERT, owner=GOLD) for a in (ANNA, REVA, ADAM)] == [False, True, True]
+    assert not can(Annotator(id=-1, name="browsing", role="admin"), "settings")
+    assert not can(MODEL, "settings") and not can(Annotator(id=9, name="eve", role="superuser"), "settings")
