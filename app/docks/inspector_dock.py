@@ -5,6 +5,10 @@ confusion matrix (rows: the annotator, columns: the model). Click a cell to list
 click one to jump the clock there; the disagreement spans, worst first, step with G / Shift+G. All numbers
 come from ``core.inference.inspect``; this widget only lays them out and asks to seek.
 
+The matrix asks for the height of all its rows (up to ``MATRIX_ROWS_SHOWN``) and its columns share the width,
+so it is read whole even in a short dock; the cell's units and the disagreement spans share one tabbed list
+below it (clicking a cell shows its units, G shows the spans).
+
 The report is computed off the GUI thread (``BackgroundCall``): predicting the frames a session still lacks
 and counting over every chosen session takes seconds to minutes, and the window must keep playing and
 repainting meanwhile. A busy bar shows while it runs; the result lands through a queued signal.
@@ -17,8 +21,11 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -26,6 +33,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +45,8 @@ from dyadlab.core.inference.inspect import Inspection, LevelReport, inspect_mode
 
 Jump = Callable[[int, int], None]  # (session id, t µs): open that session if needed and seek
 LEVELS = ("frame", "utterance")
+MATRIX_ROWS_SHOWN = 10  # more classes than this scroll
+LIST_MIN_ROWS = 3  # the tabbed list under the matrix shows at least this many lines
 
 
 def _fmt(metrics: dict | None) -> str:
@@ -69,13 +79,17 @@ class InspectorPanel(QWidget):
         self.level.setObjectName("InspectorLevel")
         self.level.addItems(LEVELS)
         self.level.currentIndexChanged.connect(lambda _i: self._show())
-        form.addRow("Model", self.model)
-        form.addRow("Sessions", self.sessions)
-        form.addRow("Annotator", self.annotator)
-        form.addRow("Level", self.level)
         self.run = QPushButton("Inspect")
         self.run.setObjectName("InspectorRun")
         self.run.clicked.connect(self.inspect)
+        who = QHBoxLayout()  # one line for annotator, level and the button: the matrix needs the height
+        who.addWidget(self.annotator, 1)
+        who.addWidget(QLabel("Level"))
+        who.addWidget(self.level)
+        who.addWidget(self.run)
+        form.addRow("Model", self.model)
+        form.addRow("Sessions", self.sessions)
+        form.addRow("Annotator", who)
         self.metrics = QLabel("Choose a model and press Inspect (missing predictions are computed first).")
         self.metrics.setObjectName("InspectorMetrics")
         self.metrics.setWordWrap(True)
@@ -85,26 +99,39 @@ class InspectorPanel(QWidget):
         self.busy.setTextVisible(False)
         self.busy.setMaximumHeight(6)
         self.busy.hide()
+        self.caption = QLabel()
+        self.caption.setObjectName("InspectorCaption")
         self.matrix = QTableWidget()
         self.matrix.setObjectName("InspectorMatrix")
+        self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.matrix.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # no sideways scroll
+        self.matrix.horizontalHeader().setMinimumSectionSize(24)
+        self.matrix.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideRight)  # "surpr…", not "urprise"
+        self.matrix.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.matrix.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.matrix.cellClicked.connect(self._cell)
+        self._fit_matrix()
         self.units = QListWidget()
         self.units.setObjectName("InspectorUnits")
         self.units.itemClicked.connect(self._go)
         self.spans = QListWidget()
         self.spans.setObjectName("InspectorSpans")
         self.spans.itemClicked.connect(lambda item: self.step_to(self.spans.row(item)))
+        self.lists = QTabWidget()
+        self.lists.setObjectName("InspectorLists")
+        self.lists.addTab(self.units, "Units in the clicked cell")
+        self.lists.addTab(self.spans, "Disagreements (G)")
+        self.lists.setTabToolTip(1, "Disagreement spans, worst first: G steps to the next, Shift+G back")
+        line = self.units.fontMetrics().lineSpacing()
+        self.lists.setMinimumHeight(self.lists.tabBar().sizeHint().height() + LIST_MIN_ROWS * line + 12)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(form)
-        layout.addWidget(self.run)
         layout.addWidget(self.busy)
         layout.addWidget(self.metrics)
-        layout.addWidget(self.matrix, 2)
-        layout.addWidget(QLabel("Units in the clicked cell"))
-        layout.addWidget(self.units, 1)
-        layout.addWidget(QLabel("Disagreements, worst first (G / Shift+G)"))
-        layout.addWidget(self.spans, 1)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.matrix)
+        layout.addWidget(self.lists, 1)
         ws.session_opened.connect(self.refresh_choices)
         self.refresh_choices()
 
@@ -188,21 +215,35 @@ class InspectorPanel(QWidget):
         self.matrix.clear()
         self.matrix.setRowCount(len(classes))
         self.matrix.setColumnCount(len(classes))
-        self.matrix.setVerticalHeaderLabels([f"{c} (human)" for c in classes])
-        self.matrix.setHorizontalHeaderLabels(classes)
+        self.matrix.setVerticalHeaderLabels(classes)
+        for j, name in enumerate(classes):  # a narrow column elides its class: the tooltip has it whole
+            header = QTableWidgetItem(name)
+            header.setToolTip(f"the model said {name}")
+            self.matrix.setHorizontalHeaderItem(j, header)
+        self.caption.setText(f"Rows: {ins.annotator} (human) · columns: the model")
         for i in range(len(classes)):
             for j in range(len(classes)):
                 item = QTableWidgetItem(str(int(confusion[i, j])))
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.matrix.setItem(i, j, item)
+        self._fit_matrix()
         self.units.clear()
+
+    def _fit_matrix(self) -> None:
+        """Exactly the height of the header and the rows (at most ``MATRIX_ROWS_SHOWN``; at least one): the
+        matrix is what the user came for, so the lists below give way to it, not the other way round."""
+        rows = min(max(self.matrix.rowCount(), 1), MATRIX_ROWS_SHOWN)
+        header = self.matrix.horizontalHeader().sizeHint().height()
+        frame = 2 * self.matrix.frameWidth()
+        self.matrix.setFixedHeight(header + rows * self.matrix.verticalHeader().defaultSectionSize() + frame)
 
     def _cell(self, row: int, column: int) -> None:
         report = self.report
         if report is None:
             return
         self.units.clear()
+        self.lists.setCurrentWidget(self.units)
         for unit in report.cell(row, column):
             name = unit.name or f"frame {unit.index}"
             item = QListWidgetItem(f"{name}  {unit.start_us / 1e6:.2f} s  model {unit.predicted} "
@@ -224,5 +265,6 @@ class InspectorPanel(QWidget):
     def step_to(self, index: int) -> None:
         span = self.inspection.disagreements[index]
         self.span_index = index
+        self.lists.setCurrentWidget(self.spans)
         self.spans.setCurrentRow(index)
         self.jump(span.session_id, span.start_us)

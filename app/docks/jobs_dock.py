@@ -42,6 +42,7 @@ POLL_MS = 300
 COLUMNS = ("id", "kind", "state", "progress", "ETA", "message")
 CURVE_METRIC = "val_ua"
 PLOT_MIN_HEIGHT = 120
+TABLE_MIN_ROWS = 4  # the table never shrinks below this many rows (it showed one and a half in a short dock)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,13 @@ class JobsPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for column in (0, 2, 4):  # id, state, ETA: as wide as their text
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.table.setMinimumHeight(header.sizeHint().height() + 2 * self.table.frameWidth()
+                                    + TABLE_MIN_ROWS * self.table.verticalHeader().defaultSectionSize()
+                                    + self.table.horizontalScrollBar().sizeHint().height())
         self.table.itemSelectionChanged.connect(self._show_selected)
         self._plot: pg.PlotWidget | None = None  # built when a job is first shown: see ``_build_plot``
         self._plot_slot = QWidget(minimumHeight=PLOT_MIN_HEIGHT)  # holds its place in the splitter until then
@@ -128,6 +135,9 @@ class JobsPanel(QWidget):
         self.split = QSplitter(Qt.Orientation.Vertical)  # stacked: the dock is usually tall and narrow
         for part in (self.table, self._plot_slot, self.log):
             self.split.addWidget(part)
+        self.split.setCollapsible(0, False)
+        for index, stretch in enumerate((2, 2, 1)):  # extra height goes to the table and the curve first
+            self.split.setStretchFactor(index, stretch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.split, 1)
