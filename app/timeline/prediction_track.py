@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 
 from dyadlab.app import theme
 from dyadlab.app.timeline.segments_item import FALLBACK_COLORS, SegmentStyle
@@ -111,6 +111,9 @@ class LiveCurveFeed(QObject):
     draws them. A (model, participant) without a track yet — the model's first rows in this session — makes
     the timeline rebuild once its series is in the store (the worker creates it on its first commit); the
     rows wait in the buffer until then.
+
+    The timer stops with the window (``stop`` on its Close event): a redraw firing after the project closed
+    would read a store that is gone ("unable to open database file").
     """
 
     def __init__(self, timeline: TimelineWidget) -> None:
@@ -118,10 +121,23 @@ class LiveCurveFeed(QObject):
         self.timeline = timeline
         self.pending: dict[CurveSource, dict[int, np.ndarray]] = {}
         self.timer = QTimer(self)
+        self.timer.setObjectName("live curve redraw")
         self.timer.setSingleShot(True)
         self.timer.setInterval(LIVE_REDRAW_MS)
         self.timer.timeout.connect(self.flush)
         self.redraws = 0  # how many throttled redraws ran (tests, profiling)
+        self._window = timeline.window()
+        self._window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if watched is self._window and event.type() == QEvent.Type.Close:
+            self.stop()
+        return False
+
+    def stop(self) -> None:
+        """Drop the buffered rows and stop the timer (the window or the project is closing)."""
+        self.timer.stop()
+        self.pending.clear()
 
     def add(self, result: Any) -> None:
         for item in result.predictions:

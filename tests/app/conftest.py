@@ -8,16 +8,19 @@ several pixels long, so drags here move in small timed steps.
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
 S = 1_000_000
 LEFT = Qt.MouseButton.LeftButton
+LEAK_GRACE_S = 2.0  # how long a closed window's threads may take to finish before the test fails
 
 
 def send_mouse(widget: QWidget, kind, pos: QPointF, button, buttons,
@@ -108,6 +111,42 @@ class Driver:
             return all(v.error or v.shown_frame == player.frame_for(v.view.id) for v in self.bench.grid.views)
 
         self.qtbot.waitUntil(shown, timeout=timeout)
+
+
+@pytest.fixture(autouse=True)
+def no_timer_or_thread_outlives_the_test(qapp) -> Iterator[None]:
+    """Fail a test that leaves a QTimer running or a thread alive once its windows are closed.
+
+    Why: a timer of a closed window fired during the next test's setup and touched a project whose folder
+    was gone ("unable to open database file"): timers and threads must stop with their window. Checked
+    after the test's own fixtures closed its windows and pytest-qt deleted the widgets it was given.
+    """
+    threads_before = set(threading.enumerate())
+    yield
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QApplication.processEvents()
+    deadline = time.monotonic() + LEAK_GRACE_S
+    while True:
+        timers = [t for t in _live_objects(qapp, QTimer) if t.isActive()]
+        threads = sorted(t.name for t in threading.enumerate() if t not in threads_before and t.is_alive())
+        if not (timers or threads) or time.monotonic() > deadline:
+            break
+        QApplication.processEvents()
+        time.sleep(0.02)
+    if timers or threads:
+        names = sorted({f"{type(t.parent()).__name__}.{t.objectName() or 'QTimer'} ({t.interval()} ms)"
+                        for t in timers})
+        for timer in timers:
+            timer.stop()  # this test fails; the next one starts clean
+        pytest.fail(f"left running after the test: timers {names}, threads {threads}", pytrace=False)
+
+
+def _live_objects(qapp, kind: type) -> list:
+    """Objects of ``kind`` owned by the application or by any widget that still exists."""
+    found = list(qapp.findChildren(kind))
+    for widget in QApplication.allWidgets():
+        found += widget.findChildren(kind)
+    return found
 
 
 @pytest.fixture(autouse=True)
