@@ -37,6 +37,7 @@ COMMAND_MODULES = [
     "dyadlab.core.cli.backup",
     "dyadlab.core.cli.report",
     "dyadlab.core.cli.infer",
+    "dyadlab.core.cli.queue",
 ]
 
 

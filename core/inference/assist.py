@@ -59,6 +59,12 @@ def _rejected(tx: UnitOfWork, annotator_id: int) -> list[list[int]]:
     return [list(k) for k in tx.settings.get(REJECTED_KEY, {}).get(str(annotator_id), [])]
 
 
+def rejected_keys(store: Store, annotator_id: int) -> list[list[int]]:
+    """The ``Proposal.key`` of every proposal the annotator rejected (or skipped in the queue)."""
+    with store.transaction() as tx:
+        return _rejected(tx, annotator_id)
+
+
 def propose(project: Any, model_id: int, session_id: int, annotator: str | model.Annotator, *,
             participant_id: int | None = None, tier: str = TARGET_TIER, min_confidence: float = 0.0,
             compute: bool = True) -> list[Proposal]:
@@ -120,13 +126,20 @@ def _target_tier(store: Store, proposal: Proposal, annotator: model.Annotator, t
 
 
 def accept_edit(project: Any, proposal: Proposal, annotator: str | model.Annotator, *,
-                tier: str = TARGET_TIER) -> CreateSegment:
-    """The (not yet applied) edit creating the annotator's segment from ``proposal`` — for an undo stack."""
+                tier: str = TARGET_TIER, value: str | None = None) -> CreateSegment:
+    """The (not yet applied) edit creating the annotator's segment from ``proposal`` — for an undo stack.
+
+    ``value``: the annotator's own label instead of the proposed one (a correction; provenance says so)."""
     who = _annotator(project.store, annotator)
     target = _target_tier(project.store, proposal, who, tier)
-    return CreateSegment(target.id, proposal.start_us, proposal.end_us, proposal.value, annotator_id=who.id,
-                         provenance={**proposal.provenance, "source": "model proposal", "how": "accepted"},
-                         text=f"Accept {proposal.value} from {proposal.provenance['proposed_by']}")
+    if value is None or value == proposal.value:
+        return CreateSegment(target.id, proposal.start_us, proposal.end_us, proposal.value, annotator_id=who.id,
+                             provenance={**proposal.provenance, "source": "model proposal", "how": "accepted"},
+                             text=f"Accept {proposal.value} from {proposal.provenance['proposed_by']}")
+    return CreateSegment(target.id, proposal.start_us, proposal.end_us, value, annotator_id=who.id,
+                         provenance={**proposal.provenance, "source": "model proposal", "how": "corrected",
+                                     "model_value": proposal.value},
+                         text=f"Label {value} (model said {proposal.value})")
 
 
 def accept(project: Any, proposal: Proposal, annotator: str | model.Annotator, *,

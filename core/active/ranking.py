@@ -1,0 +1,182 @@
+"""Rank stretches by what labelling them is worth, and say why each one is there.
+
+Why a separate, array-only module: the rule (how uncertainty, disagreement and diversity combine) is what a
+reader wants to check and a test wants to pin, without a project, a model or a window. ``queue`` turns a
+project into ``Stretch`` objects; this module only scores and orders them.
+
+Worth of a stretch (each term in [0, 1], weighted by ``Weights``):
+
+- **uncertainty** of the model's mean class probabilities over the stretch: normalised entropy
+  (``H(p) / log C``) or ``1 - margin`` (top-1 minus top-2);
+- **modality disagreement**: the Jensen-Shannon divergence (base 2, so in [0, 1]) between the model and each
+  other view of the same stretch (another modality's branch or a second model), the largest one counting;
+- **annotator disagreement**: for every other annotator who labelled the stretch, ``1 - p(their label)``,
+  the largest one counting (a label the model finds unlikely is where it most needs a human decision).
+
+Diversity: a greedy pick. After each choice, the remaining stretches of the same session lose
+``diversity × exp(-|Δt| / spacing)`` of their worth (the nearest pick counting), so the top of the queue is
+spread over the session instead of ten neighbours of one confusing moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MEASURES = ("entropy", "margin")
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """One unlabelled stretch of a participant's tier with what the model (and others) said about it."""
+
+    session_id: int
+    participant_id: int
+    start_us: int
+    end_us: int
+    probs: np.ndarray  # float [C]: the model's mean class probabilities over the stretch
+    classes: tuple[str, ...]
+    n_frames: int = 0
+    views: Mapping[str, np.ndarray] = field(default_factory=dict)  # other modality / model name -> probs [C]
+    labels: Mapping[str, str] = field(default_factory=dict)  # other annotator name -> their value here
+    name: str = ""  # the utterance's name, or "" for a fixed window
+
+    @property
+    def centre_us(self) -> int:
+        return (self.start_us + self.end_us) // 2
+
+    @property
+    def proposed(self) -> str:
+        """The model's label for the stretch (the one preselected when the annotator jumps to it)."""
+        return self.classes[int(np.argmax(self.probs))]
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: str  # "uncertain" | "modalities" | "annotator" | "spread"
+    value: float
+    text: str
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A ranked stretch: its place, its worth before and after the diversity penalty, and why."""
+
+    rank: int
+    stretch: Stretch
+    worth: float  # weighted sum of the terms
+    score: float  # worth after the diversity penalty at the time it was picked (what ordered it)
+    reasons: tuple[Reason, ...]
+
+    @property
+    def why(self) -> str:
+        return "; ".join(r.text for r in self.reasons) or "next in order"
+
+    @property
+    def proposed(self) -> str:
+        return self.stretch.proposed
+
+
+@dataclass(frozen=True)
+class Weights:
+    uncertainty: float = 1.0
+    modalities: float = 1.0
+    annotators: float = 1.0
+    diversity: float = 0.6  # fraction of worth a pick at the same moment takes away (0: no spreading)
+    spacing_s: float = 10.0  # how far (seconds) the diversity penalty reaches (1/e at this distance)
+    measure: str = "entropy"  # or "margin"
+
+    def __post_init__(self) -> None:
+        if self.measure not in MEASURES:
+            raise ValueError(f"uncertainty measure {self.measure!r}: use one of {', '.join(MEASURES)}")
+        if not 0.0 <= self.diversity <= 1.0 or self.spacing_s <= 0:
+            raise ValueError("diversity must lie in [0, 1] and spacing_s be positive")
+
+
+def _normalised(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, np.float64), 0.0, None)
+    total = p.sum()
+    return p / total if total > 0 else np.full(len(p), 1.0 / max(len(p), 1))
+
+
+def uncertainty(probs: np.ndarray, measure: str = "entropy") -> float:
+    """0 for a certain prediction, 1 for a uniform one (entropy) or a tie between the top two (margin)."""
+    p = _normalised(probs)
+    if len(p) < 2:
+        return 0.0
+    if measure == "margin":
+        top = np.sort(p)[::-1]
+        return float(1.0 - (top[0] - top[1]))
+    nz = p[p > 0]
+    return float(-(nz * np.log(nz)).sum() / np.log(len(p)))
+
+
+def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
+    """Jensen-Shannon divergence in bits: 0 for the same distribution, 1 for disjoint ones."""
+    p, q = _normalised(p), _normalised(q)
+    m = (p + q) / 2
+
+    def kl(a: np.ndarray) -> float:
+        nz = a > 0
+        return float((a[nz] * np.log2(a[nz] / m[nz])).sum())
+
+    return float(np.clip((kl(p) + kl(q)) / 2, 0.0, 1.0))
+
+
+def _terms(s: Stretch, w: Weights) -> tuple[float, list[Reason]]:
+    reasons: list[Reason] = []
+    u = uncertainty(s.probs, w.measure)
+    p = _normalised(s.probs)
+    top = int(np.argmax(p))
+    worth = w.uncertainty * u
+    if w.uncertainty > 0:
+        reasons.append(Reason("uncertain", u, f"model unsure ({w.measure} {u:.2f}; {s.classes[top]} {p[top]:.0%})"))
+    if s.views and w.modalities > 0:
+        name, view = max(s.views.items(), key=lambda kv: js_divergence(s.probs, kv[1]))
+        d = js_divergence(s.probs, view)
+        worth += w.modalities * d
+        if d > 0.05:
+            other = s.classes[int(np.argmax(view))]
+            reasons.append(Reason("modalities", d, f"{name} disagrees (says {other}; JS {d:.2f})"))
+    if s.labels and w.annotators > 0:
+        index = {c: i for i, c in enumerate(s.classes)}
+        doubts = {who: 1.0 - float(p[index[v]]) if v in index else 1.0 for who, v in s.labels.items()}
+        who = max(doubts, key=lambda k: doubts[k])
+        worth += w.annotators * doubts[who]
+        if s.labels[who] != s.classes[top]:
+            reasons.append(Reason("annotator", doubts[who], f"{who} said {s.labels[who]}, model says {s.classes[top]}"))
+    return worth, reasons
+
+
+def rank(stretches: Sequence[Stretch], weights: Weights | None = None, *, limit: int | None = None) -> list[QueueEntry]:
+    """Stretches in the order to label them (best first), each with its reasons; ``limit`` stops early."""
+    w = weights or Weights()
+    n = len(stretches)
+    if n == 0:
+        return []
+    scored = [_terms(s, w) for s in stretches]
+    worth = np.array([t[0] for t in scored])
+    centre = np.array([s.centre_us for s in stretches], np.float64) / 1e6
+    session = np.array([s.session_id for s in stretches])
+    start = np.array([s.start_us for s in stretches])
+    penalty = np.zeros(n)  # the nearest pick's exp(-Δt / spacing), per remaining stretch
+    nearest = np.full(n, -1)  # rank of that pick
+    left = np.ones(n, bool)
+    out: list[QueueEntry] = []
+    for r in range(n if limit is None else min(limit, n)):
+        score = worth * (1.0 - w.diversity * penalty)
+        # best score first; ties go to the earlier stretch (stable and deterministic)
+        order = np.lexsort((start, -np.where(left, score, -np.inf)))
+        i = int(order[0])
+        reasons = list(scored[i][1])
+        if w.diversity > 0 and penalty[i] > 0.05:
+            reasons.append(Reason("spread", float(penalty[i]), f"kept back near #{nearest[i] + 1}"))
+        out.append(QueueEntry(r, stretches[i], float(worth[i]), float(score[i]), tuple(reasons)))
+        left[i] = False
+        near = np.exp(-np.abs(centre - centre[i]) / w.spacing_s) * (session == session[i])
+        closer = near > penalty
+        penalty = np.where(closer, near, penalty)
+        nearest = np.where(closer, r, nearest)
+    return out

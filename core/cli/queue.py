@@ -1,0 +1,70 @@
+"""``dyadlab queue PROJECT --model ID``: the stretches worth labelling next, best first, and why.
+
+The same queue the "Next to label" panel shows (``core.active.queue.build_queue``), for a shell or a script:
+rank, session, participant, time span, the model's proposed label, the score and the reasons.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+NAME = "queue"
+HELP = "rank unlabelled stretches by what labelling them is worth (uncertainty, disagreement, spread)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", type=Path, help="project folder")
+    p.add_argument("--model", type=int, required=True, metavar="ID",
+                   help="registered model id (see `dyadlab models PROJECT`)")
+    p.add_argument("--compare", type=int, nargs="+", default=[], metavar="ID",
+                   help="other models (another modality, or a second model) whose disagreement counts")
+    p.add_argument("--annotator", default="annotator", help="whose unlabelled stretches (default: annotator)")
+    p.add_argument("--tier", default="emotion", help="tier name to label (default: emotion)")
+    p.add_argument("--sessions", nargs="+", metavar="SESSION", help="session names or ids (default: all)")
+    p.add_argument("--participant", metavar="CODE", help="only this participant (its code, e.g. A)")
+    p.add_argument("--measure", choices=("entropy", "margin"), default="entropy", help="uncertainty measure")
+    p.add_argument("--diversity", type=float, default=0.6, help="0 (none) to 1: how much a pick nearby counts")
+    p.add_argument("--spacing", type=float, default=10.0, metavar="S", help="reach of the diversity penalty (s)")
+    p.add_argument("--window", type=float, default=3.0, metavar="S",
+                   help="window length for participants without utterances (s)")
+    p.add_argument("--top", type=int, default=20, metavar="N", help="how many entries to print (default 20)")
+    p.add_argument("--json", action="store_true", help="one JSON object per entry instead of a table")
+
+
+def run(args: argparse.Namespace) -> int:
+    from dyadlab.core.active.queue import build_queue
+    from dyadlab.core.active.ranking import Weights
+    from dyadlab.core.errors import DyadLabError
+    from dyadlab.core.features.pipeline import select_sessions
+    from dyadlab.core.project import open_project
+
+    weights = Weights(measure=args.measure, diversity=args.diversity, spacing_s=args.spacing)
+    with open_project(args.project) as project:
+        with project.store.transaction() as tx:
+            sessions = select_sessions(tx.sessions.list(), args.sessions)
+            names = {s.id: s.name for s in sessions}
+            codes = {p.id: p.code for s in sessions for p in tx.participants.list(s.id)}
+        participant = None
+        if args.participant is not None:
+            found = [pid for pid, code in codes.items() if code == args.participant]
+            if not found:
+                raise DyadLabError(f"no participant {args.participant!r} in {args.project}",
+                                   hint=f"participants: {', '.join(sorted(set(codes.values())))}")
+            participant = found  # the participant with that code in each session
+        items = build_queue(project, args.model, args.annotator, tier=args.tier, sessions=list(names), participants=participant,
+                            compare=args.compare, weights=weights, window_s=args.window, limit=args.top)
+    for item in items:
+        s = item.entry.stretch
+        row = {"rank": item.entry.rank + 1, "session": names[s.session_id], "participant": codes[s.participant_id],
+               "start_s": s.start_us / 1e6, "end_s": s.end_us / 1e6, "proposed": s.proposed,
+               "score": round(item.entry.score, 4), "why": item.why}
+        if args.json:
+            print(json.dumps(row))
+        else:
+            print(f"{row['rank']:>4}  {row['session']:<12} {row['participant']:<4} {row['start_s']:8.2f}–"
+                  f"{row['end_s']:<8.2f} {row['proposed']:<10} {row['score']:.3f}  {row['why']}")
+    if not args.json:
+        print(f"{len(items)} entries shown (model {args.model}, tier {args.tier!r}, annotator {args.annotator!r})")
+    return 0
