@@ -136,7 +136,7 @@ class JobsPanel(QWidget):
         for part in (self.table, self._plot_slot, self.log):
             self.split.addWidget(part)
         self.split.setCollapsible(0, False)
-        for index, stretch in enumerate((2, 2, 1)):  # extra height goes to the table and the curve first
+        for index, stretch in enumerate((3, 2, 1)):  # extra height goes to the table and the curve first
             self.split.setStretchFactor(index, stretch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -210,6 +210,7 @@ class JobsPanel(QWidget):
             bar.setRange(0, 1000 if fraction is not None or job.state != "running" else 0)  # 0: busy
             bar.setValue(round(1000 * (fraction or 0.0)))
             self._set(row, 2, job.state)
+            self.table.item(row, 2).setToolTip((job.progress.get("message") or job.state).split("\n", 1)[0])
             self._set(row, 4, _eta_text(job, progress))
             self._set(row, 5, (job.progress.get("message") or "").split("\n", 1)[0])
             if job.state in FINAL_STATES and before not in (None, *FINAL_STATES):
@@ -260,6 +261,7 @@ class JobsPanel(QWidget):
             return
         progress = job_progress(self.events(job_id))
         loss_curve, metric_curve = self._curves()
+        self._plot.setVisible(bool(progress.epochs))  # a job without epochs (analysis, proxies) has no curve
         loss_curve.setData(progress.epochs, [v if v is not None else float("nan") for v in progress.loss])
         metric = [(x, v) for x, v in zip(progress.epochs, progress.metric, strict=True) if v is not None]
         metric_curve.setData([x for x, _ in metric], [v for _, v in metric])
