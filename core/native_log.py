@@ -43,10 +43,12 @@ def sort_native_line(line: bytes) -> tuple[int, bool]:
 def native_stderr_to_log() -> Iterator[None]:
     """Route native libraries' lines on descriptor 2 to the log while the block runs (see the module)."""
     try:
+        if sys.stderr.fileno() != 2:
+            raise ValueError("Python's stderr is not descriptor 2")  # captured (pytest) or redirected
         sys.stderr.flush()
         terminal = os.dup(2)
     except (AttributeError, OSError, ValueError):
-        yield  # no usable descriptor 2 (a GUI bundle without a console): nothing to route
+        yield  # no descriptor 2 of our own (captured, or a GUI bundle without a console): nothing to route
         return
     read_end, write_end = os.pipe()
     os.dup2(write_end, 2)

@@ -33,10 +33,13 @@ def run(args: argparse.Namespace) -> int:
     from dyadlab.core.features.pipeline import select_sessions
     from dyadlab.core.inference.export import export_predictions
     from dyadlab.core.inference.predictions import PredictionCache
+    from dyadlab.core.native_log import native_stderr_to_log
     from dyadlab.core.progress import cli_progress
     from dyadlab.core.project import open_project
 
-    with open_project(args.project) as project, PredictionCache(project, args.model, device=args.device) as cache:
+    # face inputs run MediaPipe: its native log lines go to the log file, not the terminal
+    with native_stderr_to_log(), open_project(args.project) as project, \
+            PredictionCache(project, args.model, device=args.device) as cache:
         with project.store.transaction() as tx:
             sessions = select_sessions(tx.sessions.list(), args.sessions)
         runner = cache.runner  # load (and check) the model before any work starts
