@@ -151,11 +151,14 @@ class VideoView(QWidget):
 
     def status_text(self) -> str:
         """The right-hand part of the title bar: the file's problem, then the frame shown (or why not)."""
-        right = "media error" if self.error else "frame not decodable" if self.warning else (
+        problem, frame = self._status_parts()
+        return (problem + frame).rstrip()
+
+    def _status_parts(self) -> tuple[str, str]:
+        frame = "media error" if self.error else "frame not decodable" if self.warning else (
             f"frame {self.shown_frame}" if self.shown_frame is not None else "")
-        if self.media_problem and not self.error:
-            right = f"⚠ {self.media_problem}   {right}".rstrip()
-        return right
+        problem = f"⚠ {self.media_problem}   " if self.media_problem and not self.error else ""
+        return problem, frame
 
     def _paint_title(self, p: QPainter) -> None:
         t = theme.current()
@@ -170,11 +173,14 @@ class VideoView(QWidget):
         font.setBold(False)
         p.setFont(font)
         p.setPen(QColor(t.error if self.error or self.warning or self.media_problem else t.text_dim))
-        right = self.status_text()
-        text = f"{self.subtitle}   {right}".strip()
-        room = bar.width() - 24 - p.fontMetrics().horizontalAdvance(self.title) - 16
-        if p.fontMetrics().horizontalAdvance(text) > room:
-            text = p.fontMetrics().elidedText(right, Qt.TextElideMode.ElideMiddle, int(max(room, 0)))
+        problem, frame = self._status_parts()
+        text = f"{self.subtitle}   {problem}{frame}".strip()
+        metrics = p.fontMetrics()
+        room = bar.width() - 24 - metrics.horizontalAdvance(self.title) - 16
+        if metrics.horizontalAdvance(text) > room:  # the subtitle goes first, then the problem's tail
+            gap = "   " if problem and frame else ""
+            left = int(max(room - metrics.horizontalAdvance(gap + frame), 0))
+            text = metrics.elidedText(problem.rstrip(), Qt.TextElideMode.ElideRight, left) + gap + frame
         p.drawText(bar.adjusted(0, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, text)
         if self.focused:
             p.setPen(QPen(QColor(t.accent), 2))
