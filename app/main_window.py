@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QToolBar
 
@@ -80,9 +80,10 @@ class MainWindow(QMainWindow):
         self.saved = QLabel()
         self.statusBar().addPermanentWidget(self.saved)
         self.statusBar().addPermanentWidget(self.who)
-        placeholder = QLabel("Open a project:  dyadlab gui PROJECT")
-        placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(placeholder)
+        from dyadlab.app.file_menu import FileActions
+
+        self.file_actions = FileActions(self)  # File menu and start page (issue 19)
+        self._show_start_page()
         theme.decorate(self)
 
     # -- project -----------------------------------------------------------------------------------
@@ -95,7 +96,7 @@ class MainWindow(QMainWindow):
         """
         from dyadlab.core.project import open_project
 
-        self.close_project()
+        self.close_project(show_start=False)
         project = open_project(root)
         try:
             name = annotator or self._ask_annotator(project)
@@ -107,7 +108,11 @@ class MainWindow(QMainWindow):
             project.close()
             raise
         self.project, self.annotator = project, who.name
+        from dyadlab.app.recent_projects import remember
+
+        remember(root)
         self._build(project, who)
+        self.file_actions.update()
         with self.bench.timeline.laid_out_once():
             sessions = self._session_ids()
             remembered = QSettings().value(f"{self._settings_key()}/session")
@@ -195,7 +200,7 @@ class MainWindow(QMainWindow):
         if self.ws is not None and self.ws.session is not None and self.bench is not None:
             QSettings().setValue(f"{self._settings_key()}/position/{self.ws.session.id}", self.bench.playback.now_us)
 
-    def close_project(self) -> None:
+    def close_project(self, *, show_start: bool = True) -> None:
         if self.project is None:
             return
         self._remember_position()
@@ -214,6 +219,26 @@ class MainWindow(QMainWindow):
         self.context = None
         self.project.close()
         self.project, self.ws, self.bench = None, None, None
+        if show_start:
+            self._show_start_page()
+
+    def _show_start_page(self) -> None:
+        """No project: the start page, a menu bar with File only, no project toolbars or status."""
+        from dyadlab.app.start_page import StartPage
+
+        for old in (getattr(self, "transport", None), getattr(self, "tools", None)):
+            if old is not None:
+                self.removeToolBar(old)
+                old.deleteLater()
+        self.transport = self.tools = None
+        bar = self.menuBar()
+        bar.clear()
+        self.file_actions.fill(bar.addMenu("&File"))
+        self.file_actions.update()
+        self.setCentralWidget(StartPage(self.file_actions, self))
+        self.setWindowTitle("DyadLab")
+        self.who.setText("")
+        self.saved.setText("")
 
     # -- actions the table binds -------------------------------------------------------------------
 
@@ -304,7 +329,7 @@ class MainWindow(QMainWindow):
             self.bench.grid.set_mode(extra["video_layout"])
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        self.close_project()
+        self.close_project(show_start=False)
         super().closeEvent(event)
 
     # built by menus.build_menus for each opened project

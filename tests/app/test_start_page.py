@@ -1,0 +1,147 @@
+"""From an empty window without a terminal: the start page, File ▸ New / Open recent / demo / Close, and a
+new project made by importing a folder that has bad files (every bad file named, nothing left behind)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from dyadlab.app import file_menu
+from dyadlab.app.dialogs.new_project_dialog import NewProjectDialog
+from dyadlab.app.start_page import StartPage
+from dyadlab.core.media.synthetic_scene import Recorder, write_scene
+from tests.app.modal_driver import accept_annotator, answer_next_modal
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def empty_window(qtbot):
+    from dyadlab.app.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def _fill_new_project(folder: Path, media: Path | None = None):
+    def respond(dialog: NewProjectDialog) -> None:
+        dialog.folder.setText(str(folder))
+        if media is not None:
+            dialog.media.setText(str(media))
+        dialog.ok.click()
+
+    return answer_next_modal(respond, kind=NewProjectDialog)
+
+
+def _menu_texts(menu) -> list[str]:
+    return [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
+
+
+def test_empty_window_offers_new_open_demo_and_a_file_menu(empty_window):
+    win = empty_window
+    assert isinstance(win.centralWidget(), StartPage)
+    (file,) = [a.menu() for a in win.menuBar().actions()]
+    texts = _menu_texts(file)
+    assert texts[:4] == ["New project…", "Open project…", "Open recent", "Open the demo project"]
+    assert {"Import", "Export", "Close project"} <= set(texts)
+    assert not win.file_actions.close.isEnabled()
+    assert not win.file_actions.imports["folder"].isEnabled()
+
+
+def test_new_project_close_and_reopen_from_recent(qtbot, empty_window, tmp_path):
+    win = empty_window
+    root = tmp_path / "study"
+    _fill_new_project(root)
+    accept_annotator("alice")
+    win.file_actions.new.trigger()
+    qtbot.waitUntil(lambda: win.project is not None, timeout=10_000)
+    assert (root / "dyadlab.sqlite").exists() and win.annotator == "alice"
+    assert win.file_actions.close.isEnabled()
+    file = win.menuBar().actions()[0].menu()
+    assert "Import" in _menu_texts(file) and "Switch annotator" in " ".join(_menu_texts(file))
+
+    win.file_actions.close.trigger()
+    assert win.project is None and isinstance(win.centralWidget(), StartPage)
+    page = win.centralWidget()
+    item = page.recent.item(0)
+    assert item.text().startswith("study") and item.flags() & Qt.ItemFlag.ItemIsEnabled
+
+    accept_annotator("alice")
+    page.recent.itemActivated.emit(item)  # double-click
+    qtbot.waitUntil(lambda: win.project is not None, timeout=10_000)
+    assert win.project.root.resolve() == root.resolve()
+
+
+def test_a_moved_project_is_greyed_with_the_reason(qtbot, empty_window, tmp_path):
+    win = empty_window
+    root = tmp_path / "gone"
+    _fill_new_project(root)
+    accept_annotator()
+    win.file_actions.new.trigger()
+    qtbot.waitUntil(lambda: win.project is not None, timeout=10_000)
+    win.file_actions.close.trigger()
+    shutil.rmtree(root)
+    from PySide6.QtWidgets import QMenu
+
+    recent = QMenu()
+    win.file_actions.fill_recent(recent)
+    (action,) = recent.actions()
+    assert "folder not found" in action.text() and not action.isEnabled()
+    win._show_start_page()
+    item = win.centralWidget().recent.item(0)
+    assert "folder not found" in item.text() and not item.flags() & Qt.ItemFlag.ItemIsEnabled
+
+
+def test_new_project_from_a_folder_with_bad_files_names_them_all_and_leaves_nothing(qtbot, empty_window, tmp_path):
+    win = empty_window
+    media = tmp_path / "media" / "pair01"
+    write_scene(media, [Recorder("mix", 0.0, 3.0), Recorder("A", 0.2, 2.0, fps=25)], seed=2)
+    (media / "B.mp4").write_bytes(b"")
+    (media / "wide.mp4").write_bytes(b"junk")
+    root = tmp_path / "from_media"
+    shown: list = []
+    _fill_new_project(root, media)
+    answer_next_modal(lambda box: (shown.append(box.text()), box.accept()), kind=QMessageBox)
+    win.file_actions.new.trigger()
+    qtbot.waitUntil(lambda: bool(shown), timeout=20_000)
+    text = shown[0]
+    assert "B.mp4" in text and "wide.mp4" in text
+    assert not root.exists() and win.project is None
+
+
+def test_new_project_from_a_good_folder_opens_with_its_session(qtbot, empty_window, tmp_path):
+    win = empty_window
+    media = tmp_path / "media" / "pair01"
+    write_scene(media, [Recorder("mix", 0.0, 3.0), Recorder("A", 0.2, 2.0, fps=25)], seed=2)
+    _fill_new_project(tmp_path / "p", media)
+    accept_annotator()
+    win.file_actions.new.trigger()
+    qtbot.waitUntil(lambda: win.project is not None, timeout=20_000)
+    assert win.ws.data is not None and win.ws.data.session.name == "pair01"
+
+
+def test_demo_project_is_built_once_then_opened(qtbot, empty_window, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    win = empty_window
+    monkeypatch.setattr(file_menu, "DEMO_SESSIONS", 1)
+    monkeypatch.setattr(file_menu, "DEMO_SECONDS", 5.0)
+    QSettings().setValue(file_menu.DEMO_FOLDER_KEY, str(tmp_path / "demo"))
+    accept_annotator()
+    win.file_actions.demo.trigger()
+    assert win.file_actions.task is not None and win.file_actions.task.running
+    qtbot.waitUntil(lambda: win.project is not None, timeout=60_000)
+    assert (tmp_path / "demo" / "dyadlab.sqlite").exists()
+    win.file_actions.close.trigger()
+    accept_annotator()
+    win.file_actions.demo.trigger()  # already built: opens at once
+    assert win.project is not None
