@@ -77,6 +77,7 @@ def team_section(project) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dyadlab.core.atomic_write import write_text_atomically
     from dyadlab.core.project import open_project
     from dyadlab.core.summary import project_summary
 
@@ -86,5 +87,5 @@ def run(args: argparse.Namespace) -> int:
             text += "\n" + seek_section(project)
     print(text)
     if args.output:
-        args.output.write_text(text + "\n", encoding="utf-8")
+        write_text_atomically(args.output, text + "\n")
     return 0

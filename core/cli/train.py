@@ -32,6 +32,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from dyadlab.core.atomic_write import write_text_atomically
 from dyadlab.core.errors import DyadLabError
 
 NAME = "train"
@@ -163,9 +164,7 @@ def _resumed_folder(out: Path | None) -> tuple[Path, str, str]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomically(path, json.dumps(data, indent=2) + "\n")
 
 
 # -- progress for the job runner -----------------------------------------------------------------------
