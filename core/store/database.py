@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
@@ -175,11 +177,43 @@ def ensure_schema(engine: Engine, *, backup_dir_file: Path | None = None) -> str
     if current == HEAD_REVISION:  # the usual open: no Alembic import, no scan of the migrations folder
         return current
     known_revisions()  # import Alembic and read the migrations (~1 s) before taking a lock others wait on
-    with engine.begin() as conn:
-        # Another client may be creating or upgrading this database right now: wait for it (the lock is
-        # released when its transaction commits), then look again — it is usually at head by then.
-        lock_for_writing(conn, SCHEMA_LOCK_KEY)
-        return _upgrade(conn, current_revision(conn), backup_dir_file)
+    with engine.connect() as conn, _foreign_keys_checked_at_the_end(conn):
+        with conn.begin():
+            # Another client may be creating or upgrading this database right now: wait for it (the lock is
+            # released when its transaction commits), then look again — it is usually at head by then.
+            lock_for_writing(conn, SCHEMA_LOCK_KEY)
+            revision = _upgrade(conn, current_revision(conn), backup_dir_file)
+            _check_foreign_keys(conn)
+        return revision
+
+
+@contextmanager
+def _foreign_keys_checked_at_the_end(conn: Connection) -> Iterator[None]:
+    """SQLite: foreign keys off while migrations run, as SQLite's own procedure for changing a table asks.
+
+    Alembic changes a SQLite table by copying it, dropping the old one and renaming the copy. With foreign
+    keys on, dropping ``annotators`` refused (every tier and segment points at an annotator), so an annotated
+    project could not be upgraded. The switch only takes effect outside a transaction, hence before BEGIN;
+    ``_check_foreign_keys`` then verifies every reference inside the migration's transaction.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    conn.commit()
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        conn.commit()
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise ProjectError(f"schema migration left {len(broken)} broken references (first: {tuple(broken[0])})",
+                               path=_db_path(conn.engine))
 
 
 def _upgrade(conn: Connection, current: str | None, backup_dir_file: Path | None) -> str:

@@ -117,3 +117,36 @@ def test_media_paths_are_stored_relative_to_the_project(tmp_path: Path) -> None:
     assert project.relative_media_path(outside) == str(outside.resolve())
     assert project.media_path("media/a.mp4") == tmp_path / "p" / "media" / "a.mp4"
     project.close()
+
+
+def test_a_project_written_by_release_0002_with_labels_migrates(tmp_path: Path) -> None:
+    """Tiers and segments point at their annotator: rebuilding the annotators table (Alembic's SQLite batch
+    mode copies and drops it) broke those foreign keys, and an annotated project did not open at all."""
+    from alembic import command
+
+    root = tmp_path / "old"
+    root.mkdir()
+    db = root / "dyadlab.sqlite"
+    command.upgrade(_alembic_config(f"sqlite:///{db}"), "0002")
+    con = sqlite3.connect(db)
+    con.executescript("""
+        INSERT INTO annotators (id, name, kind, role, created_at) VALUES (1, 'alice', 'human', 'annotator', '2026-01-01');
+        INSERT INTO label_schemes (id, name, kind, definition) VALUES (1, 'mood', 'categorical', '{}');
+        INSERT INTO sessions (id, name, attributes, created_at) VALUES (1, 's1', '{}', '2026-01-01');
+        INSERT INTO tiers (id, session_id, scheme_id, annotator_id, name, kind, read_only, position)
+            VALUES (1, 1, 1, 1, 'emotion', 'categorical', 0, 0);
+        INSERT INTO segments (tier_id, start_us, end_us, value, annotator_id, version, created_at, updated_at,
+                              provenance) VALUES (1, 0, 1000000, 'happy', 1, 1, '2026-01-01', '2026-01-01', '{}');
+    """)
+    con.commit()
+    con.close()
+
+    project = open_project(root)
+    with project.store.transaction() as tx:
+        assert [a.name for a in tx.annotators.list() if a.kind == "human"] == ["alice"]
+        assert [s.value for s in tx.segments.list(1)] == ["happy"]
+    project.close()
+    con = sqlite3.connect(db)
+    assert "login" in {r[1] for r in con.execute("PRAGMA table_info(annotators)")}
+    assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+    con.close()
