@@ -52,7 +52,6 @@ def native_stderr_to_log() -> Iterator[None]:
         return
     read_end, write_end = os.pipe()
     os.dup2(write_end, 2)
-    os.close(write_end)
     python_stderr = sys.stderr
     encoding = getattr(python_stderr, "encoding", None) or "utf-8"
     sys.stderr = open(os.dup(terminal), "w", encoding=encoding, errors="backslashreplace",  # noqa: SIM115
@@ -68,24 +67,31 @@ def native_stderr_to_log() -> Iterator[None]:
             sys.stderr.flush()
             sys.stderr.close()
         sys.stderr = python_stderr
-        os.dup2(terminal, 2)  # closes this process's write end of the pipe: the pump sees the end
-        pump.join(timeout=2.0)  # a still-running child keeps the pipe open: do not wait for it
+        os.dup2(terminal, 2)
+        # Processes that outlive the block (multiprocessing's resource tracker) keep the pipe open, so
+        # the pump cannot wait for its end: it stops at a marker written after everything of ours.
+        with contextlib.suppress(OSError):
+            os.write(write_end, _END)
+        os.close(write_end)
+        pump.join(timeout=2.0)
         if not pump.is_alive():
             os.close(terminal)
 
 
+_END = b"\0dyadlab-native-log-end\n"
+
+
 def _pump(read_end: int, terminal: int, log: logging.Logger) -> None:
     pending = b""
-    try:
+    with contextlib.suppress(OSError):
         while chunk := os.read(read_end, 65536):
             *lines, pending = (pending + chunk).split(b"\n")
             for line in lines:
+                if line + b"\n" == _END:
+                    return  # the read end stays open for late writers until the process ends
                 _route(line, terminal, log)
         if pending:
             _route(pending, terminal, log)
-    except OSError:
-        pass
-    finally:
         os.close(read_end)
 
 
