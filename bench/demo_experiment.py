@@ -1,8 +1,9 @@
 """The thesis experiments end to end on the synthetic demo corpus, on this machine, checked against bars.
 
 Why: the demo corpus is the one corpus with known truth on these machines (no IEMOCAP; the one pretrained
-model is trained on FER2013 photographs), so it is where the whole chain — demo media → ``analyze_project`` → ``dyadlab train`` (project
-frames, training, test, registry) — must show that each model learns what the corpus expresses. Steps:
+model is trained on FER2013 photographs), so it is where the whole chain — demo media → ``analyze_project``
+→ ``dyadlab train`` (project frames, training, test, registry) — must show that each model learns what the
+corpus expresses. Steps:
 
 1. generate the demo corpus (``--sessions`` × ``--seconds``, groups Session1..N) and analyse faces + audio
    (faces at ``--face-size`` px: the face CNN has no downscale of its own, and at the analysis default of
