@@ -1,7 +1,7 @@
 """Live inference, prediction curves, the inspector and model proposals, driven through the real window.
 
 One small analysed demo corpus (1 session × 8 s) and a raw-audio CNN trained on it are built once per
-module with the inference tests' own helpers (``tests/core/inference/conftest.py``: ``feature_table``,
+module by ``tests/builders/model_project`` with the inference tests' own recipe (``feature_table``,
 ``train_checkpoint``, ``register``), loaded by path so the recipe lives in one place. Each test works on a
 private copy of that project.
 """
@@ -9,7 +9,6 @@ private copy of that project.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import shutil
 import time
 from pathlib import Path
@@ -19,35 +18,18 @@ import pytest
 import torch
 from PySide6.QtCore import QPoint, Qt, QTimer
 
+from ..builders.model_project import build_model_project
+
 torch.set_num_threads(1)
 pytestmark = pytest.mark.gui
 DEMO = {"sessions": 1, "seconds": 8.0, "seed": 3}
 
 
-def _inference_helpers():
-    path = Path(__file__).parents[1] / "core" / "inference" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("inference_model_recipes", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def model_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """(project root, model id): an analysed demo corpus with a registered audio model trained on its gold."""
-    from dyadlab.core.demo import generate_demo
-    from dyadlab.core.features import analyze_project
-    from dyadlab.trainer.config import ModelConfig
-
-    recipes = _inference_helpers()
     root = tmp_path_factory.mktemp("live_gui") / "project"
-    with generate_demo(root, **DEMO) as project:
-        assert not analyze_project(project, what=("faces", "audio"), workers=1).failed
-        table = recipes.feature_table(project, ["audio_raw"])
-        checkpoint = recipes.train_checkpoint(table, ModelConfig(kind="raw_audio_cnn", input="audio_raw"),
-                                              root / "models" / "audio.pt", epochs=6, name="audio-cnn")
-        model_id = recipes.register(project, checkpoint, version="v1")
-    return root, model_id
+    return root, build_model_project(root, **DEMO)
 
 
 @pytest.fixture

@@ -48,3 +48,25 @@ def test_a_conflicting_edit_goes_to_the_callback_the_window_gave(qapp, demo_proj
         assert len(seen) == 1 and seen[0][0] is ws
         assert "changed by someone else" in seen[0][2]
         assert ws.undo_stack.count() == 1  # nothing recorded for the refused edit
+
+
+@pytest.mark.gui
+def test_a_reviewer_may_not_edit_a_models_tier(qapp, demo_project_copy) -> None:
+    """The window greys out what the team server refuses: a model's (or a corpus') tier is written only by
+    the paths that create it, whatever the human's role."""
+    from dyadlab.core.project import open_project
+
+    with open_project(demo_project_copy) as project:
+        with project.store.transaction() as tx:
+            rita = tx.annotators.ensure("rita", role="reviewer")
+            machine = tx.annotators.ensure("model:audio-cnn", kind="model")
+            session = tx.sessions.list()[0]
+            scheme = tx.schemes.by_name("emotion-4class")
+            tier = tx.tiers.add(session.id, "emotion", scheme_id=scheme.id, annotator_id=machine.id,
+                                kind="categorical")
+            colleague = next(t for t in tx.tiers.list(session.id)
+                             if t.kind == "categorical" and tx.annotators.get(t.annotator_id).kind == "gold")
+        ws = Workspace(project, rita)
+        ws.open_session(session.id)
+        assert not ws.can_edit(tier)
+        assert ws.can_edit(colleague)  # a reviewer edits others' human tiers and gold
