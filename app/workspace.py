@@ -126,7 +126,8 @@ class Workspace(QObject):
         """Whether the user's role lets them write ``tier`` (the same rule core edits enforce)."""
         if self.annotator.id < 0:  # browsing read-only: no account acts
             return False
-        return allowed(self.annotator, Action.EDIT_TIER, tier=tier)
+        owner = self.data.annotators.get(tier.annotator_id) if self.data else None
+        return allowed(self.annotator, Action.EDIT_TIER, tier=tier, owner_kind=owner.kind if owner else None)
 
     def visible_tiers(self) -> list[model.Tier]:
         """The annotator's own tiers, plus the shown annotator's (read-only) for comparison."""
