@@ -29,6 +29,7 @@ import io
 import json
 import subprocess
 import sys
+import warnings
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -266,8 +267,12 @@ def install(cache: Path, out: Path, *, onnx: bool = True, log: Any = print) -> l
             log(f"{spec.name}: ONNX skipped ({reason})")
         else:
             model, meta = load_checkpoint(checkpoint)
-            written.append(export_onnx(model, meta, out / ONNX_FILE))
+            with warnings.catch_warnings():  # torch's shape-inference notes on the traced graph: not actionable
+                warnings.simplefilter("ignore", UserWarning)
+                written.append(export_onnx(model, meta, out / ONNX_FILE))
             log(f"{spec.name}: ONNX -> {written[-1]}")
+    for path in written:  # shipped with the installation: readable by every user (atomic writes make 0600 files)
+        path.chmod(0o644)
     return written
 
 
