@@ -99,11 +99,10 @@ class MainWindow(QMainWindow):
         self.close_project(show_start=False)
         project = open_project(root)
         try:
-            name = annotator or self._ask_annotator(project)
-            if name is None:
+            who = self._who(project, annotator, read_only)
+            if who is None:
                 project.close()
                 return
-            who = model.Annotator(READ_ONLY_ANNOTATOR_ID, name) if read_only else self._annotator(project, name)
         except BaseException:
             project.close()
             raise
@@ -125,6 +124,23 @@ class MainWindow(QMainWindow):
             self._restore_layout()
             settle_layout()
         settle_layout()
+
+    def _who(self, project: Project, annotator: str | None, read_only: bool) -> model.Annotator | None:
+        """Who annotates: on a team server the account of the database login (never a name typed here);
+        on a SQLite project ``annotator``, or the name the user picks (None: the user cancelled)."""
+        from dyadlab.core.store.accounts import team_identity
+
+        try:
+            account = team_identity(project.store)
+        except DyadLabError as exc:  # the owner login, or no account in this project: browse only
+            reporter.report(exc, "Opened read-only: nothing can be saved")
+            return model.Annotator(READ_ONLY_ANNOTATOR_ID, annotator or "viewer")
+        if account is not None:
+            return model.Annotator(READ_ONLY_ANNOTATOR_ID, account.name) if read_only else account
+        name = annotator or self._ask_annotator(project)
+        if name is None:
+            return None
+        return model.Annotator(READ_ONLY_ANNOTATOR_ID, name) if read_only else self._annotator(project, name)
 
     def _ask_annotator(self, project: Project) -> str | None:
         from dyadlab.app.dialogs.annotator_dialog import ask_annotator
@@ -261,6 +277,10 @@ class MainWindow(QMainWindow):
 
     def switch_annotator(self) -> None:
         if self.project is None:
+            return
+        if self.project.store.is_server:  # the login decides who edits; reconnect as another login instead
+            reporter.notice("on a team server you annotate as your database login; connect with another "
+                            "login to work as someone else")
             return
         from dyadlab.app.dialogs.annotator_dialog import ask_annotator
 
