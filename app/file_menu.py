@@ -24,6 +24,7 @@ from dyadlab.app.errors import reporter
 from dyadlab.core.formats import CORPUS_FORMATS, EXPORT_FORMATS, LABEL_FORMATS
 
 if TYPE_CHECKING:
+    from dyadlab.app.dialogs.session_media_dialog import SessionMediaDialog
     from dyadlab.app.dialogs.task_progress import TaskProgress
     from dyadlab.app.main_window import MainWindow
 
@@ -50,6 +51,7 @@ class FileActions(QObject):
         super().__init__(win)
         self.win = win
         self.task: TaskProgress | None = None
+        self.media_dialog: SessionMediaDialog | None = None
         self.new = self._action("file.new", "&New project…", self.new_project, QKeySequence.StandardKey.New)
         self.open = self._action("file.open", "&Open project…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.demo = self._action("file.demo", "Open the &demo project", self.open_demo)
@@ -64,7 +66,9 @@ class FileActions(QObject):
                                                  f"Predictions per frame as {suffix.upper()}…",
                                                  lambda suffix=suffix: self.export_predictions(suffix))
                             for suffix in ("csv", "parquet")}
-        self.project_actions = [self.close, *self.imports.values(), self.import_labels, *self.exports.values(),
+        self.session_media = self._action("file.session_media", "Session &media and sync…",
+                                          self.open_session_media)
+        self.project_actions = [self.close, self.session_media, *self.imports.values(), self.import_labels, *self.exports.values(),
                                 *self.predictions.values()]
         self.update()
 
@@ -79,6 +83,11 @@ class FileActions(QObject):
     def update(self) -> None:
         for action in self.project_actions:
             action.setEnabled(self.win.project is not None)
+        dialog = getattr(self, "media_dialog", None)
+        if dialog is not None and dialog.ws is not self.win.ws:  # its project closed or was re-opened
+            dialog.close()
+            dialog.deleteLater()
+            self.media_dialog = None
 
     # -- the menu ---------------------------------------------------------------------------------------
 
@@ -100,7 +109,7 @@ class FileActions(QObject):
         exports.addSeparator()
         exports.addActions(list(self.predictions.values()))
         for item in (self.new, self.open, recent.menuAction(), self.demo, None, imports.menuAction(),
-                     exports.menuAction(), None, self.close, None):
+                     exports.menuAction(), None, self.session_media, None, self.close, None):
             if item is None:
                 menu.insertSeparator(first) if first is not None else menu.addSeparator()
             elif first is not None:
@@ -190,6 +199,21 @@ class FileActions(QObject):
 
         self.task = TaskProgress(title, work, then, failed, self.win)
 
+    def open_session_media(self):
+        """The session media dialog of the shown session (non-modal; one at a time)."""
+        from dyadlab.app.dialogs.session_media_dialog import SessionMediaDialog
+
+        win = self.win
+        if win.ws is None or win.ws.session is None:
+            reporter.notice("open a session first")
+            return None
+        if self.media_dialog is not None:
+            self.media_dialog.close()
+            self.media_dialog.deleteLater()
+        self.media_dialog = SessionMediaDialog(win.ws, win.open_session, win)
+        self.media_dialog.show()
+        return self.media_dialog
+
     # -- jobs on the open project -----------------------------------------------------------------------
 
     def _submit(self, kind: str, args: list[str], reload: bool) -> int:
@@ -204,7 +228,7 @@ class FileActions(QObject):
             def finished(done_id: int, state: str) -> None:
                 if done_id != job_id:
                     return
-                if state == "done":
+                if state == "succeeded":
                     self.win.open_project(root, annotator=self.win.annotator)
                 else:
                     QMessageBox.warning(self.win, "Import failed",

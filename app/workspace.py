@@ -77,6 +77,7 @@ class Workspace(QObject):
     def open_session(self, session_id: int) -> None:
         """Load a session; the annotator gets their own tiers in it (created once)."""
         store = self.project.store
+        reopened = self.data is not None and self.data.session.id == session_id  # e.g. its media moved
         with store.transaction() as tx:
             session = tx.sessions.get(session_id)
         if self.annotator.id >= 0:
@@ -91,7 +92,8 @@ class Workspace(QObject):
             self._segments = {t.id: [] for t in self.data.tiers}
             for seg in tx.segments.list(tier_ids=list(self._segments)):
                 self._segments[seg.tier_id].append(seg)
-        self.undo_stack.clear()
+        if not reopened:  # the shown session re-opened keeps its undo history (Undo a media change)
+            self.undo_stack.clear()
         self.selected = None
         own = [t for t in self.visible_tiers() if self.can_edit(t) and t.kind == "categorical"]
         self.active_tier_id = own[0].id if own else None

@@ -145,3 +145,27 @@ def test_demo_project_is_built_once_then_opened(qtbot, empty_window, tmp_path, m
     accept_annotator()
     win.file_actions.demo.trigger()  # already built: opens at once
     assert win.project is not None
+
+
+def test_import_a_folder_into_the_open_project_is_a_job_and_the_project_is_re_read(qtbot, empty_window, tmp_path,
+                                                                                     monkeypatch):
+    from dyadlab.app.dialogs import choosers
+    from dyadlab.core.jobs.status import FINAL_STATES
+
+    win = empty_window
+    first = tmp_path / "media" / "pair01"
+    write_scene(first, [Recorder("mix", 0.0, 3.0), Recorder("A", 0.2, 2.0, fps=25)], seed=2)
+    second = tmp_path / "more" / "pair02"
+    write_scene(second, [Recorder("mix", 0.0, 3.0), Recorder("B", 0.1, 2.0, fps=25)], seed=3)
+    _fill_new_project(tmp_path / "p", first)
+    accept_annotator()
+    win.file_actions.new.trigger()
+    qtbot.waitUntil(lambda: win.ws is not None and win.ws.data is not None, timeout=20_000)
+    monkeypatch.setattr(choosers, "choose_folder", lambda *_a, **_k: str(second))
+    before = win.ws
+    job_id = win.file_actions.imports["folder"].trigger() or max(j.id for j in win.jobs.list())
+    assert win.docks["Jobs"].isVisible()
+    qtbot.waitUntil(lambda: win.jobs is not None and win.jobs.get(job_id).state in FINAL_STATES, timeout=60_000)
+    assert win.jobs.get(job_id).state == "succeeded", win.jobs.log_tail(job_id)
+    qtbot.waitUntil(lambda: win.ws is not None and win.ws is not before, timeout=10_000)  # re-read at the end
+    assert len(win._session_ids()) == 2 and win.annotator == "alice"
