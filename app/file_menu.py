@@ -169,11 +169,37 @@ class FileActions(QObject):
                 return
             self.open_project(root)
             return
-        from dyadlab.core.project_setup import import_creating_project
+        self._create_by_import(root, source, fmt, skip_bad=False)
 
-        self._run_task(f"Creating {root.name} from {source.name}",
-                       lambda progress: str(import_creating_project(fmt, root, source, progress=progress)),
-                       lambda _report: self.open_project(root), "New project")
+    def _create_by_import(self, root: Path, source: Path, fmt: str, *, skip_bad: bool) -> None:
+        """Create ``root`` by importing ``source``; when only some files are bad, offer to import the rest."""
+        from dyadlab.core.project_setup import bad_files, import_creating_project
+
+        def failed(exc: BaseException) -> None:
+            bad = bad_files(exc) if fmt == "folder" and not skip_bad else []
+            if not bad:
+                QMessageBox.critical(self.win, "New project", str(exc))
+                return
+            box = QMessageBox(QMessageBox.Icon.Warning, "New project", str(exc), parent=self.win)
+            box.setObjectName("BadFilesBox")
+            rest = box.addButton(f"Import the rest (skip {len(bad)} file{'s' if len(bad) != 1 else ''})",
+                                 QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.exec()
+            if box.clickedButton() is rest:
+                self._create_by_import(root, source, fmt, skip_bad=True)
+
+        def done(report) -> None:
+            if report.warnings:
+                QMessageBox.information(self.win, "New project", str(report))
+            self.open_project(root)
+
+        from dyadlab.app.dialogs.task_progress import TaskProgress
+
+        self.task = TaskProgress(f"Creating {root.name} from {source.name}",
+                                 lambda progress: import_creating_project(fmt, root, source, progress=progress,
+                                                                          skip_bad=skip_bad),
+                                 done, failed, self.win)
 
     def open_demo(self) -> None:
         from dyadlab.core.project_setup import is_project

@@ -23,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="folder: CSV of segments (columns session,participant,start,end,label[,annotator])")
     p.add_argument("--replace", action="store_true",
                    help="re-import sessions the project already has (deleting their old rows)")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="folder: when some media files are bad, import the rest and list what was skipped and why")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -33,6 +35,6 @@ def run(args: argparse.Namespace) -> int:
     with cli_progress(f"import {args.format}", enabled=not args.quiet) as progress:
         report = import_creating_project(args.format, args.project, args.source, sessions=args.sessions,
                                          split_layout=args.split_layout, segments_csv=args.segments_csv,
-                                         replace=args.replace, progress=progress)
+                                         replace=args.replace, progress=progress, skip_bad=args.skip_bad)
     print(report)
     return 0

@@ -169,3 +169,29 @@ def test_import_a_folder_into_the_open_project_is_a_job_and_the_project_is_re_re
     assert win.jobs.get(job_id).state == "succeeded", win.jobs.log_tail(job_id)
     qtbot.waitUntil(lambda: win.ws is not None and win.ws is not before, timeout=10_000)  # re-read at the end
     assert len(win._session_ids()) == 2 and win.annotator == "alice"
+
+
+def test_new_project_offers_to_import_the_rest_when_files_are_bad(qtbot, empty_window, tmp_path):
+    win = empty_window
+    media = tmp_path / "media" / "pair01"
+    write_scene(media, [Recorder("mix", 0.0, 3.0), Recorder("A", 0.2, 2.0, fps=25)], seed=2)
+    (media / "B.mp4").write_bytes(b"")
+    root = tmp_path / "rest"
+    said: list[str] = []
+
+    def report_read(box) -> None:
+        said.append(box.text())
+        accept_annotator()
+        box.accept()
+
+    def import_the_rest(box) -> None:
+        said.append(box.text())
+        answer_next_modal(report_read, kind=QMessageBox)
+        next(b for b in box.buttons() if b.text().startswith("Import the rest")).click()
+
+    _fill_new_project(root, media)
+    answer_next_modal(import_the_rest, kind=QMessageBox)
+    win.file_actions.new.trigger()
+    qtbot.waitUntil(lambda: win.ws is not None and win.ws.data is not None, timeout=30_000)
+    assert "B.mp4" in said[0] and "skipped B.mp4" in said[1]
+    assert [v.name for v in win.ws.data.views] == ["A"]

@@ -62,3 +62,25 @@ def test_cli_import_failure_leaves_no_project_folder(tmp_path, bad_folder, capsy
     assert main(["import", "folder", str(bad_folder), str(target), "--quiet"]) == 1
     assert "2 files cannot be imported" in capsys.readouterr().err
     assert not target.exists()
+
+
+def test_skip_bad_imports_the_rest_and_lists_what_was_skipped(tmp_path, bad_folder):
+    target = tmp_path / "rest"
+    report = import_creating_project("folder", target, bad_folder, skip_bad=True)
+    text = str(report)
+    assert "skipped B.mp4" in text and "skipped wide.mp4" in text and "empty" in text
+    with open_project(target) as project, project.store.transaction() as tx:
+        (session,) = tx.sessions.list()
+        views = tx.views.list(session.id)
+    assert session.name == "pair02"  # the folder's own name, not the temporary mirror's
+    assert [v.name for v in views] == ["A"]
+    assert project.media_path(views[0].path).resolve() == (bad_folder / "A.mp4").resolve()  # not a link
+
+
+def test_cli_skip_bad(tmp_path, bad_folder, capsys):
+    target = tmp_path / "cli_rest"
+    assert main(["import", "folder", str(bad_folder), str(target), "--quiet", "--skip-bad"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped B.mp4" in out and "skipped wide.mp4" in out
+    with open_project(target) as project, project.store.transaction() as tx:
+        assert len(tx.sessions.list()) == 1
