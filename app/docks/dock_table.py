@@ -6,7 +6,7 @@ the window's calm default arrangement, chosen so that no tab title is elided at 
 
 - **project** (left): Project browser | Participants | Jobs
 - **annotate** (right, top): the Label palette alone, then Rating | Keypoints | Agreement
-- **models** (right, bottom): Live | Inspector | Proposals | Models
+- **models** (right, bottom): Live | Inspector | Proposals, then Next to label | Models
 
 Within a group, a row with ``tab=False`` starts a new stack (placed under the previous one in its area) and
 rows with ``tab=True`` become tabs behind it. The dock keys are the names the rest of the app, the layout
@@ -57,19 +57,12 @@ def _participants(ctx: AppContext) -> QWidget:
 
 
 def _jobs(ctx: AppContext) -> QWidget:
+    from dyadlab.app.docks.job_control import registry_changed
     from dyadlab.app.docks.jobs_dock import JobsPanel
 
     panel = JobsPanel(ctx.jobs)
-    panel.job_finished.connect(lambda _job_id, _state: _refresh_models(ctx))
+    panel.job_finished.connect(lambda _job_id, _state: registry_changed(ctx))  # a trained model appears
     return panel
-
-
-def _refresh_models(ctx: AppContext) -> None:
-    """A job ended: the model lists that exist now re-read the registry (one not built yet reads it when it is)."""
-    ctx.bench.live.refresh_models()
-    panel = built_panel(ctx.docks["Models"]) if "Models" in ctx.docks else None
-    if panel is not None:
-        panel.refresh()
 
 
 def _palette(ctx: AppContext) -> QWidget:
@@ -138,10 +131,44 @@ def _bind_assist(ctx: AppContext, dock: QDockWidget) -> None:
     ctx.keymap.bind("assist.reject", lambda: dock.widget().reject())
 
 
+def _queue(ctx: AppContext) -> QWidget:
+    from dyadlab.app.docks.queue_dock import QueuePanel
+
+    panel = QueuePanel(ctx.workspace, ctx.playback.seek, ctx.keymap.key_text, jobs=ctx.jobs)
+    panel.model_replaced.connect(lambda old, new: _swap_live_model(ctx, old, new))
+    return panel
+
+
+def _swap_live_model(ctx: AppContext, old: int, new: int) -> None:
+    """A retrained model replaces the old one in the live overlays too (when it was shown there)."""
+    from dyadlab.app.docks.job_control import registry_changed
+
+    registry_changed(ctx)
+    live = ctx.bench.live
+    if old in live.selected:
+        live.set_selected([new if m == old else m for m in live.selected])
+
+
+def _bind_queue(ctx: AppContext, dock: QDockWidget) -> None:
+    ctx.keymap.bind("queue.jump", lambda: dock.widget().jump())
+    ctx.keymap.bind("queue.accept", lambda: dock.widget().accept())
+    ctx.keymap.bind("queue.skip", lambda: dock.widget().skip())
+
+    def ended(job_id: int, _state: str) -> None:
+        panel = built_panel(dock)
+        if panel is not None:
+            panel.job_ended(job_id)
+
+    ctx.docks["Jobs"].widget().job_finished.connect(ended)
+
+
 def _models(ctx: AppContext) -> QWidget:
+    from dyadlab.app.docks.job_control import registry_changed
     from dyadlab.app.docks.models_dock import ModelsPanel
 
-    return ModelsPanel(ctx.workspace.project)
+    panel = ModelsPanel(ctx.workspace.project)
+    panel.changed.connect(lambda: registry_changed(ctx, but=panel))  # renamed, added, deleted: every list follows
+    return panel
 
 
 DOCKS: tuple[DockSpec, ...] = (
@@ -155,6 +182,7 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("Live", "Live", _live, "models", tab=False, lazy=False),
     DockSpec("Inspector", "Inspector", _inspector, "models", connect=_bind_inspector),
     DockSpec("Assist", "Proposals", _assist, "models", connect=_bind_assist),
+    DockSpec("Queue", "Next to label", _queue, "models", tab=False, connect=_bind_queue),
     DockSpec("Models", "Models", _models, "models"),
 )
 SPEC_BY_KEY = {spec.key: spec for spec in DOCKS}
