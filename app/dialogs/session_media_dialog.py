@@ -131,7 +131,9 @@ class SessionMediaDialog(QDialog):
         self.table.setRowCount(0)
         for row, (kind, item) in enumerate(self.rows()):
             self.table.insertRow(row)
-            self.table.setCellWidget(row, 0, QLabel(f"{item.name}  ({item.path})"))
+            name = QLabel(f"{item.name}  ({item.path.rsplit('/', 1)[-1]})")
+            name.setToolTip(str(self.ws.project.media_path(item.path)))
+            self.table.setCellWidget(row, 0, name)
             self.table.setCellWidget(row, 1, QLabel(kind))
             self.table.setCellWidget(row, 2, self._who_editor(kind, item, people))
             crop = QLineEdit(_crop_text(item.crop) if kind == "view" else "")
@@ -155,8 +157,15 @@ class SessionMediaDialog(QDialog):
         current = self.reference.currentText()
         self.reference.clear()
         self.reference.addItems([f"{kind} {item.name}" for kind, item in self.rows()])
-        if current:
-            self.reference.setCurrentText(current)
+        self.reference.setCurrentText(current or self._default_reference())
+
+    def _default_reference(self) -> str:
+        """A room recorder (audio heard by no one in particular) if there is one, else the first audio track."""
+        tracks = [t for k, t in self.rows() if k == "audio"]
+        mixed = [t for t in tracks if not any(p is not None for p in t.channel_participants)
+                 and not t.path.lower().endswith((".mp4", ".mov", ".mkv", ".avi"))]
+        chosen = (mixed or tracks or [None])[0]
+        return f"audio {chosen.name}" if chosen is not None else ""
 
     def _who_editor(self, kind: str, item, people: list[model.Participant]) -> QWidget:
         if kind == "view":

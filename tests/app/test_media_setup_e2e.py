@@ -51,7 +51,7 @@ def _stored(win, kind: str, name: str):
 
 def _sync(qtbot, dialog, kind: str, name: str) -> None:
     dialog.table.selectRow(_row(dialog, kind, name))
-    dialog.reference.setCurrentText("audio mix")
+    assert dialog.reference.currentText() == "audio mix"  # the room recorder is the default reference
     qtbot.mouseClick(dialog.sync, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.accept_proposal.isEnabled(), timeout=30_000)
     assert "confidence" in dialog.proposal_label.text()
