@@ -56,15 +56,6 @@ def _score(record: Any, level: str) -> str:
     return "-" if value is None else f"{100 * value:.1f}"
 
 
-def scored_on(record: Any) -> str:
-    """What the model's score measures: its own fold's test part, a cross-validation estimate, or nothing
-    (``metrics["scored_on"]``, written by ``dyadlab train``; older records: the mean over their folds)."""
-    if "scored_on" in record.metrics:
-        return str(record.metrics["scored_on"])
-    folds = record.metrics.get("summary", {}).get("frame", {}).get("ua", {}).get("n_folds")
-    return "-" if folds is None else f"mean of {folds} fold(s) (checkpoint: the first fold's)"
-
-
 def _checkpoint(project: Any, record: Any) -> str:
     from dyadlab.core.errors import DyadLabError
     from dyadlab.core.inference.loader import checkpoint_path
@@ -77,6 +68,8 @@ def _checkpoint(project: Any, record: Any) -> str:
 
 
 def _list(project: Any) -> int:
+    from dyadlab.core.inference.registry import scored_on
+
     with project.store.transaction() as tx:
         records = tx.models.list()
     if not records:

@@ -62,6 +62,16 @@ def _writable(record: ModelRecord, action: str) -> None:
                                  hint="fine-tune it into a model of your own (experiment face_cnn_pretrained)")
 
 
+def scored_on(record: ModelRecord) -> str:
+    """What the model's score measures, in words: its own fold's test part (``metrics["scored_on"]``, written
+    by ``dyadlab train``; one model, one score), or nothing for a shipped model; records registered before that
+    key existed: the mean over their folds, although the checkpoint is the first fold's."""
+    if "scored_on" in record.metrics:
+        return str(record.metrics["scored_on"])
+    folds = record.metrics.get("summary", {}).get("frame", {}).get("ua", {}).get("n_folds")
+    return "-" if folds is None else f"mean of {folds} fold(s) (checkpoint: the first fold's)"
+
+
 def _clean_name(name: str, context: str) -> str:
     name = name.strip()
     if not name:
