@@ -176,6 +176,64 @@ def overlay_latency(project: Any, session_id: int, model_id: int, fps: float, se
             "lagging": float(np.mean([r.lagging for r in results]))}
 
 
+def play_with_live(project: Any, session_id: int, model_id: int, seconds: float, fps: float,
+                   device: str | None, display_hz: float = 60.0) -> dict[str, float]:
+    """The session's views played at 1x (a decoder per view, frames requested at display rate as the
+    player does) while the live worker predicts the playhead: late frames of the views (not decoded when
+    due), frames without a prediction and the overlay's delay in frames."""
+    from dyadlab.core.inference.inputs import InputProvider
+    from dyadlab.core.inference.live import LiveInferenceWorker
+    from dyadlab.core.media.decoder import VideoDecoder
+    from dyadlab.core.media.sync import view_frame_at
+
+    with project.store.transaction() as tx:
+        views = tx.views.list(session_id)
+    decoders = [(VideoDecoder.for_file(project.media_path(v.path), max_size=(640, 480)), v.offset_us) for v in views]
+    results, ready = [], threading.Event()
+
+    def collect(result: Any) -> None:
+        results.append(result)
+        ready.set()
+
+    due: dict[tuple[int, int], bool] = {}  # (view, frame) -> on screen in time at least once when due
+    try:
+        with InputProvider(project, use_cache=False) as provider, \
+                LiveInferenceWorker(project, session_id, [model_id], on_result=collect, use_cache=False,
+                                    device=device, provider=provider) as worker:
+            for decoder, _ in decoders:
+                decoder.get_frame(0, timeout=30)
+            worker.submit(0)
+            ready.wait(120)
+            worker.wait_idle(120)
+            results.clear()
+            start, cpu = time.perf_counter(), time.process_time()
+            tick, submitted, last_frame = 0, 0, None
+            while (now := time.perf_counter() - start) < seconds:
+                t = int(now * 1e6) + int(WARMUP * 1e6 / fps)
+                for k, (decoder, offset) in enumerate(decoders):
+                    n = view_frame_at(t, offset, decoder.index)
+                    if n is not None:
+                        decoder.request(n)
+                        shown = decoder.peek(n) is not None
+                        due[(k, n)] = due.get((k, n), False) or shown
+                frame = int(t * fps // 1_000_000)
+                if frame != last_frame:  # the overlay asks once per video frame
+                    worker.submit(t)
+                    submitted, last_frame = submitted + 1, frame
+                tick += 1
+                time.sleep(max(0.0, start + tick / display_hz - time.perf_counter()))
+            worker.wait_idle(60)
+            cpu = time.process_time() - cpu
+    finally:
+        for decoder, _ in decoders:
+            decoder.close()
+    late = sum(1 for ok in due.values() if not ok)
+    latencies = np.array([r.latency_ms for r in results]) if results else np.array([np.nan])
+    return {"views": len(decoders), "frames_due": len(due), "late": late / max(len(due), 1),
+            "no_prediction": 1 - len(results) / max(submitted, 1), "submitted": submitted,
+            "delay_p95_frames": float(np.percentile(latencies, 95)) * fps / 1000, "cpu_pct": 100 * cpu / now}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="demo session length (default 8)")
@@ -183,6 +241,8 @@ def main() -> int:
     parser.add_argument("--play", type=float, default=6.0, help="seconds of real-time playback per model")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the cores are shared)")
+    parser.add_argument("--watch", type=float, default=8.0,
+                        help="seconds of the views playing while the face CNN 64 predicts live (0: skip)")
     args = parser.parse_args()
 
     import torch
@@ -206,6 +266,8 @@ def main() -> int:
                 live = overlay_latency(project, session.id, model_id, fps, args.play, args.device)
                 rows.append((name, rate, live))
             stored = overlay_latency(project, session.id, ids["audio CNN"], fps, args.play, args.device, store=True)
+            watched = play_with_live(project, session.id, ids["face CNN 64"], args.watch, fps, args.device) \
+                if args.watch > 0 else None
 
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     print(f"# live inference benchmark: demo session, 2 participants, {fps:g} fps video, inputs computed from "
@@ -229,6 +291,11 @@ def main() -> int:
           "detections every\n  10 frames); x video: / the frame rate (goal >= 2); idle x: the same from this process's "
           "CPU time (what idle cores\n  would do); before x: torch and a face detection on every frame, the reference "
           "measured in this run; now/bef: the speed-up.")
+    if watched is not None:
+        print(f"views playing ({watched['views']} views, {args.watch:g} s at 1x) + live face CNN 64: late frames "
+              f"{100 * watched['late']:.1f}% of {watched['frames_due']} (goal <= 1%), no prediction "
+              f"{100 * watched['no_prediction']:.1f}% of {watched['submitted']} (goal <= 1%), overlay delay p95 "
+              f"{watched['delay_p95_frames']:.1f} frames (goal <= 2), CPU {watched['cpu_pct']:.0f}%")
     print("face/audio ms: input preparation per step (2 participants, one after the other); fwd ms: one batched "
           "pass (bef fwd: torch).")
     print("delay p95: submit -> result through LiveInferenceWorker at the video rate, in frames (goal <= 2); no pred: "

@@ -15,6 +15,10 @@ once a second — a commit per frame would cost more than the model), and calls 
 through ``on_error(model_id, message)``; the other models keep running. Input problems of a frame (no face,
 a frame that does not decode) make that participant's entry invalid with a reason, not the model disabled.
 
+Requests it skipped are remembered: once no request has come for ``backfill_after_s`` (playback stopped), the
+worker computes them one by one through the prediction cache (with ``use_cache``), so the curves have no
+holes; a new request always goes first.
+
 On the CPU the models it loads run through ONNX Runtime (``onnx_runtime.use_onnx_runtime``; ``runtime="torch"``
 keeps torch): the same graph, a fraction of torch's time per call. Faces are tracked between detections
 (``InputProvider``), so a frame that follows the previous one costs the face mesh, not detector + mesh.
@@ -31,6 +35,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,6 +49,8 @@ log = logging.getLogger(__name__)
 LAG_RATIO = 0.9  # achieved below this share of the requested rate counts as lagging
 RATE_WINDOW_S = 2.0  # requests and results of this many recent seconds measure the rates
 FLUSH_INTERVAL_S = 1.0  # computed predictions are committed to the store at most this often
+BACKFILL_IDLE_S = 0.5  # no request for this long: playback has stopped, so skipped frames are filled in
+BACKFILL_LIMIT = 100_000  # skipped request times remembered for filling in (about an hour at 25 fps)
 
 
 @dataclass(frozen=True)
@@ -105,6 +112,7 @@ class _Counters:
     submitted: int = 0
     completed: int = 0
     skipped_total: int = 0
+    backfilled: int = 0  # skipped requests computed after playback stopped
     submits: deque[float] = field(default_factory=deque)
     results: deque[float] = field(default_factory=deque)
 
@@ -123,13 +131,16 @@ class LiveInferenceWorker:
                  on_error: Callable[[int | None, str], None] | None = None,
                  participants: Sequence[int] | None = None, queue_size: int = 1, use_cache: bool = True,
                  device: str | None = None, clock: Callable[[], float] = time.monotonic,
-                 provider: InputProvider | None = None, runtime: str = "onnx") -> None:
+                 provider: InputProvider | None = None, runtime: str = "onnx",
+                 backfill_after_s: float | None = BACKFILL_IDLE_S) -> None:
         if not 1 <= queue_size <= 2:
             raise ValueError(f"queue_size must be 1 or 2, got {queue_size}")
         if runtime not in ("onnx", "torch"):
             raise ValueError(f"runtime must be 'onnx' or 'torch', got {runtime!r}")
         self.runtime = runtime
+        self.backfill_after_s = backfill_after_s  # None: skipped frames are not filled in
         self.runtimes: dict[int, str] = {}  # model id -> "onnxruntime" | "torch (why)", once loaded
+        self._exports: dict[int, tuple[Any, Any]] = {}  # model id -> (LoadedModel, OnnxExport) still running
         self.project, self.session_id = project, session_id
         self._wanted = list(models)
         self.on_result, self.on_error = on_result, on_error
@@ -144,6 +155,7 @@ class LiveInferenceWorker:
         self._frame_rate = 25.0  # of the participants' video, once prepared
         self._reported: set[tuple[int | None, str]] = set()
         self._queue: deque[_Request] = deque()
+        self._missed: deque[int] = deque(maxlen=BACKFILL_LIMIT)  # times of skipped requests, to fill in later
         self._cond = threading.Condition()
         self._busy = False
         self._stopping = False
@@ -165,7 +177,9 @@ class LiveInferenceWorker:
             c = self._counters
             request = _Request(int(t_us), now)
             if len(self._queue) >= self.queue_size:
-                request.superseded = self._queue.popleft().superseded + 1
+                dropped = self._queue.popleft()
+                request.superseded = dropped.superseded + 1
+                self._missed.append(dropped.t_us)
                 c.skipped_total += 1
             self._queue.append(request)
             c.submitted += 1
@@ -197,6 +211,7 @@ class LiveInferenceWorker:
         with self._cond:
             c = self._counters
             return {"submitted": c.submitted, "completed": c.completed, "skipped": c.skipped_total,
+                    "backfilled": c.backfilled,
                     "fps": _rate(c.results), "requested_fps": _rate(c.submits), "disabled": dict(self.disabled)}
 
     def __enter__(self) -> LiveInferenceWorker:
@@ -210,19 +225,33 @@ class LiveInferenceWorker:
         try:
             self._prepare()
             while True:
+                backfill: int | None = None
                 with self._cond:
                     while not self._queue and not self._stopping:
-                        self._cond.wait()
+                        if not (self._missed and self.use_cache and self.backfill_after_s is not None):
+                            self._cond.wait()
+                        elif not self._cond.wait(self.backfill_after_s) and not self._queue and not self._stopping:
+                            backfill = self._missed.popleft()  # idle: playback stopped, fill a skipped frame
+                            break
                     if self._stopping:
                         return
-                    request = self._queue.pop()  # the newest; anything older is stale
-                    request.superseded += sum(r.superseded + 1 for r in self._queue)
-                    self._counters.skipped_total += len(self._queue)
-                    self._queue.clear()
+                    if backfill is None:
+                        request = self._queue.pop()  # the newest; anything older is stale
+                        request.superseded += sum(r.superseded + 1 for r in self._queue)
+                        self._counters.skipped_total += len(self._queue)
+                        self._missed.extend(r.t_us for r in self._queue)
+                        self._queue.clear()
                     self._busy = True
                 try:
-                    predictions = self._compute(request)
-                    self._deliver(predictions, request)
+                    if self._exports:
+                        self._swap_ready()
+                    if backfill is not None:
+                        self._compute(_Request(backfill, self.clock()))  # into the prediction cache, not shown
+                        with self._cond:
+                            self._counters.backfilled += 1
+                    else:
+                        predictions = self._compute(request)
+                        self._deliver(predictions, request)
                 finally:
                     with self._cond:
                         self._busy = False
@@ -279,14 +308,29 @@ class LiveInferenceWorker:
         return 25.0
 
     def _accelerate(self, model_id: int, loaded: Any) -> None:
-        """Run ``loaded`` through ONNX Runtime when asked and possible (else torch, and the reason is kept)."""
-        if self.runtime != "onnx":
-            self.runtimes[model_id] = "torch"
+        """Run ``loaded`` through ONNX Runtime when asked and possible: its export starts now (a child process)
+        and the model runs on torch until ``_swap_ready`` finds it done (the reason is kept when it fails)."""
+        if self.runtime != "onnx" or loaded.device != "cpu":
+            self.runtimes[model_id] = "torch" if self.runtime != "onnx" else f"torch (it runs on {loaded.device})"
             return
+        from dyadlab.core.inference.onnx_runtime import OnnxExport
+
+        try:
+            self._exports[model_id] = (loaded, OnnxExport(Path(loaded.path)))
+            self.runtimes[model_id] = "torch (exporting to ONNX)"
+        except OSError as exc:
+            self.runtimes[model_id] = f"torch (cannot export: {exc})"
+        self._swap_ready()
+
+    def _swap_ready(self) -> None:
+        """Switch the models whose ONNX export has finished to ONNX Runtime (on this thread, between steps)."""
         from dyadlab.core.inference.onnx_runtime import use_onnx_runtime
 
-        why = use_onnx_runtime(loaded)
-        self.runtimes[model_id] = "onnxruntime" if why is None else f"torch ({why})"
+        for model_id, (loaded, export) in list(self._exports.items()):
+            if export.done:
+                del self._exports[model_id]
+                why = use_onnx_runtime(loaded, export)
+                self.runtimes[model_id] = "onnxruntime" if why is None else f"torch ({why})"
 
     def _compute(self, request: _Request) -> list[ParticipantPrediction]:
         """Every participant × model at the request's time: per model one call for all participants."""

@@ -9,7 +9,8 @@ out — so ``LoadedModel.forward`` (softmax, the NaN guard, error messages) is t
 
 The export is made on first use and kept beside the checkpoint as ``<stem>.<sha256[:12]>.onnx`` (the hash
 of the checkpoint's bytes, so a replaced checkpoint is exported again); where that folder cannot be written,
-in the system's temporary folder. Anything that fails (no onnxruntime, an operator the exporter does not
+in the system's temporary folder. It runs in a child process: tracing holds the GIL for seconds (measured
+1.4 s for the audio CNN), which in-process would freeze the GUI thread while the live worker loads a model. Anything that fails (no onnxruntime, an operator the exporter does not
 know, a session that cannot be made) leaves the torch module in place and says why.
 """
 
@@ -56,22 +57,72 @@ def onnx_path(checkpoint: Path) -> Path:
     return checkpoint.with_name(f"{checkpoint.stem}.{digest}.onnx")
 
 
-def export_for(module: Any, metadata: dict[str, Any], checkpoint: Path) -> Path:
-    """The ONNX file of ``checkpoint`` (exported from ``module`` now unless a current one exists)."""
-    from dyadlab.core.atomic_write import atomic_path
-    from dyadlab.trainer.export import export_onnx
+class OnnxExport:
+    """The ONNX file of a checkpoint: found current, or being exported by a child process (``done``, ``path``).
 
-    path = onnx_path(checkpoint)
-    if path.is_file():
-        return path
-    if not _writable(path.parent):
-        path = Path(tempfile.gettempdir()) / "dyadlab-onnx" / path.name
-        if path.is_file():
-            return path
-        path.parent.mkdir(parents=True, exist_ok=True)
+    Started without waiting, so the live worker keeps predicting with torch meanwhile and swaps when it is
+    ready (``swap_when_ready``); ``wait`` blocks (benchmarks, tests). A bundled app has no interpreter to
+    start: there the export runs in this process, at once.
+    """
+
+    def __init__(self, checkpoint: Path) -> None:
+        import subprocess
+        import sys
+
+        self.checkpoint = checkpoint
+        self.path = onnx_path(checkpoint)
+        self.error: str | None = None
+        self._proc: subprocess.Popen | None = None
+        if self.path.is_file():
+            return
+        if not _writable(self.path.parent):
+            self.path = Path(tempfile.gettempdir()) / "dyadlab-onnx" / self.path.name
+            if self.path.is_file():
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if getattr(sys, "frozen", False):
+            _export(checkpoint, self.path)
+            return
+        self._proc = subprocess.Popen([sys.executable, "-m", "dyadlab.core.inference.onnx_runtime", str(checkpoint),
+                                       str(self.path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    @property
+    def done(self) -> bool:
+        """Finished, well or not (``error`` says why not)."""
+        if self._proc is None:
+            return True
+        if self._proc.poll() is None:
+            return False
+        self._finish()
+        return True
+
+    def wait(self, timeout_s: float = 300.0) -> Path:
+        """The ONNX file once exported; RuntimeError naming why the export failed."""
+        if self._proc is not None:
+            self._proc.wait(timeout_s)
+            self._finish()
+        if self.error is not None:
+            raise RuntimeError(self.error)
+        return self.path
+
+    def _finish(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        lines = (proc.stderr.read() if proc.stderr else "").strip().splitlines()
+        if proc.stderr:
+            proc.stderr.close()
+        if proc.returncode != 0 or not self.path.is_file():
+            self.error = lines[-1] if lines else f"the export process ended with status {proc.returncode}"
+
+
+def _export(checkpoint: Path, path: Path) -> None:
+    from dyadlab.core.atomic_write import atomic_path
+    from dyadlab.trainer.export import export_onnx, load_checkpoint
+
+    model, metadata = load_checkpoint(checkpoint)
     with atomic_path(path) as tmp:
-        export_onnx(module, metadata, tmp)
-    return path
+        export_onnx(model.eval(), metadata, tmp)
 
 
 def _writable(folder: Path) -> bool:
@@ -82,20 +133,15 @@ def _writable(folder: Path) -> bool:
         return False
 
 
-def use_onnx_runtime(loaded: Any) -> str | None:
-    """Swap ``loaded.module`` (a ``LoadedModel`` on the CPU) for an ``OnnxModule``; None, or why not."""
+def use_onnx_runtime(loaded: Any, export: OnnxExport | None = None) -> str | None:
+    """Swap ``loaded.module`` (a ``LoadedModel`` on the CPU) for an ``OnnxModule``, waiting for ``export``
+    (started now when None); returns None, or why it stays on torch."""
     if isinstance(loaded.module, OnnxModule):
         return None
     if loaded.device != "cpu":
         return f"it runs on {loaded.device}"
-    import copy
-
-    import torch
-
     try:
-        module = copy.deepcopy(loaded.module).cpu().eval()
-        with torch.no_grad():
-            path = export_for(module, loaded.metadata, Path(loaded.path))
+        path = (export or OnnxExport(Path(loaded.path))).wait()
         runtime = OnnxModule(path, tuple(loaded.module.input_names))
     except Exception as exc:  # noqa: BLE001 - any failure keeps the torch module, which works
         why = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
@@ -103,3 +149,9 @@ def use_onnx_runtime(loaded: Any) -> str | None:
         return why
     loaded.module = runtime
     return None
+
+
+if __name__ == "__main__":  # the child process of ``OnnxExport``: python -m ... CHECKPOINT OUT
+    import sys
+
+    _export(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -46,7 +46,8 @@ class GatedPredictor:
 def test_submit_never_blocks_and_stale_requests_are_skipped(project, ids):
     clock, fake, results = FakeClock(), GatedPredictor(), []
     sid, a = ids["demo01"], ids["demo01/A"]
-    with LiveInferenceWorker(project, sid, [fake], participants=[a], on_result=results.append, clock=clock) as worker:
+    with LiveInferenceWorker(project, sid, [fake], participants=[a], on_result=results.append, clock=clock,
+                             backfill_after_s=None) as worker:
         worker.submit(0)
         assert fake.entered.wait(30)  # the worker is now stuck in the model
         waits = []
@@ -69,6 +70,32 @@ def test_submit_never_blocks_and_stale_requests_are_skipped(project, ids):
     (p,) = last.predictions
     assert (p.participant_id, p.frame, p.label) == (a, 50, CLASSES[50 % 4]) and p.confidence == pytest.approx(0.7)
     assert p.face_box is not None and len(p.face_box) == 4  # from the cached face analysis
+
+
+def test_skipped_frames_are_filled_in_once_playback_stops_and_new_requests_go_first(project, ids):
+    fake, results = GatedPredictor(), []
+    sid, a = ids["demo01"], ids["demo01/A"]
+    with LiveInferenceWorker(project, sid, [fake], participants=[a], on_result=results.append,
+                             backfill_after_s=0.05) as worker:
+        worker.submit(0)
+        assert fake.entered.wait(30)
+        for k in range(1, 21):  # playback goes on while the model is busy: frames 1..19 are skipped
+            worker.submit(k * 40_000)
+        fake.gate.set()
+        assert worker.wait_idle(30)
+        assert [r.t_us for r in results] == [0, 20 * 40_000]  # only requests are shown; fills are not
+        assert wait_for(lambda: worker.stats["backfilled"] == 19)
+        worker.submit(30 * 40_000)  # a new request after the fill is answered as usual
+        assert worker.wait_idle(30)
+    assert sorted(f for _, f in fake.calls) == [*range(0, 21), 30]
+    assert [r.t_us for r in results] == [0, 20 * 40_000, 30 * 40_000]
+
+
+def wait_for(predicate, timeout: float = 30.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not predicate():
+        time.sleep(0.01)
+    return predicate()
 
 
 def test_a_worker_that_keeps_up_does_not_report_lag(project, ids):

@@ -3,6 +3,8 @@ export made once beside the checkpoint, and torch kept (with the reason) when ON
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from dyadlab.core.inference.live import LiveInferenceWorker
@@ -32,27 +34,30 @@ def test_onnx_runtime_gives_torchs_probabilities(project, audio_model, face_mode
         assert got.shape == want.shape and np.abs(got - want).max() <= 1e-4
 
 
-def test_the_live_worker_uses_onnx_runtime_on_the_cpu_and_torch_when_asked(project, ids, audio_model):
+def test_the_live_worker_predicts_with_torch_until_its_onnx_export_is_ready(project, ids, audio_model):
     for runtime, expected in (("onnx", "onnxruntime"), ("torch", "torch")):
         results = []
         with LiveInferenceWorker(project, ids["demo01"], [audio_model], on_result=results.append,
                                  use_cache=False, device="cpu", runtime=runtime) as worker:
-            worker.submit(400_000)
-            assert worker.wait_idle(60)
+            deadline = time.monotonic() + 120
+            while worker.runtimes.get(audio_model) != expected and time.monotonic() < deadline:
+                worker.submit(400_000 + len(results) * 40_000)  # exporting meanwhile: predictions keep coming
+                assert worker.wait_idle(60)
+                time.sleep(0.05)
             assert worker.runtimes == {audio_model: expected}
-        assert all(p.valid for p in results[0].predictions)
+            worker.submit(2_000_000)
+            assert worker.wait_idle(60)
+        assert results and all(p.valid for r in results for p in r.predictions)
 
 
-def test_a_model_that_cannot_be_exported_stays_on_torch_with_the_reason(project, audio_model, monkeypatch):
-    import dyadlab.trainer.export as export
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("unsupported operator")
-
-    monkeypatch.setattr(export, "export_onnx", broken)
+def test_a_model_that_cannot_be_exported_stays_on_torch_with_the_reason(project, audio_model, tmp_path):
     loaded = load_model(project, audio_model, device="cpu")
-    onnx_path(loaded.path).unlink(missing_ok=True)
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a checkpoint")  # the export (in its own process) reads the checkpoint file again
+    loaded.path = broken
     batch = batch_for(loaded)
     want = loaded.forward(batch)
-    assert use_onnx_runtime(loaded) == "RuntimeError: unsupported operator"
+    why = use_onnx_runtime(loaded)
+    assert why is not None and why.startswith("RuntimeError") and "broken.pt" in why
     assert not isinstance(loaded.module, OnnxModule) and np.array_equal(loaded.forward(batch), want)
+    assert not onnx_path(broken).exists()
