@@ -30,6 +30,8 @@ from dyadlab.core.errors import DyadLabError
 
 if TYPE_CHECKING:
     from dyadlab.app.context import AppContext
+    from dyadlab.app.dialogs.train_dialog import TrainDialog
+    from dyadlab.app.proxy_hint import ProxyAdvisor
     from dyadlab.core.jobs import JobRunner
     from dyadlab.core.project import Project
 
@@ -227,6 +229,7 @@ class MainWindow(QMainWindow):
         from dyadlab.app.docks.job_control import stop_jobs
 
         stop_jobs(self)  # the jobs keep running; the next window reattaches
+        self.jobs = None
         for dock in self.docks.values():
             dock.blockSignals(True)  # removing a front tab raises the next: no lazy panel is built for that
             self.removeDockWidget(dock)
@@ -356,3 +359,5 @@ class MainWindow(QMainWindow):
     transport: QToolBar
     tools: QToolBar
     compare: QComboBox
+    proxies: ProxyAdvisor  # Media ▸ Make proxies and its status-bar hint
+    train_dialog: TrainDialog | None = None  # the open Train dialog (job_control.open_train_dialog)

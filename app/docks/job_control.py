@@ -1,5 +1,6 @@
-"""How the main window gets its background-job parts: the Jobs and Models panels (docked by ``menus``), the
-"Train model…" and "Analyse" actions (bound by ``action_table``), and stopping the polling on close.
+"""How the main window gets its background-job parts: keeping every list of models current when the registry
+changes, the "Train model…" and "Analyse" actions (bound by ``action_table``), and stopping the polling on
+close. The Jobs and Models docks themselves are rows of ``dock_table``.
 
 Why one module: the window stays a thin shell (it only creates ``win.jobs``, the project's ``JobRunner``, when
 a project opens) and the menus/action table only name these functions, so the job feature is added to the
@@ -9,35 +10,18 @@ window in a few lines and lives here, next to its panels.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QWidget
 
 from dyadlab.app.docks.jobs_dock import JobsPanel
 from dyadlab.app.docks.lazy_dock import built_panel
-from dyadlab.app.docks.models_dock import ModelsPanel
 from dyadlab.app.errors import reporter
 
 if TYPE_CHECKING:
     from dyadlab.app.context import AppContext
     from dyadlab.app.dialogs.train_dialog import TrainDialog
     from dyadlab.app.main_window import MainWindow
-
-
-def job_panels(win: MainWindow) -> list[tuple[str, str, QWidget | Callable[[], QWidget]]]:
-    """(dock key, title, panel or its maker) for the docks of background jobs. The Jobs panel drives the runner
-    and is built now; the Models panel when first shown (``LazyDock``). When a job ends, or the Models panel
-    adds, renames or deletes a model, every list of models re-reads the registry (``registry_changed``)."""
-    jobs = JobsPanel(win.jobs)
-    jobs.job_finished.connect(lambda _job_id, _state: registry_changed(win))
-
-    def models_panel() -> ModelsPanel:
-        panel = ModelsPanel(win.project)
-        panel.changed.connect(lambda: registry_changed(win, but=panel))
-        return panel
-
-    return [("Jobs", "Jobs", jobs), ("Models", "Models", models_panel)]
 
 
 def registry_changed(owner: MainWindow | AppContext, but: QWidget | None = None) -> None:
@@ -94,4 +78,3 @@ def stop_jobs(win: MainWindow) -> None:
         jobs_panel(win).stop()
     if win.jobs is not None:
         win.jobs.close()
-        win.jobs = None

@@ -200,10 +200,12 @@ class TimelineWidget(QWidget):
         self.live_curves.add(result)
 
     def release(self) -> None:
-        """Close what the prediction curves opened (the project is closing)."""
+        """Close what the prediction curves opened and stop their live feed (the project is closing)."""
         if self._inputs is not None:
             self._inputs.close()
             self._inputs = None
+        if self.live_curves is not None:
+            self.live_curves.stop()
 
     def _add(self, track: Track) -> None:
         self.rows_layout.addWidget(track)
