@@ -31,13 +31,13 @@ from PySide6.QtWidgets import (
 
 from dyadlab.app.errors import guarded
 from dyadlab.core.errors import DyadLabError
-from dyadlab.core.inference.registry import add_model, delete_model, plan_deletion, rename_model
+from dyadlab.core.inference.registry import add_model, delete_model, plan_deletion, rename_model, scored_on
 
 if TYPE_CHECKING:
     from dyadlab.core.model import ModelRecord
     from dyadlab.core.project import Project
 
-COLUMNS = ("id", "name", "version", "kind", "UA %", "WA %", "UA utt. %")
+COLUMNS = ("id", "name", "version", "kind", "UA %", "WA %", "UA utt. %", "scored on")
 FOLD_COLUMNS = ("fold", "level", "n", "wa", "ua", "macro_f1")
 
 
@@ -124,7 +124,7 @@ class ModelsPanel(QWidget):
         for r, record in enumerate(self.records):
             cells = (str(record.id), record.name, record.version, record.kind,
                      summary_percent(record, "frame", "ua"), summary_percent(record, "frame", "wa"),
-                     summary_percent(record, "utterance", "ua"))
+                     summary_percent(record, "utterance", "ua"), scored_on(record))
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
 
