@@ -15,7 +15,9 @@ Worth of a stretch (each term in [0, 1], weighted by ``Weights``):
 
 Diversity: a greedy pick. After each choice, the remaining stretches of the same session lose
 ``diversity × exp(-|Δt| / spacing)`` of their worth (the nearest pick counting), so the top of the queue is
-spread over the session instead of ten neighbours of one confusing moment.
+spread over the session instead of ten neighbours of one confusing moment. ``balance`` > 0 also divides a
+stretch's score by ``1 + balance × k`` where ``k`` picks already propose its class, so the top is not all
+one class either (a model confused about one class would otherwise ask only about that class).
 """
 
 from __future__ import annotations
@@ -86,13 +88,14 @@ class Weights:
     annotators: float = 1.0
     diversity: float = 0.6  # fraction of worth a pick at the same moment takes away (0: no spreading)
     spacing_s: float = 10.0  # how far (seconds) the diversity penalty reaches (1/e at this distance)
+    balance: float = 1.0  # how much each earlier pick proposing the same class holds a stretch back (0: not)
     measure: str = "entropy"  # or "margin"
 
     def __post_init__(self) -> None:
         if self.measure not in MEASURES:
             raise ValueError(f"uncertainty measure {self.measure!r}: use one of {', '.join(MEASURES)}")
-        if not 0.0 <= self.diversity <= 1.0 or self.spacing_s <= 0:
-            raise ValueError("diversity must lie in [0, 1] and spacing_s be positive")
+        if not 0.0 <= self.diversity <= 1.0 or self.spacing_s <= 0 or self.balance < 0:
+            raise ValueError("diversity must lie in [0, 1], spacing_s be positive and balance not negative")
 
 
 def _normalised(p: np.ndarray) -> np.ndarray:
@@ -161,20 +164,26 @@ def rank(stretches: Sequence[Stretch], weights: Weights | None = None, *, limit:
     centre = np.array([s.centre_us for s in stretches], np.float64) / 1e6
     session = np.array([s.session_id for s in stretches])
     start = np.array([s.start_us for s in stretches])
+    proposed = np.array([s.proposed for s in stretches])
+    same_class = np.zeros(n)  # picks so far proposing each stretch's class
     penalty = np.zeros(n)  # the nearest pick's exp(-Δt / spacing), per remaining stretch
     nearest = np.full(n, -1)  # rank of that pick
     left = np.ones(n, bool)
     out: list[QueueEntry] = []
     for r in range(n if limit is None else min(limit, n)):
-        score = worth * (1.0 - w.diversity * penalty)
+        score = worth * (1.0 - w.diversity * penalty) / (1.0 + w.balance * same_class)
         # best score first; ties go to the earlier stretch (stable and deterministic)
         order = np.lexsort((start, -np.where(left, score, -np.inf)))
         i = int(order[0])
         reasons = list(scored[i][1])
         if w.diversity > 0 and penalty[i] > 0.05:
             reasons.append(Reason("spread", float(penalty[i]), f"kept back near #{nearest[i] + 1}"))
+        if w.balance > 0 and same_class[i] > 0:
+            reasons.append(Reason("balance", float(same_class[i]),
+                                  f"kept back: {int(same_class[i])} earlier pick(s) propose {proposed[i]}"))
         out.append(QueueEntry(r, stretches[i], float(worth[i]), float(score[i]), tuple(reasons)))
         left[i] = False
+        same_class += proposed == proposed[i]
         near = np.exp(-np.abs(centre - centre[i]) / w.spacing_s) * (session == session[i])
         closer = near > penalty
         penalty = np.where(closer, near, penalty)

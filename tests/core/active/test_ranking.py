@@ -90,3 +90,14 @@ def test_ranking_is_deterministic_and_complete():
     assert sorted(e.stretch.start_us for e in first) == sorted(s.start_us for s in items)
     assert [e.rank for e in first] == list(range(50))
     assert rank([]) == []
+
+
+def test_balance_keeps_the_top_from_proposing_one_class_only():
+    happy = [stretch(100 * i, [0.2, 0.4, 0.2, 0.2]) for i in range(6)]  # the most uncertain: all "happy"
+    others = [stretch(1000 + 100 * i, [0.5, 0.1, 0.2, 0.2] if i % 2 else [0.1, 0.1, 0.5, 0.3]) for i in range(6)]
+    plain = rank(happy + others, Weights(balance=0.0), limit=4)
+    assert {e.proposed for e in plain} == {"happy"}
+    balanced = rank(happy + others, Weights(balance=1.0), limit=4)
+    assert len({e.proposed for e in balanced}) >= 2
+    assert any(r.kind == "balance" and "propose happy" in r.text for e in rank(happy + others, Weights(balance=1.0))
+               for r in e.reasons)
