@@ -15,6 +15,8 @@ Background retraining (``core.active.retrain``): after every N labels accepted o
 labels, the queue switches to the new model and ``model_replaced(old, new)`` tells the overlays. The
 annotator keeps labelling meanwhile; the previous model stays in the registry.
 
+Rank ranks the open session's stretches of both participants or one (the participant box), on the active
+tier's name when that is one of the annotator's categorical tiers (any scheme), else on ``emotion``.
 Ranking may run the model over the session the first time (seconds): it runs off the GUI thread
 (``BackgroundCall``). After an edit the list is filtered from what it holds (no model run): labelled and
 skipped entries leave it, undone ones come back, and the order stays the one the annotator saw.
@@ -74,6 +76,8 @@ class QueuePanel(QWidget):
         self.background.busy_changed.connect(self._busy)
         self.model = QComboBox()
         self.model.setObjectName("QueueModel")
+        self.who = QComboBox()  # whose stretches: both participants, or one
+        self.who.setObjectName("QueueParticipant")
         self.run = QPushButton("Rank")
         self.run.setObjectName("QueueRank")
         self.run.setToolTip("Rank this session's unlabelled stretches by what labelling them is worth")
@@ -83,8 +87,7 @@ class QueuePanel(QWidget):
         self.list.itemActivated.connect(lambda item: self.jump(self.list.row(item)))
         self.choice = QLabel("")
         self.choice.setObjectName("QueueChoice")
-        self.choice.setWordWrap(True)
-        self.labels = QHBoxLayout()
+        self.labels = QHBoxLayout()  # the class buttons of the entry jumped to (its proposed class checked)
         self.status = QLabel("Press Rank to see what to label next.")
         self.status.setWordWrap(True)
         self.busy = QProgressBar()
@@ -97,26 +100,29 @@ class QueuePanel(QWidget):
         self.every.setRange(0, 10_000)
         self.every.setValue(self.schedule.every)
         self.every.setPrefix("retrain every ")
-        self.every.setSuffix(" labels")
         self.every.setSpecialValueText("no retraining")
         self.every.setToolTip("Fine-tune the model in the background after this many labels from the queue; "
                               "it replaces the model only when it scores better on your held-back labels")
         self.every.valueChanged.connect(self._set_every)
         row = QHBoxLayout()
         row.addWidget(self.model, 1)
+        row.addWidget(self.who)
         row.addWidget(self.run)
+        row.addWidget(self.every)
+        choice_row = QHBoxLayout()
+        choice_row.addWidget(self.choice)
+        choice_row.addLayout(self.labels, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(row)
         layout.addWidget(self.busy)
         layout.addWidget(self.list, 1)
-        layout.addWidget(self.choice)
-        layout.addLayout(self.labels)
-        layout.addWidget(self.every)
+        layout.addLayout(choice_row)
         layout.addWidget(self.status)
         ws.session_opened.connect(self._session_opened)
         ws.edited.connect(self._refresh)
         self._fill_models()
+        self._fill_participants()
 
     @property
     def model_id(self) -> int | None:
@@ -139,17 +145,35 @@ class QueuePanel(QWidget):
     def _session_opened(self) -> None:
         self.background.cancel()
         self._fill_models()
+        self._fill_participants()
         self.show_items([])
+
+    def _fill_participants(self) -> None:
+        self.who.clear()
+        self.who.addItem("both", None)
+        for p in self.ws.data.participants if self.ws.data else []:
+            self.who.addItem(p.code, p.id)
+
+    def _tier_to_rank(self) -> str:
+        """The active tier's name when it is one of the annotator's categorical tiers (any scheme), else the
+        panel's default tier."""
+        tier = self.ws.active_tier
+        if tier is not None and tier.kind == "categorical" and tier.annotator_id == self.ws.annotator.id:
+            return tier.name
+        return self.tier_name
 
     def start(self) -> None:
         """Rank the open session's stretches off the GUI thread; ``ranked`` fires once they are listed."""
         if self.model_id is None or self.ws.session is None:
             reporter.notice("no model or session to rank with")
             return
+        self.tier_name = self._tier_to_rank()
         project, model_id, session_id, who, tier = (self.ws.project, int(self.model_id), self.ws.session.id,
                                                      self.ws.annotator, self.tier_name)
-        self.status.setText("Ranking this session's stretches…")
-        self.background.start(lambda: build_queue(project, model_id, who, tier=tier, sessions=[session_id]))
+        participants = None if self.who.currentData() is None else [int(self.who.currentData())]
+        self.status.setText(f"Ranking this session's stretches on tier {tier!r}…")
+        self.background.start(lambda: build_queue(project, model_id, who, tier=tier, sessions=[session_id],
+                                                  participants=participants))
 
     def _busy(self, on: bool) -> None:
         self.busy.setVisible(on)
@@ -206,7 +230,7 @@ class QueuePanel(QWidget):
             self.pending = None
         self._show_choice()
         keys = " · ".join(f"{self.key_text(a)} {what}" for a, what in KEYS.items())
-        self.status.setText(f"{len(self.shown_items)} to label · Enter jump · {keys}" if self.shown_items
+        self.status.setText(f"{len(self.shown_items)} to label · Enter, {keys}" if self.shown_items
                             else "Nothing left to label here." if self.items else "Press Rank to see what to label next.")
 
     def _show_choice(self) -> None:
@@ -218,7 +242,8 @@ class QueuePanel(QWidget):
         if q is None:
             self.choice.setText("")
             return
-        self.choice.setText(f"Proposed: {q.proposal.value} — {q.why}")
+        self.choice.setText(f"Proposed: {q.proposal.value}")
+        self.choice.setToolTip(q.why)
         for value in q.entry.stretch.classes:
             button = QPushButton(value)
             button.setObjectName(f"QueueLabel_{value}")
