@@ -333,7 +333,10 @@ class QueuePanel(QWidget):
         if result is None:
             self.status.setText(f"Retraining (job {job_id}) did not finish; the model stays.")
             return
-        self.status.setText(result.summary[0].upper() + result.summary[1:])
+        text = result.summary[0].upper() + result.summary[1:]
         if result.replaced and result.new_model_id is not None:
+            text += " — press Rank to re-rank with it"
             self.set_model(result.new_model_id)
             self.model_replaced.emit(result.model_id, result.new_model_id)
+        self.status.setText(text)
+
