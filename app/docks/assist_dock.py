@@ -17,7 +17,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dyadlab.app.docks.model_box import ModelBox
 from dyadlab.app.errors import reporter
 from dyadlab.app.live.background import BackgroundCall
 from dyadlab.app.shortcuts import shown, stored_keys
@@ -52,8 +52,7 @@ class AssistPanel(QWidget):
         self.background.done.connect(self._proposed)
         self.background.failed.connect(self._failed)
         self.background.busy_changed.connect(self._busy)
-        self.model = QComboBox()
-        self.model.setObjectName("AssistModel")
+        self.model = ModelBox(ws.project, "AssistModel")
         self.run = QPushButton("Propose")
         self.run.setObjectName("AssistPropose")
         self.run.setToolTip("Label this session's utterances with the model and offer them "
@@ -85,16 +84,10 @@ class AssistPanel(QWidget):
 
     @property
     def model_id(self) -> int | None:
-        return self.model.currentData()
+        return self.model.model_id
 
     def _fill_models(self) -> None:
-        keep = self.model.currentData()
-        with self.ws.project.store.transaction() as tx:
-            models = tx.models.list()
-        self.model.clear()
-        for m in models:
-            self.model.addItem(f"{m.name} {m.version}", m.id)
-        self.model.setCurrentIndex(max(0, self.model.findData(keep)))
+        self.model.refill()
 
     def _session_opened(self) -> None:
         self.background.cancel()  # proposals of the previous session must not land in this one

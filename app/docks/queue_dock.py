@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dyadlab.app.docks.model_box import ModelBox
 from dyadlab.app.errors import reporter
 from dyadlab.app.live.background import BackgroundCall
 from dyadlab.app.shortcuts import shown, stored_keys
@@ -74,8 +75,7 @@ class QueuePanel(QWidget):
         self.background.done.connect(self.show_items)
         self.background.failed.connect(self._failed)
         self.background.busy_changed.connect(self._busy)
-        self.model = QComboBox()
-        self.model.setObjectName("QueueModel")
+        self.model = ModelBox(ws.project, "QueueModel")
         self.who = QComboBox()  # whose stretches: both participants, or one
         self.who.setObjectName("QueueParticipant")
         self.run = QPushButton("Rank")
@@ -126,21 +126,14 @@ class QueuePanel(QWidget):
 
     @property
     def model_id(self) -> int | None:
-        return self.model.currentData()
+        return self.model.model_id
 
     def _fill_models(self) -> None:
-        keep = self.model.currentData()
-        with self.ws.project.store.transaction() as tx:
-            models = tx.models.list()
-        self.model.clear()
-        for m in models:
-            self.model.addItem(f"{m.name} {m.version}", m.id)
-        self.model.setCurrentIndex(max(0, self.model.findData(keep)))
+        self.model.refill()
 
     def set_model(self, model_id: int) -> None:
         """Rank with ``model_id`` from now on (a retrained model replaces the one behind the queue)."""
-        self._fill_models()
-        self.model.setCurrentIndex(max(0, self.model.findData(model_id)))
+        self.model.refill(select=model_id)
 
     def _session_opened(self) -> None:
         self.background.cancel()
