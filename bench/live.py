@@ -138,6 +138,28 @@ def throughput(project: Any, session_id: int, participants: list[int], model_id:
     return out
 
 
+def worker_rate(project: Any, session_id: int, model_id: int, frames: int, fps: float, device: str | None) -> float:
+    """Steps/s through ``LiveInferenceWorker`` itself, each frame asked for as soon as the last is answered:
+    what it sustains during playback (its background face finding overlaps the model's forward pass)."""
+    from dyadlab.core.inference.inputs import InputProvider
+    from dyadlab.core.inference.live import LiveInferenceWorker
+    from dyadlab.core.inference.loader import load_model
+    from dyadlab.core.inference.onnx_runtime import OnnxExport
+
+    OnnxExport(load_model(project, model_id, device=device).path).wait()  # exported already: ONNX from the start
+    with InputProvider(project, use_cache=False) as provider, \
+            LiveInferenceWorker(project, session_id, [model_id], on_result=lambda r: None, use_cache=False,
+                                device=device, provider=provider) as worker:
+        for k in range(WARMUP):
+            worker.submit(int(k * 1e6 / fps))
+            worker.wait_idle(120)
+        start = time.perf_counter()
+        for k in range(WARMUP, WARMUP + frames):
+            worker.submit(int(k * 1e6 / fps))
+            worker.wait_idle(60)
+        return frames / (time.perf_counter() - start)
+
+
 def overlay_latency(project: Any, session_id: int, model_id: int, fps: float, seconds: float,
                     device: str | None, *, store: bool = False) -> dict[str, float]:
     """Submit the playhead at ``fps`` in real time for ``seconds``; latency percentiles and rates.
@@ -263,6 +285,7 @@ def main() -> int:
             load = os.getloadavg()[0]
             for name, model_id in ids.items():
                 rate = throughput(project, session.id, participants, model_id, args.frames, args.device)
+                rate["worker_steps_per_s"] = worker_rate(project, session.id, model_id, args.frames, fps, args.device)
                 live = overlay_latency(project, session.id, model_id, fps, args.play, args.device)
                 rows.append((name, rate, live))
             stored = overlay_latency(project, session.id, ids["audio CNN"], fps, args.play, args.device, store=True)
@@ -275,17 +298,18 @@ def main() -> int:
           f"load average (1 min) {load:.1f} at start, {os.getloadavg()[0]:.1f} at the end (uptime: "
           f"{' '.join(f'{v:.2f}' for v in os.getloadavg())})")
     print(f"{'model':<12} {'steps/s':>8} {'x video':>8} {'idle x':>7} {'before x':>9} {'now/bef':>8} {'face ms':>8} "
-          f"{'audio ms':>9} {'fwd ms':>7} {'bef fwd':>8} | {'delay p95':>9} {'no pred':>8} {'CPU %':>6}  runtime")
+          f"{'audio ms':>9} {'fwd ms':>7} {'bef fwd':>8} {'worker x':>9} | {'delay p95':>9} {'no pred':>8} {'CPU %':>6}  runtime")
     for name, rate, live in rows:
         face = 1000 * rate.get("face_s", 0.0)
         audio = 1000 * rate.get("audio_raw_s", 0.0)
         print(f"{name:<12} {rate['steps_per_s']:>8.1f} {rate['steps_per_s'] / fps:>8.2f} "
               f"{rate['steps_per_cpu_s'] / fps:>7.2f} {rate['before_steps_per_s'] / fps:>9.2f} "
               f"{rate['steps_per_s'] / rate['before_steps_per_s']:>8.2f} {face:>8.1f} {audio:>9.2f} "
-              f"{1000 * rate['forward_s']:>7.1f} {1000 * rate['before_forward_s']:>8.1f} | "
+              f"{1000 * rate['forward_s']:>7.1f} {1000 * rate['before_forward_s']:>8.1f} "
+              f"{rate['worker_steps_per_s'] / fps:>9.2f} | "
               f"{live['delay_p95_frames']:>6.1f} fr {100 * live['no_prediction']:>7.1f}% {live['cpu_pct']:>6.0f}  "
               f"{rate['runtime']}")
-    print(f"{'audio CNN, through the prediction cache (committed once a second)':<103} | "
+    print(f"{'audio CNN, through the prediction cache (committed once a second)':<113} | "
           f"{stored['delay_p95_frames']:>6.1f} fr {100 * stored['no_prediction']:>7.1f}% {stored['cpu_pct']:>6.0f}")
     print("steps/s: both participants predicted per second, wall clock, now (ONNX Runtime, faces tracked between "
           "detections every\n  10 frames); x video: / the frame rate (goal >= 2); idle x: the same from this process's "
@@ -297,7 +321,8 @@ def main() -> int:
               f"{100 * watched['no_prediction']:.1f}% of {watched['submitted']} (goal <= 1%), overlay delay p95 "
               f"{watched['delay_p95_frames']:.1f} frames (goal <= 2), CPU {watched['cpu_pct']:.0f}%")
     print("face/audio ms: input preparation per step (2 participants, one after the other); fwd ms: one batched "
-          "pass (bef fwd: torch).")
+          "pass (bef fwd: torch);\n  worker x: steps/s through LiveInferenceWorker, each frame asked for as soon as "
+          "the last is answered (next faces found while the model runs) / the frame rate.")
     print("delay p95: submit -> result through LiveInferenceWorker at the video rate, in frames (goal <= 2); no pred: "
           "frames\n  skipped (the overlay shows the newest instead); CPU %: this process during playback (200 = both "
           "cores).")

@@ -29,6 +29,7 @@ plain Python (no Qt); ``clock`` is injectable so tests can drive it with a fake 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -50,6 +51,7 @@ LAG_RATIO = 0.9  # achieved below this share of the requested rate counts as lag
 RATE_WINDOW_S = 2.0  # requests and results of this many recent seconds measure the rates
 FLUSH_INTERVAL_S = 1.0  # computed predictions are committed to the store at most this often
 BACKFILL_IDLE_S = 0.5  # no request for this long: playback has stopped, so skipped frames are filled in
+PREFETCH_MAX_STEP = 4  # the next request is guessed this many frames ahead at most (else the next frame)
 BACKFILL_LIMIT = 100_000  # skipped request times remembered for filling in (about an hour at 25 fps)
 
 
@@ -141,6 +143,9 @@ class LiveInferenceWorker:
         self.backfill_after_s = backfill_after_s  # None: skipped frames are not filled in
         self.runtimes: dict[int, str] = {}  # model id -> "onnxruntime" | "torch (why)", once loaded
         self._exports: dict[int, tuple[Any, Any]] = {}  # model id -> (LoadedModel, OnnxExport) still running
+        self._prefetcher: Any = None  # one thread finding the next step's faces while the models run
+        self._prefetching: Any = None  # its Future
+        self._last_frames: dict[int, int] = {}  # participant -> frame of the last step
         self.project, self.session_id = project, session_id
         self._wanted = list(models)
         self.on_result, self.on_error = on_result, on_error
@@ -246,7 +251,7 @@ class LiveInferenceWorker:
                     if self._exports:
                         self._swap_ready()
                     if backfill is not None:
-                        self._compute(_Request(backfill, self.clock()))  # into the prediction cache, not shown
+                        self._compute(_Request(backfill, self.clock()), prefetch=False)  # cached, not shown
                         with self._cond:
                             self._counters.backfilled += 1
                     else:
@@ -332,10 +337,17 @@ class LiveInferenceWorker:
                 why = use_onnx_runtime(loaded, export)
                 self.runtimes[model_id] = "onnxruntime" if why is None else f"torch ({why})"
 
-    def _compute(self, request: _Request) -> list[ParticipantPrediction]:
-        """Every participant × model at the request's time: per model one call for all participants."""
+    def _compute(self, request: _Request, *, prefetch: bool = True) -> list[ParticipantPrediction]:
+        """Every participant × model at the request's time: per model one call for all participants.
+
+        With ``prefetch``, the faces of this step are made ready first, then those of the frames the next
+        request will probably ask for are found in the background while the models run (the faces are the
+        costly part of a step, the forward pass the other; on two cores they overlap)."""
         frames = {pid: self._frame_of(pid, request.t_us) for pid, _ in self._participants}
         wanted = {pid: np.array([frame]) for pid, (frame, _) in frames.items() if frame is not None}
+        self._await_prefetch()
+        if prefetch and wanted:
+            self._prefetch_faces(wanted)
         by_model: dict[int, dict[int, ParticipantPrediction]] = {}
         for predictor in self.predictors:
             if predictor.model_id not in self.disabled and wanted:
@@ -460,7 +472,59 @@ class LiveInferenceWorker:
             except Exception:  # noqa: BLE001
                 log.exception("on_error callback failed")
 
+    def _face_spec(self) -> Any:
+        """The image input of the first model that takes one (faces are cached per frame for all sizes)."""
+        for predictor in self.predictors:
+            if predictor.model_id in self.disabled:
+                continue
+            runner = getattr(predictor, "runner", predictor)
+            loaded = getattr(runner, "loaded", None)
+            for spec in getattr(loaded, "inputs", ()):
+                if spec.kind == "image":
+                    return spec
+        return None
+
+    def _prefetch_faces(self, wanted: dict[int, np.ndarray]) -> None:
+        """Find this step's faces now, then start finding the next step's (``_await_prefetch`` collects it)."""
+        spec = self._face_spec()
+        if spec is None:
+            return
+        provider, sid = self._provider, self.session_id
+
+        def faces(frames: dict[int, int]) -> None:
+            def one(pid: int) -> None:
+                with contextlib.suppress(InferenceError):  # the step itself reports it
+                    provider.participant(sid, pid).inputs(spec, np.array([frames[pid]]))
+            provider.map(one, list(frames))
+
+        now = {pid: int(f[0]) for pid, f in wanted.items()}
+        faces(now)
+        following = {}
+        for pid, f in now.items():
+            step = f - self._last_frames.get(pid, f - 1)
+            following[pid] = f + (step if 0 < step <= PREFETCH_MAX_STEP else 1)
+        self._last_frames = now
+        following = {pid: f for pid, f in following.items() if f < len(provider.timeline(sid, pid))}
+        if following:
+            if self._prefetcher is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-prefetch")
+            self._prefetching = self._prefetcher.submit(faces, following)
+
+    def _await_prefetch(self) -> None:
+        """Wait for the background face finding (it uses the participants' inputs, which are single-threaded)."""
+        if self._prefetching is not None:
+            try:
+                self._prefetching.result()
+            except Exception:  # noqa: BLE001 - a prefetch is only a guess; the step computes what it needs
+                log.debug("face prefetch failed", exc_info=True)
+            self._prefetching = None
+
     def _close(self) -> None:
+        self._await_prefetch()
+        if self._prefetcher is not None:
+            self._prefetcher.shutdown(wait=True)
         for predictor in self._owned:
             predictor.close()
         if self._own_provider and self._provider is not None:

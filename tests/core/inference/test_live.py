@@ -186,3 +186,30 @@ def test_a_model_that_raises_is_disabled_and_the_worker_keeps_running(project, i
     assert errors == [(2000, "raising test model disabled: RuntimeError: CUDA error: an illegal memory access "
                              "was encountered")]
     assert len(results) == 3 and all(p.valid for r in results for p in r.predictions if p.model_id == 1000)
+
+
+def test_the_next_frames_faces_are_found_while_the_model_runs_and_change_no_prediction(project, ids, face_model):
+    from dyadlab.core.inference.inputs import InputProvider
+    from dyadlab.core.inference.loader import load_model
+    from dyadlab.core.inference.runner import ModelRunner
+
+    sid, results = ids["demo01"], []
+    times = [k * 40_000 for k in range(30, 36)]  # consecutive frames, as while playing
+    with InputProvider(project, use_cache=False) as provider:
+        with LiveInferenceWorker(project, sid, [face_model], on_result=results.append, use_cache=False,
+                                 device="cpu", runtime="torch", provider=provider) as worker:
+            for t in times:
+                worker.submit(t)
+                assert worker.wait_idle(60)
+        for pid in (ids["demo01/A"], ids["demo01/B"]):
+            timeline = provider.timeline(sid, pid)
+            last = timeline.frame_at(times[-1])
+            boxes = provider.participant(sid, pid).boxes(np.array([last + 1, last + 2]))
+            assert np.isfinite(boxes[0]).all() and np.isnan(boxes[1]).all()  # the next frame only, found ahead
+    with InputProvider(project, use_cache=False) as fresh:  # the same steps without the worker
+        runner = ModelRunner(load_model(project, face_model, device="cpu"), fresh)
+        for r in results:
+            want = runner.predict_many(sid, {p.participant_id: np.array([p.frame]) for p in r.predictions})
+            for p in r.predictions:
+                # found a frame earlier, a face can differ by the eye memory's smoothing (sub-pixel): 1e-3
+                assert p.valid and np.allclose(p.probs, want[p.participant_id].probs[0], atol=1e-3)
