@@ -125,7 +125,7 @@ class LiveController(QObject):
             return  # a result already in flight when live was switched off
         self.last_result = result
         self._since_skip = 0 if result.lagging else self._since_skip + 1
-        lag = f"lagging ({result.fps:.0f} fps)" if self._since_skip < LAG_HOLD_RESULTS else None
+        lag = _lag_text(result) if self._since_skip < LAG_HOLD_RESULTS else None
         predictions: dict[int, list[ShownPrediction]] = {}
         for item in result.predictions:
             if item.model_id in self.disabled:
@@ -189,3 +189,9 @@ class LiveController(QObject):
                 view.decorations.append(self.overlay)
             view.update()
 
+
+def _lag_text(result: LiveResult) -> str:
+    """The badge of a worker that cannot keep up: its rate, and how far the overlay trails the playhead."""
+    behind = round(result.behind_frames)
+    trail = f", {behind} frame{'s' if behind != 1 else ''} behind" if behind >= 1 else ""
+    return f"lagging ({result.fps:.0f} fps{trail})"
