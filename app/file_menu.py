@@ -68,7 +68,8 @@ class FileActions(QObject):
                             for suffix in ("csv", "parquet")}
         self.session_media = self._action("file.session_media", "Session &media and sync…",
                                           self.open_session_media)
-        self.project_actions = [self.close, self.session_media, *self.imports.values(), self.import_labels, *self.exports.values(),
+        self.analyze = self._action("file.analyze", "&Analyse sessions…", self.open_analyze)
+        self.project_actions = [self.close, self.session_media, self.analyze, *self.imports.values(), self.import_labels, *self.exports.values(),
                                 *self.predictions.values()]
         self.update()
 
@@ -239,6 +240,15 @@ class FileActions(QObject):
         self.media_dialog = SessionMediaDialog(win.ws, win.open_session, win)
         self.media_dialog.show()
         return self.media_dialog
+
+    def open_analyze(self) -> int | None:
+        """The Analyse dialog; OK queues ``dyadlab analyze`` with its choices as a job."""
+        from dyadlab.app.dialogs.analyze_dialog import AnalyzeDialog
+
+        dialog = AnalyzeDialog(self.win.project, self.win)
+        if dialog.exec() != AnalyzeDialog.DialogCode.Accepted:
+            return None
+        return self._submit("analyze", dialog.arguments(), reload=False)
 
     # -- jobs on the open project -----------------------------------------------------------------------
 

@@ -84,6 +84,7 @@ def build_menus(win: MainWindow) -> None:
         for action_id in ids:
             menu.addSeparator() if action_id is None else menu.addAction(acts[action_id])
     win.file_actions.fill(menus["&File"])  # New, Open, Open recent, Import, Export, Close (file_menu)
+    menus["&Jobs"].addAction(win.file_actions.analyze)  # what / which sessions / face size, as a job
     _add_media_menu(win, before=menus["&Jobs"])
     _add_dock_toggles(win, menus["&View"])
     for old in (getattr(win, "transport", None), getattr(win, "tools", None)):

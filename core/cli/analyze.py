@@ -32,6 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--window", type=int, default=None,
                    help="audio window length in samples at 16 kHz (default 1600; the thesis also uses 1064)")
+    p.add_argument("--face-size", type=int, default=None,
+                   help="side of the aligned face crops in pixels (default 224, the face CNN's input)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -41,13 +43,19 @@ def run(args: argparse.Namespace) -> int:
     from dyadlab.core.progress import cli_progress
     from dyadlab.core.project import open_project
 
-    params = {"audio": {"window": args.window}} if args.window else None
+    params = {"audio": {"window": args.window}} if args.window else {}
+    if args.face_size:
+        if not 32 <= args.face_size <= 1024:
+            from dyadlab.core.errors import DyadLabError
+
+            raise DyadLabError(f"--face-size must be between 32 and 1024 pixels, got {args.face_size}")
+        params["faces"] = {"size": args.face_size}
     # MediaPipe's native log lines (here and in the workers) go to the log file, not the terminal
     with native_stderr_to_log(), open_project(args.project) as project, \
             cli_progress("total", enabled=not args.quiet) as total, \
             cli_progress("session", enabled=not args.quiet) as session:
         summary = analyze_project(project, sessions=args.sessions, what=args.what, workers=args.workers,
-                                  progress=total, params=params, session_progress=session)
+                                  progress=total, params=params or None, session_progress=session)
     print(summary.table())
     if summary.warnings:
         print(f"\n{len(summary.warnings)} warning(s):")

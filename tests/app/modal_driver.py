@@ -26,7 +26,11 @@ def answer_next_modal(respond: Callable[[QWidget], None], *, kind: type | None =
         timer.stop()
         timer.deleteLater()
         answered.append(dialog)
-        respond(dialog)
+        try:
+            respond(dialog)
+        except BaseException:
+            dialog.close()  # a failing answer must not leave the test waiting on a modal dialog forever
+            raise
 
     timer.timeout.connect(check)
     timer.start()

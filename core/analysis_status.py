@@ -1,0 +1,65 @@
+"""Per session: is its analysis done, stale, partial or missing — without running anything.
+
+The Analyse dialog lists the sessions with this status so the user sees what a run would (re)compute.
+It plans the same tasks ``dyadlab analyze`` would (``features.pipeline.plan_tasks``: content hashes of the
+media and the parameters, offsets and crops included) and asks the feature cache whether each result
+exists under its key: present → done; another result for the same (session, participant, task) but under
+another key → **stale** (a file, an offset or a setting changed since); none → missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+DONE, STALE, PARTLY, MISSING = "analysed", "stale", "partly analysed", "not analysed"
+
+
+@dataclass(frozen=True)
+class SessionAnalysis:
+    session_id: int
+    name: str
+    done: int = 0
+    stale: int = 0
+    missing: int = 0
+    problems: tuple[str, ...] = field(default_factory=tuple)  # e.g. "A faces: no video view"
+
+    @property
+    def state(self) -> str:
+        if self.stale:
+            return STALE
+        if self.done and not self.missing:
+            return DONE
+        return PARTLY if self.done else MISSING
+
+    def describe(self) -> str:
+        counts = f"{self.done} done, {self.stale} stale, {self.missing} to compute"
+        return f"{self.name}: {self.state} ({counts})" + (f"; {'; '.join(self.problems)}" if self.problems else "")
+
+
+def analysis_status(project: Any, what: Sequence[str], *, sessions: Iterable[int | str] | None = None,
+                    params: dict[str, dict[str, Any]] | None = None) -> list[SessionAnalysis]:
+    """One ``SessionAnalysis`` per chosen session (all by default), in the project's session order."""
+    from dyadlab.core.features.cache import FeatureCache
+    from dyadlab.core.features.pipeline import plan_tasks, select_sessions
+
+    tasks, warnings = plan_tasks(project, sessions, what, params)
+    cache = FeatureCache(project.root)
+    counts: dict[int, dict[str, int]] = {}
+    for task in tasks:
+        if cache.is_done(task.session_id, task.participant_id, task.task, task.key):
+            state = "done"
+        elif cache.latest(task.session_id, task.participant_id, task.task) is not None:
+            state = "stale"
+        else:
+            state = "missing"
+        bucket = counts.setdefault(task.session_id, {"done": 0, "stale": 0, "missing": 0})
+        bucket[state] += 1
+    with project.store.transaction() as tx:
+        chosen = select_sessions(tx.sessions.list(), sessions)
+    problems: dict[str, list[str]] = {}
+    for w in warnings:
+        problems.setdefault(w.session, []).append(f"{w.participant} {w.task}: {w.message}")
+    return [SessionAnalysis(s.id, s.name, **counts.get(s.id, {}), problems=tuple(problems.get(s.name, ())))
+            for s in chosen]
