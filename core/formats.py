@@ -57,20 +57,20 @@ class LabelFormat:
 
 
 CORPUS_FORMATS: dict[str, CorpusFormat] = {f.name: f for f in (
-    CorpusFormat("iemocap", f"{_IO}.iemocap:import_iemocap", options=("split_layout",)),
-    CorpusFormat("udiva", f"{_IO}.udiva:import_udiva"),
-    CorpusFormat("folder", f"{_IO}.folder:import_folder", options=("segments_csv",)),
+    CorpusFormat("iemocap", f"{_IO}.corpora.iemocap:import_iemocap", options=("split_layout",)),
+    CorpusFormat("udiva", f"{_IO}.corpora.udiva:import_udiva"),
+    CorpusFormat("folder", f"{_IO}.corpora.folder:import_folder", options=("segments_csv",)),
 )}
 
 LABEL_FORMATS: dict[str, LabelFormat] = {f.name: f for f in (
-    LabelFormat("eaf", "ELAN", (".eaf",), f"{_IO}.eaf:read_eaf", f"{_IO}.eaf:export_eaf"),
-    LabelFormat("textgrid", "Praat TextGrid", (".textgrid",), f"{_IO}.textgrid:read_textgrid",
-                f"{_IO}.textgrid:export_textgrid"),
-    LabelFormat("csv", "CSV", (".csv",), f"{_IO}.tables:read_segments_table", f"{_IO}.tables:export_tables",
+    LabelFormat("eaf", "ELAN", (".eaf",), f"{_IO}.label_files.eaf:read_eaf", f"{_IO}.label_files.eaf:export_eaf"),
+    LabelFormat("textgrid", "Praat TextGrid", (".textgrid",), f"{_IO}.label_files.textgrid:read_textgrid",
+                f"{_IO}.label_files.textgrid:export_textgrid"),
+    LabelFormat("csv", "CSV", (".csv",), f"{_IO}.label_files.tables:read_segments_table", f"{_IO}.label_files.tables:export_tables",
                 table=True),
-    LabelFormat("parquet", "Parquet", (".parquet", ".pq"), f"{_IO}.tables:read_segments_table",
-                f"{_IO}.tables:export_tables", table=True, suffix_required=True),
-    LabelFormat("iemocap", "IEMOCAP EmoEvaluation", exporter=f"{_IO}.emo_export:export_emo_evaluation"),
+    LabelFormat("parquet", "Parquet", (".parquet", ".pq"), f"{_IO}.label_files.tables:read_segments_table",
+                f"{_IO}.label_files.tables:export_tables", table=True, suffix_required=True),
+    LabelFormat("iemocap", "IEMOCAP EmoEvaluation", exporter=f"{_IO}.label_files.emo_export:export_emo_evaluation"),
 )}
 
 IMPORT_FORMATS: tuple[str, ...] = tuple(name for name, f in LABEL_FORMATS.items() if f.reader)

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from dyadlab.core.io.report import ImportReport
+from dyadlab.core.io.corpora.report import ImportReport
 from dyadlab.core.progress import ProgressCallback
 from dyadlab.core.project import CACHE_DIR, DB_NAME, create_project
 from dyadlab.core.store.server import read_database_url
@@ -28,7 +28,7 @@ def bad_files(exc: BaseException) -> list[tuple[Path, str]]:
     """(file, what is wrong) for each bad *file* an import error names; [] when it is not about files
     (then skipping cannot help: a bad layout, a bad label row)."""
     from dyadlab.core.errors import MediaError
-    from dyadlab.core.io.folder import BadFilesError
+    from dyadlab.core.io.corpora.folder import BadFilesError
 
     errors = exc.errors if isinstance(exc, BadFilesError) else [exc] if isinstance(exc, MediaError) else []
     found = [(e.path, str(e)) for e in errors if getattr(e, "path", None) is not None]

@@ -24,7 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dyadlab.core.io.label_formats import export_labels
+    from dyadlab.core.io.label_files.label_formats import export_labels
     from dyadlab.core.project import open_project
 
     options: dict[str, object] = {}

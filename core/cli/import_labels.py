@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dyadlab.core.io.label_formats import import_label_file
+    from dyadlab.core.io.label_files.label_formats import import_label_file
     from dyadlab.core.project import open_project
 
     with open_project(args.project) as project:

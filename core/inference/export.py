@@ -48,7 +48,7 @@ def predictions_table(cache: PredictionCache, session_ids: list[int]) -> pd.Data
 
 def export_predictions(cache: PredictionCache, session_ids: list[int], path: str | Path) -> Path:
     """Write ``predictions_table`` to ``path`` (``.csv`` or ``.parquet``, by suffix)."""
-    from dyadlab.core.io.tables import write_table
+    from dyadlab.core.io.label_files.tables import write_table
 
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".parquet"):

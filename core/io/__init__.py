@@ -3,9 +3,9 @@
 ``run_import`` is the one entry point the CLI and the GUI call; it picks the importer for a format from
 the registry in ``core.formats``:
 
-- ``iemocap`` (``core.io.iemocap``): the IEMOCAP release, one session per dialog;
-- ``udiva`` (``core.io.udiva``): UDIVA recordings, one session per (session, task);
-- ``folder`` (``core.io.folder``): a folder of the user's own recordings, with an optional segments CSV.
+- ``iemocap`` (``core.io.corpora.iemocap``): the IEMOCAP release, one session per dialog;
+- ``udiva`` (``core.io.corpora.udiva``): UDIVA recordings, one session per (session, task);
+- ``folder`` (``core.io.corpora.folder``): a folder of the user's own recordings, with an optional segments CSV.
 
 Every importer reads and checks the whole input first (``ImportFormatError``, ``MediaError`` or
 ``LabelSchemeError`` naming the file and line), then writes everything in a single transaction, so a
@@ -20,10 +20,10 @@ from pathlib import Path
 
 from dyadlab.core.errors import ImportFormatError
 from dyadlab.core.formats import CORPUS_FORMATS, load
-from dyadlab.core.io.folder import import_folder
-from dyadlab.core.io.iemocap import import_iemocap
-from dyadlab.core.io.report import ImportReport
-from dyadlab.core.io.udiva import import_udiva
+from dyadlab.core.io.corpora.folder import import_folder
+from dyadlab.core.io.corpora.iemocap import import_iemocap
+from dyadlab.core.io.corpora.report import ImportReport
+from dyadlab.core.io.corpora.udiva import import_udiva
 from dyadlab.core.progress import ProgressCallback
 from dyadlab.core.project import Project
 

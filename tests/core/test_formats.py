@@ -23,8 +23,8 @@ from dyadlab.core.formats import (
     load,
 )
 from dyadlab.core.io import ImportReport, run_import
-from dyadlab.core.io.label_formats import detect_format, export_labels, read_label_file
-from dyadlab.core.io.label_import import LabelDocument
+from dyadlab.core.io.label_files.label_formats import detect_format, export_labels, read_label_file
+from dyadlab.core.io.label_files.label_import import LabelDocument
 
 recorded_calls: list[tuple[str, dict]] = []
 

@@ -24,7 +24,7 @@ BINARY_MUTATIONS = ("truncate", "flip", "non_utf8")
 @pytest.fixture(scope="module")
 def label_exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """The exported bytes of session S1 in every importable format."""
-    from dyadlab.core.io.label_formats import export_labels
+    from dyadlab.core.io.label_files.label_formats import export_labels
 
     root = tmp_path_factory.mktemp("label-seeds")
     with build_label_project(root / "project") as project:
@@ -41,7 +41,7 @@ def label_exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 @pytest.mark.parametrize("fmt", list(FORMATS))
 def test_damaged_label_file_imports_whole_or_not_at_all(fmt: str, profile: str, label_exports: dict[str, bytes],
                                                         tmp_path: Path) -> None:
-    from dyadlab.core.io.label_formats import import_label_file
+    from dyadlab.core.io.label_files.label_formats import import_label_file
 
     with build_label_project(tmp_path / "project") as project:
         path = tmp_path / f"S1{FORMATS[fmt]}"

@@ -30,19 +30,19 @@ class Reader:
 
 
 def _emo(path: Path) -> Any:
-    from dyadlab.core.io.emoevaluation import parse_emo_evaluation
+    from dyadlab.core.io.corpora.emoevaluation import parse_emo_evaluation
 
     return parse_emo_evaluation(path)
 
 
 def _transcript(path: Path) -> Any:
-    from dyadlab.core.io.transcripts import parse_transcription
+    from dyadlab.core.io.corpora.transcripts import parse_transcription
 
     return parse_transcription(path)
 
 
 def _srt(path: Path) -> Any:
-    from dyadlab.core.io.srt import parse_srt
+    from dyadlab.core.io.corpora.srt import parse_srt
 
     return parse_srt(path)
 

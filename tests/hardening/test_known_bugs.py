@@ -73,7 +73,7 @@ def _udiva_age(tmp_path: Path, media: dict[str, Path]) -> None:
 
 
 def _parquet_lazy_utf8(tmp_path: Path, media: dict[str, Path]) -> None:
-    from dyadlab.core.io.label_formats import export_labels, read_label_file
+    from dyadlab.core.io.label_files.label_formats import export_labels, read_label_file
 
     with seeds.build_label_project(tmp_path / "project") as project:
         (table,) = [f for f in export_labels(project, "parquet", tmp_path / "out") if f.name == "segments.parquet"]
@@ -83,7 +83,7 @@ def _parquet_lazy_utf8(tmp_path: Path, media: dict[str, Path]) -> None:
 
 
 def _eaf_unknown_encoding(tmp_path: Path, media: dict[str, Path]) -> None:
-    from dyadlab.core.io.label_formats import export_labels, import_label_file
+    from dyadlab.core.io.label_files.label_formats import export_labels, import_label_file
 
     with seeds.build_label_project(tmp_path / "project") as project:
         (eaf,) = export_labels(project, "eaf", tmp_path / "out")

@@ -38,8 +38,8 @@ def test_building_the_parser_imports_no_heavy_package() -> None:
 
 def test_the_probe_does_see_a_heavy_import() -> None:
     """The check above would pass vacuously if the probe could not see an import; here it must."""
-    assert "sqlalchemy" in _imported_by("import dyadlab.core.io.label_formats")
-    assert "dyadlab.core.store" in _imported_by("import dyadlab.core.io.label_formats")
+    assert "sqlalchemy" in _imported_by("import dyadlab.core.io.label_files.label_formats")
+    assert "dyadlab.core.store" in _imported_by("import dyadlab.core.io.label_files.label_formats")
 
 
 @pytest.mark.parametrize("module_name", COMMAND_MODULES)
@@ -56,7 +56,7 @@ def test_label_format_choices_are_the_ones_the_io_layer_knows() -> None:
     """The CLI's ``--format`` choices come from the light registry (``core.formats``); the reader/writer
     module must still expose (and so check against) the very same lists."""
     from dyadlab.core import formats
-    from dyadlab.core.io import label_formats
+    from dyadlab.core.io.label_files import label_formats
 
     assert label_formats.IMPORT_FORMATS is formats.IMPORT_FORMATS
     assert label_formats.EXPORT_FORMATS is formats.EXPORT_FORMATS

@@ -10,7 +10,7 @@ import pytest
 from pympi.Elan import Eaf, to_string
 
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.eaf import export_eaf, import_eaf, read_eaf
+from dyadlab.core.io.label_files.eaf import export_eaf, import_eaf, read_eaf
 from dyadlab.core.labels.naming import TierKey
 
 
@@ -170,7 +170,7 @@ def test_companion_values_must_belong_to_their_main_tier(tmp_path):
     path = _write(eaf, tmp_path / "S1.eaf")
     doc = read_eaf(path)
     assert [t.key.extra for t in doc.tiers] == ["", "confidence"]
-    from dyadlab.core.io.label_import import attach_companions
+    from dyadlab.core.io.label_files.label_import import attach_companions
 
     with pytest.raises(ImportFormatError, match="spans exactly"):
         attach_companions(doc)

@@ -85,7 +85,7 @@ def test_agreement_prints_pairs_and_writes_json(dyad, tmp_path, capsys):
 
 def test_format_is_detected_by_suffix_or_content(dyad, tmp_path):
     from dyadlab.core.errors import ImportFormatError
-    from dyadlab.core.io.label_formats import detect_format, export_labels
+    from dyadlab.core.io.label_files.label_formats import detect_format, export_labels
 
     files = {p.suffix: p for fmt in ("eaf", "textgrid", "csv", "parquet")
              for p in export_labels(dyad, fmt, tmp_path / fmt, sessions=["S2"])}

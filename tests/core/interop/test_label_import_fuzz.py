@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.eaf import export_eaf
-from dyadlab.core.io.label_formats import import_label_file
-from dyadlab.core.io.tables import export_tables
-from dyadlab.core.io.textgrid import export_textgrid
+from dyadlab.core.io.label_files.eaf import export_eaf
+from dyadlab.core.io.label_files.label_formats import import_label_file
+from dyadlab.core.io.label_files.tables import export_tables
+from dyadlab.core.io.label_files.textgrid import export_textgrid
 
 from ...builders.mutations import edit_lines
 

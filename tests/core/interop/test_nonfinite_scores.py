@@ -1,7 +1,7 @@
 """Scores in label files (CSV/Parquet tables, ELAN, Praat) must be finite and on the tier's scale.
 
 Issue #12 found IEMOCAP ratings of ``inf``/``nan``/``1e308`` stored as they were (fixed in
-``core.io.emoevaluation``); these tests hold the other readers that take a numeric score to the same
+``core.io.corpora.emoevaluation``); these tests hold the other readers that take a numeric score to the same
 rule: a non-finite or off-scale score refuses the whole file with an ``ImportFormatError`` naming the file
 (and the line where the format has lines), and the project is left as it was.
 """
@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.eaf import import_eaf
-from dyadlab.core.io.tables import import_table
-from dyadlab.core.io.textgrid import import_textgrid
+from dyadlab.core.io.label_files.eaf import import_eaf
+from dyadlab.core.io.label_files.tables import import_table
+from dyadlab.core.io.label_files.textgrid import import_textgrid
 
 from .test_eaf_roundtrip import _base_eaf
 from .test_eaf_roundtrip import _write as write_eaf

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.emo_export import HEADER, emo_evaluation_text, export_emo_evaluation
-from dyadlab.core.io.tables import (
+from dyadlab.core.io.label_files.emo_export import HEADER, emo_evaluation_text, export_emo_evaluation
+from dyadlab.core.io.label_files.tables import (
     SEGMENT_COLUMNS,
     export_tables,
     import_table,

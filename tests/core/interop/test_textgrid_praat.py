@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.textgrid import export_textgrid, import_textgrid, read_textgrid, seconds_text
+from dyadlab.core.io.label_files.textgrid import export_textgrid, import_textgrid, read_textgrid, seconds_text
 
 PRAAT = shutil.which("praat")
 needs_praat = pytest.mark.skipif(PRAAT is None, reason="the Praat program is not installed (Debian package 'praat')")
@@ -232,7 +232,7 @@ def test_non_utf8_and_binary_files_are_refused(dyad, tmp_path, fingerprint):
 
 def test_a_tier_with_overlapping_segments_is_not_exported(dyad, tmp_path):
     from dyadlab.core.errors import DyadLabError
-    from dyadlab.core.io.eaf import export_eaf
+    from dyadlab.core.io.label_files.eaf import export_eaf
 
     with dyad.store.transaction() as tx:
         tier = next(t for t in tx.tiers.list(name="emotion") if t.participant_id is not None)

@@ -1,4 +1,4 @@
-"""Why ``core/io/textgrid.py`` keeps its own TextGrid reader rather than pympi's (docs/formats.md).
+"""Why ``core/io/label_files/textgrid.py`` keeps its own TextGrid reader rather than pympi's (docs/formats.md).
 
 The check that decides it, on a file the real Praat writes: a boundary 1 µs into the recording and a label
 with an emoji and doubled quotes. Praat 6.3 saves such a file as UTF-16 and writes the time as ``1e-06``.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dyadlab.core.io.textgrid import read_textgrid
+from dyadlab.core.io.label_files.textgrid import read_textgrid
 from tests.core.interop.test_textgrid_praat import needs_praat, run_praat
 
 MAKE = '''\

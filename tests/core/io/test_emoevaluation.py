@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.emoevaluation import parse_emo_evaluation
+from dyadlab.core.io.corpora.emoevaluation import parse_emo_evaluation
 
 HEADER = "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"
 GOOD = HEADER + (

@@ -17,8 +17,8 @@ import pytest
 
 from dyadlab.core.errors import ImportFormatError, LabelSchemeError
 from dyadlab.core.io import run_import
-from dyadlab.core.io.emoevaluation import parse_emo_evaluation
-from dyadlab.core.io.iemocap import vad_scale
+from dyadlab.core.io.corpora.emoevaluation import parse_emo_evaluation
+from dyadlab.core.io.corpora.iemocap import vad_scale
 from dyadlab.core.model import LabelScheme
 from dyadlab.core.project import Project
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.split_layout import half_crop, parse_split_layout
+from dyadlab.core.io.corpora.split_layout import half_crop, parse_split_layout
 from dyadlab.core.model import CropRect
 
 

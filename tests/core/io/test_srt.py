@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.srt import parse_srt
+from dyadlab.core.io.corpora.srt import parse_srt
 
 
 def test_cues_with_and_without_numbers(tmp_path: Path) -> None:

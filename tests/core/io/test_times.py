@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from dyadlab.core.errors import ImportFormatError, StoreError
-from dyadlab.core.io.emoevaluation import parse_emo_evaluation
-from dyadlab.core.io.srt import parse_srt
+from dyadlab.core.io.corpora.emoevaluation import parse_emo_evaluation
+from dyadlab.core.io.corpora.srt import parse_srt
+from dyadlab.core.io.corpora.transcripts import parse_transcription
 from dyadlab.core.io.times import checked_us, time_us, whole_number
-from dyadlab.core.io.transcripts import parse_transcription
 from dyadlab.core.model import MAX_TIME_US, TimeRangeError, check_time_us, seconds_to_us
 from dyadlab.core.project import Project
 

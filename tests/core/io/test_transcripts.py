@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dyadlab.core.io.transcripts import parse_transcription
+from dyadlab.core.io.corpora.transcripts import parse_transcription
 
 
 def test_lines_by_id_and_a_warning_for_the_rest(tmp_path: Path) -> None:

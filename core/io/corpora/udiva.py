@@ -44,13 +44,13 @@ from pathlib import Path
 from typing import Any
 
 from dyadlab.core.errors import ImportFormatError
+from dyadlab.core.io.corpora.mediafiles import audio_plan, probe_video
+from dyadlab.core.io.corpora.plan import ParticipantPlan, SessionPlan, UtterancePlan, ViewPlan
+from dyadlab.core.io.corpora.report import ImportReport
+from dyadlab.core.io.corpora.srt import parse_srt
+from dyadlab.core.io.corpora.writer import plan_sessions, write_sessions
 from dyadlab.core.io.csvfile import CsvRow, read_csv
-from dyadlab.core.io.mediafiles import audio_plan, probe_video
-from dyadlab.core.io.plan import ParticipantPlan, SessionPlan, UtterancePlan, ViewPlan
-from dyadlab.core.io.report import ImportReport
-from dyadlab.core.io.srt import parse_srt
 from dyadlab.core.io.times import MAX_AGE, whole_number
-from dyadlab.core.io.writer import plan_sessions, write_sessions
 from dyadlab.core.progress import ProgressCallback
 from dyadlab.core.project import Project
 

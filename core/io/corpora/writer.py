@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from dyadlab.core.errors import ImportFormatError, LabelSchemeError, StoreError
-from dyadlab.core.io.plan import SessionPlan
-from dyadlab.core.io.report import ImportProgress, ImportReport
+from dyadlab.core.io.corpora.plan import SessionPlan
+from dyadlab.core.io.corpora.report import ImportProgress, ImportReport
 from dyadlab.core.model import LabelScheme
 from dyadlab.core.progress import ProgressCallback
 from dyadlab.core.project import Project

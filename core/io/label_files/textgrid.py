@@ -14,7 +14,7 @@ Export (one ``<session>.TextGrid`` per session, Praat's long text format, UTF-8)
 Import reads Praat's long and short text formats (UTF-8, or UTF-16 with a byte-order mark) with a small
 tokenizer of our own rather than pympi's: it reports the line of every problem and un-escapes doubled
 quotes. Interval tiers become segments (empty intervals are gaps); point tiers are skipped and noted.
-Validation and the all-or-nothing write are ``core/io/label_import.py``'s, shared with the other formats.
+Validation and the all-or-nothing write are ``core/io/label_files/label_import.py``'s, shared with the other formats.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Literal
 
 from dyadlab.core.atomic_write import write_text_atomically
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.label_import import (
+from dyadlab.core.io.label_files.label_import import (
     ImportReport,
     LabelDocument,
     OnExisting,
@@ -149,7 +149,7 @@ def export_textgrid(project: Project, out_dir: Path, *, sessions: Sequence[str] 
                     annotators: Sequence[str] | None = None, tier_names: Sequence[str] | None = None,
                     traces: TraceMode = "points", time_of: TimeOf | None = None) -> list[Path]:
     """One ``<session>.TextGrid`` per session (plus ``<session>.traces.csv`` with ``traces="csv"``)."""
-    from dyadlab.core.io.tables import series_table, write_table
+    from dyadlab.core.io.label_files.tables import series_table, write_table
 
     out_dir = Path(out_dir)
     written = []

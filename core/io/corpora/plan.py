@@ -2,7 +2,7 @@
 
 Every importer (IEMOCAP, UDIVA, generic folder) reads its corpus into ``SessionPlan`` objects — plain
 data, with participants referred to by code and media already probed — and hands them to
-``core.io.writer``, which writes all of them in one transaction. Splitting "read and validate" from
+``core.io.corpora.writer``, which writes all of them in one transaction. Splitting "read and validate" from
 "write" is what makes imports all-or-nothing without each importer re-implementing it.
 """
 

@@ -11,7 +11,7 @@ or one ``SessionN`` folder)::
 
 Per dialog (e.g. ``Ses01F_impro01``, group ``Session1``) the project gets participants ``F`` and ``M``
 (speaker ``Ses01_F``/``Ses01_M``), two views of the one AVI cropped to the halves named by the split
-layout (``core.io.split_layout``), the wav as a mixed audio track, one utterance per rated turn (text
+layout (``core.io.corpora.split_layout``), the wav as a mixed audio track, one utterance per rated turn (text
 from the transcription; unrated transcription lines become utterances too, marked ``rated: false``)
 and, per participant:
 
@@ -35,13 +35,26 @@ from pathlib import Path
 from typing import Any
 
 from dyadlab.core.errors import ImportFormatError, LabelSchemeError
-from dyadlab.core.io.emoevaluation import DIMENSION_KEYS, Evaluation, Turn, parse_emo_evaluation, speaker_of
-from dyadlab.core.io.mediafiles import audio_plan, probe_audio, probe_video
-from dyadlab.core.io.plan import ParticipantPlan, SegmentPlan, SessionPlan, TierPlan, UtterancePlan, ViewPlan
-from dyadlab.core.io.report import ImportReport
-from dyadlab.core.io.split_layout import SplitLayout, half_crop, parse_split_layout
-from dyadlab.core.io.transcripts import parse_transcription
-from dyadlab.core.io.writer import plan_sessions, project_schemes, require_scheme, write_sessions
+from dyadlab.core.io.corpora.emoevaluation import (
+    DIMENSION_KEYS,
+    Evaluation,
+    Turn,
+    parse_emo_evaluation,
+    speaker_of,
+)
+from dyadlab.core.io.corpora.mediafiles import audio_plan, probe_audio, probe_video
+from dyadlab.core.io.corpora.plan import (
+    ParticipantPlan,
+    SegmentPlan,
+    SessionPlan,
+    TierPlan,
+    UtterancePlan,
+    ViewPlan,
+)
+from dyadlab.core.io.corpora.report import ImportReport
+from dyadlab.core.io.corpora.split_layout import SplitLayout, half_crop, parse_split_layout
+from dyadlab.core.io.corpora.transcripts import parse_transcription
+from dyadlab.core.io.corpora.writer import plan_sessions, project_schemes, require_scheme, write_sessions
 from dyadlab.core.labels import THESIS_4CLASS, map_label
 from dyadlab.core.model import LabelScheme, seconds_to_us
 from dyadlab.core.progress import ProgressCallback

@@ -1,6 +1,6 @@
 """IEMOCAP ``EmoEvaluation``-style text export, so scripts written for IEMOCAP can read DyadLab labels.
 
-(The corpus *reader* of this format is ``core/io/emoevaluation.py``, part of the IEMOCAP importer.)
+(The corpus *reader* of this format is ``core/io/corpora/emoevaluation.py``, part of the IEMOCAP importer.)
 
 One ``<session>.txt`` per session, in the corpus's layout::
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.label_import import (
+from dyadlab.core.io.label_files.label_import import (
     ImportReport,
     LabelDocument,
     OnExisting,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from dyadlab.core.errors import DyadLabError, ImportFormatError
 from dyadlab.core.formats import EXPORT_FORMATS, IMPORT_FORMATS, LABEL_FORMATS, LabelFormat, load
-from dyadlab.core.io.label_import import ImportReport, LabelDocument, OnExisting, import_documents
+from dyadlab.core.io.label_files.label_import import ImportReport, LabelDocument, OnExisting, import_documents
 
 if TYPE_CHECKING:
     from dyadlab.core.project import Project

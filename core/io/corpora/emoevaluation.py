@@ -1,6 +1,6 @@
 """Parser for IEMOCAP ``EmoEvaluation/<dialog>.txt`` files: turns, consensus labels and every evaluator.
 
-(``core.io.emo_export`` writes this format from a project; this module reads the corpus's files.)
+(``core.io.label_files.emo_export`` writes this format from a project; this module reads the corpus's files.)
 A file looks like this (fields separated by tabs, blocks by blank lines)::
 
     % [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]
@@ -14,7 +14,7 @@ A file looks like this (fields separated by tabs, blocks by blank lines)::
 The summary line holds the turn's time span in seconds, its id, the consensus label and the averaged
 [valence, activation, dominance]. ``C-*`` lines are categorical judgements (evaluators ``E1``… and the
 actors' self-evaluations ``F1``/``M1``), ``A-*`` lines dimensional ones. This module only parses and
-validates; mapping to label schemes and writing to the store is ``core.io.iemocap``'s job. Every
+validates; mapping to label schemes and writing to the store is ``core.io.corpora.iemocap``'s job. Every
 problem is an ``ImportFormatError`` naming the file and line, because a wrong label silently imported
 would poison every model trained on it.
 

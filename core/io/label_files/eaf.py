@@ -18,7 +18,7 @@ One EAF per session. What goes where:
   item's exact µs offset, name, participant and fps (used when the import creates the session).
 
 Times are whole milliseconds in EAF: a round trip keeps times to the millisecond (a segment shorter than
-1 ms is written 1 ms long). Labels are read back through ``core/io/label_import.py`` — the same
+1 ms is written 1 ms long). Labels are read back through ``core/io/label_files/label_import.py`` — the same
 validation and all-or-nothing write as every other format.
 """
 
@@ -36,7 +36,7 @@ from urllib.parse import quote, unquote, urlparse
 
 from dyadlab.core.atomic_write import write_text_atomically
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.label_import import (
+from dyadlab.core.io.label_files.label_import import (
     ImportReport,
     LabelDocument,
     MediaLink,

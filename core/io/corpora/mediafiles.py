@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dyadlab.core.errors import MediaError
-from dyadlab.core.io.plan import AudioPlan
+from dyadlab.core.io.corpora.plan import AudioPlan
 from dyadlab.core.media.probe import MediaInfo, count_frames, probe
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov")

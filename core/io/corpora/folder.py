@@ -37,12 +37,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dyadlab.core.errors import DyadLabError, ImportFormatError, LabelSchemeError, MediaError
+from dyadlab.core.io.corpora.mediafiles import (
+    AUDIO_SUFFIXES,
+    VIDEO_SUFFIXES,
+    audio_plan,
+    probe_audio,
+    probe_video,
+)
+from dyadlab.core.io.corpora.plan import ParticipantPlan, SegmentPlan, SessionPlan, ViewPlan
+from dyadlab.core.io.corpora.report import ImportReport
+from dyadlab.core.io.corpora.writer import plan_sessions, project_schemes, require_scheme, write_sessions
 from dyadlab.core.io.csvfile import read_csv
-from dyadlab.core.io.mediafiles import AUDIO_SUFFIXES, VIDEO_SUFFIXES, audio_plan, probe_audio, probe_video
-from dyadlab.core.io.plan import ParticipantPlan, SegmentPlan, SessionPlan, ViewPlan
-from dyadlab.core.io.report import ImportReport
 from dyadlab.core.io.times import time_us
-from dyadlab.core.io.writer import plan_sessions, project_schemes, require_scheme, write_sessions
 from dyadlab.core.labels import THESIS_4CLASS, map_label
 from dyadlab.core.media.probe import MediaInfo
 from dyadlab.core.model import LabelScheme
