@@ -45,3 +45,15 @@ def accept_annotator(name: str = "alice") -> QTimer:
         dialog.accept()
 
     return answer_next_modal(respond, kind=AnnotatorDialog)
+
+
+def empty_main_window(qtbot, size: tuple[int, int] = (1500, 950)):
+    """A main window with no project (the start page), shown; pytest-qt closes it after the test."""
+    from dyadlab.app.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(*size)
+    win.show()
+    qtbot.waitExposed(win)
+    return win

@@ -16,7 +16,7 @@ from dyadlab.app.start_page import StartPage
 from dyadlab.core.jobs.status import FINAL_STATES
 from dyadlab.core.media.synthetic_scene import Recorder, write_scene
 from tests.app.conftest import Driver
-from tests.app.modal_driver import accept_annotator
+from tests.app.modal_driver import accept_annotator, empty_main_window
 from tests.app.test_start_page import _fill_new_project
 from tests.core.interop.test_textgrid_praat import INSPECT, needs_praat, run_praat
 
@@ -24,19 +24,6 @@ pytestmark = pytest.mark.gui
 US = 1_000_000
 FRAME_US = 40_000  # 25 fps
 TRUTH_S = {"mix": 0.0, "A": 0.64, "B": 1.72, "wide": 1.08}  # when each device started, in session time
-
-
-@pytest.fixture
-def empty_window(qtbot):
-    from dyadlab.app.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1500, 950)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
 
 
 def _row(dialog, kind: str, name: str) -> int:
@@ -59,9 +46,9 @@ def _sync(qtbot, dialog, kind: str, name: str) -> None:
 
 
 @needs_praat
-def test_empty_window_to_synced_labelled_exported_session(qtbot, empty_window, tmp_path, monkeypatch):
+def test_empty_window_to_synced_labelled_exported_session(qtbot, tmp_path, monkeypatch):
     pympi = pytest.importorskip("pympi")
-    win = empty_window
+    win = empty_main_window(qtbot)
     media = tmp_path / "recordings" / "pair01"
     write_scene(media, [Recorder("mix", TRUTH_S["mix"], 9.0),
                         Recorder("A", TRUTH_S["A"], 7.0, fps=25, gain=0.8),

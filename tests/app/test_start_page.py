@@ -14,22 +14,14 @@ from dyadlab.app import file_menu
 from dyadlab.app.dialogs.new_project_dialog import NewProjectDialog
 from dyadlab.app.start_page import StartPage
 from dyadlab.core.media.synthetic_scene import Recorder, write_scene
-from tests.app.modal_driver import accept_annotator, answer_next_modal
+from tests.app.modal_driver import accept_annotator, answer_next_modal, empty_main_window
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def empty_window(qtbot):
-    from dyadlab.app.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+    return empty_main_window(qtbot)
 
 
 def _fill_new_project(folder: Path, media: Path | None = None):
