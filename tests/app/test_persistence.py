@@ -36,7 +36,7 @@ def test_reopen_finds_segments_traces_keypoints_attributes_and_layout(open_windo
     assert [(s.start_us, s.end_us, s.value) for s in ws2.segments(emotion.id)] == [(2 * S, 3 * S, "sad")]
     assert again.bench.timeline.tier_tracks[emotion.id].items.segments[0].value == "sad"
     form = again.docks["Participants"].widget().forms[participant.id]
-    assert form.gender.text() == "nb" and form.fields.item(0, 1).text() == "lab 2"
+    assert form.gender.currentText() == "nb" and form.fields.item(0, 1).text() == "lab 2"
     valence = next(t for t in ws2.visible_tiers() if t.name == "valence" and t.participant_id == ws.data.participants[0].id
                    and ws2.can_edit(t))
     assert bench2.timeline.overlays[valence.id].point_count == 30
