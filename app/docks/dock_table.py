@@ -36,7 +36,8 @@ class DockSpec:
     factory: Callable[[AppContext], QWidget]
     group: str
     tab: bool = True  # a tab behind the group's current stack (False: a new stack under the previous one)
-    lazy: bool = True  # built when first shown or asked for; False for panels that work while unseen
+    lazy: bool = True  # built when first shown or asked for; False for panels that work while unseen, and
+    # for the front dock of a stack (shown at once: there is nothing to save)
     connect: Callable[[AppContext, QDockWidget], None] | None = None  # wiring that needs the dock itself
 
 
@@ -182,7 +183,7 @@ DOCKS: tuple[DockSpec, ...] = (
     DockSpec("Live", "Live", _live, "models", tab=False, lazy=False),
     DockSpec("Inspector", "Inspector", _inspector, "models", connect=_bind_inspector),
     DockSpec("Assist", "Proposals", _assist, "models", connect=_bind_assist),
-    DockSpec("Queue", "Next to label", _queue, "models", tab=False, connect=_bind_queue),
+    DockSpec("Queue", "Next to label", _queue, "models", tab=False, lazy=False, connect=_bind_queue),
     DockSpec("Models", "Models", _models, "models"),
 )
 SPEC_BY_KEY = {spec.key: spec for spec in DOCKS}

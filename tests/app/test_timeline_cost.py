@@ -165,10 +165,13 @@ def test_a_track_narrower_than_the_ruler_keeps_time_under_the_same_screen_x(qtbo
 
 def test_docks_behind_other_tabs_are_built_when_first_shown(qtbot, window) -> None:
     from dyadlab.app.docks.agreement_dock import AgreementPanel
+    from dyadlab.app.docks.dock_table import DOCKS
     from dyadlab.app.docks.lazy_dock import LazyDock
 
     lazy = {key: dock for key, dock in window.docks.items() if isinstance(dock, LazyDock)}
+    assert set(lazy) == {spec.key for spec in DOCKS if spec.lazy}
     assert set(lazy) == {"Participants", "Inspector", "Agreement", "Keypoints", "Models", "Assist"}
+    assert all(spec.tab for spec in DOCKS if spec.lazy)  # a lazy dock is a tab behind another, never in front
     assert not any(dock.built for dock in lazy.values())  # none of them is the front tab after an open
     assert not window.findChildren(AgreementPanel)
     assert window.findChild(pg.PlotWidget, "jobsCurve") is None  # the Jobs panel's plot waits for a job
