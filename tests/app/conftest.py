@@ -82,8 +82,12 @@ class Driver:
 
     def key(self, key, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
         if not self.window.isActiveWindow():  # window shortcuts only fire in the active window
-            self.window.activateWindow()
-            self.qtbot.waitUntil(self.window.isActiveWindow, timeout=2000)
+            def active() -> bool:  # asked again on every poll: a dialog opening meanwhile may take it back
+                if not self.window.isActiveWindow():
+                    self.window.activateWindow()
+                return self.window.isActiveWindow()
+
+            self.qtbot.waitUntil(active, timeout=5000)
         self.qtbot.keyClick(self.window.windowHandle(), key, modifiers)  # as typed: through the native window
         self.qtbot.wait(5)
 
