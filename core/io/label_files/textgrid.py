@@ -12,9 +12,11 @@ Export (one ``<session>.TextGrid`` per session, Praat's long text format, UTF-8)
 * times are written as exact decimals of the stored microseconds, so a round trip is exact.
 
 Import reads Praat's long and short text formats (UTF-8, or UTF-16 with a byte-order mark) with a small
-tokenizer of our own rather than pympi's: it reports the line of every problem and un-escapes doubled
-quotes. Interval tiers become segments (empty intervals are gaps); point tiers are skipped and noted.
-Validation and the all-or-nothing write are ``core/io/label_files/label_import.py``'s, shared with the other formats.
+tokenizer of our own rather than pympi's: it reports the line of every problem, and pympi 1.71 reads
+Praat's ``1e-06`` as 6 s, needs a UTF-16 file's encoding named and leaves quotes in tier names unescaped
+(``docs/formats.md``; ``tests/core/interop/test_textgrid_vs_pympi.py`` fails if pympi catches up).
+Interval tiers become segments (empty intervals are gaps); point tiers are skipped and noted. Validation and
+the all-or-nothing write are ``core/io/label_files/label_import.py``'s, shared with the other formats.
 """
 
 from __future__ import annotations
