@@ -21,7 +21,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="registered model id (see `dyadlab models PROJECT`)")
     p.add_argument("--sessions", nargs="+", metavar="SESSION", help="session names or ids (default: all)")
     p.add_argument("--export", type=Path, metavar="FILE",
-                   help="also write long-format per-frame probabilities to FILE (.csv or .parquet)")
+                   help="also write long-format probabilities to FILE (.csv or .parquet)")
+    p.add_argument("--per", choices=("frame", "utterance"), default="frame",
+                   help="--export one row per frame x class (default), or per utterance x class (the mean of "
+                        "the utterance's frame probabilities)")
     p.add_argument("--device", default="auto", help="auto (CUDA when available), cpu or cuda")
     p.add_argument("--recompute", action="store_true", help="drop this model's cached predictions first")
     p.add_argument("--no-utterances", dest="utterances", action="store_false",
@@ -55,6 +58,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"{computed} frames computed (the rest were cached); {segments} utterance segments on tier "
               f"model:{cache.record.name}")
         if args.export:
-            path = export_predictions(cache, [s.id for s in sessions], args.export)
-            print(f"exported per-frame probabilities to {path}")
+            path = export_predictions(cache, [s.id for s in sessions], args.export, per=args.per)
+            print(f"exported per-{args.per} probabilities to {path}")
     return 0

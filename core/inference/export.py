@@ -4,6 +4,10 @@ Long format — one row per frame × class — because it is what plotting libra
 without reshaping, and because a frame without a valid input (no face) stays in the table with status
 ``no_input`` and an empty probability instead of silently disappearing. Columns: ``EXPORT_COLUMNS``.
 ``frame`` is the participant's view frame, ``time_s`` its presentation time in session seconds.
+
+Per utterance (``per="utterance"``, columns ``UTTERANCE_COLUMNS``): one row per utterance × class, the
+probability being the mean of the utterance's valid frame probabilities (as the utterance segments of the
+model's tier are made); an utterance without a valid frame stays, with ``n_frames`` 0 and no probability.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from dyadlab.core.inference.errors import InferenceError
 from dyadlab.core.inference.predictions import PredictionCache, series_name
 
 EXPORT_COLUMNS = ["session", "participant", "model", "model_id", "frame", "time_s", "status", "class", "probability"]
+UTTERANCE_COLUMNS = ["session", "participant", "model", "model_id", "utterance", "start_s", "end_s", "n_frames",
+                     "class", "probability"]
+LEVELS = ("frame", "utterance")
 
 
 def predictions_table(cache: PredictionCache, session_ids: list[int]) -> pd.DataFrame:
@@ -46,12 +53,45 @@ def predictions_table(cache: PredictionCache, session_ids: list[int]) -> pd.Data
     return pd.concat(parts, ignore_index=True)[EXPORT_COLUMNS]
 
 
-def export_predictions(cache: PredictionCache, session_ids: list[int], path: str | Path) -> Path:
-    """Write ``predictions_table`` to ``path`` (``.csv`` or ``.parquet``, by suffix)."""
+def utterance_table(cache: PredictionCache, session_ids: list[int]) -> pd.DataFrame:
+    """Per utterance of ``session_ids``: the mean frame probabilities of the cache's model, per class."""
+    classes = list(cache.classes)
+    parts = []
+    with cache.project.store.transaction() as tx:
+        sessions = {s.id: s.name for s in tx.sessions.list()}
+        codes = {p.id: p.code for sid in session_ids for p in tx.participants.list(sid)}
+        utterances = {sid: tx.utterances.list(sid) for sid in session_ids}
+    for sid in session_ids:
+        for pid, code in codes.items():
+            own = [u for u in utterances[sid] if u.participant_id == pid]
+            if not own:
+                continue
+            means = cache.utterance_means(sid, pid, own)
+            n, c = len(own), len(classes)
+            probs = np.array([m if m is not None else np.full(c, np.nan) for m, _ in means], np.float64)
+            parts.append(pd.DataFrame({
+                "session": sessions[sid], "participant": code, "model": series_name(cache.record),
+                "model_id": cache.model_id, "utterance": np.repeat([u.name for u in own], c),
+                "start_s": np.repeat([u.start_us / 1e6 for u in own], c),
+                "end_s": np.repeat([u.end_us / 1e6 for u in own], c),
+                "n_frames": np.repeat([k for _, k in means], c), "class": np.tile(classes, n),
+                "probability": probs.reshape(-1)}))
+    if not parts:
+        return pd.DataFrame(columns=UTTERANCE_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[UTTERANCE_COLUMNS]
+
+
+def export_predictions(cache: PredictionCache, session_ids: list[int], path: str | Path, *,
+                       per: str = "frame") -> Path:
+    """Write ``predictions_table`` (``per="frame"``) or ``utterance_table`` (``per="utterance"``) to ``path``
+    (``.csv`` or ``.parquet``, by suffix)."""
     from dyadlab.core.io.label_files.tables import write_table
 
     path = Path(path)
     if path.suffix.lower() not in (".csv", ".parquet"):
         raise InferenceError(f"cannot export predictions as {path.suffix or 'a file without suffix'}", path=path,
                              hint="name the file .csv or .parquet")
-    return write_table(predictions_table(cache, session_ids), path)
+    if per not in LEVELS:
+        raise InferenceError(f"cannot export predictions per {per!r}", path=path, hint="per frame or per utterance")
+    table = predictions_table(cache, session_ids) if per == "frame" else utterance_table(cache, session_ids)
+    return write_table(table, path)

@@ -331,23 +331,32 @@ class PredictionCache:
             return []
         return self._write_utterances(session_id, planned)
 
-    def _utterance_rows(self, session_id: int, participant_id: int,
-                        utterances: list[model.Utterance]) -> list[dict[str, Any]]:
+    def utterance_means(self, session_id: int, participant_id: int,
+                        utterances: list[model.Utterance]) -> list[tuple[np.ndarray | None, int]]:
+        """Per utterance: the mean of its frames' probabilities (None without a valid frame) and how many
+        frames were averaged. Frames never computed are predicted first."""
         timeline = self.provider.timeline(session_id, participant_id)
         spans = [timeline.frames_in(u.start_us, u.end_us) for u in utterances]
-        frames = np.unique(np.concatenate(spans))
+        frames = np.unique(np.concatenate(spans)) if spans else np.zeros(0, np.int64)
         rows = self.ensure(session_id, participant_id, frames)
-        out = []
-        for u, span in zip(utterances, spans, strict=True):
+        out: list[tuple[np.ndarray | None, int]] = []
+        for span in spans:
             pick = np.searchsorted(frames, span)
             ok = pick[rows.valid[pick]]
-            if len(ok) == 0:
+            out.append((rows.probs[ok].mean(axis=0) if len(ok) else None, int(len(ok))))
+        return out
+
+    def _utterance_rows(self, session_id: int, participant_id: int,
+                        utterances: list[model.Utterance]) -> list[dict[str, Any]]:
+        out = []
+        for u, (mean, n) in zip(utterances, self.utterance_means(session_id, participant_id, utterances),
+                                strict=True):
+            if mean is None:
                 continue
-            mean = rows.probs[ok].mean(axis=0)
             k = int(np.argmax(mean))
             out.append({"start_us": u.start_us, "end_us": u.end_us, "value": self.classes[k],
                         "confidence": float(mean[k]),
-                        "provenance": {"model_id": self.model_id, "n_frames": int(len(ok)), "utterance": u.name,
+                        "provenance": {"model_id": self.model_id, "n_frames": n, "utterance": u.name,
                                        "source": series_name(self.record)}})
         return out
 
