@@ -62,10 +62,11 @@ class FileActions(QObject):
                                           self.import_label_file)
         self.exports = {fmt: self._action(f"file.export.{fmt}", f"Labels as {LABEL_FORMATS[fmt].title}…",
                                           lambda fmt=fmt: self.export_labels(fmt)) for fmt in EXPORT_FORMATS}
-        self.predictions = {suffix: self._action(f"file.export.predictions.{suffix}",
-                                                 f"Predictions per frame as {suffix.upper()}…",
-                                                 lambda suffix=suffix: self.export_predictions(suffix))
-                            for suffix in ("csv", "parquet")}
+        self.predictions = {(per, suffix): self._action(f"file.export.predictions.{per}.{suffix}",
+                                                        f"Predictions per {per} as {suffix.upper()}…",
+                                                        lambda per=per, suffix=suffix:
+                                                        self.export_predictions(suffix, per))
+                            for per in ("frame", "utterance") for suffix in ("csv", "parquet")}
         self.session_media = self._action("file.session_media", "Session &media and sync…",
                                           self.open_session_media)
         self.analyze = self._action("file.analyze", "&Analyse sessions…", self.open_analyze)
@@ -299,7 +300,9 @@ class FileActions(QObject):
         return self._submit("export", ["export", str(self.win.project.root.resolve()), "-f", fmt, "-o", out],
                             reload=False)
 
-    def export_predictions(self, suffix: str) -> int | None:
+    def export_predictions(self, suffix: str, per: str = "frame") -> int | None:
+        """Pick a model and a file; a job runs ``dyadlab infer --export FILE --per frame|utterance`` (which
+        computes what the cache lacks first)."""
         with self.win.project.store.transaction() as tx:
             models = tx.models.list()
         if not models:
@@ -311,9 +314,10 @@ class FileActions(QObject):
         if not ok:
             return None
         model_id = models[names.index(name)].id
-        out = choosers.choose_save_file(self.win, "Export predictions per frame",
-                                        f"{suffix.upper()} (*.{suffix})")
+        out = choosers.choose_save_file(self.win, f"Export predictions per {per}", f"{suffix.upper()} (*.{suffix})")
         if not out:
             return None
+        if Path(out).suffix.lower() != f".{suffix}":
+            out = f"{out}.{suffix}"
         return self._submit("export", ["infer", str(self.win.project.root.resolve()), "--model", str(model_id),
-                                       "--export", out, "--quiet"], reload=False)
+                                       "--export", out, "--per", per, "--quiet"], reload=False)
