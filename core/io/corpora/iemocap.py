@@ -4,14 +4,16 @@ Accepted layout (the release as distributed; ``source`` is the folder holding ``
 or one ``SessionN`` folder)::
 
     SessionN/dialog/EmoEvaluation/<dialog>.txt     required: defines the dialogs and their labels
-    SessionN/dialog/wav/<dialog>.wav               required: the dialog's audio (a mix of both actors)
+    SessionN/dialog/wav/<dialog>.wav               required: the dialog's audio (stereo: one actor per channel)
+    SessionN/sentences/wav/<dialog>/<utt>.wav      optional: each utterance's audio (the thesis' input)
     SessionN/dialog/avi/DivX/<dialog>.avi          split-screen video (avi/<dialog>.avi also accepted);
                                                    without an avi/ folder the session imports audio-only
     SessionN/dialog/transcriptions/<dialog>.txt    optional: utterance text
 
 Per dialog (e.g. ``Ses01F_impro01``, group ``Session1``) the project gets participants ``F`` and ``M``
 (speaker ``Ses01_F``/``Ses01_M``), two views of the one AVI cropped to the halves named by the split
-layout (``core.io.corpora.split_layout``), the wav as a mixed audio track, one utterance per rated turn (text
+layout (``core.io.corpora.split_layout``), each actor's own audio (``core.io.corpora.iemocap_audio``: a
+channel of a stereo dialog wav, else their sentence wavs assembled, else the mix), one utterance per rated turn (text
 from the transcription; unrated transcription lines become utterances too, marked ``rated: false``)
 and, per participant:
 
@@ -42,7 +44,8 @@ from dyadlab.core.io.corpora.emoevaluation import (
     parse_emo_evaluation,
     speaker_of,
 )
-from dyadlab.core.io.corpora.mediafiles import audio_plan, probe_audio, probe_video
+from dyadlab.core.io.corpora.iemocap_audio import SpeakerAudio
+from dyadlab.core.io.corpora.mediafiles import probe_audio, probe_video
 from dyadlab.core.io.corpora.plan import (
     ParticipantPlan,
     SegmentPlan,
@@ -88,6 +91,10 @@ class Dialog:
         return next((c for c in candidates if c.exists()), candidates[0])
 
     @property
+    def sentences(self) -> Path:
+        return self.dialog_dir.parent / "sentences" / "wav" / self.name
+
+    @property
     def transcription(self) -> Path:
         return self.dialog_dir / "transcriptions" / f"{self.name}.txt"
 
@@ -108,9 +115,14 @@ def import_iemocap(project: Project, source: Path, *, sessions: list[str] | None
     for key in layout.overrides:
         if not any(key in (d.name, d.group) for d in dialogs):
             report.warn(f"split layout entry {key!r} matches no imported session or dialog")
-    reader = _DialogReader(source, project_schemes(project), layout, report)
-    plans, steps = plan_sessions(project, dialogs, reader.read, replace=replace, progress=progress)
-    return write_sessions(project, plans, report, replace=replace, steps=steps)
+    speaker_audio = SpeakerAudio(project.root, report)
+    reader = _DialogReader(source, project_schemes(project), layout, report, speaker_audio)
+    try:
+        plans, steps = plan_sessions(project, dialogs, reader.read, replace=replace, progress=progress)
+        return write_sessions(project, plans, report, replace=replace, steps=steps)
+    except BaseException:
+        speaker_audio.remove_written()
+        raise
 
 
 def find_dialogs(source: Path, sessions: list[str] | None, report: ImportReport) -> list[Dialog]:
@@ -166,8 +178,8 @@ class _DialogReader:
     """Reads one dialog's files into a SessionPlan, mapping labels through the project's schemes."""
 
     def __init__(self, root: Path, schemes: dict[str, LabelScheme], layout: SplitLayout,
-                 report: ImportReport) -> None:
-        self.root, self.layout, self.report = root, layout, report
+                 report: ImportReport, speaker_audio: SpeakerAudio) -> None:
+        self.root, self.layout, self.report, self.speaker_audio = root, layout, report, speaker_audio
         self.full = require_scheme(schemes, FULL_SCHEME).definition
         self.four = require_scheme(schemes, THESIS_4CLASS).definition
         self.scale = vad_scale(require_scheme(schemes, VAD_SCHEME))
@@ -187,10 +199,9 @@ class _DialogReader:
             if video is not None and video.video is not None:
                 crop = half_crop(sides[code], video.video.width, video.video.height)
                 plan.views.append(ViewPlan(code, video, participant=code, crop=crop))
-        track = audio_plan("mix", audio, None)
-        assert track is not None  # probe_audio checked the stream
-        plan.audio.append(track)
         self._utterances(plan, dialog, turns)
+        plan.audio += self.speaker_audio.tracks(dialog.name, dialog.wav, audio, dialog.sentences, SPEAKERS,
+                                                plan.utterances)
         file = dialog.source.relative_to(self.root).as_posix() if dialog.source.is_relative_to(self.root) \
             else str(dialog.source)
         for turn in turns:

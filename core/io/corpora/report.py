@@ -31,9 +31,13 @@ class ImportReport:
     annotators_added: int = 0
     replaced: list[str] = field(default_factory=list)  # sessions that existed and were replaced
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the importer chose (e.g. each speaker's audio source)
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
 
     def __str__(self) -> str:
         lines = [
@@ -46,6 +50,9 @@ class ImportReport:
             lines.append("  sessions: " + _shorten(self.sessions, ", "))
         if self.replaced:
             lines.append("  replaced: " + _shorten(self.replaced, ", "))
+        lines.extend(f"  {n}" for n in self.notes[:_SHOWN])
+        if len(self.notes) > _SHOWN:
+            lines.append(f"  ... and {len(self.notes) - _SHOWN} more notes")
         if self.warnings:
             lines.append(f"{len(self.warnings)} warning(s):")
             lines.extend(f"  - {w}" for w in self.warnings[:_SHOWN])
