@@ -249,7 +249,21 @@ class FileActions(QObject):
         dialog = AnalyzeDialog(self.win.project, self.win)
         if dialog.exec() != AnalyzeDialog.DialogCode.Accepted:
             return None
-        return self._submit("analyze", dialog.arguments(), reload=False)
+        job_id = self._submit("analyze", dialog.arguments(), reload=False)
+        self._recheck_analysis_when_done(job_id)
+        return job_id
+
+    def _recheck_analysis_when_done(self, job_id: int) -> None:
+        """When the analysis job ends, the project panel checks the shown sessions' analysis again."""
+        from dyadlab.app.docks.job_control import jobs_panel
+        from dyadlab.app.docks.project_dock import ProjectBrowser
+
+        def ended(done_id: int, _state: str) -> None:
+            browser = self.win.findChild(ProjectBrowser)
+            if done_id == job_id and browser is not None:
+                browser.check_analysis()
+
+        jobs_panel(self.win).job_finished.connect(ended)
 
     # -- jobs on the open project -----------------------------------------------------------------------
 

@@ -38,15 +38,16 @@ class SessionAnalysis:
         return f"{self.name}: {self.state} ({counts})" + (f"; {'; '.join(self.problems)}" if self.problems else "")
 
 
-def analysis_status(project: Any, what: Sequence[str], *, sessions: Iterable[int | str] | None = None,
-                    params: dict[str, dict[str, Any]] | None = None) -> list[SessionAnalysis]:
-    """One ``SessionAnalysis`` per chosen session (all by default), in the project's session order."""
+def _tally(project: Any, what: Sequence[str], sessions: Iterable[int | str] | None,
+           params: dict[str, dict[str, Any]] | None) -> tuple[list[Any], dict[tuple[int, str], dict[str, int]],
+                                                              dict[tuple[str, str], list[str]]]:
+    """The chosen sessions; done/stale/missing counts per (session id, task); problems per (session, task)."""
     from dyadlab.core.features.cache import FeatureCache
     from dyadlab.core.features.pipeline import plan_tasks, select_sessions
 
     tasks, warnings = plan_tasks(project, sessions, what, params)
     cache = FeatureCache(project.root)
-    counts: dict[int, dict[str, int]] = {}
+    counts: dict[tuple[int, str], dict[str, int]] = {}
     for task in tasks:
         if cache.is_done(task.session_id, task.participant_id, task.task, task.key):
             state = "done"
@@ -54,12 +55,32 @@ def analysis_status(project: Any, what: Sequence[str], *, sessions: Iterable[int
             state = "stale"
         else:
             state = "missing"
-        bucket = counts.setdefault(task.session_id, {"done": 0, "stale": 0, "missing": 0})
+        bucket = counts.setdefault((task.session_id, task.task), {"done": 0, "stale": 0, "missing": 0})
         bucket[state] += 1
     with project.store.transaction() as tx:
         chosen = select_sessions(tx.sessions.list(), sessions)
-    problems: dict[str, list[str]] = {}
+    problems: dict[tuple[str, str], list[str]] = {}
     for w in warnings:
-        problems.setdefault(w.session, []).append(f"{w.participant} {w.task}: {w.message}")
-    return [SessionAnalysis(s.id, s.name, **counts.get(s.id, {}), problems=tuple(problems.get(s.name, ())))
-            for s in chosen]
+        problems.setdefault((w.session, w.task), []).append(f"{w.participant} {w.task}: {w.message}")
+    return chosen, counts, problems
+
+
+def analysis_status(project: Any, what: Sequence[str], *, sessions: Iterable[int | str] | None = None,
+                    params: dict[str, dict[str, Any]] | None = None) -> list[SessionAnalysis]:
+    """One ``SessionAnalysis`` per chosen session (all by default), in the project's session order."""
+    chosen, counts, problems = _tally(project, what, sessions, params)
+    out = []
+    for s in chosen:
+        total = {k: sum(counts.get((s.id, t), {}).get(k, 0) for t in what) for k in ("done", "stale", "missing")}
+        found = tuple(p for t in what for p in problems.get((s.name, t), ()))
+        out.append(SessionAnalysis(s.id, s.name, **total, problems=found))
+    return out
+
+
+def analysis_by_task(project: Any, what: Sequence[str], *, sessions: Iterable[int | str] | None = None,
+                     params: dict[str, dict[str, Any]] | None = None) -> dict[int, dict[str, SessionAnalysis]]:
+    """Per chosen session id, per analysis of ``what``: its own ``SessionAnalysis`` (the project panel's rows)."""
+    chosen, counts, problems = _tally(project, what, sessions, params)
+    return {s.id: {t: SessionAnalysis(s.id, s.name, **counts.get((s.id, t), {}),
+                                      problems=tuple(problems.get((s.name, t), ())))
+                   for t in what} for s in chosen}

@@ -3,6 +3,11 @@ has got (segments and share of the session covered) for every annotator — the 
 left to label?". Double-click a session to open it. Progress comes from ``core.edits.tiers.project_progress``:
 one grouped query for all the sessions shown expanded, counted in the database, so a large project's
 browser does not read its segments.
+
+Each session shown expanded also has an "Analysis" row: per analysis (faces, audio, pose) whether its
+results are analysed, stale (a file, offset or setting changed since), partly analysed or not analysed
+(``core.analysis_status.analysis_by_task``). That check hashes media files, so it runs off the GUI thread,
+only for the expanded sessions, and a moment after the list is built (never for every session at open).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QTreeWidget, QTreeWidgetItem
 
 from dyadlab.app import theme
+from dyadlab.app.live.background import BackgroundCall
 from dyadlab.app.workspace import Workspace
 from dyadlab.core.edits.tiers import TierProgress, project_progress
 
@@ -19,6 +25,9 @@ SESSION_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 FRACTION_ROLE = Qt.ItemDataRole.UserRole + 2
+ANALYSIS_ROLE = Qt.ItemDataRole.UserRole + 3  # on a session's "Analysis" row: {task: state}
+ANALYSES = ("faces", "audio", "pose")
+ANALYSIS_DELAY_MS = 300  # after the list is built: opening the project and painting it come first
 
 
 class ProgressDelegate(QStyledItemDelegate):
@@ -56,6 +65,12 @@ class ProjectBrowser(QTreeWidget):
         self._refresh_timer.timeout.connect(self.refresh)
         ws.edited.connect(self._refresh_timer.start)
         ws.session_opened.connect(self.refresh)
+        self.analysis: dict[int, dict] = {}  # session id -> {task: SessionAnalysis}, the last check's answer
+        self._checker = BackgroundCall("analysis-status", self)
+        self._checker.done.connect(self._analysed)
+        self._checker.failed.connect(lambda exc: self._analysed({}))
+        self._check_timer = QTimer(self, singleShot=True, interval=ANALYSIS_DELAY_MS)
+        self._check_timer.timeout.connect(self.check_analysis)
         self.refresh()
 
     def refresh(self) -> None:
@@ -81,6 +96,7 @@ class ProjectBrowser(QTreeWidget):
         self.blockSignals(False)
         for col in range(2):
             self.resizeColumnToContents(col)
+        self._check_timer.start()
 
     def _expanded(self, item: QTreeWidgetItem) -> None:
         if item.parent() is None and item.childCount() == 0:
@@ -88,11 +104,16 @@ class ProjectBrowser(QTreeWidget):
             with self.ws.project.store.transaction() as tx:
                 session = tx.sessions.get(session_id)
                 self._fill(item, project_progress(tx, [session])[session_id])
+            self._check_timer.start()
 
     def _fill(self, item: QTreeWidgetItem, progress: list[TierProgress]) -> None:
-        """One row per tier of the session under ``item``: annotator, segments and share covered."""
+        """The session's analysis row, then one row per tier under ``item``: annotator, segments, share."""
         dim = QBrush(QColor(theme.current().text_dim))
         session_id = int(item.data(0, SESSION_ROLE))
+        analysis = QTreeWidgetItem(item, ["Analysis", "", ""])
+        analysis.setData(0, SESSION_ROLE, session_id)
+        analysis.setData(0, ANALYSIS_ROLE, {})
+        self._show_analysis(analysis)
         for p in progress:
             who = f"{p.participant} · " if p.participant else ""
             child = QTreeWidgetItem(item, [f"{who}{p.tier.name}", p.annotator,
@@ -102,6 +123,39 @@ class ProjectBrowser(QTreeWidget):
             if p.tier.annotator_id != self.ws.annotator.id:
                 for col in range(3):
                     child.setForeground(col, dim)
+
+    # -- analysis status (off the GUI thread) -----------------------------------------------------------
+    def _analysis_rows(self) -> list[QTreeWidgetItem]:
+        rows = []
+        for i in range(self.topLevelItemCount()):
+            top = self.topLevelItem(i)
+            rows += [top.child(k) for k in range(top.childCount()) if top.child(k).data(0, ANALYSIS_ROLE) is not None]
+        return rows
+
+    def check_analysis(self) -> None:
+        """Check, in the background, the analysis of the sessions whose rows are shown."""
+        shown = sorted({int(row.data(0, SESSION_ROLE)) for row in self._analysis_rows()})
+        if not shown:
+            return
+        from dyadlab.core.analysis_status import analysis_by_task
+
+        project = self.ws.project
+        self._checker.start(lambda: analysis_by_task(project, ANALYSES, sessions=shown))
+
+    def _analysed(self, found: dict) -> None:
+        self.analysis.update(found)
+        for row in self._analysis_rows():
+            self._show_analysis(row)
+
+    def _show_analysis(self, row: QTreeWidgetItem) -> None:
+        """"faces analysed · audio stale · pose not analysed" (or "checking…" before the first answer)."""
+        found = self.analysis.get(int(row.data(0, SESSION_ROLE)))
+        if found is None:
+            row.setText(2, "checking…")
+            return
+        row.setText(2, " · ".join(f"{task} {status.state}" for task, status in found.items()))
+        row.setData(0, ANALYSIS_ROLE, {task: status.state for task, status in found.items()})
+        row.setToolTip(2, "\n".join(status.describe() for status in found.values()))
 
     def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
         session_id = item.data(0, SESSION_ROLE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dyadlab.app.docks.project_dock import FRACTION_ROLE, SESSION_ROLE, ProjectBrowser
+from dyadlab.app.docks.project_dock import ANALYSIS_ROLE, FRACTION_ROLE, SESSION_ROLE, ProjectBrowser
 from dyadlab.core.edits import CreateSegment, tier_progress
 
 pytestmark = pytest.mark.gui
@@ -15,7 +15,7 @@ def _rows(browser: ProjectBrowser, session_id: int) -> dict[tuple[str, str], tup
     item = next(browser.topLevelItem(i) for i in range(browser.topLevelItemCount())
                 if browser.topLevelItem(i).data(0, SESSION_ROLE) == session_id)
     return {(item.child(j).text(0), item.child(j).text(1)): (item.child(j).text(2), item.child(j).data(2, FRACTION_ROLE))
-            for j in range(item.childCount())}
+            for j in range(item.childCount()) if item.child(j).data(0, ANALYSIS_ROLE) is None}  # tiers only
 
 
 def _expected(window, session_id: int) -> dict[tuple[str, str], tuple[str, float]]:
