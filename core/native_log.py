@@ -28,13 +28,18 @@ LOGGER = "dyadlab.native"
 # glog/absl: "W0000 00:00:1796543682.805250   18121 file.cc:114] text"; TensorFlow Lite: "INFO: text"
 _NATIVE_LINE = re.compile(rb"^(?:([IWEF])\d{4} [\d:.]+\s+\d+ [^\s:\]]+:\d+\]|(INFO|WARNING|ERROR): )")
 _SERIOUS = {b"E", b"F", b"ERROR"}
+# TensorFlow Lite writes its "INFO: " prefix and its text in two writes: with several worker processes on one
+# pipe, another process's line can land between them and leave the text on a line of its own.
+_TFLITE_TEXT = re.compile(rb"^(?:Created|Initialized) TensorFlow Lite\b")
 
 
 def sort_native_line(line: bytes) -> tuple[int, bool]:
     """(log level, also show on the terminal) for one line that arrived on descriptor 2."""
     match = _NATIVE_LINE.match(line)
     if match is None:
-        return logging.DEBUG, True  # not a native library's: the user sees it as before
+        # a TensorFlow Lite message split from its prefix is still TensorFlow Lite's; anything else is not a
+        # native library's line: the user sees it as before
+        return logging.DEBUG, _TFLITE_TEXT.match(line) is None
     serious = (match.group(1) or match.group(2)) in _SERIOUS
     return (logging.WARNING, True) if serious else (logging.DEBUG, False)
 

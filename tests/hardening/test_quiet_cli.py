@@ -86,3 +86,15 @@ def test_cli_progress_writes_lines_not_a_bar_when_stderr_is_not_a_terminal(capsy
     err = capsys.readouterr().err
     assert "\r" not in err and "|" not in err
     assert err.splitlines() == ["import:   0% (0/200) session 1, 0 s", "import: 100% (199/200) session 1, 0 s"]
+
+
+def test_a_tflite_message_split_from_its_prefix_by_another_worker_stays_in_the_log() -> None:
+    """Two workers on one pipe: TensorFlow Lite's prefix and text arrive as two writes, so another process's
+    line can fall between them (seen with --workers 2: "INFO: INFO: Created ..." then a bare "Created ...")."""
+    import logging
+
+    from dyadlab.core.native_log import sort_native_line
+
+    assert sort_native_line(b"INFO: INFO: Created TensorFlow Lite XNNPACK delegate for CPU.") == (logging.DEBUG, False)
+    assert sort_native_line(b"Created TensorFlow Lite XNNPACK delegate for CPU.") == (logging.DEBUG, False)
+    assert sort_native_line(b"dyadlab analyze: error: no such project") == (logging.DEBUG, True)  # ours: shown
