@@ -296,12 +296,16 @@ def test_a_broken_model_is_disabled_alone(open_window, driver_for, demo_project_
     seen = []
     bench.live.result_shown.connect(seen.append)
     drive.key(Qt.Key.Key_Space)
-    drive.qtbot.waitUntil(lambda: broken in bench.live.disabled and len(seen) >= 3, timeout=20_000)
+    # the broken file is found when live inference loads its models (before or after the first frame): the user
+    # is told in a dialog, closes it, and plays on with the good model
+    drive.qtbot.waitUntil(lambda: broken in bench.live.disabled and reporter.dialog is not None, timeout=20_000)
+    assert any("broken" in text for text in reporter.history)
+    reporter.dialog.close()
+    if not bench.playback.playing:  # the dialog took the first Space
+        drive.key(Qt.Key.Key_Space)
+    drive.qtbot.waitUntil(lambda: len(seen) >= 3, timeout=20_000)
     drive.key(Qt.Key.Key_Space)
     assert good not in bench.live.disabled
-    assert any("broken" in text for text in reporter.history)
-    assert reporter.dialog is not None  # the user is told
-    reporter.dialog.close()
     labels = [p.model for preds in bench.live.overlay.state.predictions.values() for p in preds]
     assert labels and set(labels) == {"audio-cnn"}
     row = next(panel.models.item(i) for i in range(panel.models.count())
