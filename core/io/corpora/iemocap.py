@@ -119,10 +119,12 @@ def import_iemocap(project: Project, source: Path, *, sessions: list[str] | None
     reader = _DialogReader(source, project_schemes(project), layout, report, speaker_audio)
     try:
         plans, steps = plan_sessions(project, dialogs, reader.read, replace=replace, progress=progress)
-        return write_sessions(project, plans, report, replace=replace, steps=steps)
+        written = write_sessions(project, plans, report, replace=replace, steps=steps)
     except BaseException:
         speaker_audio.remove_written()
         raise
+    speaker_audio.keep_written()
+    return written
 
 
 def find_dialogs(source: Path, sessions: list[str] | None, report: ImportReport) -> list[Dialog]:

@@ -19,6 +19,7 @@ Which source a dialog got is a note in the import report (``dyadlab import`` pri
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,11 +38,17 @@ SENTENCE_DIR = "media"  # assembled speaker wavs go to <project>/media/<dialog>/
 
 @dataclass
 class SpeakerAudio:
-    """Builds a dialog's audio tracks; remembers the files it wrote so a failed import can remove them."""
+    """Builds a dialog's audio tracks; remembers the files it wrote so a failed import can undo them.
+
+    A ``--replace`` import writes over the wavs of the sessions it replaces. Those sessions stay in the
+    project until the new ones are written, so an overwritten wav is first moved aside and put back if
+    the import fails: a failed replace leaves the old sessions with their old audio, never without it.
+    """
 
     project_root: Path
     report: ImportReport
     written: list[Path] = field(default_factory=list)
+    moved_aside: list[tuple[Path, Path]] = field(default_factory=list)  # (final path, its previous content)
 
     def tracks(self, dialog: str, wav: Path, media: MediaInfo, sentences: Path, speakers: tuple[str, ...],
                utterances: list[UtterancePlan]) -> list[AudioPlan]:
@@ -88,16 +95,34 @@ class SpeakerAudio:
             for start, clip in clips:
                 signal[start:start + len(clip)] = clip
             out = self.project_root / SENTENCE_DIR / dialog / f"{dialog}_{code}.wav"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            write_wav(out, signal, rate)
-            self.written.append(out)
+            self._write(out, signal, rate)
             plans.append(AudioPlan(code, probe_audio(out), [code]))
         return plans
 
+    def _write(self, out: Path, signal: np.ndarray, rate: int) -> None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.exists():
+            aside = out.with_name(f".{out.name}.replaced-{os.getpid()}")
+            os.replace(out, aside)
+            self.moved_aside.append((out, aside))
+        self.written.append(out)
+        write_wav(out, signal, rate)
+
     def remove_written(self) -> None:
-        """Delete the wavs this import wrote (it failed, so no session refers to them)."""
+        """Undo this import's files (it failed): delete the wavs it wrote, put back those it wrote over."""
         for path in self.written:
             path.unlink(missing_ok=True)
+        for out, aside in reversed(self.moved_aside):
+            os.replace(aside, out)
+        self.written.clear()
+        self.moved_aside.clear()
+
+    def keep_written(self) -> None:
+        """The import succeeded: drop the previous copies of the wavs it wrote over."""
+        for _, aside in self.moved_aside:
+            aside.unlink(missing_ok=True)
+        self.written.clear()
+        self.moved_aside.clear()
 
 
 def stereo_order(wav: Path, rate: int, speakers: tuple[str, ...],

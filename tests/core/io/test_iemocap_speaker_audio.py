@@ -137,6 +137,42 @@ def test_a_failed_import_leaves_no_assembled_wavs(project: Project, tmp_path: Pa
     assert not list((project.root / "media").rglob("*.wav"))
 
 
+def _sentence_release(tmp_path: Path, make_iemocap: Callable[..., Path], gain: float) -> Path:
+    src = _release(tmp_path, make_iemocap, _voice("F") + _voice("M"))
+    for code in ("F", "M"):
+        for name, start, end in TURNS[code]:
+            _write(src / "Session3/sentences/wav/Ses03F_impro02" / f"{name}.wav",
+                   gain * _voice(code)[int(start * RATE):int(end * RATE)], RATE)
+    return src
+
+
+def test_a_failed_replace_keeps_the_old_sessions_audio(project: Project, tmp_path: Path,
+                                                       make_iemocap: Callable[..., Path]) -> None:
+    run_import("iemocap", project, _sentence_release(tmp_path / "v1", make_iemocap, 0.8))
+    before = _analysis_audio(project)
+    src = _sentence_release(tmp_path / "v2", make_iemocap, 0.4)  # a re-release with other sentence wavs
+    broken = src / "Session4/dialog/EmoEvaluation"  # read after Session3: its wav is missing
+    broken.mkdir(parents=True)
+    (broken / "Ses04F_impro01.txt").write_text(EVALUATION.replace("Ses03", "Ses04"), encoding="utf-8")
+    with pytest.raises(MediaError):
+        run_import("iemocap", project, src, replace=True)
+    after = _analysis_audio(project)  # the old session still reads its own, unchanged audio
+    assert all(np.array_equal(before[code], after[code]) for code in ("F", "M"))
+    assert sorted(p.name for p in (project.root / "media").rglob("*.wav")) == [
+        "Ses03F_impro02_F.wav", "Ses03F_impro02_M.wav"]
+    assert not [p for p in (project.root / "media").rglob(".*")]
+
+
+def test_a_successful_replace_writes_the_new_audio_and_keeps_no_old_copy(
+        project: Project, tmp_path: Path, make_iemocap: Callable[..., Path]) -> None:
+    run_import("iemocap", project, _sentence_release(tmp_path / "v1", make_iemocap, 0.8))
+    before = _analysis_audio(project)
+    run_import("iemocap", project, _sentence_release(tmp_path / "v2", make_iemocap, 0.4), replace=True)
+    after = _analysis_audio(project)
+    assert np.allclose(after["F"], before["F"] / 2, atol=2e-3) and np.abs(after["F"]).max() > 0.1
+    assert not [p for p in (project.root / "media").rglob(".*")]
+
+
 def test_a_missing_sentence_wav_is_named_and_left_silent(project: Project, tmp_path: Path,
                                                          make_iemocap: Callable[..., Path]) -> None:
     f, m = _voice("F"), _voice("M")
