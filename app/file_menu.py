@@ -10,6 +10,7 @@ window; ``fill`` puts them into the File menu each time the menu bar is rebuilt.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -201,7 +202,8 @@ class FileActions(QObject):
         self.task = TaskProgress(f"Creating {root.name} from {source.name}",
                                  lambda progress: import_creating_project(fmt, root, source, progress=progress,
                                                                           skip_bad=skip_bad),
-                                 done, failed, self.win)
+                                 done, failed, self.win,
+                                 cancelled=lambda: reporter.notice(f"New project: cancelled, {root} not created"))
 
     def open_demo(self) -> None:
         from dyadlab.core.project_setup import is_project
@@ -214,7 +216,13 @@ class FileActions(QObject):
         def build(progress) -> None:
             from dyadlab.core.demo import generate_demo
 
-            generate_demo(root, sessions=DEMO_SESSIONS, seconds=DEMO_SECONDS, progress=progress).close()
+            existed = root.exists()
+            try:
+                generate_demo(root, sessions=DEMO_SESSIONS, seconds=DEMO_SECONDS, progress=progress).close()
+            except BaseException:  # cancelled or failed: a half-built demo must not look like a project
+                if not existed:
+                    shutil.rmtree(root, ignore_errors=True)
+                raise
 
         self._run_task("Building the demo project (first time only)", build, lambda _r: self.open_project(root),
                        "Demo project")
@@ -225,7 +233,8 @@ class FileActions(QObject):
         def failed(exc: BaseException) -> None:
             QMessageBox.critical(self.win, failure_title, str(exc))
 
-        self.task = TaskProgress(title, work, then, failed, self.win)
+        self.task = TaskProgress(title, work, then, failed, self.win,
+                                 cancelled=lambda: reporter.notice(f"{failure_title}: cancelled"))
 
     def open_session_media(self):
         """The session media dialog of the shown session (non-modal; one at a time)."""

@@ -139,6 +139,33 @@ def test_demo_project_is_built_once_then_opened(qtbot, empty_window, tmp_path, m
     assert win.project is not None
 
 
+def test_building_the_demo_can_be_cancelled_and_leaves_nothing(qtbot, empty_window, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QPushButton
+
+    from dyadlab.app.errors import reporter
+
+    win = empty_window
+    monkeypatch.setattr(file_menu, "DEMO_SESSIONS", 2)
+    monkeypatch.setattr(file_menu, "DEMO_SECONDS", 30.0)  # long enough to still be building when we cancel
+    QSettings().setValue(file_menu.DEMO_FOLDER_KEY, str(tmp_path / "demo"))
+    win.file_actions.demo.trigger()
+    task = win.file_actions.task
+    qtbot.waitUntil(lambda: (tmp_path / "demo").exists() and task.dialog.labelText() != task.dialog.windowTitle(),
+                    timeout=30_000)  # under way: it has written something and said what it is doing
+    cancel = task.dialog.findChild(QPushButton)
+    assert cancel is not None and cancel.text() == "Cancel"
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not task.running, timeout=60_000)
+    assert win.project is None
+    assert not (tmp_path / "demo").exists()  # a half-built demo would later open as a broken project
+    assert reporter.last == "Demo project: cancelled"  # said in the status bar, no error box
+    win.file_actions.demo.trigger()  # and it can be built afterwards: not left half-marked as built
+    assert win.file_actions.task is not task and win.file_actions.task.running
+    win.file_actions.task.cancel()
+    qtbot.waitUntil(lambda: not win.file_actions.task.running, timeout=60_000)
+
+
 def test_import_a_folder_into_the_open_project_is_a_job_and_the_project_is_re_read(qtbot, empty_window, tmp_path,
                                                                                      monkeypatch):
     from dyadlab.app.dialogs import choosers
