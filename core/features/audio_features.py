@@ -1,12 +1,13 @@
 """Audio features per frame window and per utterance: log-mel, MFCC, openSMILE functionals, voice activity.
 
-log-mel and MFCC come from torchaudio transforms over the batch of raw windows (each window on its own:
-no value depends on its neighbours or on the batch). The thesis's handcrafted features are openSMILE's
-ComParE_2016 (6373) and eGeMAPSv02 (88) functionals. Calling openSMILE once per window costs about real
-time per participant (FACTS.md); instead each feature set runs **once per signal** in openSMILE's
-``frameMode = list``, given the exact list of windows. openSMILE works on 10 ms low-level-descriptor
-frames, so a window's start is quantised to that hop: every window starts within 5 ms of the frame-centred
-window it stands for, and this is checked against the start times openSMILE reports back (``stats``).
+log-mel and MFCC are torchaudio's ``MelSpectrogram`` and DCT computed in numpy (``spectral``: the bundle has
+no torch) over the batch of raw windows (each window on its own: no value depends on its neighbours or on the
+batch). The thesis's handcrafted features are openSMILE's ComParE_2016 (6373) and eGeMAPSv02 (88)
+functionals. Calling openSMILE once per window costs about real time per participant (FACTS.md); instead each
+feature set runs **once per signal** in openSMILE's ``frameMode = list``, given the exact list of windows.
+openSMILE works on 10 ms low-level-descriptor frames, so a window's start is quantised to that hop: every
+window starts within 5 ms of the frame-centred window it stands for, and this is checked against the start
+times openSMILE reports back (``stats``).
 The same list mechanism gives one functional vector per utterance.
 """
 
@@ -27,6 +28,7 @@ from dyadlab.core.features.audio_windows import (
     window_starts,
 )
 from dyadlab.core.features.cache import ResultWriter
+from dyadlab.core.features.spectral import log_mel_and_mfcc
 from dyadlab.core.features.tasks import AnalysisTask, TaskResult
 from dyadlab.core.features.voice_activity import EnergyVad
 from dyadlab.core.progress import ProgressCallback, report
@@ -38,32 +40,6 @@ DEFAULT_AUDIO_PARAMS: dict[str, Any] = {
     "n_mels": 64, "n_mfcc": 40, "opensmile": ["compare", "egemaps"], "utterances": True,
     "length_tolerance_s": 0.5, "fallback_fps": 25.0,
 }
-
-
-def log_mel_and_mfcc(windows: np.ndarray, *, sample_rate: int = TARGET_RATE, n_fft: int = 512,
-                     win_length: int = 400, hop_length: int = 160, n_mels: int = 64,
-                     n_mfcc: int = 40, batch: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """log-mel ``[N, n_mels, T]`` (natural log of power) and MFCC ``[N, n_mfcc, T]`` (DCT-II of dB mel)."""
-    import torch
-    import torchaudio
-
-    mel = torchaudio.transforms.MelSpectrogram(sample_rate=sample_rate, n_fft=n_fft, win_length=win_length,
-                                               hop_length=hop_length, n_mels=n_mels, power=2.0)
-    dct = torchaudio.functional.create_dct(n_mfcc, n_mels, norm="ortho")
-    logmels, mfccs = [], []
-    with torch.inference_mode():
-        for a in range(0, max(len(windows), 1), batch):
-            x = torch.from_numpy(np.ascontiguousarray(windows[a:a + batch]))
-            if len(x) == 0:
-                break
-            power = mel(x).clamp_min(1e-10)
-            logmels.append(torch.log(power).numpy())
-            db = 10.0 * torch.log10(power)
-            mfccs.append(torch.matmul(db.transpose(-1, -2), dct).transpose(-1, -2).numpy())
-    if not logmels:
-        frames = 1 + windows.shape[1] // hop_length
-        return np.zeros((0, n_mels, frames), np.float32), np.zeros((0, n_mfcc, frames), np.float32)
-    return np.concatenate(logmels).astype(np.float32), np.concatenate(mfccs).astype(np.float32)
 
 
 class SmileFunctionals:

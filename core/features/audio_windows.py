@@ -8,7 +8,8 @@ either end of the signal are zero-padded; a window whose centre lies outside the
 marked invalid. Nothing is ever shifted to "fit".
 
 The participant's signal is the channel mapped to them (``AudioTrack.channel_participants``), else the
-average of a mix track's channels; other sample rates are resampled to 16 kHz.
+average of a mix track's channels; other sample rates are resampled to 16 kHz (``spectral.resample``:
+torchaudio's sinc resampler, in numpy).
 
 Audio lost to damaged packets (skipped as ffmpeg skips them) is zeros in ``samples`` but listed in
 ``missing``: a window touching it is marked invalid (``touches_missing``), never read as silence.
@@ -77,11 +78,10 @@ def load_participant_signal(path: str | Path, channel: int | None, offset_us: in
         raise MediaError("the audio stream holds no decodable samples", path=path)
     peak = float(np.max(np.abs(mono)))
     clipped = float(np.count_nonzero(np.abs(mono) >= CLIP_LEVEL) / len(mono))
-    if rate != target_rate:
-        import torch
-        import torchaudio
+    if rate != target_rate:  # numpy, as torchaudio's resample computes it (the bundle has no torch)
+        from dyadlab.core.features.spectral import resample
 
-        mono = torchaudio.functional.resample(torch.from_numpy(mono), rate, target_rate).numpy()
+        mono = resample(mono, rate, target_rate)
     missing = [(a * target_rate // 1_000_000, -(-b * target_rate // 1_000_000)) for a, b in lost_us]
     return ParticipantSignal(mono.astype(np.float32, copy=False), target_rate, offset_us, rate, peak, clipped,
                              missing, damage)
