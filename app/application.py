@@ -35,7 +35,7 @@ def _report_first_paint(app, window) -> int:
 
 def run_app(project_dir: Path | None, *, annotator: str | None = None, headless: bool = False,
             screenshot: Path | None = None) -> int:
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from dyadlab.app import theme
@@ -63,6 +63,11 @@ def run_app(project_dir: Path | None, *, annotator: str | None = None, headless:
     app.processEvents()
     if headless:
         reporter.show_dialogs = False
+    if project_dir is not None and not headless and Path(project_dir).is_file():
+        # the desktop entry's ``dyadlab gui %f``: a file (a recording, or a project's database) is
+        # handled once the event loop runs, since a recording is answered with a question
+        QTimer.singleShot(0, lambda: window.file_actions.open_given(Path(project_dir)))
+        project_dir = None
     try:
         if project_dir is not None:
             window.open_project(project_dir, annotator=annotator or ("viewer" if headless else None),

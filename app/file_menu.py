@@ -155,10 +155,46 @@ class FileActions(QObject):
     def close_project(self) -> None:
         self.win.close_project()
 
-    def new_project(self) -> None:
+    def open_given(self, path: Path) -> None:
+        """What the desktop entry hands over (``dyadlab gui %f``): a project folder or its database file
+        opens; a recording offers a new project made from the recordings in its folder."""
+        from dyadlab.core.io.corpora.mediafiles import AUDIO_SUFFIXES, VIDEO_SUFFIXES
+        from dyadlab.core.project import DB_NAME
+
+        path = Path(path)
+        if path.is_file() and path.name == DB_NAME:
+            path = path.parent
+        if path.is_file() and path.suffix.lower() in (*VIDEO_SUFFIXES, *AUDIO_SUFFIXES):
+            self.offer_import(path)
+            return
+        self.open_project(path)
+
+    def offer_import(self, recording: Path) -> None:
+        """``recording`` is not a project: offer File ▸ New project… filled in to import its folder."""
+        from dyadlab.core.io.corpora.mediafiles import AUDIO_SUFFIXES, VIDEO_SUFFIXES
+
+        folder = recording.parent
+        others = [f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in (*VIDEO_SUFFIXES,
+                                                                                        *AUDIO_SUFFIXES)]
+        box = QMessageBox(QMessageBox.Icon.Question, "Open a recording",
+                          f"{recording.name} is a recording, not a DyadLab project.\n\nCreate a project that "
+                          f"imports the {len(others)} recording{'s' if len(others) != 1 else ''} in {folder} "
+                          f"(one session; each file names a participant)?", parent=self.win)
+        box.setObjectName("OfferImportBox")
+        create = box.addButton("New project…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is create:
+            self.new_project(media=folder, root=folder.with_name(f"{folder.name}-dyadlab"))
+
+    def new_project(self, media: Path | None = None, root: Path | None = None) -> None:
         from dyadlab.app.dialogs.new_project_dialog import NewProjectDialog
 
         dialog = NewProjectDialog(self.win)
+        if media is not None:
+            dialog.media.setText(str(media))
+        if root is not None:
+            dialog.folder.setText(str(root))
         if dialog.exec() != NewProjectDialog.DialogCode.Accepted:
             return
         root, source, fmt = dialog.root(), dialog.media_source(), dialog.media_format()

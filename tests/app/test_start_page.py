@@ -121,6 +121,42 @@ def test_new_project_from_a_good_folder_opens_with_its_session(qtbot, empty_wind
     assert win.ws.data is not None and win.ws.data.session.name == "pair01"
 
 
+def test_a_recording_given_to_the_app_offers_a_new_project_importing_its_folder(qtbot, empty_window, tmp_path):
+    """The desktop entry runs ``dyadlab gui %f``; a file manager hands it a recording, not a project."""
+    win = empty_window
+    media = tmp_path / "media" / "pair01"
+    write_scene(media, [Recorder("mix", 0.0, 3.0), Recorder("A", 0.2, 2.0, fps=25)], seed=2)
+    asked: list[str] = []
+    filled: list[tuple[str, str]] = []
+
+    def answer(box: QMessageBox) -> None:
+        asked.append(box.text())
+        next(b for b in box.buttons() if b.text() == "New project…").click()
+
+    def create(dialog: NewProjectDialog) -> None:
+        filled.append((dialog.folder.text(), dialog.media.text()))
+        dialog.ok.click()
+
+    answer_next_modal(answer, kind=QMessageBox)
+    answer_next_modal(create, kind=NewProjectDialog)
+    accept_annotator()
+    win.file_actions.open_given(media / "A.mp4")
+    qtbot.waitUntil(lambda: win.project is not None, timeout=20_000)
+    assert "A.mp4 is a recording, not a DyadLab project" in asked[0] and "2 recordings" in asked[0]
+    assert filled == [(str(tmp_path / "media" / "pair01-dyadlab"), str(media))]
+    assert win.project.root == tmp_path / "media" / "pair01-dyadlab"
+    assert win.ws.data is not None and win.ws.data.session.name == "pair01"
+
+
+def test_a_project_database_given_to_the_app_opens_its_project(qtbot, empty_window, tmp_path):
+    from dyadlab.core.project import DB_NAME, create_project
+
+    create_project(tmp_path / "p").close()
+    accept_annotator()
+    empty_window.file_actions.open_given(tmp_path / "p" / DB_NAME)
+    assert empty_window.project is not None and empty_window.project.root == tmp_path / "p"
+
+
 def test_demo_project_is_built_once_then_opened(qtbot, empty_window, tmp_path, monkeypatch):
     from PySide6.QtCore import QSettings
 
