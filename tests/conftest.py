@@ -19,6 +19,9 @@ os.environ.setdefault("DYADLAB_LOG_DIR", tempfile.mkdtemp(prefix="dyadlab-test-l
 # Projects get no shipped pretrained model registered (core/inference/builtin.py): most tests count a project's
 # models from an empty registry; tests of the shipped models switch it back on.
 os.environ.setdefault("DYADLAB_BUILTIN_MODELS", "0")
+# Registering a model exports it to ONNX in a child process (seconds each, core/inference/onnx_runtime.py): the
+# many tests that register models skip it; tests of that export switch it back on.
+os.environ.setdefault("DYADLAB_EXPORT_ON_REGISTER", "0")
 
 
 @pytest.fixture(scope="session")
