@@ -127,6 +127,8 @@ def bind_actions(win: MainWindow) -> None:
         "kp.copy_previous": _with_view(win, bench.keypoints.copy_previous),
         "kp.interpolate": _with_view(win, bench.keypoints.interpolate),
         "kp.remove": _with_view(win, bench.keypoints.remove_selected),
+        "kp.visible": _with_view(win, bench.keypoints.toggle_visible),
+        "kp.interpolate_all": _with_view(win, bench.keypoints.interpolate_all),
         "view.layout": bench.grid.toggle_mode,
         "view.next": lambda: bench.grid.focus_index(
             (next((i for i, v in enumerate(bench.grid.views) if v is bench.grid.focused), -1) + 1)

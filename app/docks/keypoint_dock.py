@@ -1,10 +1,13 @@
-"""Keypoint panel: pick the skeleton (pose / hand), see which points the current frame has, pick
-the point to place next, and run the frame-level actions (copy from previous, interpolate)."""
+"""Keypoint panel: pick the skeleton to correct (pose, left hand, right hand), see each named point of the
+current frame (corrected, predicted, not visible, missing), pick the point a click places, mark it not
+visible, and run the frame-level actions (copy from previous, interpolate)."""
 
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QGridLayout,
     QLabel,
@@ -16,9 +19,11 @@ from PySide6.QtWidgets import (
 )
 
 from dyadlab.app.editing.keypoint_editor import KeypointEditor
+from dyadlab.core.edits.keypoint_frames import PREDICTED
 
 BUTTONS = (("kp.mode", "Edit points (K)"), ("kp.copy_previous", "Copy previous (P)"),
-           ("kp.interpolate", "Interpolate (I)"), ("kp.remove", "Remove point (X)"))
+           ("kp.interpolate", "Interpolate gap (I)"), ("kp.interpolate_all", "Interpolate all (Shift+I)"),
+           ("kp.visible", "Not visible (O)"), ("kp.remove", "Remove point (X)"))
 
 
 class KeypointPanel(QWidget):
@@ -27,17 +32,24 @@ class KeypointPanel(QWidget):
         self.editor, self.focused_view = editor, focused_view
         self._updating = False
         layout = QVBoxLayout(self)
-        self.scheme = QComboBox()
-        for s in editor.schemes:
+        self.scheme = QComboBox()  # the skeleton being corrected
+        self.scheme.setObjectName("KeypointSkeleton")
+        for s in editor.skeletons:
             self.scheme.addItem(s.name)
-        self.scheme.currentTextChanged.connect(editor.set_scheme)
+        self.scheme.currentTextChanged.connect(editor.set_skeleton)
         layout.addWidget(self.scheme)
         self.state = QLabel()
         self.state.setWordWrap(True)
         layout.addWidget(self.state)
         self.points = QListWidget()
+        self.points.setObjectName("KeypointPoints")
         self.points.currentRowChanged.connect(self._row_changed)
         layout.addWidget(self.points, 1)
+        self.visible = QCheckBox("Selected point visible")
+        self.visible.setObjectName("KeypointVisible")
+        self.visible.setToolTip("Untick when the point is occluded: it keeps its place, exported with visible = 0")
+        self.visible.clicked.connect(self._visible_clicked)
+        layout.addWidget(self.visible)
         grid = QGridLayout()
         self.buttons: dict[str, QPushButton] = {}
         for i, (key, label) in enumerate(BUTTONS):
@@ -64,10 +76,11 @@ class KeypointPanel(QWidget):
     def sync(self) -> None:
         self._updating = True
         ed = self.editor
-        if ed.scheme is not None and self.scheme.currentText() != ed.scheme.name:
-            self.scheme.setCurrentText(ed.scheme.name)
+        if ed.skeleton is not None and self.scheme.currentText() != ed.skeleton.name:
+            self.scheme.setCurrentText(ed.skeleton.name)
         view = self.focused_view()
-        xyv = ed.points(view)[1] if view is not None and ed.layout is not None else None
+        state = ed.frame_state(view) if view is not None and ed.layout is not None else None
+        xyv = state.shown_xyv if state is not None else None
         names = ed.layout.points if ed.layout else ()
         if self.points.count() != len(names):
             self.points.clear()
@@ -75,12 +88,26 @@ class KeypointPanel(QWidget):
                 self.points.addItem(QListWidgetItem(name))
         for i, name in enumerate(names):
             present = xyv is not None and not np.isnan(xyv[i, 0])
-            self.points.item(i).setText(f"{'●' if present else '○'}  {i:2d} {name}")
+            mark = "○" if not present else "◌" if state.state == PREDICTED else "●"
+            hidden = "  (not visible)" if present and xyv[i, 2] == 0.0 else ""
+            item = self.points.item(i)
+            item.setText(f"{mark}  {i:2d} {name}{hidden}")
+            item.setData(Qt.ItemDataRole.UserRole, name)
         self.points.setCurrentRow(-1 if ed.selected is None else ed.selected)
-        mode = "on — drag points, double-click to place" if ed.enabled else "off (K to edit)"
-        self.state.setText(f"Editing {mode}")
+        selected_present = ed.selected is not None and xyv is not None and not np.isnan(xyv[ed.selected, 0])
+        self.visible.setEnabled(ed.enabled and selected_present)
+        self.visible.setChecked(bool(selected_present and xyv[ed.selected, 2] != 0.0))
+        mode = "on — drag a point; pick one here, then click to place it" if ed.enabled else "off (K to edit)"
+        frame = f"Frame {state.frame}: {state.state}. " if state is not None else ""
+        hover = f"\nPointer on: {ed.point_name(ed.hovered)}" if ed.hovered is not None else ""
+        self.state.setText(f"{frame}Editing {mode}{hover}")
         self._updating = False
 
     def _row_changed(self, row: int) -> None:
         if not self._updating:
             self.editor.select(None if row < 0 else row)
+
+    def _visible_clicked(self, checked: bool) -> None:
+        view = self.focused_view()
+        if view is not None and not self._updating:
+            self.editor.set_visible(view, checked)

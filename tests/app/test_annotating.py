@@ -56,7 +56,7 @@ def test_continuous_rating_while_playing(drive, db, qtbot):
 def test_keypoints_place_drag_copy_interpolate(drive, db, qtbot):
     drive.wait_frames()
     editor = drive.bench.keypoints
-    drive.window.docks["Keypoints"].widget().scheme.setCurrentText("mediapipe-hand")
+    drive.window.docks["Keypoints"].widget().scheme.setCurrentText("mediapipe-hand left")
     drive.key(Qt.Key.Key_K)
     assert editor.enabled and editor.scheme.name == "mediapipe-hand"
     view = drive.bench.grid.focused
