@@ -2,7 +2,7 @@
 
 When someone opens a session as annotator X, X gets their own copy of the session's tier layout
 (same names, participants and schemes as the tiers already there — typically the gold tiers — or the
-default emotion + valence/arousal/dominance set when the session has none), so every annotator labels
+project's layout — by default emotion + valence/arousal/dominance — when the session has none), so every annotator labels
 into their own rows and nobody overwrites anyone else. Progress (segments and the share of the session
 covered) feeds the project browser.
 """
@@ -25,6 +25,15 @@ DEFAULT_LAYOUT: tuple[tuple[str, str, str], ...] = (
     ("dominance", "vad", "dimensional"),
 )
 EDITABLE_KINDS = ("categorical", "dimensional")
+#: Project setting: the (tier, scheme, kind) layout new sessions start with, once the project changed it
+#: (``core.edits.schemes``: a tier added to every session, a shipped scheme replaced by a project copy).
+LAYOUT_SETTING = "tier_layout"
+
+
+def project_layout(tx: UnitOfWork) -> tuple[tuple[str, str, str], ...]:
+    """The tier layout a session without tiers gets: the project's own, else ``DEFAULT_LAYOUT``."""
+    stored = tx.settings.get(LAYOUT_SETTING)
+    return tuple((str(n), str(s), str(k)) for n, s, k in stored) if stored else DEFAULT_LAYOUT
 
 
 def ensure_annotator(store: Store, name: str) -> model.Annotator:
@@ -44,7 +53,7 @@ def ensure_annotator_tiers(store: Store, session_id: int, annotator: model.Annot
                 layout.setdefault((t.participant_id, t.name), (t.scheme_id, t.kind))
         if not layout:
             for p in tx.participants.list(session_id):
-                for name, scheme_name, kind in DEFAULT_LAYOUT:
+                for name, scheme_name, kind in project_layout(tx):
                     scheme = tx.schemes.by_name(scheme_name)
                     if scheme is not None:
                         layout[(p.id, name)] = (scheme.id, kind)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -209,6 +209,29 @@ class LabelSchemeRepository(_Repository):
     def names(self) -> set[str]:
         return set(self.orm.scalars(select(s.LabelSchemeRow.name)))
 
+    def update(self, scheme_id: int, **fields: Any) -> model.LabelScheme:
+        """Change a scheme's name and/or definition (``core.edits.schemes`` checks them first)."""
+        row = self._row(s.LabelSchemeRow, scheme_id, "label scheme")
+        for key, value in fields.items():
+            if key not in {"name", "definition"}:
+                raise StoreError(f"label scheme has no editable field {key!r}")
+            setattr(row, key, value)
+        self.orm.flush()
+        return convert.scheme(row)
+
+    def delete(self, scheme_id: int) -> model.LabelScheme:
+        """Remove a scheme no tier or model uses (undo of creating it)."""
+        row = self._row(s.LabelSchemeRow, scheme_id, "label scheme")
+        gone = convert.scheme(row)
+        self.orm.delete(row)
+        self.orm.flush()
+        return gone
+
+    def restore(self, scheme: model.LabelScheme) -> model.LabelScheme:
+        """Re-insert a deleted scheme with its original id (redo of creating it)."""
+        return convert.scheme(self._add(s.LabelSchemeRow(id=scheme.id, name=scheme.name, kind=scheme.kind,
+                                                         definition=dict(scheme.definition))))
+
 
 class AnnotatorRepository(_Repository):
     def add(self, name: str, *, kind: str = "human", role: str = "annotator") -> model.Annotator:
@@ -279,6 +302,31 @@ class TierRepository(_Repository):
         if kinds is not None:
             q = q.where(s.TierRow.kind.in_(list(kinds)))
         return list(self.orm.scalars(q))
+
+    def update(self, tier_id: int, **fields: Any) -> model.Tier:
+        """Rename, reorder or re-scheme a tier (``core.edits.schemes`` checks the change first)."""
+        row = self._row(s.TierRow, tier_id, "tier")
+        for key, value in fields.items():
+            if key not in {"name", "position", "scheme_id"}:
+                raise StoreError(f"tier has no editable field {key!r}")
+            setattr(row, key, value)
+        self.orm.flush()
+        return convert.tier(row)
+
+    def delete(self, tier_id: int) -> model.Tier:
+        """Remove a tier and (by cascade) its segments; undo of adding an empty tier."""
+        row = self._row(s.TierRow, tier_id, "tier")
+        gone = convert.tier(row)
+        self.orm.delete(row)
+        self.orm.flush()
+        return gone
+
+    def restore(self, tier: model.Tier) -> model.Tier:
+        """Re-insert a deleted tier with its original id (redo of adding it)."""
+        return convert.tier(self._add(s.TierRow(
+            id=tier.id, session_id=tier.session_id, participant_id=tier.participant_id, scheme_id=tier.scheme_id,
+            annotator_id=tier.annotator_id, name=tier.name, kind=tier.kind, read_only=tier.read_only,
+            position=tier.position)))
 
 
 class TierCoverage(NamedTuple):
@@ -418,6 +466,34 @@ class SegmentRepository(_Repository):
         gained = case((o.c.end_us > start, o.c.end_us - start), else_=0)
         q = select(o.c.tier_id, func.count(), func.sum(gained), func.max(o.c.end_us)).group_by(o.c.tier_id)
         return {tier_id: TierCoverage(int(n), int(covered), int(end)) for tier_id, n, covered, end in self.orm.execute(q)}
+
+    def relabel(self, tier_ids: Sequence[int], mapping: dict[str, str | None]) -> list[tuple[int, str]]:
+        """Give every segment of ``tier_ids`` whose value is a key of ``mapping`` the mapped value, in one
+        UPDATE per value (a class renamed over a whole project); returns (segment id, old value) for undo.
+        Versions are bumped, so another client's edit of such a segment meets a conflict, not a silent loss."""
+        seg = s.SegmentRow
+        if not tier_ids or not mapping:
+            return []
+        where = (seg.tier_id.in_(list(tier_ids)), seg.value.in_(list(mapping)))
+        before = [(int(i), str(v)) for i, v in self.orm.execute(select(seg.id, seg.value).where(*where))]
+        for old, new in mapping.items():
+            self.orm.execute(update(seg).where(seg.tier_id.in_(list(tier_ids)), seg.value == old)
+                             .values(value=new, version=seg.version + 1, updated_at=s.utcnow()),
+                             execution_options={"synchronize_session": False})
+        self.orm.expire_all()
+        return before
+
+    def restore_values(self, values: Sequence[tuple[int, str]]) -> None:
+        """Put back the values ``relabel`` returned (undo), one UPDATE per value."""
+        seg = s.SegmentRow
+        by_value: dict[str, list[int]] = {}
+        for segment_id, value in values:
+            by_value.setdefault(value, []).append(segment_id)
+        for value, ids in by_value.items():
+            self.orm.execute(update(seg).where(seg.id.in_(ids))
+                             .values(value=value, version=seg.version + 1, updated_at=s.utcnow()),
+                             execution_options={"synchronize_session": False})
+        self.orm.expire_all()
 
     def count_by_value(self, tier_ids: Sequence[int] | None = None) -> dict[str, int]:
         q = select(s.SegmentRow.value, func.count()).group_by(s.SegmentRow.value)
