@@ -133,3 +133,32 @@ def test_focus_layout_and_view_cycling(drive):
     assert grid.mode == "focus" and second.width() > 2 * first.width()
     drive.key(Qt.Key.Key_F)
     assert grid.mode == "grid"
+
+
+def test_two_cameras_on_one_participant_show_in_the_grid_and_the_focus_layout_picks_either(qtbot, open_window,
+                                                                                             tmp_path):
+    from dyadlab.core.media.synthetic_scene import Recorder, write_scene
+    from dyadlab.core.project_setup import import_creating_project
+    from tests.app.conftest import Driver
+
+    media = tmp_path / "media" / "pair01"
+    write_scene(media, [Recorder("mix", 0.0, 4.0), Recorder("A", 0.2, 3.0, fps=25),
+                        Recorder("B", 0.4, 3.0, fps=25)], seed=5)
+    (media / "A.mp4").rename(media / "A.close.mp4")  # A filmed twice: a close-up and a profile
+    write_scene(tmp_path / "profile", [Recorder("A", 0.2, 3.0, fps=25)], seed=6)
+    (tmp_path / "profile" / "A.mp4").rename(media / "A.mp4")
+    import_creating_project("folder", tmp_path / "p", media)
+    drive = Driver(qtbot, open_window(tmp_path / "p"))
+    grid = drive.bench.grid
+    drive.wait_frames()
+    assert sorted(v.view.name for v in grid.views) == ["A", "A.close", "B"]
+    close = next(v for v in grid.views if v.view.name == "A.close")
+    owners = {v.view.name: v.view.participant_id for v in grid.views}
+    assert owners["A"] == owners["A.close"] != owners["B"]
+    assert all(v.isVisible() and v.width() > 100 for v in grid.views)  # the grid shows all three
+    drive.key(Qt.Key.Key_F)
+    assert grid.mode == "focus"
+    drive.widget_click(close, close.rect().center())  # the close-up thumbnail: it becomes the big one
+    qtbot.waitUntil(lambda: grid.focused is close)
+    others = [v for v in grid.views if v is not close]
+    qtbot.waitUntil(lambda: all(close.width() > 2 * v.width() for v in others))  # laid out at the next event

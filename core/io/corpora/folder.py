@@ -11,7 +11,9 @@ The file stem names the participant (``pair03/alice.mp4`` → session ``pair03``
 ``alice``); a video and an audio file with the same stem belong to the same participant. Two stems
 are reserved: ``wide`` (a video showing both: a view with no participant) and ``mix`` (audio of both:
 a track whose channels belong to no one). Each participant gets a view per video and one audio track:
-their audio file, else their video's own audio stream. When media lie directly in ``source``,
+their audio file, else their video's own audio stream. A second camera on a participant is named
+``<participant>.<camera>`` (``alice.profile.mp4``: another view of ``alice``, named ``alice.profile``;
+video only, since a participant has one audio track). When media lie directly in ``source``,
 subfolders are ignored.
 
 Segments CSV (``--segments-csv``), one row per labelled segment, columns exactly::
@@ -144,7 +146,8 @@ class BadFilesError(ImportFormatError):
 def _read_session(found: FolderSession, bad: list[DyadLabError]) -> SessionPlan:
     """The session's plan; each bad file's error is added to ``bad`` (the plan then leaves that file out)."""
     plan = SessionPlan(found.name, found.source, attributes={"corpus": "folder"})
-    for stem, files in found.files.items():
+    # a participant's own file first: it gives their first view (the one analysis reads) and their audio
+    for stem, files in sorted(found.files.items(), key=lambda item: "." in item[0]):
         videos = [f for f in files if f.suffix.lower() in VIDEO_SUFFIXES]
         audios = [f for f in files if f.suffix.lower() in AUDIO_SUFFIXES]
         for kind, group in (("video", videos), ("audio", audios)):
@@ -153,12 +156,21 @@ def _read_session(found: FolderSession, bad: list[DyadLabError]) -> SessionPlan:
                                              path=found.source,
                                              hint="keep one, or rename one to another participant"))
                 del group[1:]
-        participant = None if _reserved(stem) else stem
-        if participant is not None:
+        camera = stem.partition(".")[0] if "." in stem else None  # another camera on that participant
+        if camera is not None and (audios or _reserved(camera) or not camera):
+            bad.append(ImportFormatError(
+                f"{stem!r}: a name <participant>.<camera> is a second camera on a participant, so it must be a "
+                f"video of a participant ({', '.join(f.name for f in files)})", path=found.source,
+                hint="name a participant's audio after the participant alone; wide and mix take no camera name"))
+            continue
+        participant = camera or (None if _reserved(stem) else stem)
+        if participant is not None and participant not in {p.code for p in plan.participants}:
             plan.participants.append(ParticipantPlan(participant))
         video = _probed(probe_video, videos, bad)
         if video is not None:
             plan.views.append(ViewPlan(stem, video, participant=participant))
+        if camera is not None:
+            continue
         audio = _probed(probe_audio, audios, bad)
         track = audio_plan(stem, audio, participant) if audio is not None else None
         if track is None and video is not None:

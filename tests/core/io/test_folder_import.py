@@ -120,3 +120,31 @@ def test_empty_folder_is_refused(project: Project, tmp_path: Path) -> None:
     (tmp_path / "empty" / "sub").mkdir(parents=True)
     with pytest.raises(ImportFormatError, match="no media files"):
         run_import("folder", project, tmp_path / "empty")
+
+
+def test_a_second_camera_on_a_participant_is_another_view_of_them(project: Project, folder_src: Path) -> None:
+    # close-up (alice.mp4) and a side camera (alice.a-side.avi), whose name sorts before hers
+    shutil.copy(folder_src / "pair01" / "bob.avi", folder_src / "pair01" / "alice.a-side.avi")
+    report = run_import("folder", project, folder_src, sessions=["pair01"])
+    with project.store.transaction() as tx:
+        session = tx.sessions.by_name("pair01")
+        codes = {p.id: p.code for p in tx.participants.list(session.id)}
+        views = [(v.name, codes[v.participant_id]) for v in tx.views.list(session.id)]
+        audio = {a.name for a in tx.audio.list(session.id)}
+    assert sorted(codes.values()) == ["alice", "bob"]  # no participant "alice.a-side"
+    assert views[0] == ("alice", "alice")  # her own camera first: analysis reads a participant's first view
+    assert sorted(views) == [("alice", "alice"), ("alice.a-side", "alice"), ("bob", "bob")]
+    assert audio == {"alice", "bob"}  # the second camera adds a picture, not a second voice
+    assert (report.participants, report.views) == (2, 3)
+
+
+@pytest.mark.parametrize("name", ["alice.lapel.wav", "wide.left.mp4", "mix.room.mp4"])
+def test_a_camera_name_on_audio_or_a_reserved_stem_is_refused(project: Project, folder_src: Path,
+                                                             table_counts: Callable[[Path], dict[str, int]],
+                                                             name: str) -> None:
+    before = table_counts(project.db_file)
+    source = folder_src / "pair01" / ("alice.mp4" if name.endswith(".mp4") else "bob.wav")
+    shutil.copy(source, folder_src / "pair01" / name)
+    with pytest.raises(ImportFormatError, match="second camera on a participant"):
+        run_import("folder", project, folder_src, sessions=["pair01"])
+    assert table_counts(project.db_file) == before
