@@ -15,6 +15,8 @@ Written next to the table: ``active_learning.txt`` and ``active_learning.png`` i
 into ``docs/`` with ``--docs``).
 
     python bench/active_learning.py                         # 8 sessions x 30 s, 2 held out, 5 seeds
+    python bench/active_learning.py --scenario scripted --sessions 12 --test-sessions 4
+                                  # each session mostly one emotion, as in IEMOCAP (core.demo.timeline)
     python bench/active_learning.py --out /tmp/al --docs    # keep the project; update docs/active_learning.png
 
 Exit code 0 when the goal is met, 1 otherwise. Torch runs on one thread.
@@ -35,7 +37,7 @@ DOCS_PLOT = Path(__file__).resolve().parents[1] / "docs" / "active_learning.png"
 SHARE = 0.9
 
 
-def prepare(root: Path, *, sessions: int, seconds: float, seed: int) -> None:
+def prepare(root: Path, *, sessions: int, seconds: float, seed: int, scenario: str = "varied") -> None:
     """The demo corpus at ``root`` with its audio analysed (kept and reused when it is already there)."""
     from dyadlab.core.demo import generate_demo
     from dyadlab.core.features import analyze_project
@@ -43,12 +45,12 @@ def prepare(root: Path, *, sessions: int, seconds: float, seed: int) -> None:
 
     t0 = time.perf_counter()
     if not (root / "dyadlab.sqlite").exists():
-        generate_demo(root, sessions=sessions, seconds=seconds, seed=seed).close()
+        generate_demo(root, sessions=sessions, seconds=seconds, seed=seed, scenario=scenario).close()
     with open_project(root) as project:
         summary = analyze_project(project, what=("audio",), workers=1)
     if summary.failed:
         raise RuntimeError("analysis failed:\n" + "\n".join(str(w) for w in summary.warnings))
-    print(f"demo corpus: {sessions} sessions x {seconds:g} s, audio analysed in {time.perf_counter() - t0:.0f} s "
+    print(f"demo corpus ({scenario}): {sessions} sessions x {seconds:g} s, audio analysed in {time.perf_counter() - t0:.0f} s "
           f"-> {root}", flush=True)
 
 
@@ -66,7 +68,7 @@ def report(results: list, args: argparse.Namespace) -> tuple[str, bool]:
     curves = mean_curves(results)
     full = float(np.mean([r.full_ua for r in results]))
     orders = list(curves)
-    lines = [f"active learning on the demo corpus: {results[0].pool_utterances} pool utterances "
+    lines = [f"active learning on the demo corpus ({args.scenario}): {results[0].pool_utterances} pool utterances "
              f"({args.sessions - args.test_sessions} sessions), {results[0].test_utterances} held-out utterances "
              f"({args.test_sessions} sessions), input {args.input}, {args.epochs} fine-tune epochs per step, "
              f"{len(results)} seed(s)",
@@ -121,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--test-sessions", type=int, default=2)
     p.add_argument("--corpus-seed", type=int, default=0)
+    p.add_argument("--scenario", choices=("varied", "scripted"), default="varied",
+                   help="varied: every emotion in every session; scripted: each session mostly one (IEMOCAP-like)")
     p.add_argument("--seeds", type=int, default=5, help="simulation seeds averaged (0, 1, ...)")
     p.add_argument("--input", default="egemaps", choices=("egemaps", "compare"), help="audio features")
     p.add_argument("--epochs", type=int, default=3, help="fine-tune epochs after each labelling step")
@@ -147,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
         root = out / "project"
-        prepare(root, sessions=args.sessions, seconds=args.seconds, seed=args.corpus_seed)
+        prepare(root, sessions=args.sessions, seconds=args.seconds, seed=args.corpus_seed, scenario=args.scenario)
         table = ProjectFrameSource(root).load([args.input])
         names = sorted(set(table.session.tolist()))
         test = np.isin(table.session, names[-args.test_sessions:])
@@ -166,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "active_learning.txt").write_text(text + "\n")
         png = out / "active_learning.png"
-        plot(results, png, f"Demo corpus, {args.input} MLP: queue vs time vs random order ({args.seeds} seeds)")
+        plot(results, png, f"Demo corpus ({args.scenario}), {args.input} MLP: queue vs time vs random order ({args.seeds} seeds)")
         if args.docs:
             shutil.copyfile(png, DOCS_PLOT)
         print(f"table and plot: {out / 'active_learning.txt'}, {png}" + (f", {DOCS_PLOT}" if args.docs else ""))

@@ -14,6 +14,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sessions", type=int, default=4, help="number of sessions (default 4)")
     p.add_argument("--seconds", type=float, default=60.0, help="length of each session in seconds (default 60)")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same corpus)")
+    p.add_argument("--scenario", choices=("varied", "scripted"), default="varied",
+                   help="varied: every emotion in every session (default); scripted: each session mostly one "
+                        "emotion, as in IEMOCAP's dialogs")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -24,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     with cli_progress("demo", enabled=not args.quiet) as progress:
         project = generate_demo(args.out, sessions=args.sessions, seconds=args.seconds, seed=args.seed,
-                                progress=progress)
+                                progress=progress, scenario=args.scenario)
     with project:
         if not args.quiet:
             print(project_summary(project))

@@ -193,10 +193,12 @@ def build_corpus(out: Path, plans: list[SessionPlan], *, voice_backend: str = "a
 
 
 def generate_demo(out: Path, *, sessions: int = 4, seconds: float = 60.0, seed: int = 0,
-                  progress: ProgressCallback | None = None) -> Project:
+                  progress: ProgressCallback | None = None, scenario: str = "varied") -> Project:
     """Creates the demo project at ``out`` (a new or empty folder) and returns it open.
 
     ``sessions`` sessions of ``seconds`` each (at least 5 s); the same ``seed`` gives the same corpus.
-    Raises DyadLabError for bad settings and ProjectError when ``out`` is an existing non-empty folder.
+    ``scenario``: "varied" (every class in every session) or "scripted" (each session mostly one class,
+    as in IEMOCAP; ``core.demo.timeline``). Raises DyadLabError for bad settings and ProjectError when
+    ``out`` is an existing non-empty folder.
     """
-    return build_corpus(Path(out), plan_corpus(sessions, seconds, seed), progress=progress)
+    return build_corpus(Path(out), plan_corpus(sessions, seconds, seed, scenario), progress=progress)

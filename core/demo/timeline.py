@@ -9,6 +9,13 @@ shuffled blocks of all four classes, and the two participants of a session start
 the same block, so every session with two segments per person shows every class. Utterances of 1–4 s
 alternate between the two people with pauses and some overlaps, and never cross the speaker's own
 emotion boundary, so an utterance's label is the emotion it was spoken in.
+
+That default ("varied") shows every class within seconds, so labelling a session from its start is
+already a balanced sample of the corpus. Real dyadic corpora are not like that: IEMOCAP's scripted and
+improvised dialogs are each written to elicit a target emotion, so one dialog is mostly one or two
+classes. The ``scripted`` scenario models that: session n is dominated by ``EMOTIONS[(n - 1) % 4]``
+(``SCRIPTED_SHARE`` of its segments), the rest dealt at random. ``bench/active_learning.py`` measures the
+labelling queue on both, since which order saves effort depends on exactly this.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ MARGIN_S = 0.15  # keep utterances this far from emotion boundaries and the sess
 FPS_ODD = Fraction(25)
 FPS_EVEN = Fraction(30000, 1001)
 SPLIT_SCREEN_SESSION = 3  # this session is recorded as one side-by-side file, like IEMOCAP
+SCENARIOS = ("varied", "scripted")
+SCRIPTED_SHARE = 0.75  # in a scripted session, this share of the emotion segments is the session's target
 
 
 def _us(seconds: float) -> int:
@@ -118,13 +127,26 @@ def _label_blocks(count: int, first_block: list[str], rng: np.random.Generator) 
     return labels[:count]
 
 
-def _emotion_segments(duration_us: int, first_block: list[str],
-                      rng: np.random.Generator) -> tuple[EmotionSegment, ...]:
+def _scripted_labels(count: int, target: str, rng: np.random.Generator) -> list[str]:
+    """``count`` labels, each the session's ``target`` with probability ``SCRIPTED_SHARE``, else another."""
+    others = [e for e in EMOTIONS if e != target]
+    return [target if rng.random() < SCRIPTED_SHARE else others[int(rng.integers(len(others)))]
+            for _ in range(count)]
+
+
+def _emotion_segments(duration_us: int, first_block: list[str], rng: np.random.Generator,
+                      target: str | None = None) -> tuple[EmotionSegment, ...]:
     seconds = duration_us / US_PER_SECOND
     count = max(2, int(round(seconds / SEGMENT_MEAN_S)))
     spare = seconds - count * SEGMENT_MIN_S
     lengths = SEGMENT_MIN_S + spare * rng.dirichlet(np.full(count, 3.0))
     bounds = [0, *(_us(t) for t in np.cumsum(lengths)[:-1]), duration_us]
+    if target is not None:  # a scripted session: neighbours of one class become one longer segment
+        labels = _scripted_labels(count, target, rng)
+        keep = [0, *(i for i in range(1, count) if labels[i] != labels[i - 1])]
+        bounds = [bounds[i] for i in keep] + [duration_us]
+        labels = [labels[i] for i in keep]
+        return tuple(EmotionSegment(a, b, e) for a, b, e in zip(bounds[:-1], bounds[1:], labels, strict=True))
     labels = _label_blocks(count, first_block, rng)
     return tuple(EmotionSegment(a, b, e) for a, b, e in zip(bounds[:-1], bounds[1:], labels, strict=True))
 
@@ -177,21 +199,22 @@ def _vad(emotion: str, rng: np.random.Generator) -> tuple[float, float, float]:
     return v, a, d
 
 
-def plan_session(number: int, seconds: float, seed: int) -> SessionPlan:
-    """The full ground truth of session ``number`` (1-based)."""
+def plan_session(number: int, seconds: float, seed: int, scenario: str = "varied") -> SessionPlan:
+    """The full ground truth of session ``number`` (1-based) in ``scenario`` (see the module docstring)."""
     rng = stream_rng(seed, number, Stream.TIMELINE)
     duration_us = seconds_to_us(seconds)
     name = f"demo{number:02d}"
     a_left = bool(rng.random() < 0.5)
     genders = ("F", "M") if rng.random() < 0.5 else ("M", "F")
     block = [EMOTIONS[i] for i in rng.permutation(len(EMOTIONS))]
+    target = EMOTIONS[(number - 1) % len(EMOTIONS)] if scenario == "scripted" else None
     people = []
     for k, code in enumerate("AB"):
         first = block if k == 0 else block[2:] + block[:2]
         people.append(ParticipantPlan(
             code=code, role="left" if (k == 0) == a_left else "right",
             speaker=f"spk{2 * (number - 1) + k + 1:02d}", age=int(rng.integers(20, 71)), gender=genders[k],
-            segments=_emotion_segments(duration_us, first, rng)))
+            segments=_emotion_segments(duration_us, first, rng, target)))
     pair = (people[0], people[1])
     counters = {"A": 0, "B": 0}
     utterances = []
@@ -208,8 +231,10 @@ def plan_session(number: int, seconds: float, seed: int) -> SessionPlan:
                        participants=pair, utterances=tuple(utterances))
 
 
-def plan_corpus(sessions: int, seconds: float, seed: int) -> list[SessionPlan]:
+def plan_corpus(sessions: int, seconds: float, seed: int, scenario: str = "varied") -> list[SessionPlan]:
     """Plans for sessions 1..``sessions``; raises DyadLabError for settings that cannot make a corpus."""
+    if scenario not in SCENARIOS:
+        raise DyadLabError(f"unknown demo scenario {scenario!r}", hint=f"choose one of {', '.join(SCENARIOS)}")
     if not isinstance(sessions, Integral) or sessions < 1:
         raise DyadLabError(f"the demo corpus needs at least 1 session, got {sessions!r}",
                            hint="pass --sessions 1 or more")
@@ -218,4 +243,4 @@ def plan_corpus(sessions: int, seconds: float, seed: int) -> list[SessionPlan]:
                            hint=f"pass --seconds {MIN_SECONDS:g} or more")
     if not isinstance(seed, Integral) or seed < 0:
         raise DyadLabError(f"the demo seed must be a non-negative integer, got {seed!r}")
-    return [plan_session(n, float(seconds), int(seed)) for n in range(1, int(sessions) + 1)]
+    return [plan_session(n, float(seconds), int(seed), scenario) for n in range(1, int(sessions) + 1)]

@@ -112,3 +112,23 @@ def test_bad_settings_are_refused_with_a_clear_message(sessions: int, seconds: f
                                                          needle: str) -> None:
     with pytest.raises(DyadLabError, match=needle):
         plan_corpus(sessions, seconds, seed)
+
+
+def test_a_scripted_corpus_gives_each_session_one_main_emotion_and_keeps_the_plan_rules() -> None:
+    plans = plan_corpus(4, 60.0, 3, scenario="scripted")
+    assert plan_corpus(4, 60.0, 3) != plans  # a scenario of its own; the default corpus is unchanged
+    for plan, target in zip(plans, EMOTIONS, strict=True):  # session n is mostly EMOTIONS[n - 1]
+        spoken = Counter()
+        for u in plan.utterances:
+            spoken[u.emotion] += u.end_us - u.start_us
+            assert plan.participant(u.participant).emotion_at(u.start_us) == u.emotion
+            assert plan.participant(u.participant).emotion_at(u.end_us - 1) == u.emotion
+        assert spoken.most_common(1)[0][0] == target
+        assert spoken[target] >= 0.5 * sum(spoken.values())
+        for p in plan.participants:
+            segs = p.segments
+            assert segs[0].start_us == 0 and segs[-1].end_us == plan.duration_us
+            assert all(a.end_us == b.start_us and a.emotion != b.emotion for a, b in zip(segs, segs[1:], strict=False))
+    assert {u.emotion for plan in plans for u in plan.utterances} == set(EMOTIONS)
+    with pytest.raises(DyadLabError, match="unknown demo scenario 'sitcom'"):
+        plan_corpus(2, 10.0, 0, scenario="sitcom")
