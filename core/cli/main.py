@@ -39,6 +39,7 @@ COMMAND_MODULES = [
     "dyadlab.core.cli.report",
     "dyadlab.core.cli.infer",
     "dyadlab.core.cli.queue",
+    "dyadlab.core.cli.scheme",
 ]
 
 
