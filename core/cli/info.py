@@ -66,14 +66,16 @@ def seek_section(project) -> str:
 
 
 def team_section(project) -> str:
-    """Markdown lines for a team project: the server, and who this connection is there with which role."""
+    """Markdown lines for a team project: the server, who this connection is there with which role, and
+    whether the server enforces the rules this DyadLab greys its controls by."""
     from dyadlab.core.store.accounts import connected_account
     from dyadlab.core.store.server import describe
 
     account = connected_account(project.store)
     if account is None:
         return ""
-    return f"\n\n## Team server\n- database: {describe(project.store.url)}\n- connected as: {account}"
+    return (f"\n\n## Team server\n- database: {describe(project.store.url)}\n- connected as: {account}"
+            f"\n- server rules: {account.rules_line()}")
 
 
 def run(args: argparse.Namespace) -> int:

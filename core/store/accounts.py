@@ -23,7 +23,7 @@ from dyadlab.core.errors import StoreError
 from dyadlab.core.store import convert
 from dyadlab.core.store import schema as s
 from dyadlab.core.store.rules import Role
-from dyadlab.core.store.server_rules import CHANGE_LOG
+from dyadlab.core.store.server_rules import CHANGE_LOG, fingerprint, installed_fingerprint
 
 if TYPE_CHECKING:
     from dyadlab.core.store import Store
@@ -33,16 +33,31 @@ _TEAM_ONLY = "use `dyadlab db migrate PROJECT --to postgresql+psycopg://...` to 
 
 @dataclass(frozen=True)
 class ConnectedAccount:
-    """Who a team connection is: its login, the account (annotator row) it maps to, and whether the
-    login owns the project's tables (the service login: migrations, imports, inference)."""
+    """Who a team connection is: its login, the account (annotator row) it maps to, whether the login
+    owns the project's tables (the service login: migrations, imports, inference), and the fingerprint of
+    the rules installed on the server (``server_rules.installed_fingerprint``)."""
 
     login: str
     annotator: model.Annotator | None
     is_owner: bool
+    server_rules: str | None = None
 
     @property
     def role(self) -> Role | None:
         return Role(self.annotator.role) if self.annotator is not None else None
+
+    @property
+    def rules_match(self) -> bool:
+        """Whether the server enforces the rule table this DyadLab greys its controls by."""
+        return self.server_rules == fingerprint()
+
+    def rules_line(self) -> str:
+        """The server's rules against this DyadLab's, for ``dyadlab info``."""
+        if self.rules_match:
+            return f"{self.server_rules} (the same as this DyadLab's)"
+        return (f"{self.server_rules or 'not recorded'}, but this DyadLab's are {fingerprint()}: what it greys out "
+                "may not be what the server refuses; the project owner should open the project with this "
+                "DyadLab (a newer one than the server's rules) to bring them up to date")
 
     def __str__(self) -> str:
         if self.annotator is not None:
@@ -71,7 +86,8 @@ def connected_account(store: Store) -> ConnectedAccount | None:
         login, owner = tx.orm.execute(text("SELECT current_user, dyadlab_is_owner(current_user)")).one()
         row = tx.orm.scalar(select(s.AnnotatorRow).where(s.AnnotatorRow.login == login,
                                                          s.AnnotatorRow.kind == "human"))
-        return ConnectedAccount(login, convert.annotator(row) if row is not None else None, bool(owner))
+        return ConnectedAccount(login, convert.annotator(row) if row is not None else None, bool(owner),
+                                installed_fingerprint(tx.orm.connection()))
 
 
 def team_identity(store: Store) -> model.Annotator | None:

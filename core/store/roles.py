@@ -16,6 +16,7 @@ Nobody edits a read-only tier (model outputs, imported corpus labels), and only 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,8 @@ from dyadlab.core.store.rules import Op, Role, Scope, permits, roles_allowed, sc
 if TYPE_CHECKING:
     from dyadlab.core.store import UnitOfWork
 
-__all__ = ["AccessDenied", "Action", "Op", "Role", "add_account", "allowed", "can", "require", "role_of", "set_role"]
+__all__ = ["AccessDenied", "Action", "Op", "Role", "add_account", "allowed", "can", "require", "role_of", "set_role",
+           "why_not"]
 
 
 class AccessDenied(DyadLabError):
@@ -45,13 +47,13 @@ class Action(StrEnum):
     MANAGE_SCHEMES = "manage label schemes"
 
 
-#: Each action as the table it writes and the scopes of the rule table that allow it.
-_NEEDS: dict[Action, tuple[str, frozenset[Scope]]] = {
-    Action.CREATE_TIER: ("tiers", frozenset({Scope.OWN, Scope.HUMAN, Scope.ALL})),
-    Action.MERGE_GOLD: ("segments", frozenset({Scope.GOLD, Scope.HUMAN, Scope.ALL})),
-    Action.MANAGE_ACCOUNTS: ("annotators", frozenset({Scope.ALL})),
-    Action.MANAGE_SCHEMES: ("label_schemes", frozenset({Scope.ALL})),
-    Action.EDIT_TIER: ("segments", frozenset({Scope.OWN, Scope.HUMAN, Scope.ALL})),
+#: Each action as the table it writes, how, and the scopes of the rule table that allow it.
+_NEEDS: dict[Action, tuple[str, Op, frozenset[Scope]]] = {
+    Action.CREATE_TIER: ("tiers", Op.INSERT, frozenset({Scope.OWN, Scope.HUMAN, Scope.ALL})),
+    Action.MERGE_GOLD: ("segments", Op.INSERT, frozenset({Scope.GOLD, Scope.HUMAN, Scope.ALL})),
+    Action.MANAGE_ACCOUNTS: ("annotators", Op.INSERT, frozenset({Scope.ALL})),
+    Action.MANAGE_SCHEMES: ("label_schemes", Op.INSERT, frozenset({Scope.ALL})),
+    Action.EDIT_TIER: ("segments", Op.UPDATE, frozenset({Scope.OWN, Scope.HUMAN, Scope.ALL})),
 }
 
 
@@ -77,18 +79,18 @@ def require(actor: model.Annotator, action: Action, *, tier: model.Tier | None =
         raise AccessDenied(f"{actor.name!r} is a {actor.kind} annotator, not a person's account; "
                            "it cannot make changes")
     role = role_of(actor)
-    table, scopes = _NEEDS[action]
+    table, op, scopes = _NEEDS[action]
     if action is not Action.EDIT_TIER:
-        if scope(role, table) not in scopes:
-            raise _deny(actor, role, action.value, roles_allowed(table, scopes))
+        if scope(role, table, op) not in scopes:
+            raise _deny(actor, role, action.value, roles_allowed(table, scopes, op))
         return
     if tier is None:
         raise ValueError("require(EDIT_TIER) needs the tier being edited")
     if tier.read_only:
         raise AccessDenied(f"tier {tier.name!r} (id {tier.id}) is read-only; nobody may edit it",
                            hint="copy its segments to your own tier to correct them")
-    if not permits(role, table, Op.UPDATE, me=actor.id, owner_id=tier.annotator_id, owner_kind=owner_kind):
-        others = roles_allowed(table, frozenset({Scope.HUMAN, Scope.ALL}))
+    if not permits(role, table, op, me=actor.id, owner_id=tier.annotator_id, owner_kind=owner_kind):
+        others = roles_allowed(table, frozenset({Scope.HUMAN, Scope.ALL}), op)
         if owner_kind is not None and owner_kind not in ("human", "gold"):
             raise AccessDenied(f"tier {tier.name!r} (id {tier.id}) belongs to a {owner_kind} annotator; "
                                "nobody may edit it", hint="copy its segments to your own tier to correct them")
@@ -106,19 +108,38 @@ def allowed(actor: model.Annotator, action: Action, *, tier: model.Tier | None =
 
 
 def can(actor: model.Annotator, table: str, op: Op = Op.UPDATE, *, owner: model.Annotator | None = None,
-        locked: bool = False) -> bool:
+        locked: bool = False, columns: Iterable[str] | None = None) -> bool:
     """Whether ``actor`` may ``op`` a row of ``table`` owned by ``owner`` (``locked``: a read-only tier or a
-    model's series) — what the team server's policies decide, for greying out any control that writes
-    (media offsets, participants, schemes, ...). A browsing window (negative id) and non-person
-    annotators may do nothing."""
-    if actor.kind != "human" or actor.id < 0:
-        return False
+    model's series; ``columns``: what an update changes) — what the team server's policies and column
+    grants decide, for greying out any control that writes (media offsets, participants, schemes, ...).
+    A browsing window (negative id) and non-person annotators may do nothing."""
+    return why_not(actor, table, op, owner=owner, locked=locked, columns=columns) is None
+
+
+#: How a refusal names what was asked, per table (``why_not``); tables not listed use their name.
+_WHAT = {"participants": "participants", "label_schemes": "label schemes", "views": "session media (videos)",
+         "audio_tracks": "session media (audio tracks)", "sessions": "sessions", "annotators": "accounts"}
+_VERB = {Op.INSERT: "add", Op.UPDATE: "change", Op.DELETE: "remove", Op.SELECT: "read"}
+
+
+def why_not(actor: model.Annotator, table: str, op: Op = Op.UPDATE, *, owner: model.Annotator | None = None,
+            locked: bool = False, columns: Iterable[str] | None = None) -> str | None:
+    """None when ``can`` says yes, else why not in a sentence for a tooltip (the role that may, if any)."""
+    if actor.id < 0:
+        return "this window browses the project read-only: nothing can be saved"
+    if actor.kind != "human":
+        return f"{actor.name!r} is a {actor.kind} annotator, not a person's account"
     try:
         role = Role(actor.role)
     except ValueError:
-        return False
-    return permits(role, table, op, me=actor.id, owner_id=owner.id if owner else None,
-                   owner_kind=owner.kind if owner else None, locked=locked)
+        return f"{actor.name!r} has an unknown role {actor.role!r}; an admin can set one"
+    if permits(role, table, op, me=actor.id, owner_id=owner.id if owner else None,
+               owner_kind=owner.kind if owner else None, locked=locked, columns=columns):
+        return None
+    what = f"{_VERB[op]} {_WHAT.get(table, table.replace('_', ' '))}"
+    able = [r.value for r in Role if permits(r, table, op, me=-1, columns=columns)] if owner is None else []
+    needs = f"; this needs the {' or '.join(repr(r) for r in able)} role" if able else ""
+    return f"{actor.name!r} is {role.value!r} and may not {what}{needs}"
 
 
 # -- account management (admin only) ------------------------------------------------------------------

@@ -4,16 +4,18 @@ Why on the server: in team mode every annotator's DyadLab connects straight to t
 checked only inside DyadLab is no rule for someone with psql and an annotator's password. This module
 holds the SQL that makes the server keep the rule table (``rules.py``) on its own:
 
-- ``dyadlab_rules``: the server's copy of ``rules.RULES`` (rewritten on every install), read by
-  ``dyadlab_may``, the one SQL function that decides a row like ``rules.permits`` does.
-- Row-level security on every table in the rule table: everyone with an account reads; inserts,
-  updates and deletes pass only when ``dyadlab_may`` says so for the *old* row (USING) and the *new*
-  one (WITH CHECK). The caller is ``current_user``, mapped to an account by ``annotators.login``: a
-  client never says who it is. The table owner (the project's service login: migrations, imports,
-  inference) is not subject to the policies.
+- ``dyadlab_rules``: the server's copy of ``rules.RULES``, one row per table, role and write action
+  (rewritten on every install), read by ``dyadlab_may``, the one SQL function that decides a row like
+  ``rules.permits`` does. Its table comment holds ``fingerprint()`` of the install, so a client can tell
+  when the server's rules are not the ones it greys its controls by (``installed_fingerprint``).
+- Row-level security on every table in the rule table: everyone with an account reads; each write
+  action has its own policy, which passes only when ``dyadlab_may`` says so for that action on the
+  *old* row (USING) and the *new* one (WITH CHECK). The caller is ``current_user``, mapped to an account
+  by ``annotators.login``: a client never says who it is. The table owner (the project's service login:
+  migrations, imports, inference) is not subject to the policies.
 - Accounts: per project, three NOLOGIN group roles (annotator, reviewer, admin) hold the table grants
-  (also derived from the rule table: a role with scope "none" on a table gets no INSERT/UPDATE/DELETE
-  there); ``dyadlab_add_account`` / ``dyadlab_set_account_role`` / ``dyadlab_remove_account`` (SECURITY
+  (also derived from the rule table: a role gets INSERT, UPDATE or DELETE on a table only where its
+  scope for that action is not "none", and UPDATE only of the rule's columns where it names some); ``dyadlab_add_account`` / ``dyadlab_set_account_role`` / ``dyadlab_remove_account`` (SECURITY
   DEFINER, for the owner and the project's admins) create the login role, put it in its group and write
   the annotator row, in one transaction. Role changes and removals act on the next statement of every
   open connection, because every policy reads the account row.
@@ -24,16 +26,17 @@ holds the SQL that makes the server keep the rule table (``rules.py``) on its ow
   the log, even by the owner, shows up in ``dyadlab team log --verify``. The same triggers send the
   ``NOTIFY`` that wakes other clients' change watchers.
 
-``install(conn)`` (run by migrations, as the owner) is idempotent: tables if missing, functions replaced,
-policies and triggers dropped and recreated, the rule rows rewritten, grants re-applied when the group
-roles exist.
+``install(conn)`` (run by migrations, as the owner) is idempotent: the change log kept (created if
+missing), the rule table and every ``dyadlab_*`` function dropped and recreated (so no function of an
+older install survives with its old arguments), policies and triggers recreated, grants re-applied when
+the group roles exist.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from dyadlab.core.store.rules import AUDITED, RULES, Role
+from dyadlab.core.store.rules import AUDITED, RULES, WRITES, Op, Role, Rule
 
 RULES_TABLE = "dyadlab_rules"
 CHANGE_LOG = "change_log"
@@ -47,15 +50,16 @@ SEAL_LOCK_KEY = 0x6479_6164_6C6F_6700
 #: Primary key columns of each audited table (the change log's ``row_key``).
 _KEYS = {"settings": ("key",), "series_blocks": ("series_id", "block")}
 
-#: Per table, the policy expression deciding whether the caller may write a row (columns of that row).
+#: Per table, the policy expression deciding whether the caller may ``{op}`` a row (columns of that row).
 _WRITE_CHECK = {
-    "tiers": "dyadlab_may_owner(current_user, '{t}', annotator_id, read_only)",
-    "segments": "dyadlab_may_tier(current_user, '{t}', tier_id)",
-    "series": "dyadlab_may_series(current_user, '{t}', tier_id, annotator_id, model_id)",
-    "series_blocks": "dyadlab_may_block(current_user, '{t}', series_id)",
-    "annotators": "dyadlab_may(current_user, '{t}', id, kind, false)",
+    "tiers": "dyadlab_may_owner(current_user, '{t}', '{op}', annotator_id, read_only)",
+    "segments": "dyadlab_may_tier(current_user, '{t}', '{op}', tier_id)",
+    "series": "dyadlab_may_series(current_user, '{t}', '{op}', tier_id, annotator_id, model_id)",
+    "series_blocks": "dyadlab_may_block(current_user, '{t}', '{op}', series_id)",
+    "annotators": "dyadlab_may(current_user, '{t}', '{op}', id, kind, false)",
 }
-_NO_OWNER_CHECK = "(SELECT dyadlab_may(current_user, '{t}', NULL, NULL, false))"  # an InitPlan: once per statement
+# An InitPlan: evaluated once per statement.
+_NO_OWNER_CHECK = "(SELECT dyadlab_may(current_user, '{t}', '{op}', NULL, NULL, false))"
 _MEMBER_CHECK = "(SELECT dyadlab_account_role(current_user) IS NOT NULL)"
 
 
@@ -67,8 +71,8 @@ LANGUAGE sql STABLE {definer} AS $$
   SELECT role FROM annotators WHERE login = p_login AND kind = 'human'
 $$;
 
-CREATE OR REPLACE FUNCTION dyadlab_may(p_login name, p_table text, p_owner integer, p_owner_kind text,
-                                       p_locked boolean) RETURNS boolean
+CREATE OR REPLACE FUNCTION dyadlab_may(p_login name, p_table text, p_op text, p_owner integer,
+                                       p_owner_kind text, p_locked boolean) RETURNS boolean
 LANGUAGE sql STABLE {definer} AS $$
   SELECT COALESCE((
     SELECT CASE r.scope
@@ -77,34 +81,36 @@ LANGUAGE sql STABLE {definer} AS $$
       WHEN 'gold' THEN p_owner_kind = 'gold' AND NOT p_locked
       WHEN 'human' THEN p_owner_kind IN ('human', 'gold') AND NOT p_locked
       ELSE false END
-    FROM annotators me JOIN {RULES_TABLE} r ON r.role = me.role AND r.table_name = p_table
+    FROM annotators me JOIN {RULES_TABLE} r ON r.role = me.role AND r.table_name = p_table AND r.op = p_op
     WHERE me.login = p_login AND me.kind = 'human'), false)
 $$;
 
-CREATE OR REPLACE FUNCTION dyadlab_may_owner(p_login name, p_table text, p_owner integer, p_locked boolean)
-RETURNS boolean LANGUAGE sql STABLE {definer} AS $$
-  SELECT dyadlab_may(p_login, p_table, p_owner, (SELECT kind FROM annotators WHERE id = p_owner),
+CREATE OR REPLACE FUNCTION dyadlab_may_owner(p_login name, p_table text, p_op text, p_owner integer,
+                                             p_locked boolean) RETURNS boolean
+LANGUAGE sql STABLE {definer} AS $$
+  SELECT dyadlab_may(p_login, p_table, p_op, p_owner, (SELECT kind FROM annotators WHERE id = p_owner),
                      COALESCE(p_locked, false))
 $$;
 
-CREATE OR REPLACE FUNCTION dyadlab_may_tier(p_login name, p_table text, p_tier integer) RETURNS boolean
-LANGUAGE sql STABLE {definer} AS $$
-  SELECT COALESCE((SELECT dyadlab_may_owner(p_login, p_table, t.annotator_id, t.read_only)
+CREATE OR REPLACE FUNCTION dyadlab_may_tier(p_login name, p_table text, p_op text, p_tier integer)
+RETURNS boolean LANGUAGE sql STABLE {definer} AS $$
+  SELECT COALESCE((SELECT dyadlab_may_owner(p_login, p_table, p_op, t.annotator_id, t.read_only)
                    FROM tiers t WHERE t.id = p_tier), false)
 $$;
 
-CREATE OR REPLACE FUNCTION dyadlab_may_series(p_login name, p_table text, p_tier integer, p_annotator integer,
-                                              p_model integer) RETURNS boolean
+CREATE OR REPLACE FUNCTION dyadlab_may_series(p_login name, p_table text, p_op text, p_tier integer,
+                                              p_annotator integer, p_model integer) RETURNS boolean
 LANGUAGE sql STABLE {definer} AS $$
   SELECT CASE WHEN p_tier IS NOT NULL THEN
-      COALESCE((SELECT dyadlab_may_owner(p_login, p_table, t.annotator_id, t.read_only OR p_model IS NOT NULL)
+      COALESCE((SELECT dyadlab_may_owner(p_login, p_table, p_op, t.annotator_id,
+                                         t.read_only OR p_model IS NOT NULL)
                 FROM tiers t WHERE t.id = p_tier), false)
-    ELSE dyadlab_may_owner(p_login, p_table, p_annotator, p_model IS NOT NULL) END
+    ELSE dyadlab_may_owner(p_login, p_table, p_op, p_annotator, p_model IS NOT NULL) END
 $$;
 
-CREATE OR REPLACE FUNCTION dyadlab_may_block(p_login name, p_table text, p_series integer) RETURNS boolean
-LANGUAGE sql STABLE {definer} AS $$
-  SELECT COALESCE((SELECT dyadlab_may_series(p_login, p_table, s.tier_id, s.annotator_id, s.model_id)
+CREATE OR REPLACE FUNCTION dyadlab_may_block(p_login name, p_table text, p_op text, p_series integer)
+RETURNS boolean LANGUAGE sql STABLE {definer} AS $$
+  SELECT COALESCE((SELECT dyadlab_may_series(p_login, p_table, p_op, s.tier_id, s.annotator_id, s.model_id)
                    FROM series s WHERE s.id = p_series), false)
 $$;
 
@@ -139,19 +145,26 @@ BEGIN
     EXCEPTION WHEN insufficient_privilege THEN NULL;  -- the database's owner is someone else: they grant it
     END;
   END LOOP;
-  FOR r IN SELECT table_name, role, scope FROM {RULES_TABLE} LOOP
+  -- Start from reading only (revoking a table's UPDATE also revokes its column UPDATE grants) ...
+  FOR r IN SELECT DISTINCT table_name, role FROM {RULES_TABLE} LOOP
     g := dyadlab_group(r.role);
     EXECUTE format('GRANT SELECT ON %I TO %I', r.table_name, g);
-    IF r.scope = 'none' THEN
-      EXECUTE format('REVOKE INSERT, UPDATE, DELETE ON %I FROM %I', r.table_name, g);
+    EXECUTE format('REVOKE INSERT, UPDATE, DELETE ON %I FROM %I', r.table_name, g);
+  END LOOP;
+  -- ... then grant each write action whose scope is not 'none', an UPDATE only of the rule's columns.
+  FOR r IN SELECT table_name, role, op, columns FROM {RULES_TABLE} WHERE scope <> 'none' LOOP
+    g := dyadlab_group(r.role);
+    IF r.op = 'update' AND r.columns IS NOT NULL THEN
+      EXECUTE format('GRANT UPDATE (%s) ON %I TO %I',
+                     (SELECT string_agg(quote_ident(c), ', ') FROM unnest(r.columns) c), r.table_name, g);
     ELSE
-      EXECUTE format('GRANT INSERT, UPDATE, DELETE ON %I TO %I', r.table_name, g);
-      IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
-                 AND table_name = r.table_name AND column_name = 'id') THEN
-        seq := pg_get_serial_sequence(quote_ident(r.table_name), 'id');
-        IF seq IS NOT NULL THEN
-          EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %s TO %I', seq, g);
-        END IF;
+      EXECUTE format('GRANT %s ON %I TO %I', upper(r.op), r.table_name, g);
+    END IF;
+    IF r.op = 'insert' AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+                                   AND table_name = r.table_name AND column_name = 'id') THEN
+      seq := pg_get_serial_sequence(quote_ident(r.table_name), 'id');
+      IF seq IS NOT NULL THEN
+        EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %s TO %I', seq, g);
       END IF;
     END IF;
   END LOOP;
@@ -333,12 +346,27 @@ END $$;
 """
 
 
+# Every dyadlab_* function of the project's schema, with whatever arguments an older install gave it; CASCADE
+# takes the policies and triggers that call them along (``statements`` recreates them).
+_DROP_FUNCTIONS = r"""
+DO $$
+DECLARE f text;
+BEGIN
+  FOR f IN SELECT p.oid::regprocedure::text FROM pg_proc p
+           WHERE p.proname LIKE 'dyadlab\_%' AND p.pronamespace = current_schema()::regnamespace LOOP
+    EXECUTE 'DROP FUNCTION IF EXISTS ' || f || ' CASCADE';
+  END LOOP;
+END $$"""
+
 _TABLES = f"""
-CREATE TABLE IF NOT EXISTS {RULES_TABLE} (
+DROP TABLE IF EXISTS {RULES_TABLE};
+CREATE TABLE {RULES_TABLE} (
   table_name text NOT NULL,
   role text NOT NULL,
+  op text NOT NULL,
   scope text NOT NULL,
-  PRIMARY KEY (table_name, role)
+  columns text[],
+  PRIMARY KEY (table_name, role, op)
 );
 CREATE TABLE IF NOT EXISTS {CHANGE_LOG} (
   id bigserial PRIMARY KEY,
@@ -359,16 +387,18 @@ CREATE INDEX IF NOT EXISTS ix_change_log_unsealed ON {CHANGE_LOG} (txid) WHERE h
 """
 
 
+_POLICIES = ("dyadlab_read", "dyadlab_insert", "dyadlab_update", "dyadlab_delete")
+
+
 def _policies(table: str) -> list[str]:
-    check = (_WRITE_CHECK.get(table) or _NO_OWNER_CHECK).format(t=table)
+    check = {op: (_WRITE_CHECK.get(table) or _NO_OWNER_CHECK).format(t=table, op=op.value) for op in WRITES}
     statements = [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"]
-    for name in ("dyadlab_read", "dyadlab_insert", "dyadlab_update", "dyadlab_delete"):
-        statements.append(f"DROP POLICY IF EXISTS {name} ON {table}")
+    statements += [f"DROP POLICY IF EXISTS {name} ON {table}" for name in _POLICIES]
     statements += [
         f"CREATE POLICY dyadlab_read ON {table} FOR SELECT USING ({_MEMBER_CHECK})",
-        f"CREATE POLICY dyadlab_insert ON {table} FOR INSERT WITH CHECK ({check})",
-        f"CREATE POLICY dyadlab_update ON {table} FOR UPDATE USING ({check}) WITH CHECK ({check})",
-        f"CREATE POLICY dyadlab_delete ON {table} FOR DELETE USING ({check})",
+        f"CREATE POLICY dyadlab_insert ON {table} FOR INSERT WITH CHECK ({check['insert']})",
+        f"CREATE POLICY dyadlab_update ON {table} FOR UPDATE USING ({check['update']}) WITH CHECK ({check['update']})",
+        f"CREATE POLICY dyadlab_delete ON {table} FOR DELETE USING ({check['delete']})",
     ]
     return statements
 
@@ -382,10 +412,10 @@ def _audit_trigger(table: str) -> list[str]:
 
 def statements(schema: str) -> list[str]:
     """Every statement of an install, in order (``schema``: where the project's tables are)."""
-    out = [_TABLES, _functions(schema), f"DELETE FROM {RULES_TABLE}"]
-    out += [f"INSERT INTO {RULES_TABLE} (table_name, role, scope) VALUES "
-            + ", ".join(f"('{table}', '{role.value}', '{scope.value}')" for table, by_role in RULES.items()
-                        for role, scope in by_role.items())]
+    out = [_DROP_FUNCTIONS, _TABLES, _functions(schema)]
+    out += [f"INSERT INTO {RULES_TABLE} (table_name, role, op, scope, columns) VALUES "
+            + ", ".join(f"('{table}', '{role.value}', '{op.value}', '{rule.scope(op).value}', {_sql_columns(rule, op)})"
+                        for table, by_role in RULES.items() for role, rule in by_role.items() for op in WRITES)]
     for table in RULES:
         out += _policies(table)
     for table in AUDITED:
@@ -406,10 +436,42 @@ def statements(schema: str) -> list[str]:
     return out
 
 
+def _sql_columns(rule: Rule, op: Op) -> str:
+    if op is not Op.UPDATE or rule.columns is None:
+        return "NULL"
+    return "ARRAY[" + ", ".join(f"'{c}'" for c in sorted(rule.columns)) + "]::text[]"
+
+
 def install(conn: Connection) -> None:
-    """Install or refresh the server's rules on ``conn`` (PostgreSQL, as the tables' owner, in its transaction)."""
+    """Install or refresh the server's rules on ``conn`` (PostgreSQL, as the tables' owner, in its transaction),
+    and record what was installed (``installed_fingerprint``)."""
     schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-    _run(conn, statements(schema))
+    _run(conn, [*statements(schema), f"COMMENT ON TABLE {RULES_TABLE} IS '{_FINGERPRINT_TAG}{fingerprint()}'"])
+
+
+_FINGERPRINT_TAG = "dyadlab server rules "
+
+
+def installed_fingerprint(conn: Connection) -> str | None:
+    """The ``fingerprint()`` of the rules installed on the server ``conn`` reaches (None: before any install
+    recorded one). A client whose own ``fingerprint()`` differs greys its controls by other rules than the
+    server enforces."""
+    comment = conn.execute(text(f"SELECT obj_description(to_regclass('{RULES_TABLE}'), 'pg_class')")).scalar()
+    return comment[len(_FINGERPRINT_TAG):] if comment and comment.startswith(_FINGERPRINT_TAG) else None
+
+
+def require_owner(conn: Connection, what: str) -> None:
+    """Refuse clearly, before anything changes, when ``conn``'s login does not own the project's tables —
+    only the owner may change policies, grants and functions (a migration ``what``)."""
+    login, owner = conn.execute(text(
+        "SELECT current_user, pg_get_userbyid(relowner) FROM pg_class WHERE oid = to_regclass('annotators')")).one()
+    if login != owner:
+        from dyadlab.core.errors import StoreError
+
+        raise StoreError(f"this DyadLab must first bring the project's server up to date ({what}), which only "
+                         f"the project owner {owner!r} may do; you are connected as {login!r}",
+                         hint=f"ask the lab admin to open the project once as {owner!r} with this DyadLab "
+                              "(e.g. `dyadlab info PROJECT`), then open it again")
 
 
 def _run(conn: Connection, sql: list[str]) -> None:
@@ -428,18 +490,13 @@ def uninstall(conn: Connection) -> None:
 
     The group and login roles stay: they belong to the cluster, and a person may use them elsewhere.
     """
+    sql = []
     for table in RULES:
-        for name in ("dyadlab_read", "dyadlab_insert", "dyadlab_update", "dyadlab_delete"):
-            conn.exec_driver_sql(f"DROP POLICY IF EXISTS {name} ON {table}")
-        conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
-    for table in AUDITED:
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS dyadlab_audit ON {table}")
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {CHANGE_LOG}, {RULES_TABLE} CASCADE")  # with their functions' types
-    functions = conn.execute(text(
-        "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.proname LIKE 'dyadlab\\_%' "
-        "AND p.pronamespace = current_schema()::regnamespace")).scalars().all()
-    for signature in functions:
-        conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {signature} CASCADE")
+        sql += [f"DROP POLICY IF EXISTS {name} ON {table}" for name in _POLICIES]
+        sql.append(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+    sql += [f"DROP TRIGGER IF EXISTS dyadlab_audit ON {table}" for table in AUDITED]
+    sql += [f"DROP TABLE IF EXISTS {CHANGE_LOG}, {RULES_TABLE} CASCADE", _DROP_FUNCTIONS]  # with their functions' types
+    _run(conn, sql)
 
 
 def fingerprint() -> str:

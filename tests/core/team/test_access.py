@@ -7,8 +7,9 @@ leave the data (a digest of the whole table) and the change log exactly as they 
 in a transaction that is rolled back, so the cases do not depend on one another.
 
 The raw-SQL matrix covers 3 roles × 14 tables × 4 actions, the annotation tables against four kinds of
-row owner. ``make test`` runs it without the six ownerless tables whose rule has the same shape as
-``sessions`` (``SLOW_TABLES``, in ``make test-slow``); one server and one team project per test session.
+row owner, participants' updates of an attribute (age, gender: every role) and of the code (admins). ``make
+test`` runs it without the five ownerless tables whose rule has the same shape as ``sessions``
+(``SLOW_TABLES``, in ``make test-slow``); one server and one team project per test session.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 
 from dyadlab.core.store import Store
 from dyadlab.core.store.roles import AccessDenied
-from dyadlab.core.store.rules import RULES, Op, Role, permits
+from dyadlab.core.store.rules import RULES, WRITES, Op, Role, permits
 
 if TYPE_CHECKING:
     from .conftest import TeamProject
@@ -33,7 +34,9 @@ ANNOTATION = ("tiers", "segments", "series", "series_blocks")
 #: Whose rows an annotation-table action targets, relative to the acting account.
 OWNERS = ("self", "colleague", "gold", "model")
 #: Tables whose rule is the same shape as ``sessions`` (no owner; admins write): in ``make test-slow`` only.
-SLOW_TABLES = ("participants", "views", "audio_tracks", "utterances", "models", "jobs")
+SLOW_TABLES = ("views", "audio_tracks", "utterances", "models", "jobs")
+#: Per table, the variants of an update that change different columns (the rule may limit the columns).
+COLUMN_VARIANTS = {"participants": {"attributes": ("age", "gender"), "code": ("code",)}}
 
 
 @dataclass
@@ -94,7 +97,8 @@ def _expected(role: Role, table: str, op: Op, owner: str, world: World) -> bool:
         who = ACTORS[role] if owner == "self" else owner
         return permits(role, table, op, me=me, owner_id=world.ids[f"annotator:{who}"],
                        owner_kind=world.kinds[f"annotator:{who}"], locked=who == "model")
-    return permits(role, table, op, me=me)
+    columns = COLUMN_VARIANTS.get(table, {}).get(owner) if op is Op.UPDATE else None
+    return permits(role, table, op, me=me, columns=columns)
 
 
 # -- raw SQL over the account's own connection ------------------------------------------------------------
@@ -126,7 +130,7 @@ _NEW_ROW = {
 _CHANGE = {  # table → (column assignment, the row it targets)
     "label_schemes": ("name = name || '-x'", "id = {spare}"),
     "sessions": ("name = name || '-x'", "id = {spare}"),
-    "participants": ("code = code || '-x'", "id = {spare}"),
+    "participants": ("age = 41, gender = 'F'", "id = {spare}"),
     "views": ("name = name || '-x'", "id = {spare}"),
     "audio_tracks": ("name = name || '-x'", "id = {spare}"),
     "utterances": ("name = name || '-x'", "id = {spare}"),
@@ -153,6 +157,8 @@ def _statement(table: str, op: Op, owner: str, role: Role, world: World) -> str:
     if op is Op.INSERT:
         return _NEW_ROW[table].format(**values)
     assignment, target = _CHANGE[table]
+    if owner == "code":
+        assignment = "code = code || '-x'"
     target = target.format(**values)
     if op is Op.UPDATE:
         return f"UPDATE {table} SET {assignment} WHERE {target}"
@@ -176,10 +182,12 @@ def _cases() -> list[Any]:
     for role in Role:
         for table in RULES:
             owners = OWNERS if table in ANNOTATION else ("human", "gold", "model") if table == "annotators" else ("-",)
-            for owner in owners:
-                marks = [pytest.mark.slow] if table in SLOW_TABLES else []
-                cases += [pytest.param(role, table, op, owner, id=f"{role.value}-{table}-{op.value}-{owner}",
-                                       marks=marks) for op in Op]
+            marks = [pytest.mark.slow] if table in SLOW_TABLES else []
+            variants = [(op, owner) for owner in owners for op in Op]
+            variants = [(op, owner) for op, owner in variants if not (op is Op.UPDATE and table in COLUMN_VARIANTS)]
+            variants += [(Op.UPDATE, columns) for columns in COLUMN_VARIANTS.get(table, {})]
+            cases += [pytest.param(role, table, op, owner, id=f"{role.value}-{table}-{op.value}-{owner}", marks=marks)
+                      for op, owner in variants]
     return cases
 
 
@@ -228,9 +236,12 @@ def test_the_matrix_covers_every_table_of_the_project() -> None:
 
 def test_the_server_holds_the_same_rule_table(team: TeamProject) -> None:
     with team.connect(team.logins["annotator"]) as conn:
-        rows = set(conn.execute("SELECT table_name, role, scope FROM dyadlab_rules").fetchall())
-    assert rows == {(table, role.value, scope.value) for table, by_role in RULES.items()
-                    for role, scope in by_role.items()}
+        rows = {(table, role, op, scope, frozenset(columns) if columns is not None else None) for table, role, op, scope,
+                columns in conn.execute("SELECT table_name, role, op, scope, columns FROM dyadlab_rules").fetchall()}
+    assert rows == {(table, role.value, op.value, rule.scope(op).value, rule.columns if op is Op.UPDATE else None)
+                    for table, by_role in RULES.items() for role, rule in by_role.items() for op in WRITES}
+    assert ("participants", "annotator", "update", "all", frozenset({"role", "age", "gender", "speaker", "attributes"})) \
+        in rows
 
 
 # -- through DyadLab's own store code (no client-side role checks on this path) --------------------------
@@ -263,7 +274,11 @@ def _dyadlab_attempts(world: World, role: Role) -> dict[tuple[str, Op, str], Any
         attempts[("annotators", Op.INSERT, kind)] = lambda tx, kind=kind: tx.annotators.add(f"new-{kind}", kind=kind)
     attempts[("label_schemes", Op.INSERT, "-")] = lambda tx: tx.schemes.add("new", "categorical", {"classes": []})
     attempts[("sessions", Op.INSERT, "-")] = lambda tx: tx.sessions.add("new")
-    attempts[("participants", Op.UPDATE, "-")] = lambda tx: tx.participants.update(ids["participant"], age=30)
+    attempts[("participants", Op.UPDATE, "attributes")] = lambda tx: tx.participants.update(
+        ids["participant"], age=30, gender="F")
+    attempts[("participants", Op.UPDATE, "code")] = lambda tx: tx.participants.update(ids["participant"], code="A2")
+    attempts[("participants", Op.INSERT, "-")] = lambda tx: tx.participants.add(ids["spare_session"], "Q")
+    attempts[("views", Op.UPDATE, "-")] = lambda tx: tx.views.update(ids["spare_views"], offset_us=40_000)
     attempts[("settings", Op.INSERT, "-")] = lambda tx: tx.settings.set("new-key", 1)
     return attempts
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from dyadlab.core.edits.participants import FIELDS
 from dyadlab.core.model import Annotator, Tier
 from dyadlab.core.store.roles import AccessDenied, Action, Role, add_account, allowed, can, require, set_role
-from dyadlab.core.store.rules import WRITES, Op, permits
+from dyadlab.core.store.rules import PARTICIPANT_ATTRIBUTES, WRITES, Op, permits
 
 ANNA = Annotator(id=1, name="anna", role="annotator")
 REVA = Annotator(id=2, name="reva", role="reviewer")
@@ -95,3 +96,24 @@ def test_can_answers_for_any_table_of_the_rule_table() -> None:
     assert [can(a, "annotators", Op.INSERT, owner=GOLD) for a in (ANNA, REVA, ADAM)] == [False, True, True]
     assert not can(Annotator(id=-1, name="browsing", role="admin"), "settings")
     assert not can(MODEL, "settings") and not can(Annotator(id=9, name="eve", role="superuser"), "settings")
+
+
+def test_everyone_records_participants_attributes_only_admins_add_remove_or_recode_them() -> None:
+    attributes = ("age", "gender")
+    assert [can(a, "participants", Op.UPDATE, columns=attributes) for a in (ANNA, REVA, ADAM)] == [True, True, True]
+    assert [can(a, "participants", Op.UPDATE, columns=["code"]) for a in (ANNA, REVA, ADAM)] == [False, False, True]
+    for op in (Op.INSERT, Op.DELETE):
+        assert [can(a, "participants", op) for a in (ANNA, REVA, ADAM)] == [False, False, True]
+    assert set(FIELDS) == PARTICIPANT_ATTRIBUTES, "what the participant edit changes is what the rule lets people change"
+
+
+def test_why_not_says_who_is_what_and_which_role_may() -> None:
+    from dyadlab.core.store.roles import why_not
+
+    assert why_not(ANNA, "participants", Op.UPDATE, columns=["age"]) is None
+    assert why_not(ANNA, "views", Op.UPDATE) == ("'anna' is 'annotator' and may not change session media (videos); "
+                                                 "this needs the 'admin' role")
+    assert why_not(REVA, "participants", Op.INSERT) == "'reva' is 'reviewer' and may not add participants; " \
+                                                       "this needs the 'admin' role"
+    assert "read-only" in why_not(Annotator(id=-1, name="viewer", role="admin"), "participants", Op.UPDATE)
+    assert why_not(ANNA, "segments", Op.UPDATE, owner=REVA) == ("'anna' is 'annotator' and may not change segments")

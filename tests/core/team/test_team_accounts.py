@@ -26,6 +26,7 @@ from dyadlab.core.store.accounts import (
 from dyadlab.core.store.changes import ChangeWatcher
 from dyadlab.core.store.roles import AccessDenied
 from dyadlab.core.store.server import save_database_url
+from dyadlab.core.store.server_rules import fingerprint
 
 if TYPE_CHECKING:
     from .conftest import TeamProject
@@ -203,6 +204,7 @@ def test_team_commands_and_info(team: TeamProject, tmp_path: Path, capsys: pytes
     assert main(["info", str(annotator), "--no-seek"]) == 0
     out = capsys.readouterr().out
     assert f"connected as: {team.logins['annotator']} (account {team.logins['annotator']!r}, role annotator)" in out
+    assert f"server rules: {fingerprint()} (the same as this DyadLab's)" in out
 
     newcomer = f"{team.logins['admin']}_new"
     password_file = tmp_path / "pw"

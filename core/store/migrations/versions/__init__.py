@@ -6,4 +6,4 @@ Alembic's ``ScriptDirectory`` imports every revision module and cost a fresh pro
 checks it against Alembic's own head: adding a migration without updating it fails that test.
 """
 
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
