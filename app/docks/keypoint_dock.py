@@ -40,7 +40,12 @@ class KeypointPanel(QWidget):
         layout.addWidget(self.scheme)
         self.state = QLabel()
         self.state.setWordWrap(True)
+        self.state.setMinimumHeight(3 * self.state.fontMetrics().height())  # text changes never resize the views
         layout.addWidget(self.state)
+        self.hover = QLabel()  # the name of the point under the pointer; a fixed line, for the same reason
+        self.hover.setObjectName("KeypointHover")
+        self.hover.setFixedHeight(self.hover.fontMetrics().height() + 2)
+        layout.addWidget(self.hover)
         self.points = QListWidget()
         self.points.setObjectName("KeypointPoints")
         self.points.currentRowChanged.connect(self._row_changed)
@@ -99,8 +104,8 @@ class KeypointPanel(QWidget):
         self.visible.setChecked(bool(selected_present and xyv[ed.selected, 2] != 0.0))
         mode = "on — drag a point; pick one here, then click to place it" if ed.enabled else "off (K to edit)"
         frame = f"Frame {state.frame}: {state.state}. " if state is not None else ""
-        hover = f"\nPointer on: {ed.point_name(ed.hovered)}" if ed.hovered is not None else ""
-        self.state.setText(f"{frame}Editing {mode}{hover}")
+        self.state.setText(f"{frame}Editing {mode}")
+        self.hover.setText(f"Pointer on: {ed.point_name(ed.hovered)}" if ed.hovered is not None else "")
         self._updating = False
 
     def _row_changed(self, row: int) -> None:

@@ -139,6 +139,9 @@ class TimelineWidget(QWidget):
             if tier.participant_id is None:
                 self._add_tier(tier, theme.current().text_dim)
         self._add_predictions(tiers)
+        from dyadlab.app.timeline.keypoint_marks import add_keypoint_marks
+
+        add_keypoint_marks(self)  # a thin row per video view marking the frames with corrected keypoints
         self.rows_layout.addStretch(1)
         for track in self.tracks:
             track.set_extent(duration_s)

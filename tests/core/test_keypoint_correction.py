@@ -4,7 +4,6 @@ picture, interpolation (shown and written), and the export of corrections (CSV/P
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,36 +21,12 @@ from dyadlab.core.edits.keypoint_frames import (
     SeriesRows,
     skeleton_frame,
 )
-from dyadlab.core.features.pose import write_keypoint_series
 from dyadlab.core.io.keypoint_export import COLUMNS, export_keypoints
+
+from ..builders.keypoint_predictions import add_predictions
 
 N_FRAMES = 40
 W, H = 320, 240
-
-
-def predicted_pose(n: int = N_FRAMES) -> tuple[np.ndarray, np.ndarray]:
-    """Pose [n, 33, 4] and hands [n, 2, 21, 3] as the analysis caches them; the right hand is never found and
-    the last pose point (right_foot_index) lies below the picture, as MediaPipe reports feet off screen."""
-    t = np.arange(n, dtype=np.float32)[:, None]
-    pose = np.zeros((n, 33, 4), np.float32)
-    pose[..., 0] = 20 + 8 * np.arange(33)[None] + t
-    pose[..., 1] = 100 + 0.5 * t
-    pose[:, 32, 1] = H + 30
-    pose[..., 3] = 0.9
-    hands = np.full((n, 2, 21, 3), np.nan, np.float32)
-    hands[:, 0, :, 0] = 50 + 4 * np.arange(21)[None] + t
-    hands[:, 0, :, 1] = 60.0
-    return pose, hands
-
-
-def add_predictions(project, view, result_dir: Path) -> None:
-    """The analysed pose of ``view``, written into the store the way the analysis does (``write_keypoint_series``)."""
-    pose, hands = predicted_pose()
-    result_dir.mkdir(parents=True, exist_ok=True)
-    np.save(result_dir / "pose.npy", pose)
-    np.save(result_dir / "hands.npy", hands)
-    write_keypoint_series(project.store, session_id=view.session_id, participant_id=view.participant_id,
-                          view_id=view.id, result_dir=result_dir, key="test")
 
 
 @pytest.fixture
@@ -63,7 +38,7 @@ def pose_view(project, tmp_path):
         view = tx.views.add(session.id, "cam_A", "media/missing.mp4", participant_id=person.id, width=W, height=H,
                             fps=25.0, frame_count=N_FRAMES, offset_us=1_000_000)
         alice = tx.annotators.ensure("alice")
-    add_predictions(project, view, tmp_path / "result")
+    add_predictions(project, view, tmp_path / "result", N_FRAMES, W, H)
     return project, view, alice
 
 
