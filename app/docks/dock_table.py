@@ -141,13 +141,14 @@ def _queue(ctx: AppContext) -> QWidget:
 
 
 def _swap_live_model(ctx: AppContext, old: int, new: int) -> None:
-    """A retrained model replaces the old one in the live overlays too (when it was shown there)."""
-    from dyadlab.app.docks.job_control import registry_changed
+    """A retrained model replaces the old one in the live overlays and on the timeline (where shown)."""
+    from dyadlab.app.docks.job_control import follow_replacement, registry_changed
 
     registry_changed(ctx)
     live = ctx.bench.live
     if old in live.selected:
         live.set_selected([new if m == old else m for m in live.selected])
+    follow_replacement(ctx, old, new)
 
 
 def _bind_queue(ctx: AppContext, dock: QDockWidget) -> None:

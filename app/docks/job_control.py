@@ -72,6 +72,31 @@ def submit_analysis(win: MainWindow) -> int:
     return job.id
 
 
+def follow_replacement(ctx: AppContext, old: int, new: int) -> int | None:
+    """A retrained model ``new`` replaced ``old``: where the timeline shows ``old``'s curves, predict the
+    open session with ``new`` (a low-priority ``dyadlab infer`` job) and, once its curves are there, show
+    them in place of ``old``'s. Returns the job id (None: the timeline showed nothing of ``old``)."""
+    timeline = ctx.bench.timeline
+    session = ctx.workspace.session
+    if session is None or not any(t.source.model_id == old for t in timeline.prediction_tracks):
+        return None
+    command = [sys.executable, "-m", "dyadlab.core.cli", "infer", str(ctx.workspace.project.root.resolve()),
+               "--model", str(new), "--sessions", str(session.id), "--quiet"]
+    job = ctx.jobs.submit("infer", command, {"model_id": new, "replaces": old, "session": session.id})
+    panel = ctx.docks["Jobs"].widget()
+
+    def ended(job_id: int, state: str) -> None:
+        if job_id != job.id:
+            return
+        panel.job_finished.disconnect(ended)
+        if state == "succeeded":
+            timeline.replaced_models[old] = new  # per session: only where ``new`` has curves
+            timeline.refresh_predictions()
+
+    panel.job_finished.connect(ended)
+    return job.id
+
+
 def stop_jobs(win: MainWindow) -> None:
     """The project is closing: stop polling and let go of the runner; the jobs keep running."""
     if "Jobs" in win.docks:

@@ -13,6 +13,7 @@ stops the tracks re-read the cache (``reload``), which then holds the same rows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,15 +44,18 @@ class CurveSource:
     participant_id: int
 
 
-def prediction_sources(ws: Workspace) -> list[CurveSource]:
-    """Every (model, participant) with a prediction series in the open session, in participant order."""
+def prediction_sources(ws: Workspace, replaced: Mapping[int, int] | None = None) -> list[CurveSource]:
+    """Every (model, participant) with a prediction series in the open session, in participant order; a
+    model ``replaced`` maps to its replacement (a retrained model) is left out where that one has curves."""
     if ws.data is None:
         return []
     with ws.project.store.transaction() as tx:
         found = tx.series.list(ws.data.session.id, kind=PREDICTION_KIND)
     order = {p.id: i for i, p in enumerate(ws.data.participants)}
+    here = {s.model_id for s in found}
+    gone = {old for old, new in (replaced or {}).items() if new in here}
     pairs = {CurveSource(s.model_id, s.participant_id) for s in found
-             if s.model_id is not None and s.participant_id is not None}
+             if s.model_id is not None and s.participant_id is not None and s.model_id not in gone}
     return sorted(pairs, key=lambda c: (order.get(c.participant_id, 99), c.model_id))
 
 

@@ -124,3 +124,33 @@ def test_every_n_labels_a_background_retraining_starts_and_a_better_model_takes_
     drive.window.docks["Jobs"].widget().job_finished.emit(1, "succeeded")  # what the Jobs panel says
     assert panel.model_id == new and drive.bench.live.selected == [new]
     assert f"model {old} replaced by model {new}" in panel.status.text()
+
+
+def test_a_replacing_model_takes_the_old_ones_place_on_the_timeline_once_it_has_predicted(drive):
+    from dyadlab.core.inference.predictions import PREDICTION_KIND
+
+    session = drive.ws.session.id
+    a = next(p for p in drive.ws.data.participants if p.code == "A")
+
+    def predicted(model_id: int) -> None:  # what `dyadlab infer` leaves in the store: the model's series here
+        with drive.ws.project.store.transaction() as tx:
+            tx.series.add(PREDICTION_KIND, session, f"model {model_id}", list(CLASSES), participant_id=a.id,
+                          model_id=model_id, sample_rate_hz=25.0, start_us=0)
+
+    with drive.ws.project.store.transaction() as tx:
+        old = tx.models.add("audio-cnn", "v1", "emotion-classifier", path="models/a.pt").id
+        new = tx.models.add("audio-cnn", "v1+ft1", "emotion-classifier", path="models/b.pt").id
+    predicted(old)
+    timeline = drive.bench.timeline
+    timeline.refresh_predictions()
+    assert [t.source.model_id for t in timeline.prediction_tracks] == [old]
+    drive.window.context.jobs = fake = FakeJobs()
+    drive.window.docks["Queue"].widget().model_replaced.emit(old, new)  # a retraining did better
+    (job,) = fake.jobs.values()
+    command = job.config["command"]
+    assert job.kind == "infer" and command[command.index("--model") + 1] == str(new)
+    assert command[command.index("--sessions") + 1] == str(session)  # the open session only
+    assert [t.source.model_id for t in timeline.prediction_tracks] == [old]  # until the new curves exist
+    predicted(new)
+    drive.window.docks["Jobs"].widget().job_finished.emit(job.id, "succeeded")
+    assert [t.source.model_id for t in timeline.prediction_tracks] == [new]
