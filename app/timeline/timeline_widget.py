@@ -45,6 +45,7 @@ class TimelineWidget(QWidget):
         self.overlays: dict[int, TraceOverlay] = {}  # tier id -> overlay
         self._series_tier: dict[int, int] = {}
         self.prediction_tracks: list = []  # PredictionTrack, imported with the prediction area
+        self.replaced_models: dict[int, int] = {}  # old -> retrained model (job_control.follow_replacement)
         self.live_curves = None  # LiveCurveFeed: live results extending the curves while playing
         self._inputs = None  # core InputProvider: participants' frame times for the curves
         self._session_id: int | None = None  # the session the rows were built for
@@ -165,7 +166,7 @@ class TimelineWidget(QWidget):
         self.prediction_tracks = []
         if self._inputs is None:
             self._inputs = InputProvider(self.ws.project)
-        for source in prediction_sources(self.ws):
+        for source in prediction_sources(self.ws, self.replaced_models):
             track = PredictionTrack(self.ws, source, colors.get(source.participant_id, theme.current().text_dim),
                                     self._inputs)
             self.prediction_tracks.append(track)
@@ -186,7 +187,7 @@ class TimelineWidget(QWidget):
             return
         from dyadlab.app.timeline.prediction_track import prediction_sources
 
-        if [t.source for t in self.prediction_tracks] != prediction_sources(self.ws):
+        if [t.source for t in self.prediction_tracks] != prediction_sources(self.ws, self.replaced_models):
             span = self.visible_range()
             self.rebuild()
             self.ruler.vb.setXRange(*span, padding=0.0)
