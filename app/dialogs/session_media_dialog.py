@@ -11,6 +11,8 @@ frame or a millisecond, or types it. Input that would break the session is refus
 and nothing is saved: an offset that puts a file entirely outside the session's other media, a
 participant left without any audio, two tracks claiming one participant's channel, a crop outside the
 picture. A truncated video (its header promises more frames than it holds) is flagged in its row.
+On a team server only admins change session media (``core/store/rules.py``): for anyone else the dialog
+shows the setup with every control that would write greyed out, the reason as their tooltip.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dyadlab.app.write_access import offer, refusal
 from dyadlab.core import model
 from dyadlab.core.edits.base import Edit
 from dyadlab.core.edits.media_setup import UpdateMediaItem
@@ -58,6 +61,8 @@ class SessionMediaDialog(QDialog):
         self.setObjectName("SessionMediaDialog")
         self.ws, self.reopen = ws, reopen
         self.session_id = ws.session.id
+        # Why the user may not change views / audio tracks (None: they may); what a team server would refuse.
+        self.refusals = {"view": refusal(ws, "views"), "audio": refusal(ws, "audio_tracks")}
         self.task: TaskProgress | None = None
         self.proposal: SyncProposal | None = None
         self.setWindowTitle(f"Session media — {ws.data.session.name}")
@@ -91,12 +96,17 @@ class SessionMediaDialog(QDialog):
         layout.addLayout(proposal_row)
         nudge_row = QHBoxLayout()
         nudge_row.addWidget(QLabel("Nudge the selected file:"))
+        writers = [self.sync]
         for text, name, frames, ms in (("◀ 1 frame", "NudgeFrameBack", -1, 0), ("1 frame ▶", "NudgeFrame", 1, 0),
                                        ("−1 ms", "NudgeMsBack", 0, -1), ("+1 ms", "NudgeMs", 0, 1)):
             button = QPushButton(text, self)
             button.setObjectName(name)
             button.clicked.connect(lambda _c=False, f=frames, m=ms: self.nudge(frames=f, ms=m))
             nudge_row.addWidget(button)
+            writers.append(button)
+        if all(self.refusals.values()):  # nothing here may change: say so once, grey out what would write
+            self.setWindowTitle(f"{self.windowTitle()} (view only)")
+            offer(writers, self.refusals["view"])
         nudge_row.addStretch(1)
         layout.addLayout(nudge_row)
         self.problem = QLabel("", self)
@@ -135,7 +145,8 @@ class SessionMediaDialog(QDialog):
             name.setToolTip(str(self.ws.project.media_path(item.path)))
             self.table.setCellWidget(row, 0, name)
             self.table.setCellWidget(row, 1, QLabel(kind))
-            self.table.setCellWidget(row, 2, self._who_editor(kind, item, people))
+            who = self._who_editor(kind, item, people)
+            self.table.setCellWidget(row, 2, who)
             crop = QLineEdit(_crop_text(item.crop) if kind == "view" else "")
             crop.setEnabled(kind == "view")
             crop.setObjectName(f"crop.{kind}.{item.id}")
@@ -149,6 +160,8 @@ class SessionMediaDialog(QDialog):
             offset.setValue(item.offset_us / 1000)
             offset.valueChanged.connect(lambda ms, k=kind, i=item: self.set_offset(k, i, round(ms * 1000)))
             self.table.setCellWidget(row, 4, offset)
+            if self.refusals[kind] is not None:
+                offer((who, crop, offset), self.refusals[kind])
             self.table.setCellWidget(row, 5, QLabel(self._note(kind, item)))
         self.table.blockSignals(False)
         self.table.resizeColumnsToContents()

@@ -8,6 +8,10 @@ Gender offers the values already used in the project (so "F" is not typed as "fe
 still takes any other text. "Add field" adds an empty row that is saved only once it has a name and a
 value, and the table keeps its row order while the user edits it: it is rebuilt (sorted) only when the
 stored fields differ from what it shows, as after undo.
+
+On a team server every account may record these attributes, but only admins add, remove or re-code a
+participant (``core/store/rules.py``); when the user may not change them (a read-only window, a rule
+that says no) the fields are greyed out with the reason as their tooltip (``app.write_access``).
 """
 
 from __future__ import annotations
@@ -31,8 +35,11 @@ from PySide6.QtWidgets import (
 
 from dyadlab.app.errors import guarded
 from dyadlab.app.workspace import Workspace
+from dyadlab.app.write_access import offer, refusal
 from dyadlab.core import model
 from dyadlab.core.edits import UpdateParticipant
+from dyadlab.core.edits.participants import FIELDS
+from dyadlab.core.store.rules import Op
 
 NO_AGE = -1
 
@@ -72,6 +79,8 @@ class ParticipantForm(QGroupBox):
         self.fields.itemChanged.connect(lambda _item: self._commit("attributes", self._table_attributes()))
         add.clicked.connect(self._add_field)
         remove.clicked.connect(self._remove_field)
+        self.refusal = refusal(ws, "participants", Op.UPDATE, columns=FIELDS)
+        offer((self.role, self.age, self.gender, self.speaker, self.fields, add, remove), self.refusal)
         self.load(participant)
 
     def load(self, p: model.Participant) -> None:
