@@ -25,7 +25,7 @@ from dyadlab.core.media.view_frame_times import frame_times_us
 if TYPE_CHECKING:
     from dyadlab.app.timeline.timeline_widget import TimelineWidget
 
-HEIGHT = 16
+HEIGHT = 28  # room for the header's two lines; the ticks need less
 
 
 class KeypointMarkTrack(Track):

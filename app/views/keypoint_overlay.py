@@ -57,6 +57,8 @@ class KeypointOverlay:
         if layout is None:
             return
         t = theme.current()
+        p.save()
+        p.setClipRect(view.image_rect())  # MediaPipe reports points off the picture (feet): not drawn
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self._paint_predicted(p, view)
         state = self.editor.frame_state(view.view)
@@ -83,9 +85,11 @@ class KeypointOverlay:
         p.setPen(QColor(t.text))
         what = state.state if state is not None else "no frame"
         point = self.editor.point_name(self.editor.selected)
-        p.drawText(view.image_rect().adjusted(6, 4, -6, -4), Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
+        p.drawText(view.image_rect().adjusted(6, 4, -6, -4),
+                   Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
                    f"{self.editor.skeleton.name if self.editor.skeleton else ''} · frame "
                    f"{state.frame if state else '–'} · {what}" + (f" · placing {point}" if point else ""))
+        p.restore()
 
     def _paint_predicted(self, p: QPainter, view: VideoView) -> None:
         """The read-only predicted layer: every analysed skeleton of this frame, thin and hollow."""

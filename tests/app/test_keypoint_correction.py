@@ -25,13 +25,13 @@ WRIST = 15  # left_wrist in mediapipe-pose
 
 
 @pytest.fixture
-def analysed_window(open_window, demo_project_copy, tmp_path):
+def analysed_window(open_window, demo_project_copy):
     """The demo project with the pose and hands of every participant's view analysed (as the analysis stores them)."""
     with open_project(demo_project_copy) as project:
         with project.store.transaction() as tx:
             views = [v for s in tx.sessions.list() for v in tx.views.list(s.id) if v.participant_id is not None]
         for v in views:
-            add_predictions(project, v, tmp_path / f"pose{v.id}", v.frame_count, v.width, v.height)
+            add_predictions(project, v, v.frame_count, v.width, v.height)
     return open_window(demo_project_copy)
 
 

@@ -1,14 +1,14 @@
 """Analysed pose and hands for a view, written into the store the way the pose analysis writes them.
 
 Why a builder: running MediaPipe takes seconds per view and its points are wherever it finds them; the
-keypoint correction tests (core and GUI) need predictions at known places, stored through the analysis's
-own writer (``core.features.pose.write_keypoint_series``) so they are what a real run leaves behind.
-Import it relatively (``from ..builders.keypoint_predictions import add_predictions``).
+keypoint correction tests (core and GUI) need predictions at known places. They are stored as
+``core.features.pose.write_keypoint_series`` stores a run's result (its rows from ``keypoint_rows``, the
+``mediapipe`` model annotator, one series per skeleton), without going through the feature cache's
+on-disk format, which is not what these tests are about. Import it relatively
+(``from ..builders.keypoint_predictions import add_predictions``).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 
@@ -29,13 +29,21 @@ def predicted_pose(n: int, width: int, height: int) -> tuple[np.ndarray, np.ndar
     return pose, hands
 
 
-def add_predictions(project, view, result_dir: Path, n: int, width: int, height: int) -> None:
-    """Store ``predicted_pose`` for ``view`` (session, participant and view from it) as the analysis does."""
-    from dyadlab.core.features.pose import write_keypoint_series
+def add_predictions(project, view, n: int, width: int, height: int) -> None:
+    """Store ``predicted_pose`` for ``view`` as the pose analysis stores its result."""
+    from dyadlab.core.edits.keypoints import LAYOUT, KeypointLayout
+    from dyadlab.core.features.pose import ANNOTATOR, HAND_SCHEME, HAND_SIDES, POSE_SCHEME, keypoint_rows
 
     pose, hands = predicted_pose(n, width, height)
-    result_dir.mkdir(parents=True, exist_ok=True)
-    np.save(result_dir / "pose.npy", pose)
-    np.save(result_dir / "hands.npy", hands)
-    write_keypoint_series(project.store, session_id=view.session_id, participant_id=view.participant_id,
-                          view_id=view.id, result_dir=result_dir, key="test")
+    wanted = [(POSE_SCHEME, POSE_SCHEME, {}, keypoint_rows(pose, pose[..., 3]))]
+    wanted += [(f"{HAND_SCHEME} {side}", HAND_SCHEME, {"hand": side}, keypoint_rows(hands[:, k], None))
+               for k, side in enumerate(HAND_SIDES)]
+    with project.store.transaction() as tx:
+        annotator = tx.annotators.ensure(ANNOTATOR, kind="model")
+        for name, scheme_name, extra, rows in wanted:
+            channels = KeypointLayout.of(tx.schemes.by_name(scheme_name)).channels
+            series = tx.series.add("keypoints", view.session_id, name, channels, participant_id=view.participant_id,
+                                   view_id=view.id, annotator_id=annotator.id,
+                                   attributes={"scheme": scheme_name, "layout": LAYOUT, "machine_made": True,
+                                               "model": "mediapipe test", "cache_key": "test", **extra})
+            tx.series.write(series.id, rows)

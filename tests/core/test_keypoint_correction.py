@@ -30,7 +30,7 @@ W, H = 320, 240
 
 
 @pytest.fixture
-def pose_view(project, tmp_path):
+def pose_view(project):
     """(project, view, alice) with the analysed pose and hands of a 320×240, 25 fps view."""
     with project.store.transaction() as tx:
         session = tx.sessions.add("s1")
@@ -38,7 +38,7 @@ def pose_view(project, tmp_path):
         view = tx.views.add(session.id, "cam_A", "media/missing.mp4", participant_id=person.id, width=W, height=H,
                             fps=25.0, frame_count=N_FRAMES, offset_us=1_000_000)
         alice = tx.annotators.ensure("alice")
-    add_predictions(project, view, tmp_path / "result", N_FRAMES, W, H)
+    add_predictions(project, view, N_FRAMES, W, H)
     return project, view, alice
 
 
