@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QLabel, QMenu, QToolBar
 
 from dyadlab.app.docks.dock_table import reset_layout
+from dyadlab.app.timeline.audio_display import add_spectrogram_toggle
 from dyadlab.app.transport import TransportBar
 from dyadlab.app.workspace import ALL_ANNOTATORS
 
@@ -87,6 +88,7 @@ def build_menus(win: MainWindow) -> None:
     win.file_actions.fill(menus["&File"])  # New, Open, Open recent, Import, Export, Close (file_menu)
     menus["&Jobs"].addAction(win.file_actions.analyze)  # what / which sessions / face size, as a job
     _add_media_menu(win, before=menus["&Jobs"])
+    add_spectrogram_toggle(win, menus["&View"])  # View ▸ Spectrograms on audio tracks
     _add_dock_toggles(win, menus["&View"])
     for old in (getattr(win, "transport", None), getattr(win, "tools", None)):
         if old is not None:

@@ -105,6 +105,7 @@ class Workbench(QSplitter):
         self._keypoints_changed()
         if self.media is not None:
             self.waveforms.load(self.media, [p.id for p in data.participants])
+        self.timeline.set_audio_media(self.media)
         self._on_time(clock.time_us)
 
     def _waveform_ready(self, generation: int, participant_id: int, pyramid: Any, error: str | None = None) -> None:
@@ -121,6 +122,7 @@ class Workbench(QSplitter):
 
     def close_media(self) -> None:
         self.playback.set_sound_source(None)
+        self.timeline.set_audio_media(None)
         self.rater.set_recording(False)
         self.player.detach()
         if self.media is not None:

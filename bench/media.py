@@ -19,6 +19,11 @@ the Debian package pulseaudio), pumping Qt's event loop between frames as the GU
 ``AudioPlayback``, so the clock follows the sink's played position; the real-sink rows are left out,
 with the reason, when the server cannot start.
 
+Last, the same 4-view playback runs twice more with a GUI timeline of two audio tracks following the
+clock (offscreen Qt, zoomed to 5 s so each page needs new tiles): once showing the waveform only, once
+with the spectrograms toggled on 1 s into the run; the rows print both late-frame rates and their ratio
+(goal: spectrograms cost no late frames, ratio about 1), and the event loop's longest tick gaps.
+
 All media is generated here (PyAV, into a temp dir). Run: ``python bench/media.py [--quick]``
 (``--quick``: a 10 s file, 10 s of playback, 50 seeks).
 """
@@ -265,10 +270,11 @@ class ViewStats:
 
 
 def playback(path: Path, index: FrameIndex, audio_path: Path, seconds: float, offsets: list[int],
-             view_size: tuple[int, int] | None, sink: AudioSink, wait=time.sleep) -> dict:
+             view_size: tuple[int, int] | None, sink: AudioSink, wait=time.sleep, on_tick=None) -> dict:
     """Play ``len(offsets)`` views of ``path`` for ``seconds`` at 1× the way the GUI does it.
 
-    ``wait(s)`` paces the frames (a Qt sink needs its event loop run meanwhile). Times are compared on the
+    ``wait(s)`` paces the frames (a Qt sink needs its event loop run meanwhile); ``on_tick(t_us)``, if
+    given, is told the clock's time each tick (a timeline following the playhead). Times are compared on the
     unwrapped timeline (loop pass × loop length + session time), so a frame still on screen from before a
     loop wrap counts as late, not as a jump of a whole loop.
     """
@@ -300,6 +306,8 @@ def playback(path: Path, index: FrameIndex, audio_path: Path, seconds: float, of
         next_tick += 1 / DISPLAY_HZ
         wait(max(0.0, next_tick - time.monotonic()))
         t = audio.tick()
+        if on_tick is not None:
+            on_tick(t)
         if t < last_t:
             wraps += 1
         last_t = t
@@ -385,6 +393,106 @@ def real_sink_playback(*args) -> tuple[dict | None, str]:
         server.stop()
 
 
+# --- timeline spectrograms while playing ---------------------------------------------------------
+TIMELINE_SPAN_S = 5.0  # zoomed in: every page needs new level-0 tiles (an STFT each), the costly case
+SPECTROGRAM_ON_AFTER_S = 1.0
+
+
+def timeline_playback(views: tuple, workdir: Path, spectrogram: bool) -> tuple[dict, list[float]]:
+    """``playback`` while a GUI timeline of two audio tracks follows the clock (paging as the app's does).
+
+    With ``spectrogram`` both tracks switch to waveform + spectrogram ``SPECTROGRAM_ON_AFTER_S`` into the
+    run (toggled while playing: the first build and every page's tiles are computed meanwhile); without, they
+    show the waveform only. Returns the playback result and the event-loop tick gaps (ms).
+    """
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import QEvent, QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+
+    from dyadlab.app.spectrograms import SpectrogramLoader
+    from dyadlab.app.timeline.spectrogram_layer import ParticipantTiles
+    from dyadlab.app.timeline.waveform_track import BOTH, WaveformTrack
+    from dyadlab.core.media.waveform import WaveformPyramid
+
+    app = QApplication.instance() or QApplication([])
+    cache = workdir / ("spectrogram-cache-on" if spectrogram else "spectrogram-cache-off")
+    media = SimpleNamespace(project=SimpleNamespace(cache_dir=cache),
+                            participant_audio=lambda pid: AudioReader(views[2], sample_rate=16_000, channels=pid))
+    loader = SpectrogramLoader()
+    loader.open(media)
+    window = QWidget()
+    layout = QVBoxLayout(window)
+    tracks = []
+    for pid in (0, 1):
+        track = WaveformTrack(f"P{pid} · audio", "", "#5fb3b3", WaveformPyramid.build(media.participant_audio(pid)))
+        track.set_spectrogram_source(ParticipantTiles(loader, pid))
+        track.set_extent(30.0)
+        layout.addWidget(track)
+        tracks.append(track)
+    window.resize(1280, 320)
+    window.show()
+    for track in tracks[1:]:
+        track.vb.setXLink(tracks[0].vb)
+    tracks[0].vb.setXRange(0.0, TIMELINE_SPAN_S, padding=0.0)
+    loader.tiles_arrived.connect(lambda pid: tracks[pid].redraw())
+    gaps: list[float] = []
+    state = {"last": None, "start": time.monotonic(), "on": False}
+
+    def follow(t_us: int) -> None:
+        now = time.monotonic()
+        if state["last"] is not None:
+            gaps.append((now - state["last"]) * 1000)
+        state["last"] = now
+        if spectrogram and not state["on"] and now - state["start"] >= SPECTROGRAM_ON_AFTER_S:
+            state["on"] = True
+            for track in tracks:
+                track.set_display(BOTH)
+        t = t_us / 1e6
+        for track in tracks:
+            track.set_time(t)
+        (x0, x1), _ = tracks[0].vb.viewRange()
+        if not x0 <= t <= x1:
+            tracks[0].vb.setXRange(t - 0.1 * TIMELINE_SPAN_S, t + 0.9 * TIMELINE_SPAN_S, padding=0.0)
+
+    def wait(seconds: float) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
+
+    try:
+        result = playback(*views, PacedAudioSink(AUDIO_RATE, 2), wait, follow)
+    finally:
+        loader.close()
+        loader.wait(10)
+        window.close()
+        for obj in (window, loader):  # deleted now, not by the garbage collector at interpreter exit
+            obj.deleteLater()
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        app.processEvents()
+    return result, gaps
+
+
+def spectrogram_rows(title: str, views: tuple, workdir: Path) -> list[tuple[str, str, str]]:
+    """Late frames with the timeline's spectrograms shown vs the waveform only, same run, and their ratio."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    rows: list[tuple[str, str, str]] = []
+    late = {}
+    for shown in (False, True):
+        result, gaps = timeline_playback(views, workdir, shown)
+        name = "waveform + spectrogram" if shown else "waveform only"
+        n = max(result["frames"], 1)
+        late[shown] = result["late"] / n
+        rows.append((f"{title}, timeline {TIMELINE_SPAN_S:.0f} s span, {name}", f"late {100 * late[shown]:.2f}%",
+                     f"dropped {100 * result['dropped'] / n:.2f}%, wrong {result['wrong']}, {n} frames due; "
+                     f"loop tick gap p95 {pct(gaps, 95):.1f} / p99 {pct(gaps, 99):.1f} / max "
+                     f"{max(gaps, default=0):.0f} ms"))
+    ratio = (late[True] + 1e-4) / (late[False] + 1e-4)  # +0.01 % each: a ratio of two zeros is 1
+    rows.append(("  late frames, spectrogram shown / not", f"{ratio:.2f}x",
+                 "same run; spectrogram toggled on while playing (build + tiles off the GUI thread)"))
+    return rows
+
+
 # --- main ----------------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -460,6 +568,7 @@ def main() -> None:
         else:
             rows += playback_rows(f"{title}, real QtAudioSink", real)
             rows.append(("  (real sink)", "", how))
+        rows += spectrogram_rows(title, views, workdir)
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)

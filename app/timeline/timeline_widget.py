@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,12 +20,15 @@ from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
 from dyadlab.app import theme
 from dyadlab.app.layout_tools import clear_layout
+from dyadlab.app.spectrograms import SpectrogramLoader
+from dyadlab.app.timeline.audio_display import remember_display, remembered_display
 from dyadlab.app.timeline.segments_item import SegmentStyle
+from dyadlab.app.timeline.spectrogram_layer import ParticipantTiles
 from dyadlab.app.timeline.tier_track import TierTrack
 from dyadlab.app.timeline.time_axis import TimeAxis
 from dyadlab.app.timeline.trace_overlay import TraceOverlay
 from dyadlab.app.timeline.track import RulerTrack, Track
-from dyadlab.app.timeline.waveform_track import EnvelopeSource, WaveformTrack
+from dyadlab.app.timeline.waveform_track import BOTH, WAVEFORM, EnvelopeSource, WaveformTrack
 from dyadlab.app.workspace import Workspace
 from dyadlab.core import model
 from dyadlab.core.edits.traces import find_trace_series, read_trace
@@ -42,6 +46,9 @@ class TimelineWidget(QWidget):
         self.waveforms: dict[int, WaveformTrack] = {}
         # what each participant's waveform shows (pyramid or error), kept across rebuilds of the rows
         self._wave_sources: dict[int, tuple[EnvelopeSource | None, str | None]] = {}
+        self.spectrograms = SpectrogramLoader()  # tiles computed off the GUI thread, kept across rebuilds
+        self.spectrograms.tiles_arrived.connect(self._spectrogram_arrived)
+        self.spectrograms.failed.connect(self._spectrogram_arrived)
         self.overlays: dict[int, TraceOverlay] = {}  # tier id -> overlay
         self._series_tier: dict[int, int] = {}
         self.prediction_tracks: list = []  # PredictionTrack, imported with the prediction area
@@ -131,6 +138,9 @@ class TimelineWidget(QWidget):
             wave = WaveformTrack(f"{participant.code} · audio", participant.role or "", color, None, "loading audio…")
             if participant.id in self._wave_sources:  # a rebuild keeps what was loaded
                 wave.set_source(*self._wave_sources[participant.id])
+            wave.set_spectrogram_source(ParticipantTiles(self.spectrograms, participant.id))
+            wave.set_display(remembered_display(self._project_root(), participant.id))
+            wave.display_chosen.connect(lambda display, pid=participant.id: self.set_audio_display(pid, display))
             self.waveforms[participant.id] = wave
             self._add(wave)
             for tier in tiers:
@@ -205,6 +215,7 @@ class TimelineWidget(QWidget):
 
     def release(self) -> None:
         """Close what the prediction curves opened and stop their live feed (the project is closing)."""
+        self.spectrograms.close()
         if self._inputs is not None:
             self._inputs.close()
             self._inputs = None
@@ -270,6 +281,38 @@ class TimelineWidget(QWidget):
         track = self.waveforms.get(participant_id)
         if track is not None:
             track.set_source(source, error)
+
+    def set_audio_media(self, media: object | None) -> None:
+        """The session media whose participants' spectrograms the audio tracks show (None: closed)."""
+        self.spectrograms.open(media)
+        for track in self.waveforms.values():
+            track.redraw()
+
+    def _spectrogram_arrived(self, participant_id: int, *_args) -> None:
+        track = self.waveforms.get(participant_id)
+        if track is not None and track.display != WAVEFORM:
+            track.redraw()
+
+    def _project_root(self) -> Path:
+        return self.ws.project.root
+
+    def set_audio_display(self, participant_id: int, display: str) -> None:
+        """Show the participant's waveform, spectrogram or both; remembered for this project."""
+        remember_display(self._project_root(), participant_id, display)
+        track = self.waveforms.get(participant_id)
+        if track is not None:
+            track.set_display(display)
+
+    def show_spectrograms(self, on: bool) -> None:
+        """Every audio track: the spectrogram beside the waveform (on), or the waveform alone (off)."""
+        for participant_id, track in self.waveforms.items():
+            if on and track.display == WAVEFORM:
+                self.set_audio_display(participant_id, BOTH)
+            elif not on and track.display != WAVEFORM:
+                self.set_audio_display(participant_id, WAVEFORM)
+
+    def spectrograms_shown(self) -> bool:
+        return any(track.display != WAVEFORM for track in self.waveforms.values())
 
     def show_ghost(self, tier_id: int, start_us: int | None, end_us: int | None) -> None:
         track = self.tier_tracks.get(tier_id)

@@ -106,8 +106,7 @@ class WaveformPyramid:
             raise ValueError("a waveform pyramid needs a mono reader: pass channels=<index> or 'mix'")
         cache_file = None
         if cache_dir is not None:
-            spec = "mix" if reader.channel_spec in (None, "mix") else str(reader.channel_spec)
-            cache_file = Path(cache_dir) / f"{cache_key(reader.path)}-{spec}-{reader.sample_rate}.wave.npz"
+            cache_file = reader_cache_file(cache_dir, reader, "wave")
             cached = cls._load(cache_file, reader, factor)
             if cached is not None:
                 return cached
@@ -170,6 +169,12 @@ class WaveformPyramid:
                 np.savez(fh, meta=meta, source=np.asarray(signature[0]), **arrays)
         except OSError:
             pass  # caching is an optimisation
+
+
+def reader_cache_file(cache_dir: str | Path, reader: AudioReader, kind: str) -> Path:
+    """Where a summary (``kind``: "wave", "mel") of a mono reader's signal is cached: by file, channel and rate."""
+    spec = "mix" if reader.channel_spec in (None, "mix") else str(reader.channel_spec)
+    return Path(cache_dir) / f"{cache_key(reader.path)}-{spec}-{reader.sample_rate}.{kind}.npz"
 
 
 def _reduce(values: np.ndarray, factor: int, op: np.ufunc) -> np.ndarray:
