@@ -68,11 +68,13 @@ class FileActions(QObject):
                                                         lambda per=per, suffix=suffix:
                                                         self.export_predictions(suffix, per))
                             for per in ("frame", "utterance") for suffix in ("csv", "parquet")}
+        self.keypoints = self._action("file.export.keypoints", "Corrected keypoints (CSV, Parquet, COCO JSON)…",
+                                      self.export_keypoints)
         self.session_media = self._action("file.session_media", "Session &media and sync…",
                                           self.open_session_media)
         self.analyze = self._action("file.analyze", "&Analyse sessions…", self.open_analyze)
         self.project_actions = [self.close, self.session_media, self.analyze, *self.imports.values(), self.import_labels, *self.exports.values(),
-                                *self.predictions.values()]
+                                *self.predictions.values(), self.keypoints]
         self.update()
 
     def _action(self, name: str, text: str, slot, key: QKeySequence.StandardKey | None = None) -> QAction:
@@ -111,6 +113,8 @@ class FileActions(QObject):
         exports.addActions(list(self.exports.values()))
         exports.addSeparator()
         exports.addActions(list(self.predictions.values()))
+        exports.addSeparator()
+        exports.addAction(self.keypoints)
         for item in (self.new, self.open, recent.menuAction(), self.demo, None, imports.menuAction(),
                      exports.menuAction(), None, self.session_media, None, self.close, None):
             if item is None:
@@ -380,3 +384,13 @@ class FileActions(QObject):
             out = f"{out}.{suffix}"
         return self._submit("export", ["infer", str(self.win.project.root.resolve()), "--model", str(model_id),
                                        "--export", out, "--per", per, "--quiet"], reload=False)
+
+    def export_keypoints(self) -> int | None:
+        """Name a file (.csv, .parquet or .json for COCO); a job runs ``dyadlab export-keypoints``."""
+        out = choosers.choose_save_file(self.win, "Export corrected keypoints",
+                                        "CSV (*.csv);;Parquet (*.parquet);;COCO keypoints JSON (*.json)")
+        if not out:
+            return None
+        if Path(out).suffix.lower() not in (".csv", ".parquet", ".json"):
+            out = f"{out}.csv"
+        return self._submit("export", ["export-keypoints", str(self.win.project.root.resolve()), out], reload=False)

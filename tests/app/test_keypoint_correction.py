@@ -4,14 +4,19 @@ visible; a point dragged out of the picture is refused and nothing is written.""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QMenu
 
+from dyadlab.app.dialogs import choosers
 from dyadlab.app.errors import reporter
 from dyadlab.app.timeline.keypoint_marks import KeypointMarks
 from dyadlab.core.edits.keypoint_frames import CORRECTED, PREDICTED
+from dyadlab.core.jobs.status import FINAL_STATES
 from dyadlab.core.project import open_project
 
 from ..builders.keypoint_predictions import add_predictions
@@ -100,3 +105,28 @@ def test_correct_a_predicted_pose_point(analysed_window, driver_for, db, qtbot):
     drive.widget_drag(view, view.image_to_widget(*target), QPointF(view.image_to_widget(*target).x(), 4.0))
     assert "outside" in reporter.last and "'nose'" in reporter.last
     np.testing.assert_array_equal(series_values(db, series_id, WIDTH), own)  # nothing written
+
+
+def test_file_export_writes_the_corrected_keypoints_in_a_job(analysed_window, driver_for, monkeypatch, tmp_path,
+                                                            qtbot):
+    drive = driver_for(analysed_window)
+    drive.wait_frames()
+    editor, view = drive.bench.keypoints, drive.bench.grid.focused
+    drive.key(Qt.Key.Key_K)
+    assert editor.move_point(view.view, WRIST, 100.0, 120.0)  # frame 0
+    out = tmp_path / "out" / "keypoints.json"
+    monkeypatch.setattr(choosers, "choose_save_file", lambda *_a, **_k: str(out))
+    menus = [a.menu() for a in analysed_window.menuBar().actions() if isinstance(a.menu(), QMenu)]
+    (exports,) = [a.menu() for m in menus for a in m.actions()
+                  if isinstance(a.menu(), QMenu) and a.menu().objectName() == "file.export"]
+    (action,) = [a for a in exports.actions() if a.objectName() == "file.export.keypoints"]
+    jobs = analysed_window.jobs
+    before = {j.id for j in jobs.list()}
+    action.trigger()
+    (job,) = [j for j in jobs.list() if j.id not in before]
+    qtbot.waitUntil(lambda: jobs.get(job.id).state in FINAL_STATES, timeout=60_000)
+    assert jobs.get(job.id).state == "succeeded", jobs.log_tail(job.id, 30)
+    doc = json.loads(out.read_text())
+    (annotation,) = doc["annotations"]
+    assert doc["images"][0]["frame"] == 0 and doc["categories"][0]["name"] == "mediapipe-pose"
+    np.testing.assert_allclose(np.reshape(annotation["keypoints"], (33, 3))[WRIST], [100.0, 120.0, 2])
