@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dyadlab.core import model
-from dyadlab.core.edits.keypoints import KeypointLayout, interpolated_at
+from dyadlab.core.edits.keypoints import KeypointLayout, blend_rows
 from dyadlab.core.store import Store
 from dyadlab.core.store.series import BLOCK_FRAMES
 
@@ -71,12 +71,15 @@ class SeriesRows:
     def row(self, series_id: int, frame: int) -> np.ndarray:
         return self._block(series_id, frame // BLOCK_FRAMES)[frame % BLOCK_FRAMES]
 
-    def rows(self, series_id: int, first: int, stop: int) -> np.ndarray:
-        """Frames ``[first, stop)`` (first >= 0)."""
+    def keyframes_around(self, series_id: int, frame: int, reach: int) -> tuple[int, int] | None:
+        """The corrected frames (keyframe = 1) just before and just after ``frame``, within ``reach``."""
+        first, stop = max(0, frame - reach), frame + reach + 1
         blocks = range(first // BLOCK_FRAMES, (stop - 1) // BLOCK_FRAMES + 1)
-        joined = np.concatenate([self._block(series_id, b) for b in blocks])
-        offset = blocks[0] * BLOCK_FRAMES
-        return joined[first - offset:stop - offset]
+        flags = np.concatenate([self._block(series_id, b)[:, -1] for b in blocks])
+        keyframes = np.flatnonzero(flags == 1.0) + blocks[0] * BLOCK_FRAMES
+        before = keyframes[(keyframes < frame) & (keyframes >= first)]
+        after = keyframes[(keyframes > frame) & (keyframes < stop)]
+        return (int(before[-1]), int(after[0])) if len(before) and len(after) else None
 
     def forget(self, series_id: int | None = None) -> None:
         """Drop the cached blocks of one series (all with None)."""
@@ -95,8 +98,10 @@ def skeleton_frame(rows: SeriesRows, frame: int, *, predicted: model.Series | No
         own = rows.row(corrected.id, frame)
         if KeypointLayout.is_labelled(own):
             return SkeletonFrame(frame, pred, own, CORRECTED if own[-1] == 1.0 else INTERPOLATED)
-        first = max(0, frame - REACH_FRAMES)
-        between = interpolated_at(rows.rows(corrected.id, first, frame + REACH_FRAMES + 1), first, frame)
-        if between is not None:
+        span = rows.keyframes_around(corrected.id, frame, REACH_FRAMES)
+        if span is not None:
+            k0, k1 = span
+            between = blend_rows(rows.row(corrected.id, k0), rows.row(corrected.id, k1),
+                                 np.array([(frame - k0) / (k1 - k0)]))[0]
             return SkeletonFrame(frame, pred, between, BETWEEN)
     return SkeletonFrame(frame, pred, pred, PREDICTED if pred is not None else EMPTY)

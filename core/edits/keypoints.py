@@ -257,27 +257,17 @@ def interpolate_rows(row0: np.ndarray, row1: np.ndarray, n_between: int) -> np.n
     A point present on both keyframes is interpolated (visible only where both ends are); a point
     missing at either end stays absent. Interpolated frames have ``keyframe = 0``.
     """
-    return _blend(row0, row1, np.arange(1, n_between + 1, dtype=np.float32) / (n_between + 1))
+    return blend_rows(row0, row1, np.arange(1, n_between + 1, dtype=np.float32) / (n_between + 1))
 
 
-def _blend(row0: np.ndarray, row1: np.ndarray, w: np.ndarray) -> np.ndarray:
+def blend_rows(row0: np.ndarray, row1: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Rows ``(1 - w) * row0 + w * row1`` for each weight (visible only where both are; keyframe = 0)."""
     a, b = KeypointLayout.xyv(row0), KeypointLayout.xyv(row1)
     w = np.asarray(w, np.float32)[:, None, None]
     out = (1 - w) * a[None] + w * b[None]
     out[..., 2] = np.minimum(a[:, 2], b[:, 2])[None]
     rows = np.concatenate([out.reshape(len(w), -1), np.zeros((len(w), 1), np.float32)], axis=1)
     return rows.astype(np.float32)
-
-
-def interpolated_at(rows: np.ndarray, first: int, frame: int) -> np.ndarray | None:
-    """What an unlabelled ``frame`` between two keyframes shows (not stored): the same linear interpolation
-    the Interpolate command writes. ``rows`` are the series' frames from ``first`` on; None outside a gap."""
-    keyframes = np.flatnonzero(rows[:, -1] == 1.0) + first if len(rows) else np.array([], dtype=int)
-    before, after = keyframes[keyframes < frame], keyframes[keyframes > frame]
-    if not len(before) or not len(after):
-        return None
-    k0, k1 = int(before[-1]), int(after[0])
-    return _blend(rows[k0 - first], rows[k1 - first], np.array([(frame - k0) / (k1 - k0)]))[0]
 
 
 def interpolate_all(store: Store, series: model.Series, *, annotator_id: int) -> WriteSeriesFrames:

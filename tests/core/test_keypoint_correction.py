@@ -18,6 +18,7 @@ from dyadlab.core.edits.keypoint_frames import (
     EMPTY,
     INTERPOLATED,
     PREDICTED,
+    REACH_FRAMES,
     SeriesRows,
     skeleton_frame,
 )
@@ -122,6 +123,17 @@ def test_shown_interpolation_matches_what_interpolate_writes(pose_view):
     assert frame_of(project, view, alice, hand.name, 13).state == BETWEEN
     with pytest.raises(EditRefused, match="adjacent|keyframe before"):
         kp.interpolate(project.store, series, 5, annotator_id=alice.id)
+
+
+def test_the_shown_interpolation_reaches_so_far(pose_view):
+    project, view, alice = pose_view
+    hand = skeleton(project, "mediapipe-hand left")
+    series = kp.ensure_keypoint_series(project.store, view, hand.scheme, annotator_id=alice.id, skeleton=hand)
+    far = 2 * REACH_FRAMES - 100
+    for frame in (0, far):
+        kp.set_point(project.store, series, frame, 0, 10.0, 10.0, annotator_id=alice.id).do(project.store)
+    assert frame_of(project, view, alice, hand.name, far // 2).state == BETWEEN  # both within reach
+    assert frame_of(project, view, alice, hand.name, far - REACH_FRAMES - 10).state == EMPTY  # the later one is too far
 
 
 def test_not_visible_keeps_the_position(pose_view):
