@@ -3,8 +3,12 @@
 Analysis is expensive (face mesh on every frame, 6373 openSMILE functionals per window), so every
 result is written once under ``<project>/cache/features/`` and reused until its inputs change.
 
-Layout: ``s<session id>/p<participant id>/<task>/<key>/`` holding one ``.npy`` per array and a
-``manifest.json`` written last. ``task`` is one of ``TASKS`` (faces, audio, pose). ``key`` is a hash of
+Layout (format 2, ``chunk_store``): ``s<session id>/p<participant id>/<task>/<key>/`` holding
+``chunks/*.dlc`` (each a run of rows of every array, encoded as ``array_codecs.STORAGE`` says: JPEG face
+crops, float16 / 8-bit features, fixed-point coordinates) and a ``manifest.json`` written last.
+Format 1 (before issue 22) held one raw ``.npy`` per array; such results are still read (the manifest has no
+``format``), and ``analyze`` rebuilds them with a message (``old_format_message``). ``task`` is one of
+``TASKS`` (faces, audio, pose). ``key`` is a hash of
 
 * the *content hash* of every media file the result was computed from (``content_hash``: the file size
   plus SHA-256 of 64 KiB chunks at the start, the end and 8 evenly spaced places; the modification
@@ -12,14 +16,15 @@ Layout: ``s<session id>/p<participant id>/<task>/<key>/`` holding one ``.npy`` p
   file changes its size or sampled bytes and therefore its key. An edit that keeps the size and touches
   only unsampled bytes goes unnoticed: ``dyadlab cache clear`` is the remedy);
 * the task's parameters (window length, crop size, view crop and offsets, ...);
-* ``CODE_VERSIONS[task]``, bumped whenever the code computing that task changes its output.
+* ``CODE_VERSIONS[task]``, bumped whenever the code computing that task changes its output;
+* ``CACHE_FORMAT``, so a result of another storage format never has the same key.
 
-A result is written into a hidden ``.tmp-<pid>-...`` directory next to its final place and renamed with
-``core.atomic_write.replace_durably`` once complete, so a crash never leaves a half-written result that looks finished; an
-interrupted ``analyze`` resumes by skipping the (session, participant, task) results that exist.
+Each chunk file is written as a hidden ``.tmp-<pid>-...`` file and renamed once complete, and the manifest
+is written after every chunk, so a crash never leaves a half-written result that looks finished; an
+interrupted ``analyze`` resumes by skipping the results (and, for chunked runs, the chunks) that exist.
 
 ``FeatureStore`` is the reader the trainer and the GUI use: ``load(session_id, participant_id, kind)``
-gives ``(data, valid, times_us)`` for the kinds in ``ARRAY_KINDS``.
+gives ``(data, valid, times_us)`` for the kinds in ``ARRAY_KINDS``; ``window`` gives a time range.
 """
 
 from __future__ import annotations
@@ -37,8 +42,24 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from dyadlab.core.atomic_write import replace_durably, write_text_atomically
+from dyadlab.core.atomic_write import write_text_atomically
 from dyadlab.core.errors import DyadLabError
+from dyadlab.core.features.array_codecs import DERIVED, mfcc_from_logmel
+from dyadlab.core.features.chunk_store import (
+    CACHE_FORMAT,
+    CHUNK_DIR,
+    ChunkError,
+    ChunkFile,
+    ChunkWriter,
+    DerivedRows,
+    StoredResult,
+    chunk_is_complete,
+    chunk_path,
+    finish_result,
+    is_row_array,
+    list_chunks,
+    rewrite_without,
+)
 
 FEATURES_DIR = "features"
 MANIFEST = "manifest.json"
@@ -97,7 +118,7 @@ def content_hash(path: str | Path) -> str:
 def result_key(task: str, media_hashes: list[str], params: dict[str, Any]) -> str:
     """The cache key of one result: media content + parameters + code version."""
     blob = json.dumps({"task": task, "media": media_hashes, "params": params,
-                       "code_version": CODE_VERSIONS[task]}, sort_keys=True, default=str)
+                       "code_version": CODE_VERSIONS[task], "format": CACHE_FORMAT}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
@@ -132,46 +153,114 @@ class CacheEntry:
         except OSError:
             return self.created
 
+    @property
+    def format(self) -> int:
+        """1: the raw ``.npy`` layout before issue 22; 2: chunk files."""
+        return int(self.manifest.get("format", 1))
+
+    @property
+    def media_s(self) -> float:
+        return float(self.manifest.get("media_s", 0.0) or 0.0)
+
     def size_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+        return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+
+    def stored(self) -> StoredResult:
+        """The format-2 arrays of this result (``CacheMiss`` for a format-1 one)."""
+        if self.format != CACHE_FORMAT:
+            raise CacheMiss(f"cache format {self.format} is not read as chunks", path=self.path)
+        try:
+            return StoredResult(self.path, self.manifest["chunks"])
+        except ChunkError as exc:
+            raise CacheMiss(f"the cached {self.task} result is damaged: {exc.problem}", path=exc.path,
+                            hint="run `dyadlab cache clear` for it and analyse again") from None
+
+    def names(self) -> list[str]:
+        """The arrays this result holds."""
+        if self.format == 1:
+            return sorted(p.name[:-4] for p in self.path.glob("*.npy"))
+        stored = set(self.manifest.get("arrays", {}))
+        derived = {name for (task, name), source in DERIVED.items() if task == self.task and source in stored
+                   and name not in self.manifest.get("dropped", [])}
+        return sorted(stored | derived)
+
+    def array(self, name: str, *, mmap: bool = True) -> Any:
+        """Array ``name`` of this result, whatever the format (an ndarray, memmap or ``ChunkedArray``)."""
+        if self.format == 1:
+            path = self.path / f"{name}.npy"
+            if not path.is_file():
+                raise CacheMiss(f"{name} is not part of this {self.task} result", path=self.path)
+            return np.load(path, mmap_mode="r" if mmap else None)
+        if self.format != CACHE_FORMAT:
+            raise CacheMiss(f"cache format {self.format} of this {self.task} result is newer than this DyadLab "
+                            f"reads ({CACHE_FORMAT})", path=self.path, hint="update DyadLab or clear the cache")
+        stored = self.stored()
+        if name not in stored and name in self.names():
+            derived = self._derived(name, stored)
+            return derived if mmap else np.asarray(derived)
+        if name not in stored:
+            dropped = name in self.manifest.get("dropped", [])
+            why = "was dropped from the cache (`dyadlab cache --drop`)" if dropped else "is not part of this result"
+            raise CacheMiss(f"{name} {why} ({self.task})", path=self.path,
+                            hint=f"`dyadlab cache clear PROJECT --what {self.task}`, then analyse again")
+        data = stored.array(name)
+        return data if mmap else np.asarray(data)
+
+
+    def _derived(self, name: str, stored: StoredResult) -> DerivedRows:
+        source = stored.array(DERIVED[(self.task, name)])
+        if name == "mfcc":
+            n_mfcc = int(self.manifest.get("params", {}).get("n_mfcc", 40))
+            return DerivedRows(source, lambda logmel: mfcc_from_logmel(logmel, n_mfcc))
+        raise CacheMiss(f"no rule derives {name}", path=self.path)
+
+
+def old_format_message(entry: CacheEntry) -> str:
+    """What ``analyze`` says when it rebuilds a result stored in an older cache format."""
+    who = f"{entry.manifest.get('session', entry.session_id)}/{entry.manifest.get('participant', entry.participant_id)}"
+    return f"cache format {entry.format} found for {who} {entry.task}; rebuilding in format {CACHE_FORMAT}"
 
 
 class ResultWriter:
-    """Collects the arrays of one result in a temp directory and publishes them atomically.
+    """Collects the arrays of one whole result (one process, all rows) and publishes it in format 2.
 
-    Use as a context manager: leaving the block without ``commit`` (an exception, a cancel) deletes the
-    temp directory, so nothing half-written is ever visible under the final name.
+    Frame-aligned arrays go to chunk 0, ``*_utterances*`` arrays to ``whole.dlc``; nothing reaches the disk
+    before ``commit``, which writes the chunk files atomically and the manifest last. Leaving the block
+    without ``commit`` (an exception, a cancel) writes nothing. ``open_memmap`` returns a ``RowSink`` that
+    encodes rows as they are written (face crops become JPEG frame by frame).
     """
 
-    def __init__(self, final_dir: Path) -> None:
-        self.final_dir = final_dir
-        final_dir.parent.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now().strftime("%H%M%S%f")
-        self.dir = final_dir.parent / f"{TMP_PREFIX}{os.getpid()}-{stamp}-{final_dir.name}"
-        self.dir.mkdir()
-        self.arrays: dict[str, dict[str, Any]] = {}
+    def __init__(self, final_dir: Path, task: str) -> None:
+        self.final_dir, self.task = Path(final_dir), task
+        self._chunk = ChunkWriter(self.final_dir, task, index=0)
+        self._whole: dict[str, np.ndarray] = {}
         self._committed = False
 
-    def open_memmap(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.memmap:
-        """A zero-filled array backed by ``<name>.npy`` (written progressively, e.g. face crops)."""
-        arr = np.lib.format.open_memmap(self.dir / f"{name}.npy", mode="w+", dtype=dtype, shape=shape)
-        self.arrays[name] = {"shape": list(shape), "dtype": np.dtype(dtype).str}
-        return arr
+    def open_memmap(self, name: str, shape: tuple[int, ...], dtype: Any) -> Any:
+        return self._chunk.open_memmap(name, shape, dtype)
 
     def save(self, name: str, array: np.ndarray) -> None:
-        array = np.ascontiguousarray(array)
-        np.save(self.dir / f"{name}.npy", array, allow_pickle=False)
-        self.arrays[name] = {"shape": list(array.shape), "dtype": array.dtype.str}
+        if is_row_array(name):
+            self._chunk.save(name, array)
+        else:
+            self._whole[name] = np.asarray(array)
 
     def commit(self, manifest: dict[str, Any]) -> Path:
-        manifest = dict(manifest, arrays=self.arrays, created=dt.datetime.now(dt.UTC).isoformat())
-        write_text_atomically(self.dir / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, default=str))
-        try:
-            replace_durably(self.dir, self.final_dir)
-        except OSError:
-            if not (self.final_dir / MANIFEST).is_file():
-                raise
-            shutil.rmtree(self.dir, ignore_errors=True)  # another run finished the same result first
+        if (self.final_dir / MANIFEST).is_file():  # another run finished the same result first
+            self._committed = True
+            return self.final_dir
+        encoded = self._chunk.encoded()
+        rows = encoded["times_us"].shape[0] if "times_us" in encoded else max(
+            (e.shape[0] for e in encoded.values()), default=0)
+        self._chunk.rows = rows
+        for name, enc in encoded.items():
+            if enc.shape[0] != rows:
+                raise ValueError(f"{name!r} has {enc.shape[0]} rows but the result has {rows} frames")
+        for _, stale in list_chunks(self.final_dir):  # left by an interrupted chunked run of this key
+            if stale.name != chunk_path(self.final_dir, 0).name:
+                stale.unlink(missing_ok=True)
+        self._chunk.commit()
+        finish_result(self.final_dir, manifest, rows=rows, whole=self._whole, task=self.task)
         self._committed = True
         return self.final_dir
 
@@ -179,8 +268,7 @@ class ResultWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self._committed:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        self._whole.clear()
 
 
 class LoadedFeature(NamedTuple):
@@ -207,7 +295,47 @@ class FeatureCache:
         return (self.result_dir(session_id, participant_id, task, key) / MANIFEST).is_file()
 
     def writer(self, session_id: int, participant_id: int, task: str, key: str) -> ResultWriter:
-        return ResultWriter(self.result_dir(session_id, participant_id, task, key))
+        return ResultWriter(self.result_dir(session_id, participant_id, task, key), task)
+
+    # -- chunked results (time-chunk tasks; see /work/helpers/22-interface.md) ---------------------------
+    def chunk_writer(self, session_id: int, participant_id: int, task: str, key: str, *, index: int,
+                     first_row: int, rows: int) -> ChunkWriter:
+        """Writer of time chunk ``index`` (rows ``first_row .. first_row + rows``) of one result."""
+        return ChunkWriter(self.result_dir(session_id, participant_id, task, key), task, index=index,
+                           first_row=first_row, rows=rows)
+
+    def chunk_done(self, session_id: int, participant_id: int, task: str, key: str, *, index: int) -> bool:
+        """Chunk ``index`` is on disk and complete (size and checksum check)."""
+        return chunk_is_complete(chunk_path(self.result_dir(session_id, participant_id, task, key), index))
+
+    def chunk_meta(self, session_id: int, participant_id: int, task: str, key: str, *, index: int
+                   ) -> dict[str, Any]:
+        """The ``meta`` chunk ``index`` was committed with."""
+        return ChunkFile(chunk_path(self.result_dir(session_id, participant_id, task, key), index)).meta
+
+    def partial(self, session_id: int, participant_id: int, task: str, key: str) -> StoredResult:
+        """The chunks of a result written so far (before ``finish_result``)."""
+        return StoredResult(self.result_dir(session_id, participant_id, task, key))
+
+    def finish_result(self, session_id: int, participant_id: int, task: str, key: str,
+                      manifest: dict[str, Any], *, rows: int, whole: dict[str, np.ndarray] | None = None) -> Path:
+        """Declare a chunked result complete (checks its chunks cover ``rows``; writes the manifest last)."""
+        return finish_result(self.result_dir(session_id, participant_id, task, key), manifest, rows=rows,
+                             whole=whole, task=task)
+
+    # -- older formats -------------------------------------------------------------------------------------
+    def old_format_entries(self, session_id: int, participant_id: int, task: str) -> list[CacheEntry]:
+        """Finished results of this participant and task stored in an older cache format."""
+        return [e for e in self.entries(session_id=session_id, participant_id=participant_id, task=task)
+                if e.format < CACHE_FORMAT]
+
+    def retire_old_format(self, session_id: int, participant_id: int, task: str) -> int:
+        """Delete the older-format results of this participant and task (after a rebuild); bytes freed."""
+        freed = 0
+        for entry in self.old_format_entries(session_id, participant_id, task):
+            freed += entry.size_bytes()
+            shutil.rmtree(entry.path, ignore_errors=True)
+        return freed
 
     def entries(self, *, session_id: int | None = None, participant_id: int | None = None,
                 task: str | None = None) -> list[CacheEntry]:
@@ -242,11 +370,26 @@ class FeatureCache:
         return found[-1] if found else None
 
     def stale_temp_dirs(self) -> Iterator[Path]:
-        """Temp dirs of runs that are no longer alive (an interrupted analysis)."""
-        for path in self.root.glob(f"s*/p*/*/{TMP_PREFIX}*"):
-            pid = path.name[len(TMP_PREFIX):].split("-", 1)[0]
-            if not pid.isdigit() or not _pid_alive(int(pid)):
-                yield path
+        """Temp dirs (format 1) and temp chunk files of runs that are no longer alive (an interrupted run)."""
+        for pattern in (f"s*/p*/*/{TMP_PREFIX}*", f"s*/p*/*/*/{CHUNK_DIR}/{TMP_PREFIX}*"):
+            for path in self.root.glob(pattern):
+                pid = path.name[len(TMP_PREFIX):].split("-", 1)[0]
+                if not pid.isdigit() or not _pid_alive(int(pid)):
+                    yield path
+
+    def unfinished(self, *, session_id: int | None = None, task: str | None = None) -> list[Path]:
+        """Result folders holding chunks but no manifest (a chunked run that has not finished)."""
+        out = []
+        for chunks in self.root.glob(f"s*/p*/*/*/{CHUNK_DIR}"):
+            result = chunks.parent
+            if (result / MANIFEST).is_file():
+                continue
+            if session_id is not None and result.parent.parent.parent.name != f"s{session_id}":
+                continue
+            if task is not None and result.parent.name != task:
+                continue
+            out.append(result)
+        return out
 
     def remove_stale_temp_dirs(self) -> int:
         n = 0
@@ -265,9 +408,72 @@ class FeatureCache:
         for entry in entries:
             freed += entry.size_bytes()
             shutil.rmtree(entry.path, ignore_errors=True)
+        for path in self.unfinished(session_id=session_id, task=task):
+            freed += sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+            shutil.rmtree(path, ignore_errors=True)
         if task is None and session_id is None:
             self.remove_stale_temp_dirs()
         return len(entries), freed
+
+    def drop(self, kind: str) -> tuple[int, int]:
+        """Remove one feature kind (its array and own valid/times arrays) from every result that holds it;
+        returns (results changed, bytes freed). The results stay usable for their other kinds."""
+        if kind not in ARRAY_KINDS:
+            raise DyadLabError(f"unknown feature {kind!r}", hint=f"one of {', '.join(ARRAY_KINDS)}")
+        task, stem = ARRAY_KINDS[kind]
+        names = {stem, f"{stem}.valid", f"{stem}.times_us"}
+        changed = freed = 0
+        for entry in self.entries(task=task):
+            present = names & set(entry.names())
+            if not present:
+                continue
+            if entry.format == 1:
+                for name in present:
+                    path = entry.path / f"{name}.npy"
+                    freed += path.stat().st_size
+                    path.unlink()
+            else:
+                for chunk in entry.manifest.get("chunks", []):
+                    freed += rewrite_without(entry.path / chunk["file"], present)
+                    chunk["bytes"] = (entry.path / chunk["file"]).stat().st_size
+            manifest = dict(entry.manifest, dropped=sorted(set(entry.manifest.get("dropped", [])) | present))
+            manifest["arrays"] = {k: v for k, v in manifest.get("arrays", {}).items() if k not in present}
+            write_text_atomically(entry.path / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, default=str))
+            changed += 1
+        return changed, freed
+
+    def feature_bytes(self) -> list[dict[str, Any]]:
+        """Per feature kind: results, bytes on disk and participant-hours covered (format-2 arrays shared by
+        a task's kinds — valid, times_us, unlisted ones — are reported as ``<task> (shared)``)."""
+        stems = {(task, stem): kind for kind, (task, stem) in ARRAY_KINDS.items()}
+        rows: dict[str, dict[str, Any]] = {}
+        for entry in self.entries():
+            sizes = _array_sizes(entry)
+            for name, nbytes in sizes.items():
+                base = name.split(".", 1)[0]
+                kind = stems.get((entry.task, base), f"{entry.task} (shared)")
+                row = rows.setdefault(kind, {"feature": kind, "task": entry.task, "bytes": 0, "results": set(),
+                                             "hours": 0.0, "formats": set()})
+                row["bytes"] += nbytes
+                row["formats"].add(entry.format)
+                if entry.path not in row["results"]:
+                    row["results"].add(entry.path)
+                    row["hours"] += entry.media_s / 3600
+        out = []
+        order = list(ARRAY_KINDS)
+        for kind, row in sorted(rows.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99, kv[0])):
+            hours = row["hours"]
+            out.append({"feature": kind, "task": row["task"], "results": len(row["results"]), "bytes": row["bytes"],
+                        "hours": hours, "bytes_per_hour": row["bytes"] / hours if hours > 0 else float("nan"),
+                        "formats": sorted(row["formats"])})
+        return out
+
+
+def _array_sizes(entry: CacheEntry) -> dict[str, int]:
+    """Bytes on disk per array of one result (format 1: the ``.npy`` files; 2: the encoded blocks)."""
+    if entry.format == 1:
+        return {p.name[:-4]: p.stat().st_size for p in entry.path.glob("*.npy")}
+    return {name: int(info.get("bytes", 0)) for name, info in entry.manifest.get("arrays", {}).items()}
 
 
 def _pid_alive(pid: int) -> bool:
@@ -314,23 +520,33 @@ class FeatureStore:
 
     def load(self, session_id: int, participant_id: int, kind: str, *, key: str | None = None,
              mmap: bool = True) -> LoadedFeature:
+        """``(data, valid, times_us)`` of ``kind``; ``data`` is read on demand (a ``ChunkedArray`` for format 2,
+        a read-only memmap for format 1) unless ``mmap`` is False."""
         if kind not in ARRAY_KINDS:
             raise DyadLabError(f"unknown feature kind {kind!r}", hint=f"one of {', '.join(ARRAY_KINDS)}")
         task, stem = ARRAY_KINDS[kind]
         entry = self.entry(session_id, participant_id, task, key=key)
-        mode = "r" if mmap else None
-
-        def array(name: str, fallback: str) -> np.ndarray:
-            own = entry.path / f"{name}.npy"
-            return np.load(own if own.is_file() else entry.path / f"{fallback}.npy", mmap_mode=mode)
-
-        data_file = entry.path / f"{stem}.npy"
-        if not data_file.is_file():
+        names = set(entry.names())
+        if stem not in names:
+            if entry.format > 1:
+                entry.array(stem)  # raises the CacheMiss that says why (dropped / not computed)
             raise CacheMiss(f"{kind} is not part of this {task} result (disabled when it was computed)",
                             path=entry.path)
-        return LoadedFeature(np.load(data_file, mmap_mode=mode),
-                             np.asarray(array(f"{stem}.valid", "valid"), dtype=bool),
-                             np.asarray(array(f"{stem}.times_us", "times_us"), dtype=np.int64))
+
+        def own(name: str, fallback: str) -> np.ndarray:
+            return np.asarray(entry.array(name if name in names else fallback, mmap=False))
+
+        return LoadedFeature(entry.array(stem, mmap=mmap), own(f"{stem}.valid", "valid").astype(bool, copy=False),
+                             own(f"{stem}.times_us", "times_us").astype(np.int64, copy=False))
+
+    def window(self, session_id: int, participant_id: int, kind: str, start_us: int, end_us: int, *,
+               key: str | None = None) -> LoadedFeature:
+        """The rows of ``kind`` whose time lies in ``[start_us, end_us)`` (decodes only the blocks needed)."""
+        data, valid, times = self.load(session_id, participant_id, kind, key=key)
+        a, b = np.searchsorted(times, [start_us, end_us], side="left")
+        a, b = int(a), int(max(a, b))
+        rows = data.read(a, b) if hasattr(data, "read") else np.asarray(data[a:b])
+        return LoadedFeature(rows, valid[a:b], times[a:b])
 
     def utterances(self, session_id: int, participant_id: int) -> list[dict[str, Any]]:
         """The utterances (name, start_us, end_us) whose rows ``*_utterances`` kinds hold, in row order."""

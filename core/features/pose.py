@@ -14,13 +14,14 @@ are downloaded at run time) and hands complexity 0 or 1. MediaPipe's handedness 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dyadlab.core.errors import DyadLabError
-from dyadlab.core.features.cache import ResultWriter
+from dyadlab.core.features.cache import MANIFEST, CacheEntry, ResultWriter
 from dyadlab.core.features.tasks import AnalysisTask, TaskResult
 from dyadlab.core.progress import ProgressCallback, report
 
@@ -125,8 +126,8 @@ def write_keypoint_series(store: Any, *, session_id: int, participant_id: int, v
     """
     from dyadlab.core.edits.keypoints import LAYOUT, KeypointLayout
 
-    pose = np.load(result_dir / "pose.npy")
-    hands = np.load(result_dir / "hands.npy")
+    entry = CacheEntry(result_dir, json.loads((result_dir / MANIFEST).read_text(encoding="utf-8")))
+    pose, hands = np.asarray(entry.array("pose")), np.asarray(entry.array("hands"))
     model_name = f"mediapipe {MEDIAPIPE_VERSION}"
     wanted = [(POSE_SCHEME, POSE_SCHEME, {}, keypoint_rows(pose, pose[..., 3]), "pose")]
     for k, side in enumerate(HAND_SIDES):

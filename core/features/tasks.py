@@ -80,7 +80,7 @@ class TaskWarning:
     task: str
     code: str  # no_face | multiple_faces | few_faces | truncated | silent | clipped | length_mismatch |
     #            resampled | no_audio | no_view | mix_audio | no_pose | crop | nonfinite | unreadable |
-    #            several_views | failed | damaged
+    #            several_views | failed | damaged | old_cache
     message: str
 
     def __str__(self) -> str:
@@ -117,7 +117,7 @@ def run_task(task: AnalysisTask, progress: ProgressCallback | None = None) -> Ta
     problems become warnings, and an unexpected failure becomes ``error`` with a ``failed`` warning."""
     import json
 
-    from dyadlab.core.features.cache import MANIFEST, FeatureCache
+    from dyadlab.core.features.cache import MANIFEST, FeatureCache, old_format_message
 
     cache = FeatureCache(task.project_root)
     final = cache.result_dir(task.session_id, task.participant_id, task.task, task.key)
@@ -134,6 +134,9 @@ def run_task(task: AnalysisTask, progress: ProgressCallback | None = None) -> Ta
             result.stats["cpu_s"] = round(time.process_time() - cpu_start, 3)  # all threads of this process
             manifest = manifest_of(task, result)
             result.result_dir = str(writer.commit(manifest))
+        for old in cache.old_format_entries(task.session_id, task.participant_id, task.task):
+            result.warn("old_cache", old_format_message(old))  # rebuilt: the old result is deleted
+        cache.retire_old_format(task.session_id, task.participant_id, task.task)
     except Cancelled:
         raise
     except MediaError as exc:

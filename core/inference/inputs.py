@@ -149,7 +149,7 @@ class ParticipantInputs:
         except CacheMiss:
             audio = None
         if audio is not None:
-            times = np.asarray(np.load(audio.path / "times_us.npy"), dtype=np.int64)
+            times = np.asarray(audio.array("times_us"), dtype=np.int64)
             if len(times):
                 step = int(np.median(np.diff(times))) if len(times) > 1 else 40_000
                 return ParticipantTimeline(self.session_id, self.participant_id, self.code, None, times,
@@ -174,7 +174,7 @@ class ParticipantInputs:
             if found is not None and [m["content_hash"] for m in found.manifest.get("media", [])] == hashes:
                 entry = found
             if entry is not None and check_times:
-                times = np.load(entry.path / "times_us.npy", mmap_mode="r")
+                times = np.asarray(entry.array("times_us"))
                 if not np.array_equal(times, self.timeline.times_us):  # view moved or re-indexed since
                     entry = None
         self._entries[key] = entry

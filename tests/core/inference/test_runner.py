@@ -89,16 +89,20 @@ def test_without_a_cache_inputs_are_computed_from_the_media_like_the_analysis(pr
 @pytest.fixture
 def project_without_faces_in_frames_10_to_19(project, tmp_path):
     """A copy of the project (cache files hard-linked) whose face analysis found nothing in frames 10-19."""
+    from dyadlab.core.features.cache import FeatureCache, ResultWriter
     from dyadlab.core.project import open_project
 
     root = tmp_path / "copy"
     shutil.copytree(project.root, root, ignore=shutil.ignore_patterns("cache"))
     shutil.copytree(project.root / "cache", root / "cache", copy_function=os.link)
-    for valid_file in (root / "cache" / "features").glob("s*/p*/faces/*/valid.npy"):
-        valid = np.load(valid_file)
-        valid[10:20] = False
-        valid_file.unlink()  # a new file, not a write through the hard link
-        np.save(valid_file, valid)
+    for entry in FeatureCache(root).entries(task="faces"):
+        arrays = {name: np.asarray(entry.array(name)) for name in entry.names()}
+        arrays["valid"][10:20] = False
+        shutil.rmtree(entry.path)  # new files, not writes through the hard links
+        with ResultWriter(entry.path, "faces") as writer:
+            for name, array in arrays.items():
+                writer.save(name, array)
+            writer.commit({k: v for k, v in entry.manifest.items() if k not in ("chunks", "arrays", "rows")})
     with open_project(root) as copy:
         yield copy
 
@@ -136,4 +140,7 @@ def test_opensmile_functionals_computed_on_a_slice_equal_the_whole_signal_analys
     with InputProvider(project, use_cache=False) as live:
         for name, dim in (("compare", 6373), ("egemaps", 88)):
             values, valid = live.participant(sid, pid).inputs(ModelInput(name, "features", (dim,)), frames)
-            assert valid.all() and np.allclose(values, stored.load(sid, pid, name).data[frames], rtol=1e-5, atol=1e-6)
+            cached = np.asarray(stored.load(sid, pid, name).data)
+            # the cache keeps ComParE in 8 bits (error <= column range / 508) and eGeMAPS in float16 (2^-11)
+            step = (cached.max(0) - cached.min(0)) / 500 if name == "compare" else 0.0
+            assert valid.all() and np.all(np.abs(values - cached[frames]) <= step + 1e-3 * np.abs(values) + 1e-6)
