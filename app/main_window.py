@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QToolBar
+from PySide6.QtWidgets import QComboBox, QDockWidget, QLabel, QMainWindow, QMessageBox, QToolBar
 
 from dyadlab.app import pyside_fixes, theme
 from dyadlab.app.errors import guarded, reporter
@@ -109,6 +109,10 @@ class MainWindow(QMainWindow):
             project.close()
             raise
         self.project, self.annotator = project, who.name
+        for notice in project.notices:  # e.g. a team server where this account may not add new shipped schemes
+            reporter.notice(notice)
+            if reporter.show_dialogs:
+                QMessageBox.information(self, "Project opened", notice)
         from dyadlab.app.recent_projects import remember
 
         remember(root)

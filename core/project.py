@@ -30,6 +30,7 @@ class Project:
     root: Path
     store: Store
     cache_dir: Path = field(init=False)
+    notices: list[str] = field(default_factory=list)  # what the user should know about this open
 
     def __post_init__(self) -> None:
         self.cache_dir = self.root / CACHE_DIR
@@ -128,9 +129,27 @@ def open_project(root: str | Path) -> Project:
             raise ProjectError("the project database is not readable", path=db)
         store = Store.for_sqlite(db)
         writable = os.access(db, os.W_OK) and os.access(root, os.W_OK)
-    if writable:
+    notices = _install_shipped(store) if writable else []
+    (root / CACHE_DIR).mkdir(exist_ok=True) if os.access(root, os.W_OK) else None
+    return Project(root=root, store=store, notices=notices)
+
+
+def _install_shipped(store: Store) -> list[str]:
+    """Add the label schemes and models this DyadLab ships that the project lacks (none, usually).
+
+    On a team server only the owner and admins may add schemes and models; an annotator or reviewer who
+    upgraded DyadLab before them still opens the project (its tiers use the schemes it has), and is told
+    why the new ones are missing. Any other error is the open's error."""
+    from dyadlab.core.store.roles import AccessDenied
+
+    try:
         with store.transaction() as tx:
             install_default_schemes(tx)
             install_builtin_models(tx)
-    (root / CACHE_DIR).mkdir(exist_ok=True) if os.access(root, os.W_OK) else None
-    return Project(root=root, store=store)
+    except AccessDenied:
+        if not store.is_server:
+            raise
+        return ["This DyadLab ships label schemes or models the project does not have yet, and your role may "
+                "not add them: the project owner or an admin must open it once with this DyadLab version. "
+                "Until then the project opens without them."]
+    return []

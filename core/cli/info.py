@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
     with open_project(args.project) as project:
         text = project_summary(project) + team_section(project)
+        text += "".join(f"\n- note: {notice}" for notice in project.notices)
         if not args.no_seek:
             text += "\n" + seek_section(project)
     print(text)

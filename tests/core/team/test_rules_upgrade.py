@@ -186,13 +186,12 @@ def test_the_owner_upgrades_a_0003_server_and_annotators_then_record_age_and_gen
 def test_new_shipped_schemes_wait_for_an_admin_and_info_shows_rule_drift(old_server: OldServer, tmp_path: Path,
                                                                          capsys: pytest.CaptureFixture[str]) -> None:
     """A server missing shipped label schemes (as after an upgrade of DyadLab that ships a new one): an
-    annotator's open is refused until an admin (or the owner) has opened the project once. A server whose
+    annotator's open goes on without them, saying an admin (or the owner) must open the project once. A server whose
     rules are not this DyadLab's (0003's record none; or changed by hand): ``dyadlab info`` says so."""
     from dyadlab.core.cli.main import main
     from dyadlab.core.labels.schemes import shipped_scheme_files
     from dyadlab.core.project import open_project
     from dyadlab.core.store.accounts import connected_account
-    from dyadlab.core.store.roles import AccessDenied
     from dyadlab.core.store.server import save_database_url
 
     store = Store(old_server.url(old_server.logins["annotator"]), migrate=False)
@@ -210,11 +209,17 @@ def test_new_shipped_schemes_wait_for_an_admin_and_info_shows_rule_drift(old_ser
         save_database_url(folder, old_server.url(old_server.logins[who]))
         return folder
 
-    with pytest.raises(AccessDenied, match="permission denied for table label_schemes"):
-        open_project(folder_of("annotator"))
+    shipped = {f.stem for f in shipped_scheme_files()}
+    with open_project(folder_of("annotator")) as project:  # opens, says why the new schemes are missing
+        assert len(project.notices) == 1 and "the project owner or an admin must open it once" in project.notices[0]
+        with project.store.transaction() as tx:
+            assert not shipped <= tx.schemes.names()
+    assert main(["info", str(folder_of("annotator")), "--no-seek"]) == 0
+    assert "- note: This DyadLab ships label schemes or models" in capsys.readouterr().out
     with open_project(folder_of("admin")) as project, project.store.transaction() as tx:
-        assert {f.stem for f in shipped_scheme_files()} <= tx.schemes.names()
-    open_project(folder_of("annotator")).close()
+        assert not project.notices and shipped <= tx.schemes.names()
+    with open_project(folder_of("annotator")) as project:
+        assert not project.notices
 
     with old_server.connect(old_server.owner) as conn:
         conn.execute("COMMENT ON TABLE dyadlab_rules IS 'dyadlab server rules 0123456789abcdef'")
@@ -222,4 +227,5 @@ def test_new_shipped_schemes_wait_for_an_admin_and_info_shows_rule_drift(old_ser
     assert main(["info", str(folder_of("annotator")), "--no-seek"]) == 0
     out = capsys.readouterr().out
     assert "- server rules: 0123456789abcdef, but this DyadLab's are" in out
+    assert "- note:" not in out  # the admin has opened it since: nothing is missing
     assert "what it greys out may not be what the server refuses" in out
