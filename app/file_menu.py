@@ -311,6 +311,8 @@ class FileActions(QObject):
             browser = self.win.findChild(ProjectBrowser)
             if done_id == job_id and browser is not None:
                 browser.check_analysis()
+            if done_id == job_id and self.win.bench is not None:
+                self.win.bench.keypoints.reload_predictions()  # pose and hands may be new: the predicted layer
 
         jobs_panel(self.win).job_finished.connect(ended)
 

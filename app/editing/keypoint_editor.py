@@ -25,6 +25,7 @@ from dyadlab.core import model
 from dyadlab.core.edits import Edit, EditRefused
 from dyadlab.core.edits import keypoints as kp
 from dyadlab.core.edits.keypoint_frames import SeriesRows, SkeletonFrame, skeleton_frame
+from dyadlab.core.errors import StoreError
 
 DEFAULT_SCHEME = "mediapipe-pose"
 
@@ -66,12 +67,21 @@ class KeypointEditor(QObject):
         self._rows.forget()
         self.changed.emit()
 
+    def reload_predictions(self) -> None:
+        """Look the analysed series up again (an analysis run replaced or added them)."""
+        self._predicted.clear()
+        self._rows.forget()
+        self.changed.emit()
+
     def _invalidate(self, series_id: int = 0) -> None:
         self._rows.forget(series_id or None)
         self.changed.emit()
 
     def set_enabled(self, on: bool) -> None:
         self.enabled = on and self.skeleton is not None
+        if self.enabled:  # the analysed series may have been replaced since (an analysis run, another client)
+            self._predicted.clear()
+            self._rows.forget()
         self.changed.emit()
 
     def set_skeleton(self, name: str) -> None:
@@ -119,8 +129,15 @@ class KeypointEditor(QObject):
         frame = self.frame_of(view.id)
         if frame is None or skeleton is None:
             return None
-        return skeleton_frame(self._rows, frame, predicted=self._predictions_of(view).get(skeleton.name),
-                              corrected=self._own_series(view, skeleton, create=False))
+        try:
+            return skeleton_frame(self._rows, frame, predicted=self._predictions_of(view).get(skeleton.name),
+                                  corrected=self._own_series(view, skeleton, create=False))
+        except StoreError:  # a series read before is gone (analysed again elsewhere): look them up afresh
+            self._predicted.pop(view.id, None)
+            self._series = {k: v for k, v in self._series.items() if k[0] != view.id}
+            self._rows.forget()
+            return skeleton_frame(self._rows, frame, predicted=self._predictions_of(view).get(skeleton.name),
+                                  corrected=self._own_series(view, skeleton, create=False))
 
     def predictions(self, view: model.View) -> list[tuple[kp.Skeleton, np.ndarray]]:
         """The predicted layer of the current frame: (skeleton, (n, 3) x/y/v) for each skeleton found."""

@@ -130,3 +130,22 @@ def test_file_export_writes_the_corrected_keypoints_in_a_job(analysed_window, dr
     (annotation,) = doc["annotations"]
     assert doc["images"][0]["frame"] == 0 and doc["categories"][0]["name"] == "mediapipe-pose"
     np.testing.assert_allclose(np.reshape(annotation["keypoints"], (33, 3))[WRIST], [100.0, 120.0, 2])
+
+
+def test_predictions_analysed_again_replace_the_predicted_layer(analysed_window, driver_for):
+    drive = driver_for(analysed_window)
+    drive.wait_frames()
+    editor, view = drive.bench.keypoints, drive.bench.grid.focused
+    drive.key(Qt.Key.Key_K)
+    assert editor.frame_state(view.view).state == PREDICTED
+    project = analysed_window.project
+    with project.store.transaction() as tx:  # a new analysis run replaces the series (new ids, other points)
+        for s in tx.series.list(view.view.session_id, kind="keypoints"):
+            if s.view_id == view.view.id:
+                tx.series.delete(s.id)
+    add_predictions(project, view.view, view.view.frame_count, view.view.width // 2, view.view.height // 2)
+    drive.key(Qt.Key.Key_K)
+    drive.key(Qt.Key.Key_K)  # editing on again: the predicted layer is looked up afresh
+    view.grab()
+    shown = dict((s.name, xyv) for s, xyv in editor.predictions(view.view))
+    assert shown["mediapipe-pose"][0, 1] == pytest.approx(view.view.height // 2 * 0.42)
