@@ -12,9 +12,11 @@ from PySide6.QtCore import QObject, SignalInstance
 from PySide6.QtGui import QAction
 
 from dyadlab.app.commands import segment_actions as seg
+from dyadlab.app.dialogs.scheme_dialog import follow_scheme_changes, open_scheme_dialog
 from dyadlab.app.docks import job_control
 from dyadlab.app.editing.segment_drag import MIN_DURATION_US
 from dyadlab.app.errors import reporter
+from dyadlab.core.edits.schemes import in_effect
 
 if TYPE_CHECKING:
     from dyadlab.app.main_window import MainWindow
@@ -96,7 +98,8 @@ class UndoNamer(QObject):
 def bind_actions(win: MainWindow) -> None:
     """Bind every shortcut id to its callback (called once per opened project)."""
     sc, ws, bench = win.shortcuts, win.ws, win.bench
-    sc.set_schemes(ws.schemes.values())  # the keymap checks the project's scheme keys against the actions
+    sc.set_schemes(in_effect(list(ws.schemes.values())))  # the keymap checks the scheme keys against the actions
+    follow_scheme_changes(win)  # an edited scheme's keys, dimensions and names reach the keymap, rater, timeline
     pb = bench.playback
     table: dict[str, Callable[[], object]] = {
         "play.toggle": pb.toggle,
@@ -122,6 +125,7 @@ def bind_actions(win: MainWindow) -> None:
         "edit.deselect": lambda: ws.select(None),
         "tier.next": lambda: _cycle_tier(win, 1),
         "tier.previous": lambda: _cycle_tier(win, -1),
+        "edit.schemes": lambda: open_scheme_dialog(win),
         "rate.record": lambda: bench.rater.set_recording(not bench.rater.recording),
         "kp.mode": lambda: bench.keypoints.set_enabled(not bench.keypoints.enabled),
         "kp.copy_previous": _with_view(win, bench.keypoints.copy_previous),

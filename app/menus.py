@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ("&File", ("edit.save", None, "app.annotator")),
     ("&Edit", ("edit.undo", "edit.redo", None, "edit.new", "edit.split", "edit.merge", "edit.delete",
-               "edit.deselect", None, "tier.previous", "tier.next")),
+               "edit.deselect", None, "tier.previous", "tier.next", "edit.schemes")),
     ("&Playback", ("play.toggle", "play.step_back", "play.step_forward", "play.back_10", "play.forward_10",
                    "play.prev_segment", "play.next_segment", None, "play.slower", "play.faster", "play.normal",
                    "play.loop", None, "play.start", "play.end")),
@@ -105,5 +105,6 @@ def build_menus(win: MainWindow) -> None:
     win.compare.setToolTip("Also show another annotator's tiers (read-only) under yours")
     win.compare.activated.connect(lambda i: win.ws.show_annotator(win.compare.itemData(i)))
     win.tools.addWidget(win.compare)
+    win.tools.addAction(acts["edit.schemes"])  # add, rename and reorder tiers; edit their schemes
     refresh_compare(win)
     win.ws.session_opened.connect(lambda: refresh_compare(win))

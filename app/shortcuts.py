@@ -64,6 +64,7 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("edit.deselect", "Clear selection", ("Esc",), "Editing"),
     ActionSpec("tier.next", "Next tier", ("Down",), "Editing"),
     ActionSpec("tier.previous", "Previous tier", ("Up",), "Editing"),
+    ActionSpec("edit.schemes", "Coding schemes and tiers…", (), "Editing"),
     ActionSpec("rate.record", "Record continuous rating while playing", ("R",), "Rating"),
     ActionSpec("kp.mode", "Keypoint editing on the focused view", ("K",), "Keypoints"),
     ActionSpec("kp.copy_previous", "Copy keypoints from the previous labelled frame", ("P",), "Keypoints"),

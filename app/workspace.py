@@ -53,6 +53,7 @@ class Workspace(QObject):
     participant_changed = Signal(int)  # participant id
     selection_changed = Signal()
     edited = Signal()  # any commit, undo or redo
+    schemes_changed = Signal()  # a label scheme or the tier layout changed (scheme dialog, its undo)
 
     def __init__(self, project: Project, annotator: model.Annotator, *,
                  on_conflict: Callable[[Workspace, Edit, ConflictError], bool] | None = None) -> None:
@@ -112,6 +113,13 @@ class Workspace(QObject):
         self.data = replace(self.data, tiers=tiers, annotators=annotators)
         self.tiers_changed.emit()
 
+    def reload_schemes(self) -> None:
+        """Re-read the label schemes and the tiers after a scheme or the tier layout changed."""
+        with self.project.store.transaction() as tx:
+            self.schemes = {s.id: s for s in tx.schemes.list()}
+        self.reload_tiers()
+        self.schemes_changed.emit()
+
     @property
     def session(self) -> model.Session | None:
         return self.data.session if self.data else None
@@ -140,7 +148,7 @@ class Workspace(QObject):
                  and (t.annotator_id == self.annotator.id or shown in (ALL_ANNOTATORS, t.annotator_id))]
         order = {p.id: i for i, p in enumerate(self.data.participants)}
         kinds = {"categorical": 0, "dimensional": 1}
-        return sorted(tiers, key=lambda t: (order.get(t.participant_id or -1, 99), kinds[t.kind], t.name,
+        return sorted(tiers, key=lambda t: (order.get(t.participant_id or -1, 99), t.position, kinds[t.kind], t.name,
                                             t.annotator_id != self.annotator.id, t.annotator_id))
 
     def show_annotator(self, annotator_id: int) -> None:
@@ -183,6 +191,8 @@ class Workspace(QObject):
 
     def notify(self, touches: set[Touch]) -> None:
         """Re-read what an edit touched and tell the views."""
+        if any(kind in ("schemes", "tiers") for kind, _ in touches):
+            self.reload_schemes()
         for kind, key in sorted(touches):
             if kind == "segments":
                 with self.project.store.transaction() as tx:
