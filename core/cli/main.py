@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "dyadlab.core.cli.import_labels",
     "dyadlab.core.cli.export",
     "dyadlab.core.cli.export_keypoints",
+    "dyadlab.core.cli.import_keypoints",
     "dyadlab.core.cli.agreement",
     "dyadlab.core.cli.analyze",
     "dyadlab.core.cli.cache",

@@ -22,7 +22,9 @@ from dyadlab.core.edits.keypoint_frames import (
     SeriesRows,
     skeleton_frame,
 )
+from dyadlab.core.errors import ImportFormatError
 from dyadlab.core.io.keypoint_export import COLUMNS, export_keypoints
+from dyadlab.core.io.keypoint_import import import_keypoints
 
 from ..builders.keypoint_predictions import add_predictions
 
@@ -204,3 +206,33 @@ def test_an_unknown_export_suffix_names_the_file(pose_view, tmp_path):
     with pytest.raises(Exception, match="kp.txt"):
         export_keypoints(project, tmp_path / "kp.txt")
     assert not (tmp_path / "kp.txt").exists()
+
+
+def test_exported_keypoints_import_back_as_another_annotator(pose_view, tmp_path):
+    project, view, alice = pose_view
+    _corrections(project, view, alice)
+    path, n = export_keypoints(project, tmp_path / "kp.csv")
+    assert main(["import-keypoints", str(project.root), str(path), "--annotator", "bob"]) == 0
+    table = pd.read_csv(export_keypoints(project, tmp_path / "again.csv")[0])
+    mine, theirs = (table[table.annotator == who].drop(columns="annotator").reset_index(drop=True)
+                    for who in ("alice", "bob"))
+    assert len(theirs) == n
+    pd.testing.assert_frame_equal(theirs, mine)
+
+
+def test_an_import_with_a_point_outside_the_picture_names_the_line_and_writes_nothing(pose_view, tmp_path):
+    project, _, _ = pose_view
+    path = tmp_path / "kp.csv"
+    pd.DataFrame({"session": ["s1", "s1", "s1"], "view": ["cam_A"] * 3, "skeleton": ["mediapipe-pose"] * 3,
+                  "frame": [1, 2, 3], "point": ["nose", "nose", "left_ear"], "x": [10.0, 400.0, 5.0],
+                  "y": [10.0, 20.0, 5.0]}).to_csv(path, index=False)
+    with pytest.raises(ImportFormatError, match=r"kp.csv: line 3: point 'nose' at \(400.0, 20.0\) on frame 2 is "
+                                                r"outside the 320×240 picture of view 'cam_A'.*nothing was imported"):
+        import_keypoints(project, path, annotator="bob")
+    with project.store.transaction() as tx:
+        bob = tx.annotators.by_name("bob")
+        assert not [s for s in tx.series.list(kind="keypoints") if s.annotator_id == bob.id]
+    pd.DataFrame({"session": ["s1"], "view": ["cam_A"], "skeleton": ["mediapipe-pose"], "frame": [1],
+                  "point": ["chin"], "x": [1.0], "y": [1.0]}).to_csv(path, index=False)
+    with pytest.raises(ImportFormatError, match="line 2: skeleton 'mediapipe-pose' has no point 'chin'"):
+        import_keypoints(project, path, annotator="bob")
