@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 NAME = "export-keypoints"
-HELP = "export corrected keypoints (pose, hands) as a CSV/Parquet table or COCO-style keypoints JSON"
+HELP = "export corrected keypoints (pose, hands) as a CSV or Parquet table or as COCO keypoints JSON"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

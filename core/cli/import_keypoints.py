@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 NAME = "import-keypoints"
-HELP = "import corrected keypoints from a CSV/Parquet table as written by export-keypoints (all or nothing)"
+HELP = "import corrected keypoints from a CSV or Parquet table in the columns that export writes (all or nothing)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
