@@ -1,0 +1,209 @@
+"""The Dask engine: items as ``dask.distributed`` futures on a LocalCluster, a running scheduler or a job queue.
+
+Why Dask: it already does what a corpus needs — a scheduler that hands items to whichever worker is free,
+reruns an item elsewhere when its worker dies (up to ``distributed.scheduler.allowed-failures`` times),
+worker processes that stay up between items (so models load once per worker, not per item), and
+dask-jobqueue to put those workers on Slurm/PBS/SGE nodes. ``dask`` is imported only here and only when
+a Dask engine is asked for: the in-process default, the window and ``dyadlab --help`` never import it.
+
+Progress: the item function runs inside ``_run_on_worker``, which sends ``{"key", "fraction"}`` a few times a
+second as a worker event on ``PROGRESS_TOPIC``; the client subscribes to the topic and hands the events to
+the caller's ``on_progress`` in the caller's thread (see ``core.engine.base``). Cancel cancels the futures.
+A lost scheduler cancels every future with ``scheduler-connection-lost``: ``run`` turns that into
+``EngineLost`` with how many items finished (they are in the cache) and that a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from dyadlab.core.engine.base import (
+    Engine,
+    EngineLost,
+    ItemFunction,
+    OnDone,
+    OnProgress,
+    Outcome,
+    ThrottledProgress,
+    WorkItem,
+)
+from dyadlab.core.errors import DyadLabError
+
+PROGRESS_TOPIC = "dyadlab-progress"
+KEY_PREFIX = "dyadlab-"
+POLL_S = 0.25
+CONNECT_TIMEOUT_S = 10.0
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}  # a process per core
+
+
+def _run_on_worker(fn: ItemFunction, key: str, payload: Any) -> tuple[Any, str]:
+    """Inside a worker: run one item, streaming its progress to the client; returns (value, worker)."""
+    for name, value in WORKER_ENV.items():  # an external worker was not started with them
+        os.environ.setdefault(name, value)  # read by torch when an item first imports it
+    from distributed import get_worker
+
+    worker = get_worker()
+    with contextlib.suppress(ImportError):
+        import cv2
+
+        cv2.setNumThreads(1)
+    progress = ThrottledProgress(lambda f: worker.log_event(PROGRESS_TOPIC, {"key": key, "fraction": f}))
+    return fn(payload, progress), str(worker.address)
+
+
+class DaskEngine(Engine):
+    """Items as futures of a ``distributed.Client``; closes the cluster it started (see the module).
+
+    ``start`` (instead of ``client``) defers starting a cluster until there is work: a rerun that finds
+    everything cached starts no worker and submits no job. It returns ``(client, cluster)``.
+    """
+
+    def __init__(self, client: Any = None, *, cluster: Any = None, description: str = "dask",
+                 start: Callable[[], tuple[Any, Any]] | None = None) -> None:
+        self._client, self.cluster = client, cluster  # cluster: owned, closed with the engine
+        self._start = start
+        self.description = description
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            assert self._start is not None
+            self._client, self.cluster = self._start()
+        return self._client
+
+    @property
+    def in_process(self) -> bool:
+        return False
+
+    @property
+    def address(self) -> str:
+        return str(self.client.scheduler.address)
+
+    def worker_addresses(self) -> list[str]:
+        return sorted(self.client.scheduler_info(n_workers=-1)["workers"])
+
+    def run(self, fn: ItemFunction, items: Sequence[WorkItem], *, on_progress: OnProgress | None = None,
+            on_done: OnDone | None = None) -> None:
+        if not items:
+            return
+        from distributed import wait
+        from distributed.client import FuturesCancelledError
+
+        by_key = {item.key: item for item in items}
+        events: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self.client.subscribe_topic(PROGRESS_TOPIC, lambda event: events.put(event[1]))
+        futures = {self.client.submit(_run_on_worker, fn, item.key, item.payload, key=KEY_PREFIX + item.key,
+                                      pure=False): item for item in items}
+        pending = set(futures)
+        finished = 0
+        try:
+            while pending:
+                try:
+                    done, not_done = wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED")
+                    pending = set(not_done)
+                except TimeoutError:
+                    done = set()
+                except FuturesCancelledError as exc:
+                    raise self._lost(exc, finished, len(items)) from None
+                while True:
+                    try:
+                        event = events.get_nowait()
+                    except queue.Empty:
+                        break
+                    item = by_key.get(event.get("key", ""))
+                    if item is not None and on_progress is not None:
+                        on_progress(item, float(event["fraction"]))
+                for future in done:
+                    outcome = self._outcome(future, finished, len(items))
+                    finished += 1
+                    if on_done is not None:
+                        on_done(futures[future], outcome)
+        except BaseException:
+            if pending and self.client.status == "running":
+                self.client.cancel(list(pending), force=True)
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                self.client.unsubscribe_topic(PROGRESS_TOPIC)
+
+    def _outcome(self, future: Any, finished: int, total: int) -> Outcome:
+        if future.status == "finished":
+            value, worker = future.result()
+            return Outcome(value=value, worker=worker)
+        if future.status == "cancelled":
+            raise self._lost(None, finished, total)
+        exc = future.exception()
+        from distributed import KilledWorker
+
+        if isinstance(exc, KilledWorker):
+            return Outcome(error="the workers running it died every time it was tried (out of memory? a crash in "
+                                 "native code?); the other items went on")
+        return Outcome(error=f"{type(exc).__name__}: {exc}")
+
+    def _lost(self, exc: BaseException | None, finished: int, total: int) -> EngineLost:
+        why = "the connection to the scheduler was lost" if exc is None or "connection-lost" in str(exc) \
+            else f"the work was cancelled on the scheduler ({str(exc).splitlines()[0]})"
+        logging.getLogger("distributed.client").setLevel(logging.CRITICAL)  # its reconnect tracebacks: noise
+        return EngineLost(f"Dask scheduler {self.address}: {why} after {finished} of {total} items finished",
+                          hint="finished items are in the cache: run the same command again (with a working "
+                               "scheduler) and it resumes where this run stopped")
+
+    def close(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close(timeout=CONNECT_TIMEOUT_S)
+        if self.cluster is not None:
+            with contextlib.suppress(Exception):
+                self.cluster.close(timeout=CONNECT_TIMEOUT_S)
+
+
+def local_cluster(workers: int) -> DaskEngine:
+    """A LocalCluster of ``workers`` single-threaded worker processes on this machine."""
+    from distributed import Client, LocalCluster
+
+    if workers < 1:
+        raise DyadLabError(f"--workers must be at least 1, got {workers}")
+
+    def start() -> tuple[Any, Any]:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               memory_limit=0, env=dict(WORKER_ENV), silence_logs=logging.ERROR)
+        return Client(cluster), cluster
+
+    return DaskEngine(start=start, description=f"Dask LocalCluster, {workers} worker processes")
+
+
+def connect(address: str, *, wait_for_workers_s: float = 60.0) -> DaskEngine:
+    """A running scheduler (``tcp://host:8786``); fails clearly when it cannot be reached or has no workers."""
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        raise DyadLabError(f"cannot reach the Dask scheduler at {address}: {exc}",
+                           hint="start one with `dask scheduler` and workers with `dask worker ADDRESS`, "
+                                "or drop --scheduler to run here") from exc
+    try:
+        client.wait_for_workers(1, timeout=wait_for_workers_s)
+    except TimeoutError as exc:
+        client.close()
+        raise DyadLabError(f"the Dask scheduler at {address} has no workers (waited {wait_for_workers_s:.0f} s)",
+                           hint="start workers with `dask worker ADDRESS` on machines that see the project "
+                                "folder") from exc
+    return DaskEngine(client, description=f"Dask scheduler {address}")
+
+
+@contextlib.contextmanager
+def quiet_distributed_logs() -> Iterator[None]:
+    """Keep distributed's INFO chatter off the terminal while a CLI run owns it."""
+    logger = logging.getLogger("distributed")
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)

@@ -1,0 +1,34 @@
+"""The default engine: every item in the calling process, one after the other (nothing to install).
+
+This is how DyadLab ran analysis before there were engines, and what ``dyadlab analyze`` does without
+``--workers``/``--scheduler``/``--cluster``. Progress is reported straight from the item function, so a
+``Cancelled`` raised by the caller's progress callback stops the item it is in (its partial output is
+discarded by the item's own atomic writer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dyadlab.core.engine.base import Engine, ItemFunction, OnDone, OnProgress, Outcome, WorkItem
+
+IN_PROCESS = "in-process"
+
+
+class InProcessEngine(Engine):
+    description = "in-process"
+
+    @property
+    def in_process(self) -> bool:
+        return True
+
+    def run(self, fn: ItemFunction, items: Sequence[WorkItem], *, on_progress: OnProgress | None = None,
+            on_done: OnDone | None = None) -> None:
+        for item in items:
+            def progress(done: float, total: float, message: str = "", item: WorkItem = item) -> None:
+                if on_progress is not None:
+                    on_progress(item, done / total if total else 1.0)
+
+            value = fn(item.payload, progress)
+            if on_done is not None:
+                on_done(item, Outcome(value=value, worker=IN_PROCESS))
