@@ -101,6 +101,10 @@ def test_correct_a_predicted_pose_point(analysed_window, driver_for, db, qtbot):
     own = series_values(db, series_id, WIDTH)
     np.testing.assert_allclose(own[frame, 0:3], [*target, 0.0], atol=1.0)
     assert not panel.visible.isChecked() and "(not visible)" in nose.text()
+    qtbot.mouseClick(panel.visible, Qt.MouseButton.LeftButton)  # the panel's box: visible again
+    np.testing.assert_allclose(series_values(db, series_id, WIDTH)[frame, 0:3], [*target, 1.0], atol=1.0)
+    drive.key(Qt.Key.Key_O)
+    own = series_values(db, series_id, WIDTH)
 
     drive.widget_drag(view, view.image_to_widget(*target), QPointF(view.image_to_widget(*target).x(), 4.0))
     assert "outside" in reporter.last and "'nose'" in reporter.last
