@@ -19,12 +19,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox,
     QColorDialog,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QGridLayout,
     QHBoxLayout,
     QInputDialog,
     QKeySequenceEdit,
@@ -42,16 +39,13 @@ from PySide6.QtWidgets import (
 )
 
 from dyadlab.app import theme
+from dyadlab.app.dialogs.tier_panel import TierPanel, button
 from dyadlab.app.errors import guarded, reporter
 from dyadlab.app.shortcuts import Shortcuts, key_name
 from dyadlab.app.workspace import Workspace
 from dyadlab.core import model
 from dyadlab.core.edits.schemes import (
-    AddTiers,
     ChangeScheme,
-    RenameTiers,
-    ReorderTiers,
-    TierSpec,
     copy_name,
     in_effect,
 )
@@ -93,14 +87,15 @@ class SchemeDialog(QDialog):
         self.may_edit_schemes = actor.id >= 0 and (not store.is_server or can(actor, "label_schemes", Op.UPDATE))
         self.may_edit_tiers = actor.id >= 0 and (not store.is_server or can(actor, "tiers", Op.INSERT, owner=actor))
         layout = QVBoxLayout(self)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self._schemes_tab(), "Schemes")
-        self.tabs.addTab(self._tiers_tab(), "Tiers")
-        layout.addWidget(self.tabs, 1)
         self.message = QLabel()
         self.message.setObjectName(theme.ERROR_LABEL)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._schemes_tab(), "Schemes")
+        self.tier_panel = TierPanel(ws, self.message.setText, may_edit=self.may_edit_tiers)
+        self.tabs.addTab(self.tier_panel, "Tiers")
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.message)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Apply
                                         | QDialogButtonBox.StandardButton.Close)
@@ -122,22 +117,19 @@ class SchemeDialog(QDialog):
 
     # -- layout ----------------------------------------------------------------------------------------
 
-    def _button(self, text: str, slot: Callable[[], object], box: QHBoxLayout | QVBoxLayout) -> QPushButton:
-        button = QPushButton(text)
-        button.clicked.connect(guarded(text)(lambda _c=False: slot()))
-        box.addWidget(button)
-        return button
-
     def _schemes_tab(self) -> QWidget:
         page = QWidget()
         row = QHBoxLayout(page)
         left = QVBoxLayout()
         self.scheme_list = QListWidget()
+        self.scheme_list.setMinimumWidth(260)
         self.scheme_list.currentItemChanged.connect(lambda item, _old: self._pick(item))
         left.addWidget(self.scheme_list, 1)
-        self.new_categorical = self._button("New categorical scheme", lambda: self._new("categorical"), left)
-        self.new_scale = self._button("New continuous scale", lambda: self._new("dimensional"), left)
-        self.new_attributes = self._button("New attribute fields", lambda: self._new("attributes"), left)
+        self.new_categorical = button("New categorical scheme", lambda: self._new("categorical"), left)
+        self.new_scale = button("New continuous scale", lambda: self._new("dimensional"), left)
+        self.new_attributes = button("New attribute fields", lambda: self._new("attributes"), left)
+        for made in (self.new_categorical, self.new_scale, self.new_attributes):
+            made.setEnabled(self.may_edit_schemes)
         row.addLayout(left, 1)
         right = QVBoxLayout()
         name_row = QHBoxLayout()
@@ -169,11 +161,11 @@ class SchemeDialog(QDialog):
         self.classes.itemChanged.connect(guarded("Rename class")(self._class_renamed))
         box.addWidget(self.classes, 1)
         buttons = QHBoxLayout()
-        self.add_class_button = self._button("Add class", self._add_class, buttons)
-        self.remove_class_button = self._button("Remove class…", self._remove_class, buttons)
-        self.merge_button = self._button("Merge into…", self._merge_class, buttons)
-        self.class_up = self._button("Up", lambda: self._move_class(-1), buttons)
-        self.class_down = self._button("Down", lambda: self._move_class(1), buttons)
+        self.add_class_button = button("Add class", self._add_class, buttons)
+        self.remove_class_button = button("Remove class…", self._remove_class, buttons)
+        self.merge_button = button("Merge into…", self._merge_class, buttons)
+        self.class_up = button("Up", lambda: self._move_class(-1), buttons)
+        self.class_down = button("Down", lambda: self._move_class(1), buttons)
         box.addLayout(buttons)
         box.addWidget(QLabel("A class key labels the selected segment (paused) or codes while held (playing). "
                              "Renaming or merging a class relabels its segments when you apply."))
@@ -187,7 +179,7 @@ class SchemeDialog(QDialog):
         self.dimensions.itemChanged.connect(guarded("Scale")(self._dimension_edited))
         box.addWidget(self.dimensions, 1)
         buttons = QHBoxLayout()
-        self.add_dimension_button = self._button("Add dimension", self._add_dimension, buttons)
+        self.add_dimension_button = button("Add dimension", self._add_dimension, buttons)
         box.addLayout(buttons)
         box.addWidget(QLabel("A tier of a scale is named after the dimension it rates; the rating keys move the "
                              "continuous trace, digits score the selected segment."))
@@ -202,44 +194,8 @@ class SchemeDialog(QDialog):
         self.fields.itemChanged.connect(guarded("Attribute field")(self._field_edited))
         box.addWidget(self.fields, 1)
         buttons = QHBoxLayout()
-        self.add_field_button = self._button("Add field", self._add_field, buttons)
+        self.add_field_button = button("Add field", self._add_field, buttons)
         box.addLayout(buttons)
-        return page
-
-    def _tiers_tab(self) -> QWidget:
-        page = QWidget()
-        box = QVBoxLayout(page)
-        self.tier_table = QTableWidget(0, 4)
-        self.tier_table.setHorizontalHeaderLabels(["Participant", "Tier", "Annotator", "Scheme"])
-        self.tier_table.horizontalHeader().setStretchLastSection(True)
-        self.tier_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.tier_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        box.addWidget(self.tier_table, 1)
-        edit_row = QHBoxLayout()
-        self.tier_up = self._button("Up", lambda: self._move_tier(-1), edit_row)
-        self.tier_down = self._button("Down", lambda: self._move_tier(1), edit_row)
-        self.rename_edit = QLineEdit()
-        self.rename_edit.setPlaceholderText("new name of the selected tier")
-        edit_row.addWidget(self.rename_edit, 1)
-        self.rename_button = self._button("Rename tier", self._rename_tier, edit_row)
-        box.addLayout(edit_row)
-        grid = QGridLayout()
-        self.tier_participant, self.tier_annotator, self.tier_scheme = QComboBox(), QComboBox(), QComboBox()
-        self.tier_scheme.currentIndexChanged.connect(lambda _i: self._suggest_tier_name())
-        self.tier_name = QLineEdit()
-        self.every_session = QCheckBox("in every session (and sessions added later)")
-        for col, (text, widget) in enumerate((("Participant", self.tier_participant), ("Annotator", self.tier_annotator),
-                                              ("Scheme", self.tier_scheme), ("Tier name", self.tier_name))):
-            grid.addWidget(QLabel(text), 0, col)
-            grid.addWidget(widget, 1, col)
-        grid.addWidget(self.every_session, 2, 0, 1, 3)
-        add_row = QHBoxLayout()
-        self.add_tier_button = self._button("Add tier", self._add_tier, add_row)
-        grid.addLayout(add_row, 2, 3)
-        box.addLayout(grid)
-        for w in (self.tier_up, self.tier_down, self.rename_edit, self.rename_button, self.tier_participant,
-                  self.tier_annotator, self.tier_scheme, self.tier_name, self.every_session, self.add_tier_button):
-            w.setEnabled(self.may_edit_tiers)
         return page
 
     # -- the scheme list -----------------------------------------------------------------------------------
@@ -261,7 +217,7 @@ class SchemeDialog(QDialog):
         elif self.base is not None or self.rev is None:
             first = self.scheme_list.item(0)
             self.scheme_list.setCurrentItem(first)
-        self._fill_tiers()
+        self.tier_panel.fill()
 
     def _pick(self, item: QListWidgetItem | None) -> None:
         if item is not None:
@@ -306,10 +262,14 @@ class SchemeDialog(QDialog):
             self.name_edit.setText(rev.name)
             self.pages.setCurrentIndex(PAGES.get(rev.kind, 3))
             template = self.base is not None and se.is_template(self.base.name)
-            self.template_note.setText(
-                f"'{self.base.name}' is a shipped template and stays as it is: applying saves your changes as the "
-                "project copy named above, and the project's tiers then use the copy." if template else
-                ("" if self.may_edit_schemes else "Only an admin may change the schemes of this team project."))
+            if not self.may_edit_schemes:
+                note = "Only an admin may change the schemes of this team project; they are shown read-only."
+            elif template:
+                note = (f"'{self.base.name}' is a shipped template and stays as it is: applying saves your changes "
+                        "as the project copy named above, and the project's tiers then use the copy.")
+            else:
+                note = ""
+            self.template_note.setText(note)
             if rev.kind == "categorical":
                 self._fill_classes(rev)
             elif rev.kind == "dimensional":
@@ -611,99 +571,6 @@ class SchemeDialog(QDialog):
     def _ok(self) -> None:
         if self.apply():
             self.accept()
-
-    # -- tiers -------------------------------------------------------------------------------------------
-
-    def _fill_tiers(self) -> None:
-        data = self.ws.data
-        self.tier_table.setRowCount(0)
-        self.tier_participant.clear()
-        self.tier_annotator.clear()
-        self.tier_scheme.clear()
-        if data is None:
-            return
-        codes = {p.id: p.code for p in data.participants}
-        order = {p.id: i for i, p in enumerate(data.participants)}
-        tiers = [t for t in data.tiers if t.kind in se.TIER_KIND.values()]
-        tiers.sort(key=lambda t: (order.get(t.participant_id or -1, 99), t.annotator_id != self.ws.annotator.id,
-                                  t.annotator_id, t.position, t.kind != "categorical", t.name))
-        for row, t in enumerate(tiers):
-            self.tier_table.insertRow(row)
-            scheme = self.ws.schemes.get(t.scheme_id)
-            cells = [codes.get(t.participant_id or -1, "session"), t.name, data.annotators[t.annotator_id].name,
-                     scheme.name if scheme else "?"]
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setData(NAME_ROLE, t.id)
-                self.tier_table.setItem(row, col, item)
-        self.tier_participant.addItem("every participant", EVERY)
-        for p in data.participants:
-            self.tier_participant.addItem(p.code, p.id)
-        if self.ws.annotator.id >= 0:
-            self.tier_annotator.addItem(self.ws.annotator.name, self.ws.annotator.id)
-        for a in data.annotators.values():
-            if a.kind == "human" and a.id != self.ws.annotator.id:
-                self.tier_annotator.addItem(a.name, a.id)
-        for s in sorted(in_effect(list(self.ws.schemes.values())), key=lambda s: s.name):
-            if s.kind in se.TIER_KIND:
-                self.tier_scheme.addItem(s.name, s.id)
-        self._suggest_tier_name()
-
-    def _suggest_tier_name(self) -> None:
-        scheme = self.ws.schemes.get(self.tier_scheme.currentData())
-        if scheme is None:
-            return
-        dims = [d["name"] for d in scheme.definition.get("dimensions", [])]
-        self.tier_name.setText(dims[0] if dims else scheme.name)
-
-    def _selected_tier(self) -> model.Tier | None:
-        row = self.tier_table.currentRow()
-        item = self.tier_table.item(row, 0) if row >= 0 else None
-        return self.ws.tier(item.data(NAME_ROLE)) if item is not None else None
-
-    def _add_tier(self) -> None:
-        data = self.ws.data
-        scheme_id, annotator_id = self.tier_scheme.currentData(), self.tier_annotator.currentData()
-        if data is None or scheme_id is None or annotator_id is None:
-            self.message.setText("Open a session, and pick a scheme and an annotator first.")
-            return
-        chosen = self.tier_participant.currentData()
-        every = self.every_session.isChecked()
-        with self.ws.project.store.transaction() as tx:
-            sessions = tx.sessions.list() if every else [data.session]
-            code = data.participant(chosen).code if chosen != EVERY else None
-            specs = [TierSpec(s.id, p.id, annotator_id, self.tier_name.text().strip(), scheme_id)
-                     for s in sessions for p in tx.participants.list(s.id) if code is None or p.code == code]
-        if self.ws.push(AddTiers(specs, layout=every)):
-            self.message.setText(f"Added {len(specs)} tier{'s' if len(specs) != 1 else ''}.")
-        else:
-            self.message.setText(reporter.last or "not added")
-
-    def _rename_tier(self) -> None:
-        tier = self._selected_tier()
-        if tier is None:
-            self.message.setText("Select the tier to rename first.")
-            return
-        if not self.ws.push(RenameTiers([tier.id], self.rename_edit.text().strip())):
-            self.message.setText(reporter.last or "not renamed")
-
-    def _move_tier(self, offset: int) -> None:
-        tier = self._selected_tier()
-        if tier is None:
-            return
-        rows = [self.ws.tier(self.tier_table.item(r, 0).data(NAME_ROLE)) for r in range(self.tier_table.rowCount())]
-        group = [t for t in rows if t is not None and (t.participant_id, t.annotator_id) ==
-                 (tier.participant_id, tier.annotator_id)]
-        i = group.index(tier)
-        j = max(0, min(len(group) - 1, i + offset))
-        if i == j:
-            return
-        group.insert(j, group.pop(i))
-        if self.ws.push(ReorderTiers([t.id for t in group])):
-            row = next(r for r in range(self.tier_table.rowCount())
-                       if self.tier_table.item(r, 0).data(NAME_ROLE) == tier.id)
-            self.tier_table.setCurrentCell(row, 0)
-
 
 def open_scheme_dialog(win: MainWindow) -> SchemeDialog | None:
     """Edit ▸ Coding schemes and tiers… (one dialog per window; shown again if open)."""

@@ -90,11 +90,12 @@ def test_define_a_scheme_and_a_scale_add_tiers_and_label_with_their_keys(drive, 
                                                      "labels": ["cold", "warm"], "keys": ["t", "y"]}]
 
     dialog.tabs.setCurrentIndex(1)
+    tiers = dialog.tier_panel
     for scheme in ("engagement", "warmth"):
-        dialog.tier_participant.setCurrentIndex(dialog.tier_participant.findText("A"))
-        dialog.tier_scheme.setCurrentIndex(dialog.tier_scheme.findText(scheme))
-        assert dialog.tier_name.text() == scheme
-        qtbot.mouseClick(dialog.add_tier_button, LEFT)
+        tiers.participant.setCurrentIndex(tiers.participant.findText("A"))
+        tiers.scheme.setCurrentIndex(tiers.scheme.findText(scheme))
+        assert tiers.name_edit.text() == scheme
+        qtbot.mouseClick(tiers.add_button, LEFT)
     assert db("SELECT t.kind FROM tiers t JOIN annotators a ON a.id = t.annotator_id "
               "WHERE t.name IN ('engagement', 'warmth') AND a.name = 'alice' ORDER BY t.name") == [
         ("categorical",), ("dimensional",)]
@@ -168,3 +169,14 @@ def test_rename_and_merge_of_a_shipped_scheme_are_one_undo_each(drive, qtbot, db
     assert list(palette.buttons) == ["neutral", "happy", "sad", "angry"]
     assert "emotion-4class  (categorical, shipped)" in [dialog.scheme_list.item(i).text()
                                                        for i in range(dialog.scheme_list.count())]
+
+
+def test_on_a_team_server_an_annotator_sees_the_schemes_read_only(drive, qtbot, monkeypatch):
+    monkeypatch.setattr(drive.ws.project.store, "is_server", True)  # the rule table a team server enforces
+    dialog = open_dialog(drive, qtbot)
+    assert drive.ws.annotator.role == "annotator"
+    assert "Only an admin may change the schemes" in dialog.template_note.text()
+    for control in (dialog.new_categorical, dialog.new_scale, dialog.classes, dialog.add_class_button,
+                    dialog.name_edit, dialog.apply_button):
+        assert not control.isEnabled()
+    assert dialog.tier_panel.add_button.isEnabled()  # own tiers: an annotator may add them
