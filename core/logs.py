@@ -32,7 +32,7 @@ LOGGER = "dyadlab"
 FORMAT = "%(asctime)s %(process)d %(threadName)s %(levelname)s %(name)s: %(message)s"
 # What a report lists: the distribution names as pip knows them.
 PACKAGES = ("dyadlab", "PySide6", "torch", "torchaudio", "av", "numpy", "sqlalchemy", "alembic", "pandas",
-            "pyqtgraph", "mediapipe", "opencv-contrib-python", "opensmile", "pympi-ling", "pyarrow")
+            "pyqtgraph", "mediapipe", "opencv-contrib-python", "opensmile", "pympi-ling", "pyarrow", "onnxruntime")
 
 _handler: logging.Handler | None = None
 _lock = threading.Lock()

@@ -96,7 +96,8 @@ def onnx_unavailable_reason() -> str | None:
 
 
 def export_onnx(model: nn.Module, meta: dict[str, Any], path: Path) -> Path:
-    """Export ``model`` to ONNX (opset 17, dynamic batch) with the input names of ``meta`` and output ``logits``."""
+    """Export ``model`` to ONNX (opset 17, dynamic batch) with the input names of ``meta`` and output ``logits``,
+    ``meta`` stored inside (``metadata_props``)."""
     reason = onnx_unavailable_reason()
     if reason:
         raise CheckpointError(f"cannot export ONNX: {reason}", path=path)
@@ -112,7 +113,20 @@ def export_onnx(model: nn.Module, meta: dict[str, Any], path: Path) -> Path:
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         torch.onnx.export(model.eval(), example_inputs(meta), str(path), input_names=names,
                           output_names=["logits"], dynamic_axes=axes, opset_version=ONNX_OPSET, dynamo=False)
+    _embed_metadata(path, meta)
     return path
+
+
+def _embed_metadata(path: Path, meta: dict[str, Any]) -> None:
+    """Store ``meta`` in the ONNX file's ``metadata_props`` (key ``METADATA_ENTRY``), as the TorchScript file
+    does: ONNX Runtime reads it back (``custom_metadata_map``) where neither torch nor the checkpoint can be
+    read — the desktop bundle (``core.inference.onnx_runtime``)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    entry = next((p for p in model.metadata_props if p.key == METADATA_ENTRY), None) or model.metadata_props.add()
+    entry.key, entry.value = METADATA_ENTRY, dumps(meta)
+    onnx.save(model, str(path))
 
 
 def export_checkpoint(checkpoint: str | Path, out_dir: str | Path,

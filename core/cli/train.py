@@ -236,8 +236,10 @@ def register_run(project: Any, out: Path, name: str, version: str, data: dict[st
     Under cross-validation every fold's model is registered on its own (version ``<version>-<fold>``), scored
     on its own held-out fold; the cross-validation estimate (mean over folds) travels with each as
     ``metrics["cv_summary"]``, labelled as such, never as the score of one model. ``metrics["scored_on"]``
-    says in words what the score measures (``dyadlab models`` and the Models dock show it).
+    says in words what the score measures (``dyadlab models`` and the Models dock show it). Each checkpoint is
+    exported to ONNX beside it (``onnx_runtime.export_for_registry``), for a DyadLab without torch.
     """
+    from dyadlab.core.inference.onnx_runtime import export_for_registry
     from dyadlab.trainer.checkpoint import model_record_fields, read_checkpoint
     from dyadlab.trainer.metrics import read_results, summarize_folds, table_rows
 
@@ -271,6 +273,8 @@ def register_run(project: Any, out: Path, name: str, version: str, data: dict[st
                                          path=project.relative_media_path(checkpoint),
                                          scheme_id=None if scheme is None else scheme.id, config=config,
                                          metrics=metrics))
+    for _, checkpoint, *_ in entries:  # so a DyadLab without torch (the desktop bundle) can run them
+        export_for_registry(checkpoint)
     return records
 
 

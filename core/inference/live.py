@@ -20,7 +20,9 @@ worker computes them one by one through the prediction cache (with ``use_cache``
 holes; a new request always goes first.
 
 On the CPU the models it loads run through ONNX Runtime (``onnx_runtime.use_onnx_runtime``; ``runtime="torch"``
-keeps torch): the same graph, a fraction of torch's time per call. Faces are tracked between detections
+keeps torch): the same graph, a fraction of torch's time per call; ``int8`` runs their int8 dynamic
+quantisation (default: per model kind, ``onnx_runtime.INT8_DEFAULT``). Without torch (the desktop bundle) the
+models are loaded as ONNX from the start (``loader.load_model``). Faces are tracked between detections
 (``InputProvider``), so a frame that follows the previous one costs the face mesh, not detector + mesh.
 
 Callbacks run on the worker thread: the GUI hops to its own thread with a queued signal. The worker is
@@ -133,13 +135,14 @@ class LiveInferenceWorker:
                  on_error: Callable[[int | None, str], None] | None = None,
                  participants: Sequence[int] | None = None, queue_size: int = 1, use_cache: bool = True,
                  device: str | None = None, clock: Callable[[], float] = time.monotonic,
-                 provider: InputProvider | None = None, runtime: str = "onnx",
+                 provider: InputProvider | None = None, runtime: str = "onnx", int8: bool | None = None,
                  backfill_after_s: float | None = BACKFILL_IDLE_S) -> None:
         if not 1 <= queue_size <= 2:
             raise ValueError(f"queue_size must be 1 or 2, got {queue_size}")
         if runtime not in ("onnx", "torch"):
             raise ValueError(f"runtime must be 'onnx' or 'torch', got {runtime!r}")
         self.runtime = runtime
+        self.int8 = int8  # int8-quantised ONNX models: None = per model kind (onnx_runtime.INT8_DEFAULT)
         self.backfill_after_s = backfill_after_s  # None: skipped frames are not filled in
         self.runtimes: dict[int, str] = {}  # model id -> "onnxruntime" | "torch (why)", once loaded
         self._exports: dict[int, tuple[Any, Any]] = {}  # model id -> (LoadedModel, OnnxExport) still running
@@ -315,10 +318,16 @@ class LiveInferenceWorker:
     def _accelerate(self, model_id: int, loaded: Any) -> None:
         """Run ``loaded`` through ONNX Runtime when asked and possible: its export starts now (a child process)
         and the model runs on torch until ``_swap_ready`` finds it done (the reason is kept when it fails)."""
+        from dyadlab.core.inference.onnx_runtime import OnnxExport, OnnxModule, use_onnx_runtime
+
+        if isinstance(loaded.module, OnnxModule):  # loaded so already (no torch here: the desktop bundle)
+            int8 = self._int8_for(loaded)
+            why = use_onnx_runtime(loaded, int8=int8) if int8 else None
+            self.runtimes[model_id] = _runtime_name(loaded) + ("" if why is None else f" (no int8: {why})")
+            return
         if self.runtime != "onnx" or loaded.device != "cpu":
             self.runtimes[model_id] = "torch" if self.runtime != "onnx" else f"torch (it runs on {loaded.device})"
             return
-        from dyadlab.core.inference.onnx_runtime import OnnxExport
 
         try:
             self._exports[model_id] = (loaded, OnnxExport(Path(loaded.path)))
@@ -334,8 +343,17 @@ class LiveInferenceWorker:
         for model_id, (loaded, export) in list(self._exports.items()):
             if export.done:
                 del self._exports[model_id]
-                why = use_onnx_runtime(loaded, export)
-                self.runtimes[model_id] = "onnxruntime" if why is None else f"torch ({why})"
+                int8 = self._int8_for(loaded)
+                why = use_onnx_runtime(loaded, export, int8=int8)
+                if why is not None and int8:  # the int8 version could not be made: the float export then
+                    why = use_onnx_runtime(loaded, export)
+                self.runtimes[model_id] = _runtime_name(loaded) if why is None else f"torch ({why})"
+
+    def _int8_for(self, loaded: Any) -> bool:
+        """Run this model int8-quantised? As asked, else as ``INT8_DEFAULT`` says for its kind."""
+        from dyadlab.core.inference.onnx_runtime import INT8_DEFAULT, model_kind
+
+        return self.int8 if self.int8 is not None else INT8_DEFAULT.get(model_kind(loaded.metadata), False)
 
     def _compute(self, request: _Request, *, prefetch: bool = True) -> list[ParticipantPrediction]:
         """Every participant × model at the request's time: per model one call for all participants.
@@ -529,6 +547,11 @@ class LiveInferenceWorker:
             predictor.close()
         if self._own_provider and self._provider is not None:
             self._provider.close()
+
+
+def _runtime_name(loaded: Any) -> str:
+    """``"onnxruntime"`` or ``"onnxruntime int8"`` (``LiveInferenceWorker.runtimes``)."""
+    return "onnxruntime int8" if getattr(loaded.module, "int8", False) else "onnxruntime"
 
 
 def _reason(prediction: FramePrediction) -> str:

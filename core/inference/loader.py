@@ -9,6 +9,12 @@ stays light.
 
 The model runs on CUDA when available (or when asked), else on the CPU, always in eval mode.
 
+Runtimes (``load_model(..., runtime=)``): ``"torch"`` rebuilds the trainer's module from the checkpoint (training
+and development); ``"onnx"`` runs the checkpoint's ONNX export through ONNX Runtime on the CPU, reading the
+metadata from the export (``onnx_runtime``): no torch is imported. ``"auto"`` (default) is torch when it can be
+imported, else ONNX Runtime — the desktop bundle, which leaves torch out. Both give the same probabilities
+(within 1e-4, tests/core/inference/test_onnx_runtime.py).
+
 Which frames a model predicts follows how it was trained: ``dyadlab train`` records the data's
 ``audio_frames`` in the registry row (``config["data"]``). A model trained with ``"speech"`` only ever saw
 audio inputs where the participant speaks, so its audio inputs count only there at inference too (see
@@ -115,17 +121,12 @@ class LoadedModel:
         Raises ModelOutputError when the forward pass fails or any output is not finite, so a broken model
         never hands NaN to the store or the screen.
         """
-        import torch
-
-        with torch.inference_mode():
-            try:
-                tensors = [torch.from_numpy(np.ascontiguousarray(batch[i.name])).to(self.device) for i in self.inputs]
-                logits = self.module(*tensors)
-                probs = torch.softmax(logits.float(), dim=1).cpu().numpy()
-            except Exception as exc:  # a shape mismatch, CUDA out of memory, ...: the model failed, not the caller
-                first = str(exc).splitlines()[0][:200] if str(exc) else ""
-                raise ModelOutputError(f"{self.label} failed in its forward pass ({type(exc).__name__}: {first})",
-                                       path=self.path) from exc
+        try:
+            probs = self._probabilities(batch)
+        except Exception as exc:  # a shape mismatch, CUDA out of memory, ...: the model failed, not the caller
+            first = str(exc).splitlines()[0][:200] if str(exc) else ""
+            raise ModelOutputError(f"{self.label} failed in its forward pass ({type(exc).__name__}: {first})",
+                                   path=self.path) from exc
         bad = ~np.isfinite(probs).all(axis=1)
         if bad.any():
             raise ModelOutputError(f"{self.label} produced non-finite outputs (NaN/inf) for {int(bad.sum())} of "
@@ -133,9 +134,43 @@ class LoadedModel:
                                    hint="its weights are probably damaged: retrain it or pick another model")
         return probs.astype(np.float32, copy=False)
 
+    def _probabilities(self, batch: dict[str, np.ndarray]) -> np.ndarray:
+        from dyadlab.core.inference.onnx_runtime import OnnxModule
 
-def pick_device(device: str | None) -> str:
-    """``"cuda"`` when available (or asked for), else ``"cpu"``; asking for CUDA without one is an error."""
+        if isinstance(self.module, OnnxModule):  # numpy in and out: no torch
+            logits = self.module.run({i.name: batch[i.name] for i in self.inputs}).astype(np.float64)
+            with np.errstate(over="ignore", invalid="ignore"):  # inf/NaN logits stay non-finite, reported above
+                e = np.exp(logits - logits.max(axis=1, keepdims=True))
+                return e / e.sum(axis=1, keepdims=True)
+        import torch
+
+        with torch.inference_mode():
+            tensors = [torch.from_numpy(np.ascontiguousarray(batch[i.name])).to(self.device) for i in self.inputs]
+            return torch.softmax(self.module(*tensors).float(), dim=1).cpu().numpy()
+
+
+RUNTIMES = ("auto", "torch", "onnx")
+
+
+def pick_runtime(runtime: str = "auto") -> str:
+    """``"torch"`` or ``"onnx"``: ``"auto"`` is torch where it can be imported, else ONNX Runtime (the bundle)."""
+    from dyadlab.core.inference.onnx_runtime import torch_available
+
+    if runtime not in RUNTIMES:
+        raise InferenceError(f"unknown runtime {runtime!r}", hint="use auto, torch or onnx")
+    if runtime == "auto":
+        return "torch" if torch_available() else "onnx"
+    return runtime
+
+
+def pick_device(device: str | None, runtime: str = "torch") -> str:
+    """``"cuda"`` when available (or asked for), else ``"cpu"``; asking for CUDA without one is an error.
+    ONNX Runtime runs on the CPU here."""
+    if runtime == "onnx":
+        if device not in (None, "auto", "cpu"):
+            raise InferenceError(f"device {device!r} was asked for, but without PyTorch models run on the CPU "
+                                 "(ONNX Runtime)", hint="use --device cpu")
+        return "cpu"
     import torch
 
     if device in (None, "auto"):
@@ -210,24 +245,30 @@ def _scheme(tx: Any, record: ModelRecord, meta: dict[str, Any], label: str, path
     return scheme.id, scheme.classes
 
 
-def load_model(project: Any, model_id: int, *, device: str | None = None) -> LoadedModel:
-    """Load registered model ``model_id`` for inference on ``project``.
+def load_model(project: Any, model_id: int, *, device: str | None = None, runtime: str = "auto") -> LoadedModel:
+    """Load registered model ``model_id`` for inference on ``project`` (``runtime``: see the module docstring).
 
     Raises InferenceError (naming the model and the file) when the model is not registered, its file is
     missing or corrupt, its classes are not the classes of its label scheme, or it takes inputs DyadLab
-    cannot produce.
+    cannot produce; with ONNX Runtime also when the model has no export and none can be made (no torch).
     """
-    from dyadlab.trainer.checkpoint import load_checkpoint, read_checkpoint
-
+    runtime = pick_runtime(runtime)
     try:
         with project.store.transaction() as tx:
             record = tx.models.get(model_id)
             path = checkpoint_path(project, record)
-            label = f"model {record.name!r} {record.version} (id {record.id})"
+        label = f"model {record.name!r} {record.version} (id {record.id})"
+        onnx_module = _onnx_module(path, label) if runtime == "onnx" else None
+        if onnx_module is not None:
+            meta = onnx_module.metadata
+        else:
+            from dyadlab.trainer.checkpoint import read_checkpoint
+
             try:
                 meta = read_checkpoint(path)["metadata"]
             except DyadLabError as exc:
                 raise InferenceError(f"{label}: {exc.problem}", path=path, hint=exc.hint) from exc
+        with project.store.transaction() as tx:
             scheme_id, classes = _scheme(tx, record, meta, label, path)
     except StoreError as exc:
         raise InferenceError(f"cannot load model {model_id}: {exc.problem}",
@@ -239,19 +280,46 @@ def load_model(project: Any, model_id: int, *, device: str | None = None) -> Loa
                              "\"speaker\"), which frame-by-frame inference cannot reproduce", path=path,
                              hint="score it with `dyadlab evaluate`, or train with normalise = \"train\" for "
                                   "live and batch inference")
-    target = pick_device(device)
-    try:
-        module, meta = load_checkpoint(path, map_location="cpu", expect_classes=classes)
-    except DyadLabError as exc:
-        raise InferenceError(f"{label}: {exc.problem}", path=path, hint=exc.hint) from exc
-    except Exception as exc:  # noqa: BLE001 - whatever torch raises for a file it cannot rebuild
-        raise InferenceError(f"{label}: cannot rebuild the model ({type(exc).__name__}: {exc})", path=path) from exc
-    module = module.to(target).eval()
+    target = pick_device(device, runtime)
+    if onnx_module is not None:
+        if list(meta["classes"]) != list(classes):
+            raise InferenceError(f"{label}: the model predicts classes {list(meta['classes'])} but {list(classes)} "
+                                 "were expected", path=path, hint="pick a model trained on this label scheme")
+        module: Any = onnx_module
+    else:
+        from dyadlab.trainer.checkpoint import load_checkpoint
+
+        try:
+            module, meta = load_checkpoint(path, map_location="cpu", expect_classes=classes)
+        except DyadLabError as exc:
+            raise InferenceError(f"{label}: {exc.problem}", path=path, hint=exc.hint) from exc
+        except Exception as exc:  # noqa: BLE001 - whatever torch raises for a file it cannot rebuild
+            raise InferenceError(f"{label}: cannot rebuild the model ({type(exc).__name__}: {exc})",
+                                 path=path) from exc
+        module = module.to(target).eval()
     seq = meta.get("sequence")
     sequence = None if not seq else SequenceSpec(int(seq["steps"]), int(seq["stride"]), str(seq.get("start", "pad")))
     ordered = tuple(inputs[name] for name in module.input_names)
     return LoadedModel(project, record, module, meta, tuple(classes), scheme_id, ordered, sequence, target, path,
                        audio_frames(record, label, path))
+
+
+def _onnx_module(path: Path, label: str) -> Any:
+    """The model's ONNX export in an ONNX Runtime session (exported now, in a child process, when missing and
+    torch is here); InferenceError when there is none and none can be made, or the file does not load."""
+    from dyadlab.core.inference.onnx_runtime import OnnxExport, OnnxModule
+
+    if not path.is_file():
+        raise InferenceError(f"{label}: checkpoint not found", path=path)
+    try:
+        module = OnnxModule(OnnxExport(path).wait())
+    except Exception as exc:  # noqa: BLE001 - no export, a failed export, a file ONNX Runtime cannot load
+        first = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        raise InferenceError(f"{label} cannot run through ONNX Runtime: {first}", path=path) from exc
+    if not module.metadata:
+        raise InferenceError(f"{label}: its ONNX export holds no DyadLab metadata", path=module.path,
+                             hint="delete the file: it is exported again on first use where PyTorch is installed")
+    return module
 
 
 def audio_frames(record: ModelRecord, label: str, path: Path) -> str:
@@ -267,13 +335,15 @@ def audio_frames(record: ModelRecord, label: str, path: Path) -> str:
 
 def register_checkpoint(project: Any, path: str | Path, *, name: str | None = None,
                         version: str | None = None, audio_frames: str | None = None) -> ModelRecord:
-    """Register a checkpoint file the user names (``dyadlab train`` registers the models it trains).
+    """Register a checkpoint file the user names (``dyadlab train`` registers the models it trains) and export it
+    to ONNX beside it (``onnx_runtime.export_for_registry``; a failed export is logged, the model still registered).
 
     The path is stored relative to the project folder when the file lies inside it; the label scheme is
     the project's scheme of the name the checkpoint records (left empty when the project lacks it, which
     ``load_model`` then reports). ``audio_frames`` (``"speech"`` / ``"all"``) records how the model's audio
     inputs were trained, as ``dyadlab train`` does; unset, the model predicts every frame.
     """
+    from dyadlab.core.inference.onnx_runtime import export_for_registry
     from dyadlab.trainer.checkpoint import model_record_fields, read_checkpoint
     from dyadlab.trainer.project_source import AUDIO_FRAMES
 
@@ -292,5 +362,7 @@ def register_checkpoint(project: Any, path: str | Path, *, name: str | None = No
     fields["version"] = version or fields["version"]
     with project.store.transaction() as tx:
         scheme = tx.schemes.by_name(meta.get("scheme", "")) if meta.get("scheme") else None
-        return tx.models.add(path=project.relative_media_path(path), scheme_id=scheme.id if scheme else None,
-                             **fields)
+        record = tx.models.add(path=project.relative_media_path(path), scheme_id=scheme.id if scheme else None,
+                               **fields)
+    export_for_registry(path)  # so a DyadLab without torch (the desktop bundle) can run it
+    return record

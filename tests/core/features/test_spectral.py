@@ -7,8 +7,6 @@ float64 in ``spectral``: the differences are torchaudio's rounding).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import wave
 from pathlib import Path
 
@@ -19,18 +17,7 @@ import torchaudio
 
 from dyadlab.core.features import spectral
 
-# A fresh interpreter in which importing torch (or torchaudio) fails, as in the bundle.
-NO_TORCH = r"""
-import importlib.abc, sys
-
-class RefuseTorch(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("torch", "torchaudio"):
-            raise ModuleNotFoundError(f"No module named {name!r} (refused: no torch)", name=name)
-        return None
-
-sys.meta_path.insert(0, RefuseTorch())
-"""
+from ...builders.no_torch import run_without_torch
 
 
 def _torchaudio_features(windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,23 +91,15 @@ def test_audio_signal_and_features_without_torch(tmp_path: Path) -> None:
         w.setframerate(44100)
         w.writeframes(pcm.tobytes())
     out = tmp_path / "out.npz"
-    code = NO_TORCH + f"""
+    done = run_without_torch(f"""
 import numpy as np
 from dyadlab.core.features.audio_windows import load_participant_signal, cut_windows
 from dyadlab.core.features.audio_features import log_mel_and_mfcc
-try:
-    import torch
-except ModuleNotFoundError:
-    pass
-else:
-    raise SystemExit("the blocker let torch through")
 signal = load_participant_signal({str(path)!r}, 1, 0)
 windows = cut_windows(signal.samples, np.arange(-800, 15000, 640), 1600)
 logmel, mfcc = log_mel_and_mfcc(windows)
-assert not any(m.split(".")[0] in ("torch", "torchaudio") for m in sys.modules)
 np.savez({str(out)!r}, samples=signal.samples, windows=windows, logmel=logmel, mfcc=mfcc)
-"""
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+""", timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     got = np.load(out)
     channel = pcm[:, 1].astype(np.float32) / 32768
