@@ -43,6 +43,7 @@ from dyadlab.app.dialogs.tier_panel import TierPanel, button
 from dyadlab.app.errors import guarded, reporter
 from dyadlab.app.shortcuts import Shortcuts, key_name
 from dyadlab.app.workspace import Workspace
+from dyadlab.app.write_access import offer, refusal
 from dyadlab.core import model
 from dyadlab.core.edits.schemes import (
     ChangeScheme,
@@ -52,7 +53,8 @@ from dyadlab.core.edits.schemes import (
 from dyadlab.core.errors import DyadLabError
 from dyadlab.core.keymap import GLOBAL_KIND, Binding
 from dyadlab.core.labels import scheme_editing as se
-from dyadlab.core.store.roles import Op, can
+from dyadlab.core.store.roles import why_not
+from dyadlab.core.store.rules import Op
 
 if TYPE_CHECKING:
     from dyadlab.app.main_window import MainWindow
@@ -83,9 +85,10 @@ class SchemeDialog(QDialog):
         self.base: model.LabelScheme | None = None  # the stored scheme being edited (None: a new one)
         self.rev: se.Revision | None = None
         self._filling = False
-        store, actor = ws.project.store, ws.annotator
-        self.may_edit_schemes = actor.id >= 0 and (not store.is_server or can(actor, "label_schemes", Op.UPDATE))
-        self.may_edit_tiers = actor.id >= 0 and (not store.is_server or can(actor, "tiers", Op.INSERT, owner=actor))
+        # what the team server's rule table allows this account (``app.write_access``): schemes are the admins'
+        self.schemes_refused = refusal(ws, "label_schemes", Op.UPDATE) or refusal(ws, "label_schemes", Op.INSERT)
+        self.may_edit_schemes = self.schemes_refused is None
+        tiers_refused = refusal(ws, "tiers", Op.INSERT) and why_not(ws.annotator, "tiers", Op.INSERT, owner=ws.annotator)
         layout = QVBoxLayout(self)
         self.message = QLabel()
         self.message.setObjectName(theme.ERROR_LABEL)
@@ -93,7 +96,7 @@ class SchemeDialog(QDialog):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._schemes_tab(), "Schemes")
-        self.tier_panel = TierPanel(ws, self.message.setText, may_edit=self.may_edit_tiers)
+        self.tier_panel = TierPanel(ws, self.message.setText, refused=tiers_refused)
         self.tabs.addTab(self.tier_panel, "Tiers")
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.message)
@@ -128,8 +131,7 @@ class SchemeDialog(QDialog):
         self.new_categorical = button("New categorical scheme", lambda: self._new("categorical"), left)
         self.new_scale = button("New continuous scale", lambda: self._new("dimensional"), left)
         self.new_attributes = button("New attribute fields", lambda: self._new("attributes"), left)
-        for made in (self.new_categorical, self.new_scale, self.new_attributes):
-            made.setEnabled(self.may_edit_schemes)
+        offer((self.new_categorical, self.new_scale, self.new_attributes), self.schemes_refused)
         row.addLayout(left, 1)
         right = QVBoxLayout()
         name_row = QHBoxLayout()
@@ -150,52 +152,50 @@ class SchemeDialog(QDialog):
         row.addLayout(right, 3)
         return page
 
-    def _classes_page(self) -> QWidget:
+    def _table_page(self, columns: list[str], edited: Callable[[QTableWidgetItem], None],
+                    actions: list[tuple[str, Callable[[], object]]], hint: str) -> tuple[QWidget, QTableWidget,
+                                                                                     list[QPushButton]]:
+        """A page of the editor: a table whose cell edits go to ``edited``, a row of buttons, a hint."""
         page = QWidget()
         box = QVBoxLayout(page)
-        self.classes = QTableWidget(0, 3)
-        self.classes.setHorizontalHeaderLabels(["Class", "Key", "Colour"])
-        self.classes.horizontalHeader().setStretchLastSection(True)
+        table = QTableWidget(0, len(columns))
+        table.setHorizontalHeaderLabels(columns)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.itemChanged.connect(guarded("Scheme")(edited))
+        box.addWidget(table, 1)
+        row = QHBoxLayout()
+        made = [button(text, slot, row) for text, slot in actions]
+        box.addLayout(row)
+        if hint:
+            box.addWidget(QLabel(hint))
+        return page, table, made
+
+    def _classes_page(self) -> QWidget:
+        page, self.classes, made = self._table_page(
+            ["Class", "Key", "Colour"], self._class_renamed,
+            [("Add class", self._add_class), ("Remove class…", self._remove_class), ("Merge into…", self._merge_class),
+             ("Up", lambda: self._move_class(-1)), ("Down", lambda: self._move_class(1))],
+            "A class key labels the selected segment (paused) or codes while held (playing). "
+            "Renaming or merging a class relabels its segments when you apply.")
+        self.add_class_button, self.remove_class_button, self.merge_button, self.class_up, self.class_down = made
         self.classes.setColumnWidth(0, 200)
         self.classes.setColumnWidth(1, 160)
-        self.classes.itemChanged.connect(guarded("Rename class")(self._class_renamed))
-        box.addWidget(self.classes, 1)
-        buttons = QHBoxLayout()
-        self.add_class_button = button("Add class", self._add_class, buttons)
-        self.remove_class_button = button("Remove class…", self._remove_class, buttons)
-        self.merge_button = button("Merge into…", self._merge_class, buttons)
-        self.class_up = button("Up", lambda: self._move_class(-1), buttons)
-        self.class_down = button("Down", lambda: self._move_class(1), buttons)
-        box.addLayout(buttons)
-        box.addWidget(QLabel("A class key labels the selected segment (paused) or codes while held (playing). "
-                             "Renaming or merging a class relabels its segments when you apply."))
         return page
 
     def _dimensions_page(self) -> QWidget:
-        page = QWidget()
-        box = QVBoxLayout(page)
-        self.dimensions = QTableWidget(0, len(DIM_COLUMNS))
-        self.dimensions.setHorizontalHeaderLabels(DIM_COLUMNS)
-        self.dimensions.itemChanged.connect(guarded("Scale")(self._dimension_edited))
-        box.addWidget(self.dimensions, 1)
-        buttons = QHBoxLayout()
-        self.add_dimension_button = button("Add dimension", self._add_dimension, buttons)
-        box.addLayout(buttons)
-        box.addWidget(QLabel("A tier of a scale is named after the dimension it rates; the rating keys move the "
-                             "continuous trace, digits score the selected segment."))
+        page, self.dimensions, made = self._table_page(
+            DIM_COLUMNS, self._dimension_edited, [("Add dimension", self._add_dimension)],
+            "A tier of a scale is named after the dimension it rates; the rating keys move the continuous trace, "
+            "digits score the selected segment.")
+        self.dimensions.horizontalHeader().setStretchLastSection(False)
+        (self.add_dimension_button,) = made
         return page
 
     def _fields_page(self) -> QWidget:
-        page = QWidget()
-        box = QVBoxLayout(page)
-        self.fields = QTableWidget(0, 2)
-        self.fields.setHorizontalHeaderLabels(["Field", "Allowed values (comma-separated)"])
-        self.fields.horizontalHeader().setStretchLastSection(True)
-        self.fields.itemChanged.connect(guarded("Attribute field")(self._field_edited))
-        box.addWidget(self.fields, 1)
-        buttons = QHBoxLayout()
-        self.add_field_button = button("Add field", self._add_field, buttons)
-        box.addLayout(buttons)
+        page, self.fields, made = self._table_page(
+            ["Field", "Allowed values (comma-separated)"], self._field_edited, [("Add field", self._add_field)],
+            "The Participants panel offers a field's allowed values (e.g. gender).")
+        (self.add_field_button,) = made
         return page
 
     # -- the scheme list -----------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ class SchemeDialog(QDialog):
             self.pages.setCurrentIndex(PAGES.get(rev.kind, 3))
             template = self.base is not None and se.is_template(self.base.name)
             if not self.may_edit_schemes:
-                note = "Only an admin may change the schemes of this team project; they are shown read-only."
+                note = f"The schemes are shown read-only: {self.schemes_refused}."
             elif template:
                 note = (f"'{self.base.name}' is a shipped template and stays as it is: applying saves your changes "
                         "as the project copy named above, and the project's tiers then use the copy.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,11 +26,12 @@ from PySide6.QtWidgets import (
 
 from dyadlab.app.errors import guarded, reporter
 from dyadlab.app.workspace import Workspace
+from dyadlab.app.write_access import offer
 from dyadlab.core import model
 from dyadlab.core.edits.schemes import AddTiers, RenameTiers, ReorderTiers, TierSpec, in_effect
 from dyadlab.core.labels.scheme_editing import TIER_KIND
 
-ID_ROLE = 0x0101  # Qt.ItemDataRole.UserRole + 1: the tier id of a row
+ID_ROLE = Qt.ItemDataRole.UserRole + 1  # the tier id of a row
 EVERY = -1  # participant combo: every participant
 
 
@@ -42,9 +44,10 @@ def button(text: str, slot: Callable[[], object], box: QHBoxLayout | QVBoxLayout
 
 
 class TierPanel(QWidget):
-    """``say``: where the panel tells the user what happened or why not (the dialog's message line)."""
+    """``say``: where the panel tells the user what happened or why not (the dialog's message line);
+    ``refused``: why this account may not add or change tiers (None: it may)."""
 
-    def __init__(self, ws: Workspace, say: Callable[[str], None], *, may_edit: bool) -> None:
+    def __init__(self, ws: Workspace, say: Callable[[str], None], *, refused: str | None) -> None:
         super().__init__()
         self.ws, self.say = ws, say
         box = QVBoxLayout(self)
@@ -76,9 +79,8 @@ class TierPanel(QWidget):
         self.add_button = button("Add tier", self._add_tier, add_row)
         grid.addLayout(add_row, 2, 3)
         box.addLayout(grid)
-        for w in (self.up, self.down, self.rename_edit, self.rename_button, self.participant,
-                  self.annotator, self.scheme, self.name_edit, self.every_session, self.add_button):
-            w.setEnabled(may_edit)
+        offer((self.up, self.down, self.rename_edit, self.rename_button, self.participant, self.annotator,
+               self.scheme, self.name_edit, self.every_session, self.add_button), refused)
 
     def fill(self) -> None:
         data = self.ws.data

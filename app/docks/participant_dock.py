@@ -39,6 +39,7 @@ from dyadlab.app.write_access import offer, refusal
 from dyadlab.core import model
 from dyadlab.core.edits import UpdateParticipant
 from dyadlab.core.edits.participants import FIELDS
+from dyadlab.core.labels.scheme_editing import allowed_values
 from dyadlab.core.store.rules import Op
 
 NO_AGE = -1
@@ -101,12 +102,15 @@ class ParticipantForm(QGroupBox):
         self._loading = False
 
     def offer_genders(self, current: str | None) -> None:
-        """Fill the gender list with the values in use in the project, most used first; show ``current``."""
+        """Fill the gender list with the values the project's attribute fields allow (Edit ▸ Coding schemes),
+        then the others in use in the project, most used first; show ``current``."""
         with self.ws.project.store.transaction() as tx:
             values = [q.gender for q in tx.participants.list() if q.gender]
         counts = {v: values.count(v) for v in dict.fromkeys(values)}
+        allowed = allowed_values(self.ws.schemes.values(), "gender") or []
         self.gender.clear()
-        self.gender.addItems(sorted(counts, key=lambda v: (-counts[v], v.casefold())))
+        self.gender.addItems(allowed + [v for v in sorted(counts, key=lambda v: (-counts[v], v.casefold()))
+                                        if v not in allowed])
         index = self.gender.findText(current or "")
         self.gender.setCurrentIndex(index)  # -1 for a value not offered (none): then the text alone
         if index < 0:
@@ -162,6 +166,7 @@ class ParticipantPanel(QScrollArea):
         self.setWidgetResizable(True)
         ws.session_opened.connect(self.rebuild)
         ws.participant_changed.connect(self._changed)
+        ws.schemes_changed.connect(self.rebuild)  # attribute fields may offer other values now
         self.rebuild()
 
     def rebuild(self) -> None:

@@ -47,6 +47,24 @@ class _Repository:
             raise StoreError(f"no {what} with id {row_id}")
         return row
 
+    def _update(self, row_type: type[RowT], row_id: int, what: str, fields: dict[str, Any],
+                editable: set[str]) -> RowT:
+        """Set ``fields`` of a row, refusing any not ``editable`` (checked by the caller's rules first)."""
+        row = self._row(row_type, row_id, what)
+        for key, value in fields.items():
+            if key not in editable:
+                raise StoreError(f"{what} has no editable field {key!r}")
+            setattr(row, key, value)
+        self.orm.flush()
+        return row
+
+    def _remove(self, row_type: type[RowT], row_id: int, what: str) -> RowT:
+        """Delete a row (its attributes stay readable until the commit, for the caller's undo record)."""
+        row = self._row(row_type, row_id, what)
+        self.orm.delete(row)
+        self.orm.flush()
+        return row
+
     def _add(self, row):
         _check_int64(row.__tablename__, ((a.key, getattr(row, a.key)) for a in sa_inspect(row).mapper.column_attrs))
         self.orm.add(row)
@@ -211,21 +229,11 @@ class LabelSchemeRepository(_Repository):
 
     def update(self, scheme_id: int, **fields: Any) -> model.LabelScheme:
         """Change a scheme's name and/or definition (``core.edits.schemes`` checks them first)."""
-        row = self._row(s.LabelSchemeRow, scheme_id, "label scheme")
-        for key, value in fields.items():
-            if key not in {"name", "definition"}:
-                raise StoreError(f"label scheme has no editable field {key!r}")
-            setattr(row, key, value)
-        self.orm.flush()
-        return convert.scheme(row)
+        return convert.scheme(self._update(s.LabelSchemeRow, scheme_id, "label scheme", fields, {"name", "definition"}))
 
     def delete(self, scheme_id: int) -> model.LabelScheme:
         """Remove a scheme no tier or model uses (undo of creating it)."""
-        row = self._row(s.LabelSchemeRow, scheme_id, "label scheme")
-        gone = convert.scheme(row)
-        self.orm.delete(row)
-        self.orm.flush()
-        return gone
+        return convert.scheme(self._remove(s.LabelSchemeRow, scheme_id, "label scheme"))
 
     def restore(self, scheme: model.LabelScheme) -> model.LabelScheme:
         """Re-insert a deleted scheme with its original id (redo of creating it)."""
@@ -305,21 +313,11 @@ class TierRepository(_Repository):
 
     def update(self, tier_id: int, **fields: Any) -> model.Tier:
         """Rename, reorder or re-scheme a tier (``core.edits.schemes`` checks the change first)."""
-        row = self._row(s.TierRow, tier_id, "tier")
-        for key, value in fields.items():
-            if key not in {"name", "position", "scheme_id"}:
-                raise StoreError(f"tier has no editable field {key!r}")
-            setattr(row, key, value)
-        self.orm.flush()
-        return convert.tier(row)
+        return convert.tier(self._update(s.TierRow, tier_id, "tier", fields, {"name", "position", "scheme_id"}))
 
     def delete(self, tier_id: int) -> model.Tier:
         """Remove a tier and (by cascade) its segments; undo of adding an empty tier."""
-        row = self._row(s.TierRow, tier_id, "tier")
-        gone = convert.tier(row)
-        self.orm.delete(row)
-        self.orm.flush()
-        return gone
+        return convert.tier(self._remove(s.TierRow, tier_id, "tier"))
 
     def restore(self, tier: model.Tier) -> model.Tier:
         """Re-insert a deleted tier with its original id (redo of adding it)."""

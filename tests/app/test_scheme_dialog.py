@@ -175,8 +175,24 @@ def test_on_a_team_server_an_annotator_sees_the_schemes_read_only(drive, qtbot, 
     monkeypatch.setattr(drive.ws.project.store, "is_server", True)  # the rule table a team server enforces
     dialog = open_dialog(drive, qtbot)
     assert drive.ws.annotator.role == "annotator"
-    assert "Only an admin may change the schemes" in dialog.template_note.text()
+    assert "read-only: 'alice' is 'annotator' and may not" in dialog.template_note.text()
     for control in (dialog.new_categorical, dialog.new_scale, dialog.classes, dialog.add_class_button,
                     dialog.name_edit, dialog.apply_button):
         assert not control.isEnabled()
     assert dialog.tier_panel.add_button.isEnabled()  # own tiers: an annotator may add them
+
+
+def test_attribute_fields_offer_their_values_to_the_participants_panel(drive, qtbot, db):
+    dock = drive.window.docks["Participants"]
+    dock.show()
+    qtbot.waitUntil(lambda: dock.widget().isVisible(), timeout=2000)
+    dialog = open_dialog(drive, qtbot)
+    qtbot.mouseClick(dialog.new_attributes, LEFT)
+    type_into(qtbot, dialog.name_edit, "participant fields")
+    qtbot.mouseClick(dialog.add_field_button, LEFT)
+    type_cell(qtbot, dialog.fields, 0, 1, "female, male, non-binary")
+    qtbot.mouseClick(dialog.apply_button, LEFT)
+    assert db("SELECT kind FROM label_schemes WHERE name = 'participant fields'") == [("attributes",)]
+    form = next(iter(dock.widget().forms.values()))  # rebuilt when the scheme changed
+    offered = [form.gender.itemText(i) for i in range(form.gender.count())]
+    assert offered[:3] == ["female", "male", "non-binary"]
