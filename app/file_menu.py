@@ -352,10 +352,19 @@ class FileActions(QObject):
                             reload=True)
 
     def import_label_file(self) -> int | None:
+        """Pick a file; an ELAN/Praat file with free tier names or unknown labels goes through the mapping
+        step (``TierMappingDialog``) first; the import then runs as a job (Cancel: nothing happens)."""
+        from dyadlab.app.dialogs.tier_mapping_dialog import ask_label_mapping
+
         path = choosers.choose_file(self.win, "Import labels", LABEL_FILTER)
         if not path:
             return None
-        return self._submit("import-labels", ["import-labels", str(self.win.project.root.resolve()), path],
+        ws = self.win.ws
+        options = ask_label_mapping(self.win, self.win.project, Path(path), annotator=self.win.annotator,
+                                    session=ws.session.name if ws is not None and ws.session is not None else None)
+        if options is None:
+            return None
+        return self._submit("import-labels", ["import-labels", str(self.win.project.root.resolve()), path, *options],
                             reload=True)
 
     def export_labels(self, fmt: str) -> int | None:

@@ -45,6 +45,8 @@ from dyadlab.core.io.label_files.label_import import (
     SourceTier,
     import_documents,
 )
+from dyadlab.core.io.label_files.source_names import export_names, read_source_names
+from dyadlab.core.io.label_files.tier_mapping import TierTarget, Unmapped, apply_tier_mapping
 from dyadlab.core.io.times import checked_us
 from dyadlab.core.labels.naming import TierKey, parse_tier_name, safe_filename
 from dyadlab.core.labels.snapshot import SessionLabels, read_project_labels
@@ -60,6 +62,7 @@ PROP_SESSION_INFO = "dyadlab.session-info"
 PROP_MEDIA = "dyadlab.media"
 PROP_ANNOTATORS = "dyadlab.annotators"
 PROP_TIER_KINDS = "dyadlab.tier-kinds"
+PROP_TIER_KEYS = "dyadlab.tier-keys"  # {tier name: PARTICIPANT|TIER|ANNOTATOR} of tiers exported under another name
 
 
 # -- export ------------------------------------------------------------------------------------------
@@ -92,8 +95,13 @@ def _add_numbers(eaf: Any, parent: str, child_key: TierKey, pairs: list[tuple[st
         eaf.tiers[child_key.format()][1][aid] = (parent_aid, repr(float(number)), None, None)
 
 
-def build_eaf(labels: SessionLabels, project_root: Path, out_dir: Path) -> Any:
-    """A ``pympi.Elan.Eaf`` holding one session's tiers, media and DyadLab properties."""
+def build_eaf(labels: SessionLabels, project_root: Path, out_dir: Path,
+              source_names: Mapping[int, tuple[str, str]] | None = None) -> Any:
+    """A ``pympi.Elan.Eaf`` holding one session's tiers, media and DyadLab properties.
+
+    ``source_names`` (``source_names.read_source_names``) gives tiers imported from freely named tiers
+    their names back; the header's ``dyadlab.tier-keys`` says which key each such name stands for.
+    """
     from pympi.Elan import Eaf
 
     for tier in labels.tiers:
@@ -112,8 +120,12 @@ def build_eaf(labels: SessionLabels, project_root: Path, out_dir: Path) -> Any:
                             "fps": getattr(item, "fps", None)})
     eaf.properties.append((PROP_MEDIA, json.dumps(media_props)))
     eaf.properties.append((PROP_ANNOTATORS, json.dumps({t.annotator.name: t.annotator.kind for t in labels.tiers})))
+    names = export_names(list(labels.tiers), dict(source_names or {}))
     eaf.properties.append((PROP_TIER_KINDS, json.dumps(
-        {t.key.format(): t.tier.kind for t in labels.tiers if t.tier.kind != t.scheme.kind})))
+        {names.get(t.tier.id, t.key.format()): t.tier.kind for t in labels.tiers if t.tier.kind != t.scheme.kind})))
+    if names:
+        eaf.properties.append((PROP_TIER_KEYS, json.dumps(
+            {names[t.tier.id]: t.key.format() for t in labels.tiers if t.tier.id in names})))
     eaf.add_linguistic_type(NUMBER_TYPE, param_dict={
         "LINGUISTIC_TYPE_ID": NUMBER_TYPE, "TIME_ALIGNABLE": "false", "GRAPHIC_REFERENCES": "false",
         "CONSTRAINTS": "Symbolic_Association"})
@@ -128,7 +140,7 @@ def build_eaf(labels: SessionLabels, project_root: Path, out_dir: Path) -> Any:
             params["CONTROLLED_VOCABULARY_REF"] = scheme.name
         eaf.add_linguistic_type(scheme.name, param_dict=params)
     for tier in labels.tiers:
-        name = tier.key.format()
+        name = names.get(tier.tier.id, tier.key.format())
         eaf.add_tier(name, ling=tier.scheme.name, part=tier.key.participant, ann=tier.key.annotator)
         ids = []
         for seg in tier.segments:
@@ -141,12 +153,13 @@ def build_eaf(labels: SessionLabels, project_root: Path, out_dir: Path) -> Any:
     return eaf
 
 
-def write_eaf(labels: SessionLabels, path: Path, project_root: Path) -> Path:
+def write_eaf(labels: SessionLabels, path: Path, project_root: Path,
+              source_names: Mapping[int, tuple[str, str]] | None = None) -> Path:
     """Write one session to ``path`` (atomically: a reader never sees half a file)."""
     from pympi.Elan import to_string
 
     path = Path(path)
-    text = to_string(build_eaf(labels, project_root, path.parent))
+    text = to_string(build_eaf(labels, project_root, path.parent, source_names))
     return write_text_atomically(path, '<?xml version="1.0" encoding="UTF-8"?>\n' + text)
 
 
@@ -154,7 +167,8 @@ def export_eaf(project: Project, out_dir: Path, *, sessions: Sequence[str] | Non
                annotators: Sequence[str] | None = None, tier_names: Sequence[str] | None = None) -> list[Path]:
     """One ``<session>.eaf`` per session in ``out_dir``; returns the files written."""
     out_dir = Path(out_dir)
-    return [write_eaf(labels, out_dir / f"{safe_filename(labels.session.name)}.eaf", project.root)
+    names = read_source_names(project)
+    return [write_eaf(labels, out_dir / f"{safe_filename(labels.session.name)}.eaf", project.root, names)
             for labels in read_project_labels(project, sessions=sessions, annotators=annotators,
                                               tier_names=tier_names)]
 
@@ -277,12 +291,13 @@ def _ref_segments(path: Path, eaf: Any, tier_id: str, ref: dict, parent: dict) -
     return segments
 
 
-def read_eaf(path: str | Path, *, tier_mapping: Mapping[str, TierKey] | None = None,
-             skip_unmapped: bool = False) -> LabelDocument:
+def read_eaf(path: str | Path, *, tier_mapping: Mapping[str, TierTarget | TierKey | None] | None = None,
+             skip_unmapped: bool = False, unmapped: Unmapped | None = None) -> LabelDocument:
     """Parse an EAF into a ``LabelDocument`` (no project needed; nothing is written).
 
-    A tier's name must follow ``PARTICIPANT|TIER|ANNOTATOR`` unless ``tier_mapping`` maps it; with
-    ``skip_unmapped`` other tiers are skipped (and listed in the document's notes) instead of refused.
+    A tier's name must follow ``PARTICIPANT|TIER|ANNOTATOR`` unless ``tier_mapping`` maps it (see
+    ``tier_mapping.apply_tier_mapping``); with ``skip_unmapped`` other tiers are skipped (and listed in the
+    document's notes) instead of refused, with ``unmapped="keep"`` they are kept without a key.
     """
     path = Path(path)
     eaf = _load(path)
@@ -293,6 +308,7 @@ def read_eaf(path: str | Path, *, tier_mapping: Mapping[str, TierKey] | None = N
     annotator_kinds = {str(k): str(v) for k, v in _json_property(path, props, PROP_ANNOTATORS, dict).items()
                        if isinstance(v, str) and v in ("human", "gold", "model", "corpus")}
     tier_kinds = _json_property(path, props, PROP_TIER_KINDS, dict)
+    tier_keys = _json_property(path, props, PROP_TIER_KEYS, dict)
     doc = LabelDocument(path=path, session=props.get(PROP_SESSION) or path.stem, tiers=[],
                         media=_media_links(path, eaf, props), annotator_kinds=annotator_kinds)
     info = _json_property(path, props, PROP_SESSION_INFO, dict)
@@ -304,20 +320,11 @@ def read_eaf(path: str | Path, *, tier_mapping: Mapping[str, TierKey] | None = N
     participants = info.get("participants")
     if isinstance(participants, list):
         doc.participants = [p for p in participants if isinstance(p, str) and p]
-    mapping = dict(tier_mapping or {})
     for tier_id, (align, ref, attrib, _ordinal) in sorted(eaf.tiers.items(), key=lambda item: item[1][3]):
         where = f"tier {tier_id!r}"
-        key = mapping.get(tier_id) or parse_tier_name(tier_id)
-        if key is None:
-            if skip_unmapped:
-                doc.notes.append(f"skipped tier {tier_id!r} (its name is not PARTICIPANT|TIER|ANNOTATOR)")
-                continue
-            raise ImportFormatError(f"{where}: cannot tell participant, tier and annotator from the name",
-                                    path=path, hint="name tiers PARTICIPANT|TIER|ANNOTATOR, e.g. 'A|emotion|rater1' "
-                                                    "('*' for a session-level tier)")
-        if ref and not key.extra:
-            raise ImportFormatError(f"{where}: a dependent tier cannot hold DyadLab labels", path=path,
-                                    hint="labels need time-aligned annotations")
+        # a tier DyadLab exported under the name it was imported with says its key in the header
+        key = parse_tier_name(tier_keys[tier_id]) if isinstance(tier_keys.get(tier_id), str) else None
+        key = key or parse_tier_name(tier_id)
         if ref:
             parent_id = attrib.get("PARENT_REF")
             if parent_id not in eaf.tiers:
@@ -327,13 +334,16 @@ def read_eaf(path: str | Path, *, tier_mapping: Mapping[str, TierKey] | None = N
             segments = _aligned_segments(path, eaf, tier_id, align)
         ling = attrib.get("LINGUISTIC_TYPE_REF")
         kind = tier_kinds.get(tier_id) if isinstance(tier_kinds.get(tier_id), str) else None
-        doc.tiers.append(SourceTier(key=key, segments=segments, where=where, kind=kind,
-                                    scheme=ling if dyadlab_file and not key.extra and ling else None))
-    return doc
+        doc.tiers.append(SourceTier(key=key, segments=segments, where=where, kind=kind, name=tier_id,
+                                    scheme=ling if dyadlab_file and ling else None, dependent=bool(ref),
+                                    participant_hint=attrib.get("PARTICIPANT"),
+                                    annotator_hint=attrib.get("ANNOTATOR")))
+    return apply_tier_mapping(doc, tier_mapping, unmapped or ("skip" if skip_unmapped else "refuse"))
 
 
 def import_eaf(project: Project, path: str | Path, *, session: str | None = None, on_existing: OnExisting = "error",
-               default_scheme: str | None = None, tier_mapping: Mapping[str, TierKey] | None = None,
+               default_scheme: str | None = None,
+               tier_mapping: Mapping[str, TierTarget | TierKey | None] | None = None,
                skip_unmapped: bool = False, create_session: bool = True) -> ImportReport:
     """Read an EAF and import it (all or nothing); see ``label_import.import_documents`` for the options."""
     doc = read_eaf(path, tier_mapping=tier_mapping, skip_unmapped=skip_unmapped)

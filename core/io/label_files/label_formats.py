@@ -9,13 +9,15 @@ name it, comes from the registry in ``core.formats``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dyadlab.core.errors import DyadLabError, ImportFormatError
 from dyadlab.core.formats import EXPORT_FORMATS, IMPORT_FORMATS, LABEL_FORMATS, LabelFormat, load
 from dyadlab.core.io.label_files.label_import import ImportReport, LabelDocument, OnExisting, import_documents
+from dyadlab.core.io.label_files.tier_mapping import TierTarget, Unmapped
+from dyadlab.core.io.label_files.unknown_labels import UnknownLabels
 
 if TYPE_CHECKING:
     from dyadlab.core.project import Project
@@ -44,8 +46,14 @@ def detect_format(path: Path) -> str:
                             hint=f"name it with --format ({', '.join(IMPORT_FORMATS)})")
 
 
-def read_label_file(path: str | Path, fmt: str = "auto", *, session: str | None = None) -> list[LabelDocument]:
-    """Parse a label file into documents (one per session it holds); nothing is written."""
+def read_label_file(path: str | Path, fmt: str = "auto", *, session: str | None = None,
+                    tier_mapping: Mapping[str, TierTarget] | None = None,
+                    unmapped: Unmapped = "refuse") -> list[LabelDocument]:
+    """Parse a label file into documents (one per session it holds); nothing is written.
+
+    ``tier_mapping`` and ``unmapped`` say where the tiers of an ELAN or Praat file go
+    (``tier_mapping.apply_tier_mapping``); a table names its tiers in columns and takes neither.
+    """
     path = Path(path)
     spec = _label_format(detect_format(path) if fmt == "auto" else fmt, path)
     if spec.reader is None:
@@ -54,19 +62,30 @@ def read_label_file(path: str | Path, fmt: str = "auto", *, session: str | None 
     if spec.suffix_required and path.suffix.lower() not in spec.suffixes:
         raise ImportFormatError(f"a {spec.title} file must end in {spec.suffixes[0]}", path=path)
     read = load(spec.reader)
-    return read(path, session=session) if spec.table else [read(path)]
+    if spec.table:
+        if tier_mapping:
+            raise ImportFormatError(f"a {spec.title} file names its tiers in columns: --map does not apply",
+                                    path=path)
+        return read(path, session=session)
+    # (only when asked: a reader of files with fixed tier names need not take them)
+    options = {"tier_mapping": tier_mapping} if tier_mapping else {}
+    if unmapped != "refuse":
+        options["unmapped"] = unmapped
+    return [read(path, **options)]
 
 
 def import_label_file(project: Project, path: str | Path, *, fmt: str = "auto", session: str | None = None,
                       on_existing: OnExisting = "error", default_scheme: str | None = None,
-                      create_session: bool = True) -> ImportReport:
-    """Read ``path`` and import it into ``project``, all or nothing (see ``import_documents``)."""
-    documents = read_label_file(path, fmt, session=session)
+                      create_session: bool = True, tier_mapping: Mapping[str, TierTarget] | None = None,
+                      unknown: UnknownLabels | None = None) -> ImportReport:
+    """Read ``path`` and import it into ``project``, all or nothing (see ``import_documents``);
+    ``tier_mapping`` places freely named tiers, ``unknown`` decides about labels outside their schemes."""
+    documents = read_label_file(path, fmt, session=session, tier_mapping=tier_mapping)
     if not documents:
         raise ImportFormatError("the file holds no labels", path=path)
     tables = _label_format(detect_format(Path(path)) if fmt == "auto" else fmt, Path(path)).table
     return import_documents(project, documents, session=None if tables else session, on_existing=on_existing,
-                            default_scheme=default_scheme, create_session=create_session)
+                            default_scheme=default_scheme, create_session=create_session, unknown=unknown)
 
 
 def export_labels(project: Project, fmt: str, out_dir: str | Path, *, sessions: Sequence[str] | None = None,

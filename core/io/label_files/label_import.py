@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from dyadlab.core.errors import ImportFormatError, LabelSchemeError
+from dyadlab.core.io.label_files.source_names import remember_source_names
+from dyadlab.core.io.label_files.unknown_labels import UnknownLabels
 from dyadlab.core.labels import THESIS_4CLASS, map_label
 from dyadlab.core.labels.naming import TierKey
 from dyadlab.core.model import MAX_TIME_US, LabelScheme, Participant, Session, Tier
@@ -49,12 +51,19 @@ class SourceSegment:
 
 @dataclass
 class SourceTier:
-    key: TierKey
+    """A tier as read from a file. ``key`` is None until a tier mapping (``tier_mapping.py``) resolves a
+    name that does not follow ``PARTICIPANT|TIER|ANNOTATOR``; ``name`` is the tier's name in the file."""
+
+    key: TierKey | None
     segments: list[SourceSegment]
     scheme: str | None = None  # scheme name when the file says (EAF linguistic type, CSV column)
     kind: str | None = None
     where: str = ""
     line: int | None = None
+    name: str = ""  # the name in the file ("" for tables)
+    dependent: bool = False  # an ELAN tier whose annotations refer to a parent tier's
+    participant_hint: str | None = None  # ELAN's PARTICIPANT tier attribute
+    annotator_hint: str | None = None  # ELAN's ANNOTATOR tier attribute
 
 
 @dataclass
@@ -146,7 +155,20 @@ def attach_companions(doc: LabelDocument) -> list[SourceTier]:
     A companion segment must have the same start and end as a main-tier segment; its text is a number
     (empty: no value). Returns the main tiers.
     """
-    mains = {t.key: t for t in doc.tiers if not t.key.extra}
+    mains: dict[TierKey, SourceTier] = {}
+    for tier in doc.tiers:
+        if tier.key is None:
+            raise _fail(doc, "cannot tell participant, tier and annotator from the name", where=tier.where,
+                        line=tier.line, hint="map the tier (dyadlab import-labels --map 'NAME=P/TIER/ANNOTATOR')")
+        if tier.key.extra:
+            continue
+        first = mains.get(tier.key)
+        if first is not None:
+            message = (f"tiers {first.name!r} and {tier.name!r} are both mapped to {tier.key.format()!r}"
+                       if first.name != tier.name else f"tier {tier.key.format()!r} appears twice")
+            raise _fail(doc, message, where=tier.where, line=tier.line,
+                        hint="a DyadLab tier holds one file tier: map one of them elsewhere or skip it")
+        mains[tier.key] = tier
     for comp in (t for t in doc.tiers if t.key.extra):
         main = mains.get(comp.key.main())
         if main is None:
@@ -201,28 +223,36 @@ def _dimension_range(scheme: LabelScheme, tier_name: str) -> tuple[float, float]
     return None
 
 
-def _infer_scheme(schemes: dict[str, LabelScheme], src: SourceTier) -> LabelScheme | None:
+def _known(definition: dict[str, Any], value: str) -> bool:
+    try:
+        map_label(definition, value)
+    except LabelSchemeError:
+        return False
+    return True
+
+
+def _infer_scheme(schemes: dict[str, LabelScheme], src: SourceTier, unknown: UnknownLabels) -> LabelScheme | None:
     """A scheme for a tier whose file does not name one: a dimension named like the tier, else the first
-    categorical scheme (the thesis scheme first) that accepts every value."""
+    categorical scheme that accepts every value, counting those the unknown-label policy maps or adds (of
+    several, the one that knows most values as they are, the thesis scheme first), else the one that knows
+    most of them."""
     for scheme in schemes.values():
         if scheme.kind == "dimensional" and _dimension_range(scheme, src.key.tier) is not None:
             return scheme
     values = {s.value for s in src.segments if s.value}
     ordered = sorted((s for s in schemes.values() if s.kind == "categorical"),
-                     key=lambda s: (s.name != THESIS_4CLASS, s.id))
+                     key=lambda s: (-sum(_known(s.definition, v) for v in values), s.name != THESIS_4CLASS, s.id))
     for scheme in ordered:
-        try:
-            for v in values:
-                map_label(scheme.definition, v)
-        except LabelSchemeError:
-            continue
-        return scheme
-    return None
+        if all(unknown.accepts(scheme.definition, v) for v in values):
+            return scheme
+    # none takes them all: the one knowing most, so the error names the labels it does not know
+    best = ordered[0] if ordered else None
+    return best if best is not None and any(_known(best.definition, v) for v in values) else None
 
 
 def _resolve_scheme(doc: LabelDocument, src: SourceTier, schemes: dict[str, LabelScheme],
                     existing: Tier | None, by_id: dict[int, LabelScheme], default_scheme: str | None,
-                    namesakes: set[int]) -> LabelScheme:
+                    namesakes: set[int], unknown: UnknownLabels) -> LabelScheme:
     """The file's scheme, else the existing tier's, else ``default_scheme``, else the one scheme the
     project's other tiers of this name use, else one inferred from the tier's name and values."""
     if src.scheme:
@@ -244,15 +274,21 @@ def _resolve_scheme(doc: LabelDocument, src: SourceTier, schemes: dict[str, Labe
         return scheme
     if len(namesakes) == 1:
         return by_id[next(iter(namesakes))]
-    scheme = _infer_scheme(schemes, src)
+    scheme = _infer_scheme(schemes, src, unknown)
     if scheme is None:
         raise _fail(doc, "cannot tell which label scheme this tier uses", where=src.where, line=src.line,
                     hint="name one with --scheme")
     return scheme
 
 
+def _tier_label(src: SourceTier) -> str:
+    """How messages name a tier: its key, and its name in the file when that differs."""
+    key = src.key.format() if src.key is not None else ""
+    return f"{src.name!r} ({key})" if src.name and src.name != key else repr(key)
+
+
 def _convert_segments(doc: LabelDocument, src: SourceTier, scheme: LabelScheme, kind: str,
-                      end_us: int | None) -> list[SourceSegment]:
+                      end_us: int | None, unknown: UnknownLabels) -> list[SourceSegment]:
     """Check times and values; map categorical values through the scheme; read dimensional scores."""
     rows: list[SourceSegment] = []
     dim_range = _dimension_range(scheme, src.key.tier)
@@ -284,8 +320,10 @@ def _convert_segments(doc: LabelDocument, src: SourceTier, scheme: LabelScheme, 
                 try:
                     value = map_label(scheme.definition, value)
                 except LabelSchemeError:
-                    raise _fail(doc, f"{value!r} is not a class of scheme {scheme.name!r}", where=where, line=line,
-                                hint=f"classes: {', '.join(scheme.classes)}") from None
+                    try:
+                        value = unknown.resolve(scheme, _tier_label(src), value)
+                    except LabelSchemeError as exc:
+                        raise _fail(doc, exc.problem, where=where, line=line, hint=exc.hint) from None
                 if value is None:  # the scheme drops this corpus label
                     dropped += 1
                     continue
@@ -306,7 +344,7 @@ def _convert_segments(doc: LabelDocument, src: SourceTier, scheme: LabelScheme, 
     for prev, cur in zip(rows, rows[1:], strict=False):
         if cur.start_us < prev.end_us:
             previous = f"line {prev.line}" if prev.line is not None else prev.where
-            raise _fail(doc, f"overlaps the previous segment on tier {src.key.format()!r} "
+            raise _fail(doc, f"overlaps the previous segment on tier {_tier_label(src)} "
                              f"({prev.start_us / 1e6:g}–{prev.end_us / 1e6:g} s, {previous})",
                         where=cur.where or src.where, line=cur.line,
                         hint="a tier holds one label at a time: split overlapping labels over annotators or tiers")
@@ -315,7 +353,7 @@ def _convert_segments(doc: LabelDocument, src: SourceTier, scheme: LabelScheme, 
 
 def _plan_session(tx: UnitOfWork, doc: LabelDocument, name: str, *, create_session: bool,
                   on_existing: OnExisting, default_scheme: str | None,
-                  schemes: dict[str, LabelScheme]) -> _PlannedSession:
+                  schemes: dict[str, LabelScheme], unknown: UnknownLabels) -> _PlannedSession:
     _check_text(doc, "session", name, "session name", None)
     session = tx.sessions.by_name(name)
     if session is None and not create_session:
@@ -336,8 +374,6 @@ def _plan_session(tx: UnitOfWork, doc: LabelDocument, name: str, *, create_sessi
     planned: list[_PlannedTier] = []
     for src in mains:
         key = src.key
-        if key in seen:
-            raise _fail(doc, f"tier {key.format()!r} appears twice", where=src.where, line=src.line)
         seen[key] = src
         _check_text(doc, "tier", key.tier, src.where, src.line)
         _check_text(doc, "annotator", key.annotator, src.where, src.line)
@@ -357,7 +393,7 @@ def _plan_session(tx: UnitOfWork, doc: LabelDocument, name: str, *, create_sessi
                        if t.participant_id == (participant.id if participant else None)]
             existing = matches[0] if matches else None
         namesakes = {t.scheme_id for t in tx.tiers.list(session.id, name=key.tier)} if session else set()
-        scheme = _resolve_scheme(doc, src, schemes, existing, by_id, default_scheme, namesakes)
+        scheme = _resolve_scheme(doc, src, schemes, existing, by_id, default_scheme, namesakes, unknown)
         if scheme.kind == "keypoints":
             raise _fail(doc, f"scheme {scheme.name!r} is a keypoint skeleton, not a label scheme", where=src.where,
                         line=src.line)
@@ -369,7 +405,7 @@ def _plan_session(tx: UnitOfWork, doc: LabelDocument, name: str, *, create_sessi
         if kind not in TIER_KINDS:
             raise _fail(doc, f"unknown tier kind {kind!r}", where=src.where, line=src.line,
                         hint=f"one of {', '.join(TIER_KINDS)}")
-        rows = _convert_segments(doc, src, scheme, kind, end_us)
+        rows = _convert_segments(doc, src, scheme, kind, end_us, unknown)
         plan = _PlannedTier(src, participant, key.participant, scheme, kind, existing, rows)
         if existing is not None:
             old = tx.segments.list(existing.id)
@@ -413,7 +449,10 @@ def _check_merge(doc: LabelDocument, src: SourceTier, rows: list[SourceSegment],
 
 
 def _write_session(tx: UnitOfWork, project: Project, plan: _PlannedSession, on_existing: OnExisting,
-                   report: ImportReport) -> None:
+                   report: ImportReport) -> list[tuple[int, str, TierKey]]:
+    """Write one planned session; returns (tier id, name in the file, key) of tiers whose file name was
+    not their key, so an export can give them their names back."""
+    renamed: list[tuple[int, str, TierKey]] = []
     session = plan.session
     if session is None:
         session = tx.sessions.add(plan.name, group=plan.doc.group, duration_us=plan.doc.duration_us)
@@ -448,7 +487,10 @@ def _write_session(tx: UnitOfWork, project: Project, plan: _PlannedSession, on_e
              "confidence": s.confidence, "annotator_id": annotator.id,
              "provenance": {"imported_from": plan.doc.path.name}}
             for s in t.rows)
+        if t.source.name and t.source.name != key.format():
+            renamed.append((tier.id, t.source.name, key))
     report.notes += plan.doc.notes
+    return renamed
 
 
 def _add_media(tx: UnitOfWork, project: Project, session: Session, media: Iterable[MediaLink],
@@ -471,20 +513,23 @@ def _add_media(tx: UnitOfWork, project: Project, session: Session, media: Iterab
 
 def import_documents(project: Project, documents: Sequence[LabelDocument], *, session: str | None = None,
                      on_existing: OnExisting = "error", default_scheme: str | None = None,
-                     create_session: bool = True) -> ImportReport:
+                     create_session: bool = True, unknown: UnknownLabels | None = None) -> ImportReport:
     """Validate ``documents`` against the project, then write them all in one transaction.
 
     ``session`` overrides the session a document names (it must then be a single document).
     ``on_existing`` says what to do with a tier that already holds segments: refuse (``error``), replace
     its segments (``replace``), or add to them when nothing overlaps (``merge``). A session that does not
     exist is created with the participants and media the documents name, unless ``create_session`` is
-    False. Raises ImportFormatError (nothing written) on any problem.
+    False. ``unknown`` says what to do with labels a tier's scheme does not know (default: refuse them);
+    with ``unknown.collect`` nothing is written and ``unknown.found`` lists them. Raises ImportFormatError
+    (nothing written) on any problem.
     """
     if on_existing not in ("error", "replace", "merge"):
         raise ValueError(f"on_existing must be error, replace or merge, not {on_existing!r}")
     if session is not None and len(documents) > 1:
         raise ImportFormatError(f"cannot put {len(documents)} sessions into one session {session!r}",
                                 path=documents[0].path, hint="leave out --session, or import one session")
+    unknown = unknown or UnknownLabels()
     report = ImportReport()
     with project.store.transaction() as tx:
         schemes = {s.name: s for s in tx.schemes.list()}
@@ -496,7 +541,13 @@ def import_documents(project: Project, documents: Sequence[LabelDocument], *, se
             if any(p.name == name for p in plans):
                 raise _fail(doc, f"session {name!r} appears twice")
             plans.append(_plan_session(tx, doc, name, create_session=create_session, on_existing=on_existing,
-                                       default_scheme=default_scheme, schemes=schemes))
+                                       default_scheme=default_scheme, schemes=schemes, unknown=unknown))
+        if unknown.collect:
+            return report  # a dry run: ``unknown.found`` holds what the user has to decide
+        report.notes += unknown.write_added_classes(tx, schemes)
+        report.notes += unknown.notes()
+        renamed = []
         for plan in plans:
-            _write_session(tx, project, plan, on_existing, report)
+            renamed += _write_session(tx, project, plan, on_existing, report)
+        remember_source_names(tx, renamed)
     return report

@@ -38,6 +38,8 @@ from dyadlab.core.io.label_files.label_import import (
     SourceTier,
     import_documents,
 )
+from dyadlab.core.io.label_files.source_names import export_names, read_source_names
+from dyadlab.core.io.label_files.tier_mapping import TierTarget, Unmapped, apply_tier_mapping
 from dyadlab.core.labels.naming import TierKey, parse_tier_name, safe_filename
 from dyadlab.core.labels.snapshot import (
     SeriesData,
@@ -122,14 +124,17 @@ def _trace_points(data: SeriesData) -> list[tuple[str, list[tuple[int, str]]]]:
     return tiers
 
 
-def textgrid_text(labels: SessionLabels, traces: Sequence[SeriesData] = ()) -> str:
-    """The long-format TextGrid text of one session (label tiers, then trace point tiers)."""
+def textgrid_text(labels: SessionLabels, traces: Sequence[SeriesData] = (),
+                  source_names: Mapping[int, tuple[str, str]] | None = None) -> str:
+    """The long-format TextGrid text of one session (label tiers, then trace point tiers); ``source_names``
+    gives tiers imported from freely named tiers their names back (``source_names.py``)."""
     blocks: list[tuple[str, list[str]]] = []
     trace_tiers = [t for data in traces for t in _trace_points(data)]
     end_us = max([labels.end_us(), *(p[0] + 1 for _, pts in trace_tiers for p in pts[-1:])])
+    names = export_names(list(labels.tiers), dict(source_names or {}))
     for tier in labels.tiers:
         for extra, spans in _tier_spans(tier, labels.session.name).items():
-            name = tier.key.with_extra(extra).format() if extra else tier.key.format()
+            name = tier.key.with_extra(extra).format() if extra else names.get(tier.tier.id, tier.key.format())
             blocks.append((name, _interval_tier(name, spans, end_us)))
     for name, points in trace_tiers:
         blocks.append((name, _point_tier(name, points, end_us)))
@@ -143,8 +148,9 @@ def textgrid_text(labels: SessionLabels, traces: Sequence[SeriesData] = ()) -> s
     return "\n".join(lines) + "\n"
 
 
-def write_textgrid(labels: SessionLabels, path: Path, traces: Sequence[SeriesData] = ()) -> Path:
-    return write_text_atomically(path, textgrid_text(labels, traces))
+def write_textgrid(labels: SessionLabels, path: Path, traces: Sequence[SeriesData] = (),
+                   source_names: Mapping[int, tuple[str, str]] | None = None) -> Path:
+    return write_text_atomically(path, textgrid_text(labels, traces, source_names))
 
 
 def export_textgrid(project: Project, out_dir: Path, *, sessions: Sequence[str] | None = None,
@@ -155,10 +161,12 @@ def export_textgrid(project: Project, out_dir: Path, *, sessions: Sequence[str] 
 
     out_dir = Path(out_dir)
     written = []
+    names = read_source_names(project)
     for labels in read_project_labels(project, sessions=sessions, annotators=annotators, tier_names=tier_names):
         series = [] if traces == "none" else read_series_data(project, labels, kind="trace", time_of=time_of)
         stem = safe_filename(labels.session.name)
-        written.append(write_textgrid(labels, out_dir / f"{stem}.TextGrid", series if traces == "points" else ()))
+        written.append(write_textgrid(labels, out_dir / f"{stem}.TextGrid", series if traces == "points" else (),
+                                      names))
         if traces == "csv" and series:
             written.append(write_table(series_table(series, labels.session.name), out_dir / f"{stem}.traces.csv"))
     return written
@@ -275,8 +283,7 @@ class _Reader:
         return n
 
 
-def _read_tier(r: _Reader, doc: LabelDocument, index: int, mapping: Mapping[str, TierKey],
-               skip_unmapped: bool) -> None:
+def _read_tier(r: _Reader, doc: LabelDocument, index: int) -> None:
     line = r.line()
     cls = r.text(f"tier {index} class")
     if cls not in ("IntervalTier", "TextTier"):
@@ -312,20 +319,15 @@ def _read_tier(r: _Reader, doc: LabelDocument, index: int, mapping: Mapping[str,
             # in range: _Reader.seconds checked both with seconds_to_us
             segments.append(SourceSegment(seconds_to_us(start), seconds_to_us(end), label.strip(), where=here,
                                           line=line_j))
-    key = mapping.get(name) or parse_tier_name(name)
-    if key is None:
-        if skip_unmapped:
-            doc.notes.append(f"skipped tier {name!r} (its name is not PARTICIPANT|TIER|ANNOTATOR)")
-            return
-        raise ImportFormatError(f"{where}: cannot tell participant, tier and annotator from the name",
-                                path=doc.path, line=line,
-                                hint="name tiers PARTICIPANT|TIER|ANNOTATOR, e.g. 'A|emotion|rater1'")
-    doc.tiers.append(SourceTier(key=key, segments=segments, where=where, line=line))
+    doc.tiers.append(SourceTier(key=parse_tier_name(name), segments=segments, where=where, line=line, name=name))
 
 
-def read_textgrid(path: str | Path, *, tier_mapping: Mapping[str, TierKey] | None = None,
-                  skip_unmapped: bool = False) -> LabelDocument:
-    """Parse a TextGrid into a ``LabelDocument`` for the session named like the file (``S1.TextGrid``)."""
+def read_textgrid(path: str | Path, *, tier_mapping: Mapping[str, TierTarget | TierKey | None] | None = None,
+                  skip_unmapped: bool = False, unmapped: Unmapped | None = None) -> LabelDocument:
+    """Parse a TextGrid into a ``LabelDocument`` for the session named like the file (``S1.TextGrid``).
+
+    Tier names are resolved as in ``read_eaf`` (``tier_mapping.apply_tier_mapping``).
+    """
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -344,18 +346,18 @@ def read_textgrid(path: str | Path, *, tier_mapping: Mapping[str, TierKey] | Non
     exists = r.next("flag", "tiers?")
     if exists.text == "<exists>":
         for i in range(1, r.count("number of tiers", 5) + 1):
-            _read_tier(r, doc, i, tier_mapping or {}, skip_unmapped)
+            _read_tier(r, doc, i)
     elif exists.text != "<absent>":
         r.i -= 1
         raise r.fail(f"expected <exists> or <absent>, found {exists.text}")
     if r.i < len(r.tokens):
         raise r.fail(f"unexpected {r.tokens[r.i].text!r} after the last tier")
-    return doc
+    return apply_tier_mapping(doc, tier_mapping, unmapped or ("skip" if skip_unmapped else "refuse"))
 
 
 def import_textgrid(project: Project, path: str | Path, *, session: str | None = None,
                     on_existing: OnExisting = "error", default_scheme: str | None = None,
-                    tier_mapping: Mapping[str, TierKey] | None = None, skip_unmapped: bool = False,
+                    tier_mapping: Mapping[str, TierTarget | TierKey | None] | None = None, skip_unmapped: bool = False,
                     create_session: bool = True) -> ImportReport:
     """Read a TextGrid and import it (all or nothing); see ``label_import.import_documents``."""
     doc = read_textgrid(path, tier_mapping=tier_mapping, skip_unmapped=skip_unmapped)
