@@ -69,6 +69,8 @@ class RatingPanel(QWidget):
                 slider.setObjectName(f"rate-{d.name}")
                 slider.valueChanged.connect(lambda pos, n=d.name: self._slider_moved(n, pos))
                 keys = "/".join(k.upper() for k in d.keys if k)
+                if any(d.ends):  # what the scale's ends mean, where the scheme says
+                    slider.setToolTip(f"{d.scale[0]:g} {d.ends[0]} … {d.scale[1]:g} {d.ends[1]}")
                 self.grid.addWidget(QLabel(d.name), row, 0)
                 self.grid.addWidget(slider, row, 1)
                 self.grid.addWidget(QLabel(keys), row, 2)

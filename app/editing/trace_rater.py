@@ -35,6 +35,8 @@ class Dimension:
     keys: tuple[str, str]  # (up, down)
     value: float
     series: model.Series | None = None
+    key_step: float | None = None  # the scale's own step (Edit ▸ Coding schemes), else 1/16 of the range
+    ends: tuple[str, str] = ("", "")  # what the low and high ends mean ("cold", "warm")
 
     @property
     def name(self) -> str:
@@ -42,7 +44,7 @@ class Dimension:
 
     @property
     def step(self) -> float:
-        return (self.scale[1] - self.scale[0]) / 16.0
+        return self.key_step or (self.scale[1] - self.scale[0]) / 16.0
 
 
 LiveSink = Callable[[int, np.ndarray, np.ndarray], None]
@@ -79,7 +81,9 @@ class TraceRater(QObject):
                 continue
             keys = tuple(spec.get("keys", ["", ""]))[:2]
             lo, hi = float(spec["min"]), float(spec["max"])
-            self.dims.append(Dimension(tier, (lo, hi), (keys[0], keys[1]), (lo + hi) / 2))
+            ends = tuple(spec.get("labels", ("", "")))[:2]
+            self.dims.append(Dimension(tier, (lo, hi), (keys[0], keys[1]), (lo + hi) / 2, key_step=spec.get("step"),
+                                       ends=(ends[0], ends[1])))
         if self.recording and not self._start_pass():  # rating goes on for the new participant
             self.recording, self._chunker = False, None
         self.changed.emit()

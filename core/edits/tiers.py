@@ -48,9 +48,12 @@ def ensure_annotator_tiers(store: Store, session_id: int, annotator: model.Annot
     """Create (once) the annotator's own tiers mirroring the session's layout; returns them all."""
     with store.transaction() as tx:
         layout: dict[tuple[int | None, str], tuple[int, str]] = {}
+        positions: dict[tuple[int | None, str], int] = {}  # where the tiers already there are shown
         for t in tx.tiers.list(session_id):
             if t.kind in EDITABLE_KINDS:
                 layout.setdefault((t.participant_id, t.name), (t.scheme_id, t.kind))
+                positions.setdefault((t.participant_id, t.name), t.position)
+        had = {(t.participant_id, t.name) for t in tx.tiers.list(session_id, annotator_id=annotator.id)}
         if not layout:
             for p in tx.participants.list(session_id):
                 for name, scheme_name, kind in project_layout(tx):
@@ -60,6 +63,8 @@ def ensure_annotator_tiers(store: Store, session_id: int, annotator: model.Annot
         mine = [tx.tiers.ensure(session_id, name, scheme_id=scheme_id, annotator_id=annotator.id, kind=kind,
                                 participant_id=pid)
                 for (pid, name), (scheme_id, kind) in sorted(layout.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1]))]
+        mine = [tx.tiers.update(t.id, position=positions[key]) if key not in had and positions.get(key) else t
+                for t in mine for key in [(t.participant_id, t.name)]]
     return mine
 
 

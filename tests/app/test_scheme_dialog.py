@@ -99,6 +99,17 @@ def test_define_a_scheme_and_a_scale_add_tiers_and_label_with_their_keys(drive, 
     assert db("SELECT t.kind FROM tiers t JOIN annotators a ON a.id = t.annotator_id "
               "WHERE t.name IN ('engagement', 'warmth') AND a.name = 'alice' ORDER BY t.name") == [
         ("categorical",), ("dimensional",)]
+
+    def mine_of_a() -> list[str]:
+        a = drive.ws.data.participants[0].id
+        return [t.name for t in drive.ws.visible_tiers() if t.participant_id == a and t.annotator_id == drive.ws.annotator.id]
+
+    assert mine_of_a() == ["emotion", "arousal", "dominance", "valence", "engagement", "warmth"]
+    row = next(r for r in range(tiers.table.rowCount()) if tiers.table.item(r, 0).text() == "A"
+               and tiers.table.item(r, 1).text() == "engagement")
+    tiers.table.setCurrentCell(row, 1)
+    qtbot.mouseClick(tiers.up, LEFT)  # above valence, on the timeline too
+    assert mine_of_a() == ["emotion", "arousal", "dominance", "engagement", "valence", "warmth"]
     dialog.close()
 
     # the new tier is on the timeline; its keys label and the palette offers its classes
@@ -117,8 +128,9 @@ def test_define_a_scheme_and_a_scale_add_tiers_and_label_with_their_keys(drive, 
     assert slider is not None
     rater = drive.bench.rater
     assert rater.dimension("warmth").value == 0.0
+    assert slider.toolTip() == "-3 cold … 3 warm"
     drive.key(Qt.Key.Key_T)
-    assert rater.dimension("warmth").value > 0.0
+    assert rater.dimension("warmth").value == 0.5  # the scale's step
 
 
 def test_rename_and_merge_of_a_shipped_scheme_are_one_undo_each(drive, qtbot, db):

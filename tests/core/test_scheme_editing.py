@@ -178,6 +178,9 @@ def test_tiers_are_added_renamed_and_reordered(labelled) -> None:
         s2 = tx.sessions.add("s2", duration_us=S)
         tx.participants.add(s2.id, "A")
     assert "gaze" in {t.name for t in ensure_annotator_tiers(project.store, s2.id, ann)}  # the layout of new sessions
+    bob = {t.name: t.position for t in ensure_annotator_tiers(project.store, sess.id, ensure_annotator(project.store,
+                                                                                                        "bob"))}
+    assert (bob["gaze direction"], bob["emotion"]) == (0, 1)  # another annotator's copy keeps the order
     order.undo(project.store)
     rename.undo(project.store)
     with project.store.transaction() as tx:
