@@ -401,9 +401,8 @@ class SchemeDialog(QDialog):
         except DyadLabError as exc:
             refusal = exc.problem
         else:
-            before = set(se.key_clashes(self.rev.name, self.rev.kind, self.rev.definition, self._others()))
-            new = [m for m in se.key_clashes(candidate.name, candidate.kind, candidate.definition, self._others())
-                   if m not in before]
+            before = set(se.problems(self.rev, self._others()))
+            new = [m for m in se.problems(candidate, self._others()) if m not in before]
             if not new:
                 self.rev = candidate
                 self._show_problems()

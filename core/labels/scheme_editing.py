@@ -80,9 +80,11 @@ def _key_problem(where: str, key: Any) -> str | None:
     if not isinstance(key, str):
         return f"{where}: the key must be text, got {key!r}"
     try:
-        normalize_key(key)
+        name = normalize_key(key)
     except KeyTextError as exc:
         return f"{where}: {exc.problem}"
+    if len(name) != 1:  # the key coder reads a key's text, pressed alone (held while playing)
+        return f"{where}: key {name} is not one character typed without Ctrl, Alt or Shift; pick a letter or digit"
     return None
 
 

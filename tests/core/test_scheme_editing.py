@@ -12,7 +12,7 @@ from dyadlab.core.edits import CreateSegment, EditRefused, ensure_annotator, ens
 from dyadlab.core.edits.schemes import AddTiers, ChangeScheme, RenameTiers, ReorderTiers, TierSpec, in_effect
 from dyadlab.core.edits.tiers import project_layout
 from dyadlab.core.errors import LabelSchemeError
-from dyadlab.core.keymap import Binding
+from dyadlab.core.keymap import Binding, scheme_bindings
 from dyadlab.core.labels import scheme_editing as se
 
 S = 1_000_000
@@ -75,6 +75,7 @@ def test_a_new_categorical_scheme_and_scale_are_written_and_undone(project) -> N
     (se.categorical("x", [("a", "b")]), "key B of 'a' .* is already 'Split segment at the playhead'"),
     (se.categorical("x", [("a", "q")]), "key Q of 'a' .* is already 'valence up' \\(while rating with vad\\)"),
     (se.categorical("x", [("a", "Hyper+1")]), "'Hyper' is not a modifier"),
+    (se.categorical("x", [("a", "Ctrl+1")]), "key Ctrl\\+1 is not one character typed without Ctrl, Alt or Shift"),
     (se.scale("x", 5, 1), "needs numeric min < max"),
     (se.scale("x", 1, 5, step=9), "step 9.0 is larger than the range"),
     (se.attributes("x", {"gender": ["f", "f"]}), "value 'f' is listed twice"),
@@ -193,3 +194,17 @@ def test_attribute_fields_give_the_allowed_values(project) -> None:
         schemes = tx.schemes.list()
     assert se.allowed_values(schemes, "gender") == ["female", "male", "other"]
     assert se.allowed_values(schemes, "handedness") is None
+
+
+def test_every_shipped_scheme_passes_the_editor_checks_with_the_window_keys(project) -> None:
+    """Copying a template unchanged must never be refused: the shipped keys obey the rules the editor enforces."""
+    from dyadlab.core.cli.scheme import action_bindings
+
+    actions = action_bindings()
+    assert any(b.action == "edit.split" and b.key == "B" for b in actions)
+    with project.store.transaction() as tx:
+        shipped = [s for s in tx.schemes.list() if se.is_template(s.name) and s.kind in se.TIER_KIND]
+    assert {s.name for s in shipped} >= {"emotion-4class", "vad", "iemocap-full"}
+    for s in shipped:
+        others = [b for o in shipped if o.id != s.id for b in scheme_bindings(o)]
+        assert se.problems(se.start(s), actions + others) == [], s.name
