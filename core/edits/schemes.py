@@ -104,11 +104,14 @@ class ChangeScheme(Edit):
 
     # -- do / undo -----------------------------------------------------------------------------------
 
-    def _write(self, tx: UnitOfWork, name: str, rev: Revision, own_id: int | None) -> model.LabelScheme:
+    def _write(self, tx: UnitOfWork, name: str, rev: Revision, own_id: int | None,
+               replaces: int | None = None) -> model.LabelScheme:
+        """Write the scheme (``own_id``: in place; else a new row); ``replaces``: the template a copy takes over
+        from, whose keys then no longer count."""
         self._name_free(tx, name, own_id)
         definition = rev.definition
         final = replace(rev, name=name, definition=definition)
-        check(final, self._others(tx, {own_id} if own_id is not None else set()))
+        check(final, self._others(tx, {i for i in (own_id, replaces) if i is not None}))
         if own_id is not None:
             return tx.schemes.update(own_id, name=name, definition=definition)
         if self.written is not None:  # redo: the same row (same id) again
@@ -127,7 +130,7 @@ class ChangeScheme(Edit):
             tier_ids = _tier_ids(tx, old.id, editable=True)
             self._check_removals(tx, old, rev, tier_ids)
             rev = replace(rev, definition={**rev.definition, COPIED_FROM: old.name})
-            self.written = self._write(tx, name, rev, None)
+            self.written = self._write(tx, name, rev, None, replaces=old.id)
             self.repointed = tier_ids
             for tier_id in tier_ids:
                 tx.tiers.update(tier_id, scheme_id=self.written.id)

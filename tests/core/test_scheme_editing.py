@@ -112,6 +112,9 @@ def test_renaming_a_class_of_a_shipped_scheme_makes_a_project_copy_in_one_undo(l
     edit.undo(project.store)
     assert values(project, emotion.id) == ["happy", "sad", "happy"]
     assert scheme_of(project, emotion.id).id == template.id
+    edit.do(project.store)  # redo: the same copy (same id) again
+    assert (scheme_of(project, emotion.id).id, values(project, emotion.id)) == (copy.id, ["joy", "sad", "joy"])
+    edit.undo(project.store)
     with project.store.transaction() as tx:
         assert tx.schemes.by_name("emotion-4class-project") is None
         assert project_layout(tx)[0] == ("emotion", "emotion-4class", "categorical")
@@ -208,3 +211,15 @@ def test_every_shipped_scheme_passes_the_editor_checks_with_the_window_keys(proj
     for s in shipped:
         others = [b for o in shipped if o.id != s.id for b in scheme_bindings(o)]
         assert se.problems(se.start(s), actions + others) == [], s.name
+
+
+def test_a_scale_template_copied_keeps_its_rating_keys(labelled) -> None:
+    """The copy takes over from the template: the template's own rating keys are not a clash."""
+    project, sess, ann, emotion = labelled
+    with project.store.transaction() as tx:
+        vad = tx.schemes.by_name("vad")
+        valence = tx.tiers.list(sess.id, annotator_id=ann.id, name="valence")[0]
+    ChangeScheme(vad.id, se.set_dimension(se.start(vad), "valence", step=0.25), actions=[SPLIT]).do(project.store)
+    copy = scheme_of(project, valence.id)
+    assert copy.name == "vad-project" and copy.definition["dimensions"][0]["step"] == 0.25
+    assert copy.definition["dimensions"][0]["keys"] == ["q", "a"]
