@@ -55,9 +55,7 @@ class SpectrogramLoader(QObject):
 
     def __init__(self, memory_bytes: int = MEMORY_BYTES) -> None:
         super().__init__()
-        import pyqtgraph as pg
-
-        self.lut = pg.colormap.get(COLORMAP).getLookupTable(0.0, 1.0, 256, alpha=True)
+        self.lut: np.ndarray | None = None  # the colour map's 256 RGBA entries, read when first needed
         self.memory_bytes = memory_bytes
         self.generation = 0
         self._media: Any = None
@@ -97,6 +95,10 @@ class SpectrogramLoader(QObject):
 
         None while the participant's spectrogram is not built yet (its build is queued), or has failed.
         """
+        if self.lut is None:
+            import pyqtgraph as pg
+
+            self.lut = pg.colormap.get(COLORMAP).getLookupTable(0.0, 1.0, 256, alpha=True)
         with self._lock:
             if self._media is None or participant_id in self._errors:
                 return None
