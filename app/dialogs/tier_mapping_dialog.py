@@ -49,6 +49,8 @@ AUTOMATIC = "(automatic)"
 REFUSE_TEXT = "refuse (import nothing)"
 ADD_TEXT = "add to the scheme"
 NEW = " (new)"
+ON_EXISTING = (("error", "refuse the import"), ("replace", "replace their segments"),
+               ("merge", "add to them (nothing may overlap)"))
 
 
 class TierMappingDialog(QDialog):
@@ -95,6 +97,13 @@ class TierMappingDialog(QDialog):
         self.labels.setHorizontalHeaderLabels(("Label", "Scheme", "Segments", "Choice"))
         self.labels.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.labels)
+        layout.addWidget(QLabel("Tiers that already hold segments"))
+        self.on_existing = QComboBox()
+        self.on_existing.setObjectName("on_existing")
+        for value, text in ON_EXISTING:
+            self.on_existing.addItem(text, value)
+        self.on_existing.currentIndexChanged.connect(lambda _i: self.check())
+        layout.addWidget(self.on_existing)
         self.problem = QLabel()
         self.problem.setObjectName("problem")
         self.problem.setWordWrap(True)
@@ -207,7 +216,8 @@ class TierMappingDialog(QDialog):
         """Dry-run the import with the current mapping: list unknown labels, or say what is wrong."""
         self._error = ""
         try:
-            found = find_unknown_labels(self.project, self.doc, self.mapping(), session=self.session_name())
+            found = find_unknown_labels(self.project, self.doc, self.mapping(), session=self.session_name(),
+                                        on_existing=self.on_existing.currentData())
         except DyadLabError as exc:
             self._error = str(exc.problem if exc.hint is None else f"{exc.problem} ({exc.hint})")
             found = {}
@@ -223,7 +233,7 @@ class TierMappingDialog(QDialog):
 
     def arguments(self) -> list[str]:
         """``dyadlab import-labels`` options saying everything chosen here."""
-        args = ["--session", self.session_name()]
+        args = ["--session", self.session_name(), "--on-existing", self.on_existing.currentData()]
         for name, target in self.mapping().items():
             args += ["--map", f"{name}={target.format()}"]
         for label, choice in self.choices().items():

@@ -105,9 +105,10 @@ def test_free_named_elan_tiers_import_through_the_mapping_step_and_export_back(q
     assert seen and "--map" in seen[0]
     qtbot.waitUntil(lambda: win.project is not None and win.ws is not None, timeout=10_000)
     with win.project.store.transaction() as tx:
-        classes = [c["name"] for c in tx.schemes.by_name("emotion-4class").definition["classes"]]
-        notes = [t for s in tx.sessions.list() for t in tx.tiers.list(s.id) if t.name.lower() == "notes"]
-    assert "frustrated" in classes and not notes
+        tiers = [t for s in tx.sessions.list() for t in tx.tiers.list(s.id)]
+        (emotion,) = [t for t in tiers if "frustrated" in [seg.value for seg in tx.segments.list(t.id)]]
+        assert "frustrated" in tx.schemes.get(emotion.scheme_id).classes  # in the project's copy of the scheme
+    assert not [t for t in tiers if t.name.lower() == "notes"]
 
     out = tmp_path / "exported"
     monkeypatch.setattr(choosers, "choose_folder", lambda *_a, **_k: str(out))
@@ -117,3 +118,42 @@ def test_free_named_elan_tiers_import_through_the_mapping_step_and_export_back(q
     assert {name: exported.get(name) for name in ("Emotion", "Valence B")} == {
         name: original[name] for name in ("Emotion", "Valence B")}
     assert "Notes" not in exported
+
+
+def test_mapping_step_says_what_blocks_the_import_until_the_user_decides(qtbot, tmp_path):
+    from dyadlab.core.io.label_files.tier_mapping import read_file_tiers
+    from dyadlab.core.project import create_project
+
+    project = create_project(tmp_path / "project")
+    with project.store.transaction() as tx:
+        session = tx.sessions.add("S1", duration_us=20_000_000)
+        codes = {code: tx.participants.add(session.id, code) for code in ("A", "B")}
+        alice = tx.annotators.add("alice")
+        tier = tx.tiers.add(session.id, "emotion", scheme_id=tx.schemes.by_name("emotion-4class").id,
+                            annotator_id=alice.id, kind="categorical", participant_id=codes["A"].id)
+        tx.segments.add(tier.id, 0, 1_000_000, "happy", annotator_id=alice.id)
+    eaf = Eaf(author="another lab")
+    eaf.remove_tier("default")
+    for name in ("Emotion A", "Mood"):
+        eaf.add_tier(name)
+        eaf.add_annotation(name, 5000, 6000, "sad")
+    source = tmp_path / "S1.eaf"
+    source.write_text(to_string(eaf), encoding="utf-8")
+    dialog = TierMappingDialog(project, read_file_tiers(source), annotator="alice")
+    qtbot.addWidget(dialog)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+
+    # "Mood" mapped onto the same tier as "Emotion A": refused, naming both
+    mood = dialog.tiers.cellWidget(1, 3)
+    qtbot.keyClicks(mood.lineEdit(), "A")
+    dialog.tiers.cellWidget(1, 4).setCurrentText("emotion")
+    assert "tiers 'Emotion A' and 'Mood' are both mapped to 'A|emotion|alice'" in dialog.problem.text()
+    assert not ok.isEnabled()
+    dialog.tiers.cellWidget(1, 4).setCurrentText("mood")
+    # the project's A|emotion|alice already holds a segment: refused until the user says replace or merge
+    assert "already holds 1 segments" in dialog.problem.text() and not ok.isEnabled()
+    dialog.on_existing.setCurrentIndex(dialog.on_existing.findData("merge"))
+    assert dialog.problem.text() == "" and ok.isEnabled()
+    assert dialog.arguments() == ["--session", "S1", "--on-existing", "merge", "--map", "Emotion A=A/emotion/alice",
+                                  "--map", "Mood=A/mood/alice"]
+    project.close()

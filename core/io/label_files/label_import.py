@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from dyadlab.core.errors import ImportFormatError, LabelSchemeError
+from dyadlab.core.errors import DyadLabError, ImportFormatError, LabelSchemeError
 from dyadlab.core.io.label_files.source_names import remember_source_names
 from dyadlab.core.io.label_files.unknown_labels import UnknownLabels
 from dyadlab.core.labels import THESIS_4CLASS, map_label
@@ -544,8 +544,14 @@ def import_documents(project: Project, documents: Sequence[LabelDocument], *, se
                                        default_scheme=default_scheme, schemes=schemes, unknown=unknown))
         if unknown.collect:
             return report  # a dry run: ``unknown.found`` holds what the user has to decide
-        report.notes += unknown.write_added_classes(tx, schemes)
-        report.notes += unknown.notes()
+        try:
+            added, copies = unknown.write_added_classes(tx, schemes)
+        except DyadLabError as exc:
+            raise ImportFormatError(f"cannot add the new classes: {exc}", path=documents[0].path) from None
+        report.notes += added + unknown.notes()
+        for plan in plans:
+            for t in plan.tiers:
+                t.scheme = copies.get(t.scheme.id, t.scheme)
         renamed = []
         for plan in plans:
             renamed += _write_session(tx, project, plan, on_existing, report)

@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 REFUSE, ADD = "refuse", "add"
 MAP_PREFIX = "map:"
-# Colours given to classes an import adds (cycled): distinct from the shipped schemes' colours.
-ADDED_COLOURS = ("#8e24aa", "#00897b", "#6d4c41", "#c0ca33", "#3949ab", "#d81b60", "#5e35b1", "#00acc1")
 
 
 def parse_choice(text: str) -> str:
@@ -53,7 +51,7 @@ def parse_unknown_options(options: list[str]) -> UnknownLabels:
             policy.default = text
             continue
         body = text[len(MAP_PREFIX):] if text.startswith(MAP_PREFIX) else text
-        label, sep, target = body.partition("=")
+        label, sep, target = body.rpartition("=")  # a label may hold "=", a class name or choice not
         if not sep or not label.strip() or not target.strip():
             raise DyadLabError(f"--unknown {option!r}: expected refuse, add, map:LABEL=CLASS, LABEL=add or "
                                f"LABEL=refuse")
@@ -132,17 +130,29 @@ class UnknownLabels:
         return [f"{tier}: {label!r} {outcome} ({n} segment{'s' if n != 1 else ''})"
                 for (tier, label, outcome), n in sorted(self.applied.items())]
 
-    def write_added_classes(self, tx: UnitOfWork, schemes: dict[str, LabelScheme]) -> list[str]:
-        """Add the classes this import's ``add`` choices need to their schemes (inside the import's
-        transaction); returns report lines."""
-        lines = []
+    def write_added_classes(self, tx: UnitOfWork, schemes: dict[str, LabelScheme]) -> tuple[list[str],
+                                                                                         dict[int, LabelScheme]]:
+        """Add the classes this import's ``add`` choices need (inside the import's transaction) through the
+        scheme editor's own edit (``core.edits.schemes.ChangeScheme``), so its rules hold: a shipped scheme is
+        never changed — the project gets a copy, and the project's tiers move onto it. Returns report lines
+        and, per scheme id replaced by a copy, the copy (the import's new tiers use it)."""
+        from dyadlab.core.edits.schemes import ChangeScheme
+        from dyadlab.core.labels.scheme_editing import add_class, start
+
+        lines, replaced = [], {}
         for name, labels in self.added.items():
             scheme = schemes[name]
-            definition = dict(scheme.definition)
-            classes = list(definition.get("classes", []))
+            revision = start(scheme)
             for label in labels:
-                classes.append({"name": label, "color": ADDED_COLOURS[len(classes) % len(ADDED_COLOURS)]})
-            definition["classes"] = classes
-            tx.schemes.update(scheme.id, definition=definition)
-            lines.append(f"scheme {name!r}: new class{'es' if len(labels) != 1 else ''} {', '.join(labels)}")
-        return lines
+                revision = add_class(revision, label)
+            edit = ChangeScheme(scheme.id, revision, text=f"Import: new classes in {name}")
+            edit.apply(tx)
+            written = edit.written
+            plural = "es" if len(labels) != 1 else ""
+            if written is not None and written.id != scheme.id:
+                replaced[scheme.id] = written
+                lines.append(f"scheme {name!r} is a shipped template: new class{plural} {', '.join(labels)} went "
+                             f"into its project copy {written.name!r}, which the project's tiers of {name!r} now use")
+            else:
+                lines.append(f"scheme {name!r}: new class{plural} {', '.join(labels)}")
+        return lines, replaced

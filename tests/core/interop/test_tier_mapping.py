@@ -60,21 +60,23 @@ def test_free_named_eaf_round_trips_through_a_mapping(fresh, tmp_path):
     report = import_mapped(fresh, source, mapping=MAPPING, unknown=UnknownLabels(default="add"))
 
     assert report.sessions_created == ["rec1"] and report.segments_added == 6
+    # a shipped scheme is never changed: the new class goes into the project's copy, which the tier uses
     assert any("'frustrated' added to scheme 'emotion-4class'" in n for n in report.notes)
+    assert any("project copy 'emotion-4class-project'" in n for n in report.notes)
     with fresh.store.transaction() as tx:
-        scheme = tx.schemes.by_name("emotion-4class")
-        assert "frustrated" in [c["name"] for c in scheme.definition["classes"]]
+        assert "frustrated" not in tx.schemes.by_name("emotion-4class").classes
+        copy = tx.schemes.by_name("emotion-4class-project")
+        assert copy.classes == ["neutral", "happy", "sad", "angry", "frustrated"]
+        (emotion,) = [t for t in tx.tiers.list(tx.sessions.by_name("rec1").id) if t.name == "emotion"]
+        assert emotion.scheme_id == copy.id
     out = export_eaf(fresh, tmp_path / "out")[0]
     assert annotations(out) == annotations(source)  # every annotation, under the file's own tier names
     assert annotations(out)["Valence"] == [(0, 4000, "3.5"), (4000, 9000, "2.25")]
 
-    # the exported file says which tier each name stands for: it imports elsewhere with no mapping
-    again = tmp_path / "again"
-    from dyadlab.core.project import create_project
-
-    with create_project(again) as other:
-        import_label_file(other, out, unknown=UnknownLabels(default="add"))
-        assert annotations(export_eaf(other, tmp_path / "out2")[0]) == annotations(source)
+    # the exported file says which tier each name stands for: it imports again with no mapping
+    again = import_label_file(fresh, out, on_existing="replace")
+    assert sorted(again.tiers_updated) == ["rec1/A|emotion|alice", "rec1/A|valence|alice"]
+    assert again.segments_removed == again.segments_added == 6
 
 
 def test_free_named_textgrid_round_trips_through_a_mapping(fresh, tmp_path):
