@@ -208,3 +208,24 @@ def test_cli_maps_tiers_decides_unknown_labels_and_guesses(fresh, tmp_path, caps
     assert main(["import-labels", root, str(second), "--session", "rec1", "--guess", "--on-existing", "replace"]) == 0
     out = capsys.readouterr().out
     assert "guessed: --map 'Emotion bob=A/emotion/bob'" in out and "(4 old segments replaced)" in out
+
+
+def test_elan_dependent_tiers_are_guessed_skip_and_listed(fresh, tmp_path, capsys):
+    eaf = Eaf(author="another lab")
+    eaf.remove_tier("default")
+    eaf.add_tier("Emotion A")
+    eaf.add_annotation("Emotion A", 0, 1000, "happy")
+    eaf.add_linguistic_type("comment", constraints="Symbolic_Association", timealignable=False)
+    eaf.add_tier("Comment", ling="comment", parent="Emotion A")
+    eaf.add_ref_annotation("Comment", "Emotion A", 500, "big smile")
+    source = tmp_path / "rec1.eaf"
+    source.write_text(to_string(eaf), encoding="utf-8")
+    doc = read_file_tiers(source)
+    names = ProjectNames(participants=("A", "B"), annotator="alice")
+    assert guess_targets(doc, names) == {"Emotion A": TierTarget(TierKey("A", "emotion", "alice")),
+                                         "Comment": TierTarget(None)}
+    with pytest.raises(ImportFormatError, match="tier 'Comment': a dependent tier cannot hold DyadLab labels"):
+        import_mapped(fresh, source, mapping={"Emotion A": TierTarget(TierKey("A", "emotion", "alice")),
+                                              "Comment": TierTarget(TierKey("A", "comment", "alice"))})
+    report = import_mapped(fresh, source, mapping=guess_targets(doc, names))
+    assert report.segments_added == 1 and "skipped tier 'Comment' (the mapping says skip)" in report.notes
