@@ -104,6 +104,27 @@ def smile_list_vs_per_window(wav: Path, sample: int = 100) -> tuple[float, float
     return listed, per_window, len(starts)
 
 
+def cache_bytes_table(root: Path) -> list[str]:
+    """Cache bytes per participant-hour per feature: format 1 (raw .npy of the same arrays, the layout before
+    issue 22) against what format 2 stored in this run. Goal (issue 22): all default features ≤ 1.5 GB."""
+    from dyadlab.core.features.cache import FeatureCache
+
+    cache = FeatureCache(root)
+    before = {r["feature"]: r for r in cache.feature_bytes(as_format_one=True)}
+    after = {r["feature"]: r for r in cache.feature_bytes()}
+    lines = [f"{'cache per participant-hour':<28} {'format 1':>10} {'format 2':>10} {'ratio':>7}"]
+    total_before = total_after = 0.0
+    for name, old in before.items():
+        new = after.get(name, {"bytes_per_hour": 0.0})
+        total_before, total_after = total_before + old["bytes_per_hour"], total_after + new["bytes_per_hour"]
+        ratio = old["bytes_per_hour"] / new["bytes_per_hour"] if new["bytes_per_hour"] else float("inf")
+        lines.append(f"{'  ' + name:<28} {old['bytes_per_hour'] / 1e9:>8.3f}GB {new['bytes_per_hour'] / 1e9:>8.3f}GB "
+                     f"{ratio:>6.1f}×")
+    lines.append(f"{'  all (goal ≤ 1.5 GB)':<28} {total_before / 1e9:>8.3f}GB {total_after / 1e9:>8.3f}GB "
+                 f"{total_before / max(total_after, 1):>6.1f}×")
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="session length (default 60)")
@@ -125,6 +146,7 @@ def main() -> int:
             wall = time.perf_counter() - t0
             with project.store.transaction() as tx:
                 view = project.media_path(tx.views.list()[0].path)
+        cache_bytes = cache_bytes_table(root)
         rates = stage_rates(view, args.stage_frames)
         tracking = tracking_check(view, args.stage_frames)
         listed, per_window, n_windows = smile_list_vs_per_window(root / "media" / "demo01" / "A.wav")
@@ -160,6 +182,8 @@ def main() -> int:
     print(f"{f'openSMILE ComParE, {n_windows} windows, one call (s)':<44} {listed:>10.2f}")
     print(f"{'  one call per window (s, from 100), reference':<44} {per_window:>10.2f}")
     print(f"{'  speed-up of the one-call list mode':<44} {per_window / listed:>10.1f}×")
+    print()
+    print("\n".join(cache_bytes))
     failed = [r for r in summary.results if r.error]
     return 1 if failed else 0
 

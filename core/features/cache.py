@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +123,10 @@ def result_key(task: str, media_hashes: list[str], params: dict[str, Any]) -> st
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
+OPEN_RESULTS = 256  # format-2 results kept open per process (readers of a corpus reopen nothing)
+_OPEN_RESULTS: OrderedDict[tuple[str, str, str], StoredResult] = OrderedDict()
+
+
 @dataclass(frozen=True)
 class CacheEntry:
     """One finished result on disk."""
@@ -166,14 +171,24 @@ class CacheEntry:
         return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
 
     def stored(self) -> StoredResult:
-        """The format-2 arrays of this result (``CacheMiss`` for a format-1 one)."""
+        """The format-2 arrays of this result (``CacheMiss`` for a format-1 one); opened once per process
+        (the chunk files stay memory-mapped, decoded blocks and small arrays stay cached)."""
         if self.format != CACHE_FORMAT:
             raise CacheMiss(f"cache format {self.format} is not read as chunks", path=self.path)
+        ident = (str(self.path), self.created, json.dumps(self.manifest.get("chunks"), sort_keys=True))
+        hit = _OPEN_RESULTS.get(ident)
+        if hit is not None:
+            _OPEN_RESULTS.move_to_end(ident)
+            return hit
         try:
-            return StoredResult(self.path, self.manifest["chunks"])
+            stored = StoredResult(self.path, self.manifest["chunks"])
         except ChunkError as exc:
             raise CacheMiss(f"the cached {self.task} result is damaged: {exc.problem}", path=exc.path,
                             hint="run `dyadlab cache clear` for it and analyse again") from None
+        _OPEN_RESULTS[ident] = stored
+        if len(_OPEN_RESULTS) > OPEN_RESULTS:
+            _OPEN_RESULTS.popitem(last=False)
+        return stored
 
     def names(self) -> list[str]:
         """The arrays this result holds."""
@@ -203,8 +218,7 @@ class CacheEntry:
             why = "was dropped from the cache (`dyadlab cache --drop`)" if dropped else "is not part of this result"
             raise CacheMiss(f"{name} {why} ({self.task})", path=self.path,
                             hint=f"`dyadlab cache clear PROJECT --what {self.task}`, then analyse again")
-        data = stored.array(name)
-        return data if mmap else np.asarray(data)
+        return stored.array(name) if mmap else stored.values(name)
 
 
     def _derived(self, name: str, stored: StoredResult) -> DerivedRows:
@@ -329,6 +343,13 @@ class FeatureCache:
         return [e for e in self.entries(session_id=session_id, participant_id=participant_id, task=task)
                 if e.format < CACHE_FORMAT]
 
+    def retire_old_results(self, session_id: int, participant_id: int, task: str) -> list[str]:
+        """Call when a result of this participant and task has been finished in the current format: deletes
+        the older-format results it replaces and returns one ``old_format_message`` per result deleted."""
+        messages = [old_format_message(e) for e in self.old_format_entries(session_id, participant_id, task)]
+        self.retire_old_format(session_id, participant_id, task)
+        return messages
+
     def retire_old_format(self, session_id: int, participant_id: int, task: str) -> int:
         """Delete the older-format results of this participant and task (after a rebuild); bytes freed."""
         freed = 0
@@ -442,13 +463,14 @@ class FeatureCache:
             changed += 1
         return changed, freed
 
-    def feature_bytes(self) -> list[dict[str, Any]]:
+    def feature_bytes(self, *, as_format_one: bool = False) -> list[dict[str, Any]]:
         """Per feature kind: results, bytes on disk and participant-hours covered (format-2 arrays shared by
-        a task's kinds — valid, times_us, unlisted ones — are reported as ``<task> (shared)``)."""
+        a task's kinds — valid, times_us, unlisted ones — are reported as ``<task> (shared)``).
+        ``as_format_one``: the bytes the same arrays would take in the format-1 layout (raw ``.npy``)."""
         stems = {(task, stem): kind for kind, (task, stem) in ARRAY_KINDS.items()}
         rows: dict[str, dict[str, Any]] = {}
         for entry in self.entries():
-            sizes = _array_sizes(entry)
+            sizes = format_one_sizes(entry) if as_format_one else _array_sizes(entry)
             for name, nbytes in sizes.items():
                 base = name.split(".", 1)[0]
                 kind = stems.get((entry.task, base), f"{entry.task} (shared)")
@@ -467,6 +489,26 @@ class FeatureCache:
                         "hours": hours, "bytes_per_hour": row["bytes"] / hours if hours > 0 else float("nan"),
                         "formats": sorted(row["formats"])})
         return out
+
+
+NPY_HEADER = 128  # bytes before the data in a format-1 ``.npy`` file (numpy's header, padded to 64)
+
+
+def format_one_sizes(entry: CacheEntry) -> dict[str, int]:
+    """Bytes each array of ``entry`` takes (or took) as a format-1 ``.npy`` file: the raw array plus its header
+    (what the cache held before issue 22; derived arrays such as MFCC were stored too)."""
+    if entry.format == 1:
+        return _array_sizes(entry)
+    out = {}
+    for name in entry.names():
+        info = entry.manifest["arrays"].get(name)
+        if info is None:  # derived: its shape from the reader
+            data = entry.array(name)
+            shape, itemsize = data.shape, np.dtype(data.dtype).itemsize
+        else:
+            shape, itemsize = info["shape"], np.dtype(info["dtype"]).itemsize
+        out[name] = NPY_HEADER + int(np.prod(shape, dtype=np.int64)) * itemsize
+    return out
 
 
 def _array_sizes(entry: CacheEntry) -> dict[str, int]:
@@ -500,6 +542,7 @@ class FeatureStore:
         """``project``: an open ``Project`` or the project folder."""
         root = project if isinstance(project, str | Path) else project.root
         self.cache = FeatureCache(root)
+        self._open: dict[tuple[int, int, str, str | None], LoadedFeature] = {}
 
     def entry(self, session_id: int, participant_id: int, task: str, *, key: str | None = None) -> CacheEntry:
         if key is not None:
@@ -541,8 +584,12 @@ class FeatureStore:
 
     def window(self, session_id: int, participant_id: int, kind: str, start_us: int, end_us: int, *,
                key: str | None = None) -> LoadedFeature:
-        """The rows of ``kind`` whose time lies in ``[start_us, end_us)`` (decodes only the blocks needed)."""
-        data, valid, times = self.load(session_id, participant_id, kind, key=key)
+        """The rows of ``kind`` whose time lies in ``[start_us, end_us)`` (decodes only the blocks needed). The
+        feature stays open in this store for the next window (a newer analysis needs a new ``FeatureStore``)."""
+        ident = (session_id, participant_id, kind, key)
+        if ident not in self._open:
+            self._open[ident] = self.load(session_id, participant_id, kind, key=key)
+        data, valid, times = self._open[ident]
         a, b = np.searchsorted(times, [start_us, end_us], side="left")
         a, b = int(a), int(max(a, b))
         rows = data.read(a, b) if hasattr(data, "read") else np.asarray(data[a:b])

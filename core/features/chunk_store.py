@@ -353,9 +353,18 @@ class ChunkedArray(LazyArray):
         if flat.size and (flat.min() < -n or flat.max() >= n):
             raise IndexError(f"row index out of range for {n} rows of {self.name!r}")
         flat = np.where(flat < 0, flat + n, flat)
+        if not flat.size:
+            return np.empty((*rows.shape, *self.shape[1:]), self.dtype)
+        block_of = np.searchsorted(self._starts, flat, side="right") - 1
+        if block_of[0] == block_of[-1] and np.all(block_of == block_of[0]):  # one block: no regrouping copy
+            k = int(block_of[0])
+            local = flat - self._starts[k]
+            chunk = self._owners[k]
+            one = (chunk.decode_block(self.name, self._blocks[k], local)
+                   if chunk.codec(self.name).row_addressable else self._block(k)[local])
+            return one.reshape((*rows.shape, *self.shape[1:]))
         out = np.empty((flat.size, *self.shape[1:]), self.dtype)
         if flat.size:
-            block_of = np.searchsorted(self._starts, flat, side="right") - 1
             order = np.argsort(block_of, kind="stable")
             sorted_blocks = block_of[order]
             cuts = np.flatnonzero(np.diff(sorted_blocks)) + 1
@@ -545,6 +554,19 @@ class StoredResult:
             for name in f.arrays:
                 self._where.setdefault(name, []).append((0 if whole else f.first_row, f))
         self._cache: dict[str, ChunkedArray] = {}
+        self._values: dict[str, np.ndarray] = {}
+
+    SMALL = 16 << 20  # decoded arrays up to this size are kept once read (valid, times, flags, ...)
+
+    def values(self, name: str) -> np.ndarray:
+        """The whole array decoded, read-only; kept when small (every ``load`` reads valid and times)."""
+        hit = self._values.get(name)
+        if hit is None:
+            hit = np.asarray(self.array(name))
+            hit.setflags(write=False)
+            if hit.nbytes <= self.SMALL:
+                self._values[name] = hit
+        return hit
 
     def names(self) -> list[str]:
         return sorted(self._where)

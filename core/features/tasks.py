@@ -117,7 +117,7 @@ def run_task(task: AnalysisTask, progress: ProgressCallback | None = None) -> Ta
     problems become warnings, and an unexpected failure becomes ``error`` with a ``failed`` warning."""
     import json
 
-    from dyadlab.core.features.cache import MANIFEST, FeatureCache, old_format_message
+    from dyadlab.core.features.cache import MANIFEST, FeatureCache
 
     cache = FeatureCache(task.project_root)
     final = cache.result_dir(task.session_id, task.participant_id, task.task, task.key)
@@ -134,9 +134,8 @@ def run_task(task: AnalysisTask, progress: ProgressCallback | None = None) -> Ta
             result.stats["cpu_s"] = round(time.process_time() - cpu_start, 3)  # all threads of this process
             manifest = manifest_of(task, result)
             result.result_dir = str(writer.commit(manifest))
-        for old in cache.old_format_entries(task.session_id, task.participant_id, task.task):
-            result.warn("old_cache", old_format_message(old))  # rebuilt: the old result is deleted
-        cache.retire_old_format(task.session_id, task.participant_id, task.task)
+        for message in cache.retire_old_results(task.session_id, task.participant_id, task.task):
+            result.warn("old_cache", message)  # rebuilt in the current format: the old result is deleted
     except Cancelled:
         raise
     except MediaError as exc:

@@ -1,0 +1,140 @@
+"""Cache format 2 against format 1 on the same analysed arrays: bytes, 10 s window reads, training reads.
+
+Issue 22's goals: the default analysis of a participant-hour (faces at 224 px, audio windows, ComParE, eGeMAPS,
+voice activity, pose/hands) takes ≤ 1.5 GB; a 10 s window reads in ≤ 20 ms; training reads at least as fast as
+from the format-1 cache. A demo session is analysed (faces + audio + pose, format 2), then every result is also
+written in the format-1 layout (one raw ``.npy`` per array, read as memmaps, as before issue 22) into a copy of
+the project, so both formats hold the same arrays and are measured in the same run:
+
+* bytes per participant-hour per feature;
+* median time to read a random 10 s window (``FeatureStore.window``) per kind;
+* training reads: samples/s of the trainer's loader (``FrameDataset`` over ``ProjectFrameSource``, shuffled
+  batches of 64) per input modality. Both caches sit in the page cache here (a small corpus); on a corpus that
+  does not fit in memory, format 1 reads ~10× more bytes from the disk.
+
+Run: ``python bench/cache_read.py [--seconds 20] [--project PATH]`` (PATH: an analysed project to reuse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+KINDS = ("faces", "face_landmarks", "audio_windows", "logmel", "mfcc", "compare", "egemaps", "vad", "pose", "hands")
+MODALITIES = ("face", "audio_raw", "compare", "egemaps")
+
+
+def write_format_one(src_root: Path, dst_root: Path) -> None:
+    """A copy of the project whose cache holds every result of ``src_root`` in the format-1 layout."""
+    from dyadlab.core.features.cache import FeatureCache
+
+    shutil.copytree(src_root, dst_root, ignore=shutil.ignore_patterns("cache", "runs"))
+    for entry in FeatureCache(src_root).entries():
+        target = dst_root / entry.path.relative_to(src_root)
+        target.mkdir(parents=True)
+        for name in entry.names():
+            np.save(target / f"{name}.npy", np.asarray(entry.array(name)))
+        manifest = {k: v for k, v in entry.manifest.items() if k not in ("format", "chunks", "arrays", "rows")}
+        (target / "manifest.json").write_text(json.dumps(manifest))
+
+
+def window_ms(root: Path, kinds: tuple[str, ...], repeats: int = 15) -> dict[str, float]:
+    """Median ms to read a random 10 s window of each kind (the store opened once, as the GUI keeps it)."""
+    from dyadlab.core.features import FeatureStore
+
+    store = FeatureStore(root)
+    rng = np.random.default_rng(0)
+    out = {}
+    for kind in kinds:
+        times = store.load(1, 1, kind).times_us
+        span = int(times[-1] - times[0])
+        took = []
+        for _ in range(repeats):
+            start = int(times[0]) + int(rng.integers(0, max(1, span - 10_000_000)))
+            t0 = time.perf_counter()
+            data = store.window(1, 1, kind, start, start + 10_000_000).data
+            np.asarray(data).sum()  # touch every value (a memmap reads lazily)
+            took.append(time.perf_counter() - t0)
+        out[kind] = 1000 * float(np.median(took))
+    return out
+
+
+def training_rates(root: Path, batches: int = 30) -> dict[str, float]:
+    """Samples/s of shuffled training batches (64) per modality, through the trainer's own loader."""
+    from dyadlab.trainer.data import ProjectFrameSource
+    from dyadlab.trainer.datasets import FrameDataset, make_loader
+
+    out = {}
+    for modality in MODALITIES:
+        table = ProjectFrameSource(root, audio_frames="all").load([modality])
+        rows = np.flatnonzero(table.valid[modality])
+        table.labels[rows] = np.maximum(table.labels[rows], 0)  # every valid frame is a sample here
+        dataset = FrameDataset(table, rows, [modality])
+        loader = make_loader(dataset, 64, train=True, seed=0)
+        n, t0 = 0, time.perf_counter()
+        for epoch in range(100):
+            loader.sampler.set_epoch(epoch)
+            for i, batch in enumerate(loader):
+                n += len(batch["labels"])
+                if i + 1 >= batches:
+                    break
+            if n >= batches * 64:
+                break
+        out[modality] = n / (time.perf_counter() - t0)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="demo session length (default 20)")
+    parser.add_argument("--project", type=Path, help="an analysed project (faces, audio, pose) to reuse")
+    args = parser.parse_args()
+
+    from dyadlab.core.features.cache import FeatureCache
+
+    with tempfile.TemporaryDirectory(prefix="dyadlab-bench-cache-") as tmp:
+        new = args.project
+        if new is None:
+            from dyadlab.core.demo import generate_demo
+            from dyadlab.core.features import analyze_project
+
+            new = Path(tmp) / "format2"
+            with generate_demo(new, sessions=1, seconds=args.seconds, seed=11) as project:
+                summary = analyze_project(project, what=("faces", "audio", "pose"), workers=2)
+            if summary.failed:
+                raise SystemExit("analysis failed: " + "; ".join(str(w) for w in summary.warnings))
+        old = Path(tmp) / "format1"
+        write_format_one(new, old)
+        before = {r["feature"]: r for r in FeatureCache(old).feature_bytes()}
+        after = {r["feature"]: r for r in FeatureCache(new).feature_bytes()}
+        reads = {fmt: window_ms(root, KINDS) for fmt, root in (("format 1", old), ("format 2", new))}
+        rates = {fmt: training_rates(root) for fmt, root in (("format 1", old), ("format 2", new))}
+
+    print(f"# cache format 2 vs format 1, same arrays: demo session analysed for faces (224 px), audio, pose; "
+          f"{sum(r['hours'] for r in after.values() if r['feature'] == 'faces') * 3600:.0f} participant-seconds")
+    print(f"{'bytes per participant-hour':<28} {'format 1':>10} {'format 2':>10} {'ratio':>7}")
+    tb = ta = 0.0
+    for name, b in before.items():
+        a = after.get(name, {"bytes_per_hour": 0.0})["bytes_per_hour"]
+        tb, ta = tb + b["bytes_per_hour"], ta + a
+        print(f"{'  ' + name:<28} {b['bytes_per_hour'] / 1e6:>8.1f}MB {a / 1e6:>8.1f}MB "
+              f"{b['bytes_per_hour'] / a if a else float('inf'):>6.1f}×")
+    print(f"{'  all (goal ≤ 1500 MB)':<28} {tb / 1e6:>8.1f}MB {ta / 1e6:>8.1f}MB {tb / ta:>6.1f}×")
+    print(f"\n{'10 s window read, median ms':<28} {'format 1':>10} {'format 2':>10}  goal ≤ 20 ms")
+    for kind in KINDS:
+        print(f"{'  ' + kind:<28} {reads['format 1'][kind]:>10.2f} {reads['format 2'][kind]:>10.2f}")
+    print(f"\n{'training reads, samples/s':<28} {'format 1':>10} {'format 2':>10} {'ratio':>7}  goal ≥ 1.0×")
+    for m in MODALITIES:
+        print(f"{'  ' + m:<28} {rates['format 1'][m]:>10.0f} {rates['format 2'][m]:>10.0f} "
+              f"{rates['format 2'][m] / rates['format 1'][m]:>6.2f}×")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
