@@ -8,7 +8,10 @@ arguments, draws the progress bars and prints the summary table and warnings.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
+
+from dyadlab.core.engine.cli_options import add_engine_arguments
 
 NAME = "analyze"
 HELP = "analyse sessions: aligned face crops, audio windows + features, pose/hands (cached, resumable)"
@@ -29,20 +32,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sessions", nargs="+", metavar="SESSION", help="session names or ids (default: all)")
     p.add_argument("--what", type=_what, default=["faces", "audio"],
                    help="comma-separated: faces, audio, pose, or all (default: faces,audio)")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--window", type=int, default=None,
                    help="audio window length in samples at 16 kHz (default 1600; the thesis also uses 1064)")
     p.add_argument("--face-size", type=int, default=None,
                    help="side of the aligned face crops in pixels (default 224, the face CNN's input)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_engine_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    from dyadlab.core.cli.proxy import (
+        JOB_EVENTS_ENV,
+        _also_to_job_events,
+        _append_event,
+        _sigterm_as_interrupt,
+    )
+    from dyadlab.core.engine import open_engine
+    from dyadlab.core.engine.cli_options import engine_spec, print_job_script
     from dyadlab.core.features.pipeline import analyze_project
     from dyadlab.core.native_log import native_stderr_to_log
     from dyadlab.core.progress import cli_progress
     from dyadlab.core.project import open_project
 
+    if print_job_script(args):
+        return 0
+    spec = engine_spec(args)
     params = {"audio": {"window": args.window}} if args.window else {}
     if args.face_size:
         if not 32 <= args.face_size <= 1024:
@@ -50,13 +64,21 @@ def run(args: argparse.Namespace) -> int:
 
             raise DyadLabError(f"--face-size must be between 32 and 1024 pixels, got {args.face_size}")
         params["faces"] = {"size": args.face_size}
-    # MediaPipe's native log lines (here and in the workers) go to the log file, not the terminal
-    with native_stderr_to_log(), open_project(args.project) as project, \
+    events = os.environ.get(JOB_EVENTS_ENV)  # run as a GUI job: progress into the Jobs panel too
+    # MediaPipe's native log lines (here and in the workers) go to the log file, not the terminal;
+    # SIGTERM (a job's Cancel) unwinds like Ctrl-C: the engine cancels its work items on the way out
+    with _sigterm_as_interrupt(), native_stderr_to_log(), open_project(args.project) as project, \
             cli_progress("total", enabled=not args.quiet) as total, \
-            cli_progress("session", enabled=not args.quiet) as session:
-        summary = analyze_project(project, sessions=args.sessions, what=args.what, workers=args.workers,
-                                  progress=total, params=params or None, session_progress=session)
+            cli_progress("session", enabled=not args.quiet) as session, \
+            open_engine(spec, project_root=project.root) as engine:
+        progress = total if not events else _also_to_job_events(total, Path(events))
+        summary = analyze_project(project, sessions=args.sessions, what=args.what, progress=progress,
+                                  params=params or None, session_progress=session, engine=engine)
+        if events:
+            _append_event(Path(events), {"event": "done"})
     print(summary.table())
+    if spec.kind != "in-process":
+        print(f"ran on {engine.description}")
     if summary.warnings:
         print(f"\n{len(summary.warnings)} warning(s):")
         for w in summary.warnings:

@@ -335,16 +335,33 @@ class ParticipantFaceFinder:
 
 def analyse_faces(task: AnalysisTask, writer: ResultWriter, result: TaskResult,
                   progress: ProgressCallback | None = None) -> None:
-    """Run the face pipeline over the task's view and save its arrays into ``writer``."""
+    """Run the face pipeline over the task's whole view and save its arrays into ``writer``."""
+    from dyadlab.core.features.frames import load_index
+
+    index = load_index(_video(task).path, task.index_dir)
+    meta, flags, valid = faces_rows(task, writer, 0, len(index), progress)
+    summarise_faces(task, result, index, flags, valid, [meta])
+
+
+def _video(task: AnalysisTask) -> Any:
+    if task.video is None:
+        raise DyadLabError(f"participant {task.participant_code} of session {task.session_name} has no video "
+                           "view", hint="add a view for this participant (or a crop of a shared view)")
+    return task.video
+
+
+def faces_rows(task: AnalysisTask, writer: Any, first: int, stop: int,
+               progress: ProgressCallback | None = None) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """Faces of frames ``[first, stop)`` of the task's view into ``writer`` (a whole result's, or one
+    time-chunk's: ``core.features.chunks``), row ``i - first`` per frame ``i``. The face finder starts fresh
+    at ``first`` (a detection there), so a chunk's rows depend only on its frames. Returns the chunk's
+    deterministic facts (``summarise_faces`` reads them), and the rows' flags and valid."""
     from dyadlab.core.features.frames import ViewDecoder, load_index
 
     params = {**DEFAULT_FACE_PARAMS, **task.params}
-    video = task.video
-    if video is None:
-        raise DyadLabError(f"participant {task.participant_code} of session {task.session_name} has no video "
-                           "view", hint="add a view for this participant (or a crop of a shared view)")
+    video = _video(task)
     index = load_index(video.path, task.index_dir)
-    n = len(index)
+    n = stop - first
     spec = AlignmentSpec(int(params["size"]), float(params["eye_y"]), float(params["eye_distance"]))
     aligner = FaceAligner(spec)
     crops = writer.open_memmap("crops", (n, spec.size, spec.size, 3), np.uint8)
@@ -358,20 +375,21 @@ def analyse_faces(task: AnalysisTask, writer: ResultWriter, result: TaskResult,
     valid = np.zeros(n, bool)
 
     finder = ParticipantFaceFinder(params, redetect_every=TRACK_REDETECT_FRAMES)
-    decoder = ViewDecoder(index, video.crop)
+    decoder = ViewDecoder(index, video.crop, first=first, stop=stop)
     try:
         for i, rgb in decoder.frames():
             seen = finder.observe(rgb, i)
-            flags[i], score[i] = seen.flags, seen.score
+            row = i - first
+            flags[row], score[row] = seen.flags, seen.score
             if seen.landmarks is not None:
-                landmarks[i] = seen.landmarks
+                landmarks[row] = seen.landmarks
             if seen.eyes is not None:
-                crops[i], affine[i] = aligner.align(rgb, *seen.eyes)
-                angle[i] = eye_line_angle(*seen.eyes)
-                boxes[i] = seen.box
-                valid[i] = True
-            if i % 25 == 0:
-                report(progress, i + 1, n, task.label)
+                crops[row], affine[row] = aligner.align(rgb, *seen.eyes)
+                angle[row] = eye_line_angle(*seen.eyes)
+                boxes[row] = seen.box
+                valid[row] = True
+            if row % 25 == 0:
+                report(progress, row + 1, n, task.label)
     finally:
         finder.close()
     crops.flush()
@@ -379,10 +397,12 @@ def analyse_faces(task: AnalysisTask, writer: ResultWriter, result: TaskResult,
     del crops, landmarks
     report(progress, n, n, task.label)
     for name, array in (("boxes", boxes), ("eye_angle", angle), ("affine", affine), ("score", score),
-                        ("flags", flags), ("valid", valid), ("times_us", index.pts_us + video.offset_us)):
+                        ("flags", flags), ("valid", valid), ("times_us", index.pts_us[first:stop] + video.offset_us)):
         writer.save(name, array)
-    _summarise(task, result, index, flags, valid, decoder)
-    result.stats.update(alignment=spec.as_dict(), eye_points=params["eye_points"], detections=finder.detections)
+    meta = {"frames": n, "valid_frames": int(valid.sum()), "decode_error": decoder.error,
+            "crop_clamped": decoder.crop_clamped, "detections": finder.detections,
+            "alignment": spec.as_dict(), "eye_points": params["eye_points"]}
+    return meta, flags, valid
 
 
 def _frame_list(frames: np.ndarray, limit: int = 5) -> str:
@@ -390,8 +410,8 @@ def _frame_list(frames: np.ndarray, limit: int = 5) -> str:
     return shown + (f", … ({len(frames)} in all)" if len(frames) > limit else "")
 
 
-def _summarise(task: AnalysisTask, result: TaskResult, index: Any, flags: np.ndarray, valid: np.ndarray,
-               decoder: Any) -> None:
+def summarise_faces(task: AnalysisTask, result: TaskResult, index: Any, flags: np.ndarray, valid: np.ndarray,
+                    chunks: list[dict[str, Any]]) -> None:
     """Counts and the warnings a user needs about one view's faces."""
     n = len(index)
     video = task.video
@@ -405,19 +425,21 @@ def _summarise(task: AnalysisTask, result: TaskResult, index: Any, flags: np.nda
                         mesh_only=int(np.count_nonzero(flags & FaceFlag.MESH_ONLY)))
     where = f"view {video.view_name!r}"
     decoded = n - len(not_decoded)
-    reasons = [r for r in (index.problem, decoder.error) if r]
+    reasons = [r for r in (index.problem, *(c["decode_error"] for c in chunks)) if r]
     if video.expected_frames and n < video.expected_frames:
         reasons.append(f"{video.expected_frames} frames were recorded at import")
     if reasons or len(not_decoded):
         why = "; ".join(reasons) or "the rest failed to decode"
         result.warn("truncated", f"{where}: {decoded} of {n} indexed frames decoded ({why}); frames that could "
                                  "not be decoded are marked invalid")
-    if decoder.crop_clamped:
+    if any(c["crop_clamped"] for c in chunks):
         result.warn("crop", f"{where}: the crop rectangle reaches outside the picture and was clamped")
     if decoded and result.valid_frames == 0:
         result.warn("no_face", f"{where}: no face found in any of {decoded} frames")
     elif decoded and result.valid_frames < 0.5 * decoded:
         result.warn("few_faces", f"{where}: a face was found in only {result.valid_frames} of {decoded} frames")
+    result.stats.update(alignment=chunks[0]["alignment"], eye_points=chunks[0]["eye_points"],
+                        detections=sum(int(c["detections"]) for c in chunks))
     if len(multiple):
         result.warn("multiple_faces", f"{where}: more than one face in {len(multiple)} frames (e.g. frames "
                                       f"{_frame_list(multiple)}); the tracked face was used — check the view's "

@@ -1,10 +1,11 @@
-"""``analyze_project``: plan the (session, participant, task) work, run it in worker processes, summarise.
+"""``analyze_project``: plan the (session, participant, task) work, run it on an engine, summarise.
 
 This is the one entry point the CLI (``dyadlab analyze``) and the GUI's job runner call. The parent reads
 the store once to build picklable ``AnalysisTask`` objects, skips those whose result is already in the
-feature cache (so a rerun is instant and an interrupted run resumes), runs the rest — in this process
-with ``workers=1``, else in a spawn-context process pool, one task per process call — and writes the
-results that belong in the store (pose keypoint series) itself, so workers never touch the database.
+feature cache (so a rerun is instant and an interrupted run resumes), cuts the rest into work items
+(faces in time-chunks: ``core.features.chunks``), runs them on an engine (``core.engine``: in this process,
+a Dask LocalCluster, a scheduler or a job queue) and writes the results that belong in the store (pose
+keypoint series) itself, so workers never touch the database.
 Bad media never stop the run: each problem becomes a ``TaskWarning`` in the returned summary.
 """
 
@@ -17,8 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from dyadlab.core import model
+from dyadlab.core.engine.base import Engine, Outcome, WorkItem
 from dyadlab.core.errors import DyadLabError
 from dyadlab.core.features.cache import TASKS, FeatureCache, content_hash, result_key
+from dyadlab.core.features.chunks import (
+    CHUNK_FRAMES,
+    CHUNKED_TASKS,
+    ChunkResult,
+    ChunkTask,
+    finish_chunked,
+    plan_chunks,
+    run_work,
+)
 from dyadlab.core.features.frames import INDEX_SUBDIR
 from dyadlab.core.features.tasks import (
     AnalysisTask,
@@ -29,7 +40,7 @@ from dyadlab.core.features.tasks import (
     VideoSource,
     run_task,
 )
-from dyadlab.core.progress import Cancelled, ProgressCallback, report
+from dyadlab.core.progress import ProgressCallback, report
 
 DEFAULT_WHAT: tuple[str, ...] = ("faces", "audio")  # pose is opt-in: ~4x the cost of faces on a CPU
 
@@ -39,7 +50,7 @@ def default_params() -> dict[str, dict[str, Any]]:
     from dyadlab.core.features.faces import DEFAULT_FACE_PARAMS
     from dyadlab.core.features.pose import DEFAULT_POSE_PARAMS
 
-    return {"faces": dict(DEFAULT_FACE_PARAMS), "audio": dict(DEFAULT_AUDIO_PARAMS),
+    return {"faces": {**DEFAULT_FACE_PARAMS, "chunk_frames": CHUNK_FRAMES}, "audio": dict(DEFAULT_AUDIO_PARAMS),
             "pose": dict(DEFAULT_POSE_PARAMS)}
 
 
@@ -226,26 +237,6 @@ def _video_source(views: list[model.View], p: model.Participant, project: Any, h
 
 # -- running ----------------------------------------------------------------------------------------------
 
-def _pool_worker(task: AnalysisTask, queue: Any) -> TaskResult:
-    """Entry point inside a worker process: run one task, streaming progress through ``queue``."""
-    import os
-
-    # The pool already has a process per core: keep each library to one thread so they do not fight.
-    os.environ["OMP_NUM_THREADS"] = "1"  # read by torch when it is first imported (in the audio task)
-    import cv2
-
-    cv2.setNumThreads(1)
-    last = [0.0]
-
-    def progress(done: float, total: float, message: str) -> None:
-        now = time.monotonic()
-        if now - last[0] > 0.25 or done >= total:
-            last[0] = now
-            queue.put((task.key, task.task, done / total if total else 1.0))
-
-    return run_task(task, progress)
-
-
 class _Progress:
     """Turns per-task fractions into the total and per-session callbacks."""
 
@@ -266,11 +257,14 @@ class _Progress:
 def analyze_project(project: Any, sessions: Iterable[int | str] | None = None, what: Sequence[str] = DEFAULT_WHAT,
                     workers: int = 1, progress: ProgressCallback | None = None, *,
                     params: dict[str, dict[str, Any]] | None = None,
-                    session_progress: ProgressCallback | None = None) -> AnalysisSummary:
+                    session_progress: ProgressCallback | None = None, engine: Engine | None = None) -> AnalysisSummary:
     """Analyse the chosen sessions (all by default); ``what`` ⊆ faces, audio, pose.
 
+    ``engine`` runs the work items (``core.engine``); without one, ``workers`` ≤ 1 runs them in this
+    process and ``workers`` > 1 on a Dask LocalCluster of that many processes, started and closed here.
     ``params`` overrides task parameters, e.g. ``{"audio": {"window": 1064}}``. Raising ``Cancelled``
-    from ``progress`` stops the run; finished results stay cached, unfinished ones leave nothing behind.
+    from ``progress`` stops the run; finished results and chunks stay cached, unfinished ones leave nothing
+    behind. Only this process writes the database.
     """
     start = time.perf_counter()
     cache = FeatureCache(project.root)
@@ -284,53 +278,77 @@ def analyze_project(project: Any, sessions: Iterable[int | str] | None = None, w
             _finish(project, t, run_task(t), summary, tracker)  # reads the manifest, computes nothing
         else:
             todo.append(t)
-    if workers <= 1 or len(todo) <= 1:
-        for t in todo:
-            result = run_task(t, lambda d, n, m, t=t: tracker.update(t.key, t.task, d / n if n else 1.0))
-            _finish(project, t, result, summary, tracker)
-    else:
-        _run_pool(project, todo, min(workers, len(todo)), summary, tracker)
+    work = _WorkPlan(project, todo, summary, tracker)
+    if work.items:
+        if engine is not None:
+            engine.run(run_work, work.items, on_progress=work.progress, on_done=work.done)
+        else:
+            from dyadlab.core.engine import EngineSpec, open_engine
+
+            with open_engine(EngineSpec.for_workers(workers)) as own:
+                own.run(run_work, work.items, on_progress=work.progress, on_done=work.done)
     summary.elapsed_s = time.perf_counter() - start
     order = {(t.session_name, t.participant_code, t.task): i for i, t in enumerate(tasks)}
     summary.results.sort(key=lambda r: order.get((r.session_name, r.participant_code, r.task), 0))
     return summary
 
 
-def _run_pool(project: Any, todo: list[AnalysisTask], workers: int, summary: AnalysisSummary,
-              tracker: _Progress) -> None:
-    import multiprocessing as mp
-    import queue as queue_mod
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+class _WorkPlan:
+    """The work items of the tasks to compute, and the client's side of their outcomes: progress per task
+    (chunks weighted by their frames) and each task finished — chunked ones once all their chunks are in."""
 
-    ctx = mp.get_context("spawn")
-    with ctx.Manager() as manager:
-        q = manager.Queue()
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-        try:
-            pending = {pool.submit(_pool_worker, t, q): t for t in todo}
-            while pending:
-                done, _ = wait(pending, timeout=0.3, return_when=FIRST_COMPLETED)
-                while True:
-                    try:
-                        key, task, fraction = q.get_nowait()
-                    except queue_mod.Empty:
-                        break
-                    tracker.update(key, task, fraction)
-                for fut in done:
-                    t = pending.pop(fut)
-                    try:
-                        result = fut.result()
-                    except Exception as exc:  # noqa: BLE001 - a crashed worker fails its task only
-                        result = TaskResult.of(t)
-                        result.error = f"worker crashed: {exc}"
-                        result.warn("failed", f"not analysed ({result.error})")
-                    _finish(project, t, result, summary, tracker)
-        except (Cancelled, KeyboardInterrupt):
-            for proc in list(getattr(pool, "_processes", {}).values()):
-                proc.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
+    def __init__(self, project: Any, todo: list[AnalysisTask], summary: AnalysisSummary,
+                 tracker: _Progress) -> None:
+        self.project, self.summary, self.tracker = project, summary, tracker
+        self.items: list[WorkItem] = []
+        self.chunks: dict[tuple[str, str], list[ChunkTask]] = {}
+        self.results: dict[tuple[str, str], list[ChunkResult]] = {}
+        self.chunk_fraction: dict[str, float] = {}
+        for t in todo:
+            if t.task not in CHUNKED_TASKS:
+                self.items.append(WorkItem(f"{t.task}-{t.key}", t.label, t))
+                continue
+            try:
+                planned = plan_chunks(t)
+            except DyadLabError:  # an unreadable view: the task fails here, as run_task says
+                _finish(project, t, run_task(t), summary, tracker)
+                continue
+            self.chunks[(t.key, t.task)] = planned
+            self.results[(t.key, t.task)] = []
+            self.items.extend(WorkItem(c.key, c.label, c) for c in planned)
+
+    def progress(self, item: WorkItem, fraction: float) -> None:
+        payload = item.payload
+        if not isinstance(payload, ChunkTask):
+            self.tracker.update(payload.key, payload.task, fraction)
+            return
+        t = payload.task
+        self.chunk_fraction[item.key] = fraction
+        planned = self.chunks[(t.key, t.task)]
+        total = sum(c.rows for c in planned) or 1
+        self.tracker.update(t.key, t.task, sum(self.chunk_fraction.get(c.key, 0.0) * c.rows for c in planned) / total)
+
+    def done(self, item: WorkItem, outcome: Outcome) -> None:
+        payload = item.payload
+        if not isinstance(payload, ChunkTask):
+            result = outcome.value if outcome.error is None else _failed(payload, outcome.error)
+            _finish(self.project, payload, result, self.summary, self.tracker)
+            return
+        t = payload.task
+        got = outcome.value if outcome.error is None else ChunkResult(payload.index, payload.rows,
+                                                                      error=f"{item.label}: {outcome.error}")
+        self.progress(item, 1.0)
+        results = self.results[(t.key, t.task)]
+        results.append(got)
+        if len(results) == len(self.chunks[(t.key, t.task)]):
+            _finish(self.project, t, finish_chunked(t, results), self.summary, self.tracker)
+
+
+def _failed(task: AnalysisTask, error: str) -> TaskResult:
+    result = TaskResult.of(task)
+    result.error = error
+    result.warn("failed", f"not analysed ({error})")
+    return result
 
 
 def _finish(project: Any, task: AnalysisTask, result: TaskResult, summary: AnalysisSummary,
