@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -577,8 +578,9 @@ def open_scheme_dialog(win: MainWindow) -> SchemeDialog | None:
         reporter.notice("open a project first")
         return None
     dialog = getattr(win, "scheme_dialog", None)
-    if dialog is None or dialog.ws is not win.ws:
+    if dialog is None or not shiboken6.isValid(dialog) or dialog.ws is not win.ws:
         dialog = SchemeDialog(win.ws, win.shortcuts, win)
+        win.bench.destroyed.connect(dialog.deleteLater)  # the project closed: its dialog goes with it
         win.scheme_dialog = dialog
     dialog.show()
     dialog.raise_()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QSlider
 
@@ -192,6 +193,8 @@ def test_on_a_team_server_an_annotator_sees_the_schemes_read_only(drive, qtbot, 
                     dialog.name_edit, dialog.apply_button):
         assert not control.isEnabled()
     assert dialog.tier_panel.add_button.isEnabled()  # own tiers: an annotator may add them
+    drive.window.close_project()  # the dialog belongs to the project: it goes with it
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog), timeout=3000)
 
 
 def test_attribute_fields_offer_their_values_to_the_participants_panel(drive, qtbot, db):
