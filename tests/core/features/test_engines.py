@@ -173,3 +173,18 @@ def test_a_time_chunk_decodes_exactly_its_frames_from_the_keyframe_before(corpus
         part = dict(ViewDecoder(index, first=first, stop=stop).frames())
         assert sorted(part) == list(range(first, min(stop, len(index))))
         assert all(np.array_equal(part[i], whole[i]) for i in part)
+
+
+def test_analyze_as_a_gui_job_writes_progress_events_for_the_jobs_panel(corpus, tmp_path, monkeypatch) -> None:
+    import shutil
+
+    from dyadlab.core.cli.main import main
+
+    shutil.copytree(corpus, tmp_path / "p")
+    events = tmp_path / "events.jsonl"
+    monkeypatch.setenv("DYADLAB_JOB_EVENTS", str(events))
+    assert main(["analyze", str(tmp_path / "p"), "--what", "audio", "--quiet"]) == 0
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    progress = [e for e in lines if e["event"] == "progress"]
+    assert progress and progress[-1]["done"] == progress[-1]["total"] == 2  # two participants' audio
+    assert lines[-1] == {"event": "done"}
