@@ -214,7 +214,8 @@ class SchemeDialog(QDialog):
                 self.scheme_list.setCurrentItem(item)
         self.scheme_list.blockSignals(False)
         if chosen is not None and chosen in self.ws.schemes:
-            self._load(self.ws.schemes[chosen])
+            if not self.dirty():  # a tier added meanwhile must not throw away the classes being edited
+                self._load(self.ws.schemes[chosen])
         elif self.base is not None or self.rev is None:
             first = self.scheme_list.item(0)
             self.scheme_list.setCurrentItem(first)
@@ -240,8 +241,7 @@ class SchemeDialog(QDialog):
         self.scheme_list.blockSignals(False)
         self.base = None
         taken = set(s.name for s in self.ws.schemes.values())
-        name = next(f"new scheme {i}" if i else "new scheme" for i in range(100) if
-                    (f"new scheme {i}" if i else "new scheme") not in taken)
+        name = next(n for n in ("new scheme", *(f"new scheme {i}" for i in range(2, 999))) if n not in taken)
         self.rev = {"categorical": se.Revision(name, "categorical", {"classes": []}),
                     "dimensional": se.scale(name, 1, 5, step=1.0),
                     "attributes": se.Revision(name, "attributes", {"fields": []})}[kind]
@@ -560,12 +560,11 @@ class SchemeDialog(QDialog):
         if not self.ws.push(edit):
             self.message.setText(reporter.last or "not saved")
             return False
-        self.base = edit.written
+        self.base, self.rev = edit.written, None
         self._refresh()
-        relabelled = len(edit.relabelled)
-        self.message.setText(f"Saved '{edit.written.name}'" + (f"; {relabelled} segment{'s' if relabelled != 1 else ''}"
-                                                              " relabelled" if relabelled else "")
-                             + f" ({self.ws.undo_stack.undoText() and 'Undo takes it back'}).")
+        n = len(edit.relabelled)
+        relabelled = f"; {n} segment{'s' if n != 1 else ''} relabelled" if n else ""
+        self.message.setText(f"Saved '{edit.written.name}'{relabelled}. Edit ▸ Undo takes it back.")
         return True
 
     def _ok(self) -> None:
