@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--measure", default="entropy", choices=("entropy", "margin"), help="the queue's uncertainty")
     p.add_argument("--diversity", type=float, default=0.6, help="the queue's time-distance penalty (0..1)")
     p.add_argument("--balance", type=float, default=1.0, help="the queue's same-proposed-class penalty")
+    p.add_argument("--spread", type=float, default=1.0, help="the queue's same-recording penalty")
     p.add_argument("--out", type=Path, help="folder for the project, table and plot (default: a temp folder)")
     p.add_argument("--docs", action="store_true", help=f"also write the plot to {DOCS_PLOT}")
     args = p.parse_args(argv)
@@ -163,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(simulate(table, config, np.flatnonzero(~test), np.flatnonzero(test), steps=steps,
                                     epochs=args.epochs, full_epochs=args.full_epochs, seed=seed,
                                     weights=Weights(measure=args.measure, diversity=args.diversity,
-                                                    balance=args.balance)))
+                                                    balance=args.balance, spread=args.spread)))
             print(f"seed {seed}: done after {time.perf_counter() - t0:.0f} s", flush=True)
         text, met = report(results, args)
         print(text)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from dyadlab.core.active.ranking import Stretch, Weights, rank
+from dyadlab.core.active.ranking import Labelled, Stretch, Weights, rank
 from dyadlab.trainer.finetune import balanced_accuracy, fine_tune
 
 ORDERS = ("queue", "time", "random")
@@ -99,17 +99,21 @@ def heldout_ua(model, table, members: list[np.ndarray], config) -> float:
 
 
 def _queue_pick(model, table, keys: np.ndarray, members: list[np.ndarray], open_units: list[int], n: int,
-                config, weights: Weights) -> list[int]:
+                config, weights: Weights, labelled: list[int] = ()) -> list[int]:
     probs = _unit_probs(model, table, [members[u] for u in open_units], config)
     sessions = {name: i for i, name in enumerate(np.unique(table.session))}
-    stretches = []
-    for u, p in zip(open_units, probs, strict=True):
+
+    def where(u: int) -> tuple[int, int, int, int]:
         frames = table.frame[members[u]]
         # frame numbers as time (25 fps): the diversity penalty needs distances within a session only
-        stretches.append(Stretch(sessions[table.session[members[u][0]]], int(keys[u][0]),
-                                 int(frames.min() * 40_000), int((frames.max() + 1) * 40_000), p,
-                                 tuple(table.classes), name=str(u)))
-    return [int(e.stretch.name) for e in rank(stretches, weights, limit=n)]
+        return (sessions[table.session[members[u][0]]], int(keys[u][0]), int(frames.min() * 40_000),
+                int((frames.max() + 1) * 40_000))
+
+    stretches = [Stretch(*where(u), p, tuple(table.classes), name=str(u))
+                 for u, p in zip(open_units, probs, strict=True)]
+    labels = _unit_labels(table, [members[u] for u in labelled]) if len(labelled) else []
+    done = [Labelled(*where(u), table.classes[int(c)]) for u, c in zip(labelled, labels, strict=True)]
+    return [int(e.stretch.name) for e in rank(stretches, weights, limit=n, labelled=done)]
 
 
 def simulate(table, config, pool_rows: np.ndarray, test_rows: np.ndarray, *, orders: Sequence[str] = ORDERS,
@@ -151,7 +155,7 @@ def simulate(table, config, pool_rows: np.ndarray, test_rows: np.ndarray, *, ord
                 elif order == "random":
                     labelled += [u for u in random_order if u in set(open_units)][:n]
                 else:
-                    labelled += _queue_pick(model, table, keys, members, open_units, n, config, weights)
+                    labelled += _queue_pick(model, table, keys, members, open_units, n, config, weights, labelled)
                 rows = np.concatenate([members[u] for u in labelled])
                 model = fine_tune(model, table, rows, config, epochs=epochs, lr=lr, seed=seed + step)
             curve.fractions.append(len(labelled) / n_units)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from dyadlab.core import model
-from dyadlab.core.active.ranking import QueueEntry, Stretch, Weights, rank
+from dyadlab.core.active.ranking import Labelled, QueueEntry, Stretch, Weights, rank
 from dyadlab.core.inference.assist import TARGET_TIER, Proposal, rejected_keys
 from dyadlab.core.inference.errors import InferenceError
 from dyadlab.core.inference.predictions import PredictionCache, annotator_name
@@ -118,6 +118,7 @@ def build_queue(project: Any, model_id: int, annotator: str | model.Annotator, *
     who = annotator if isinstance(annotator, model.Annotator) else ensure_annotator(project.store, annotator)
     skipped = rejected_keys(project.store, who.id)
     stretches: list[Stretch] = []
+    done: list[Labelled] = []  # what the annotator labelled: the ranking spreads away from it
     caches = [PredictionCache(project, model_id)]
     try:
         caches += [PredictionCache(project, m, provider=caches[0].provider) for m in compare]
@@ -137,6 +138,8 @@ def build_queue(project: Any, model_id: int, annotator: str | model.Annotator, *
                 mine = {t.participant_id: tx.segments.list(t.id)
                         for t in tx.tiers.list(session_id, annotator_id=who.id, name=tier)}
                 others = _other_labels(tx, session_id, tier, who.id)
+            done += [Labelled(session_id, pid, m.start_us, m.end_us, str(m.value))
+                     for pid, segments in mine.items() for m in segments if m.value is not None]
             spans = [s for s in spans
                      if not any(_overlap(s.start_us, s.end_us, m.start_us, m.end_us) for m in mine.get(s.participant_id, []))
                      and [model_id, s.participant_id, s.start_us, s.end_us] not in skipped]
@@ -153,7 +156,7 @@ def build_queue(project: Any, model_id: int, annotator: str | model.Annotator, *
     finally:
         for c in reversed(caches):  # the comparison caches borrow the main one's media
             c.close()
-    return [queue_item(e, model_id, label) for e in rank(stretches, weights, limit=limit)]
+    return [queue_item(e, model_id, label) for e in rank(stretches, weights, limit=limit, labelled=done)]
 
 
 def queue_item(entry: QueueEntry, model_id: int, label: str) -> QueueItem:

@@ -18,6 +18,14 @@ Diversity: a greedy pick. After each choice, the remaining stretches of the same
 spread over the session instead of ten neighbours of one confusing moment. ``balance`` > 0 also divides a
 stretch's score by ``1 + balance × k`` where ``k`` picks already propose its class, so the top is not all
 one class either (a model confused about one class would otherwise ask only about that class).
+
+What is already labelled counts too (``labelled``: the annotator's stretches with their labels). Without
+it, each batch would be spread only within itself, and a queue whose first labels all came from one
+session and one class (a cold start) keeps asking about that session, with a model that proposes that
+class everywhere. So the labels count as earlier picks: a class labelled at the average rate per class
+counts as one pick proposing it (twice the average, two), and ``spread`` > 0 divides a stretch's score by
+``1 + spread × m`` where ``m`` is its (session, participant)'s labels and picks in the same units — the
+queue moves on to the recordings nobody has labelled yet. ``bench/active_learning.py`` measures the effect.
 """
 
 from __future__ import annotations
@@ -89,13 +97,14 @@ class Weights:
     diversity: float = 0.6  # fraction of worth a pick at the same moment takes away (0: no spreading)
     spacing_s: float = 10.0  # how far (seconds) the diversity penalty reaches (1/e at this distance)
     balance: float = 1.0  # how much each earlier pick proposing the same class holds a stretch back (0: not)
+    spread: float = 1.0  # how much each earlier pick or label of the same session and participant holds one back
     measure: str = "entropy"  # or "margin"
 
     def __post_init__(self) -> None:
         if self.measure not in MEASURES:
             raise ValueError(f"uncertainty measure {self.measure!r}: use one of {', '.join(MEASURES)}")
-        if not 0.0 <= self.diversity <= 1.0 or self.spacing_s <= 0 or self.balance < 0:
-            raise ValueError("diversity must lie in [0, 1], spacing_s be positive and balance not negative")
+        if not 0.0 <= self.diversity <= 1.0 or self.spacing_s <= 0 or self.balance < 0 or self.spread < 0:
+            raise ValueError("diversity must lie in [0, 1], spacing_s be positive, balance and spread not negative")
 
 
 def _normalised(p: np.ndarray) -> np.ndarray:
@@ -153,8 +162,33 @@ def _terms(s: Stretch, w: Weights) -> tuple[float, list[Reason]]:
     return worth, reasons
 
 
-def rank(stretches: Sequence[Stretch], weights: Weights | None = None, *, limit: int | None = None) -> list[QueueEntry]:
-    """Stretches in the order to label them (best first), each with its reasons; ``limit`` stops early."""
+@dataclass(frozen=True)
+class Labelled:
+    """A stretch the annotator has labelled already (what the queue should not ask about again)."""
+
+    session_id: int
+    participant_id: int
+    start_us: int
+    end_us: int
+    label: str
+
+
+def _prior_load(keys: np.ndarray, labelled_keys: list, universe: int) -> np.ndarray:
+    """Per stretch: its key's labels counted in picks, a key labelled at the average rate over the
+    ``universe`` keys (every class, or every recording in play) counting as one."""
+    if not labelled_keys:
+        return np.zeros(len(keys))
+    counts: dict = {}
+    for k in labelled_keys:
+        counts[k] = counts.get(k, 0) + 1
+    mean = len(labelled_keys) / max(universe, len(counts))
+    return np.array([counts.get(k, 0) / mean for k in keys.tolist()])
+
+
+def rank(stretches: Sequence[Stretch], weights: Weights | None = None, *, limit: int | None = None,
+         labelled: Sequence[Labelled] = ()) -> list[QueueEntry]:
+    """Stretches in the order to label them (best first), each with its reasons; ``limit`` stops early.
+    ``labelled``: what the annotator labelled already (see the module docstring)."""
     w = weights or Weights()
     n = len(stretches)
     if n == 0:
@@ -163,27 +197,41 @@ def rank(stretches: Sequence[Stretch], weights: Weights | None = None, *, limit:
     worth = np.array([t[0] for t in scored])
     centre = np.array([s.centre_us for s in stretches], np.float64) / 1e6
     session = np.array([s.session_id for s in stretches])
+    stream = np.array([f"{s.session_id}/{s.participant_id}" for s in stretches])
     start = np.array([s.start_us for s in stretches])
     proposed = np.array([s.proposed for s in stretches])
-    same_class = np.zeros(n)  # picks so far proposing each stretch's class
-    penalty = np.zeros(n)  # the nearest pick's exp(-Δt / spacing), per remaining stretch
-    nearest = np.full(n, -1)  # rank of that pick
+    # picks so far proposing each stretch's class, the labels of that class counting as picks
+    same_class = _prior_load(proposed, [x.label for x in labelled], len(stretches[0].classes))
+    done_streams = [f"{x.session_id}/{x.participant_id}" for x in labelled]
+    same_stream = _prior_load(stream, done_streams, len(set(stream.tolist()) | set(done_streams)))
+    penalty = np.zeros(n)  # the nearest pick's (or label's) exp(-Δt / spacing), per remaining stretch
+    nearest = np.full(n, -1)  # rank of that pick (-1: a label)
+    for x in labelled:
+        near = np.exp(-np.abs(centre - (x.start_us + x.end_us) / 2e6) / w.spacing_s) * (session == x.session_id)
+        penalty = np.maximum(penalty, near)
     left = np.ones(n, bool)
     out: list[QueueEntry] = []
     for r in range(n if limit is None else min(limit, n)):
-        score = worth * (1.0 - w.diversity * penalty) / (1.0 + w.balance * same_class)
+        score = worth * (1.0 - w.diversity * penalty) / (1.0 + w.balance * same_class) / (1.0 + w.spread * same_stream)
         # best score first; ties go to the earlier stretch (stable and deterministic)
         order = np.lexsort((start, -np.where(left, score, -np.inf)))
         i = int(order[0])
         reasons = list(scored[i][1])
         if w.diversity > 0 and penalty[i] > 0.05:
-            reasons.append(Reason("spread", float(penalty[i]), f"kept back near #{nearest[i] + 1}"))
+            near_what = f"#{nearest[i] + 1}" if nearest[i] >= 0 else "a label"
+            reasons.append(Reason("spread", float(penalty[i]), f"kept back near {near_what}"))
         if w.balance > 0 and same_class[i] > 0:
             reasons.append(Reason("balance", float(same_class[i]),
+                                  f"kept back: {same_class[i]:.3g} earlier pick(s) or labels' worth propose "
+                                  f"{proposed[i]}" if labelled else
                                   f"kept back: {int(same_class[i])} earlier pick(s) propose {proposed[i]}"))
+        if w.spread > 0 and same_stream[i] > 0 and labelled:
+            reasons.append(Reason("recording", float(same_stream[i]),
+                                  f"kept back: this recording has {same_stream[i]:.3g}× the average labels"))
         out.append(QueueEntry(r, stretches[i], float(worth[i]), float(score[i]), tuple(reasons)))
         left[i] = False
         same_class += proposed == proposed[i]
+        same_stream += stream == stream[i]
         near = np.exp(-np.abs(centre - centre[i]) / w.spacing_s) * (session == session[i])
         closer = near > penalty
         penalty = np.where(closer, near, penalty)

@@ -101,3 +101,30 @@ def test_balance_keeps_the_top_from_proposing_one_class_only():
     assert len({e.proposed for e in balanced}) >= 2
     assert any(r.kind == "balance" and "propose happy" in r.text for e in rank(happy + others, Weights(balance=1.0))
                for r in e.reasons)
+
+
+def test_what_is_labelled_already_moves_the_queue_to_other_recordings_and_classes():
+    from dyadlab.core.active.ranking import Labelled
+
+    def at(session: int, participant: int, start_s: float, probs) -> Stretch:
+        start = int(start_s * 1e6)
+        return Stretch(session, participant, start, start + 2_000_000, np.asarray(probs, float), CLASSES)
+
+    # a cold start: the model proposes "happy" everywhere, a little less surely in session 1
+    open_ = [at(1, 7, 100 + 10 * i, [0.2, 0.4, 0.2, 0.2]) for i in range(4)] + \
+            [at(2, 8, 100 + 10 * i, [0.1, 0.7, 0.1, 0.1]) for i in range(4)]
+    # without labels the most uncertain (session 1) comes first
+    assert rank(open_, limit=1)[0].stretch.session_id == 1
+    # but session 1 is where every label so far came from (all "happy"): session 2 is asked about first
+    done = [Labelled(1, 7, int(s * 1e6), int(s * 1e6) + 2_000_000, "happy") for s in (0, 20, 40, 60)]
+    top = rank(open_, labelled=done, limit=2)
+    assert [e.stretch.session_id for e in top] == [2, 2]
+    assert any(r.kind == "recording" for r in rank(open_, labelled=done)[-1].reasons)
+    # and among equals, a stretch proposing a class nobody labelled beats one proposing the labelled class
+    sad = at(3, 9, 100, [0.1, 0.1, 0.7, 0.1])
+    happy = at(4, 9, 100, [0.1, 0.7, 0.1, 0.1])
+    assert rank([happy, sad], labelled=done, limit=1)[0].stretch is sad
+    assert rank([happy, sad], Weights(balance=0.0), labelled=done, limit=1)[0].stretch is happy  # start order
+    # with spread, balance and diversity off the labels change nothing: the most uncertain come first
+    assert [e.stretch.session_id for e in rank(open_, Weights(spread=0.0, balance=0.0, diversity=0.0),
+                                               labelled=done, limit=2)] == [1, 1]
