@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dyadlab.core.engine.cli_options import add_engine_arguments
+
 NAME = "infer"
 HELP = "run a registered model on sessions: cache per-frame and utterance predictions, export them"
 
@@ -30,30 +32,47 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-utterances", dest="utterances", action="store_false",
                    help="do not write utterance-level segments on the model's tier")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_engine_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
+    from dyadlab.core.cli.proxy import _sigterm_as_interrupt
+    from dyadlab.core.engine import open_engine
+    from dyadlab.core.engine.cli_options import engine_spec, print_job_script
     from dyadlab.core.features.pipeline import select_sessions
+    from dyadlab.core.inference.batch import fill_sessions
     from dyadlab.core.inference.export import export_predictions
     from dyadlab.core.inference.predictions import PredictionCache
     from dyadlab.core.native_log import native_stderr_to_log
     from dyadlab.core.progress import cli_progress
     from dyadlab.core.project import open_project
 
+    if print_job_script(args):
+        return 0
+    spec = engine_spec(args)
     # face inputs run MediaPipe: its native log lines go to the log file, not the terminal
-    with native_stderr_to_log(), open_project(args.project) as project, \
-            PredictionCache(project, args.model, device=args.device) as cache:
+    with _sigterm_as_interrupt(), native_stderr_to_log(), open_project(args.project) as project, \
+            PredictionCache(project, args.model, device=args.device) as cache, \
+            open_engine(spec, project_root=project.root) as engine:
         with project.store.transaction() as tx:
             sessions = select_sessions(tx.sessions.list(), args.sessions)
         runner = cache.runner  # load (and check) the model before any work starts
-        print(f"{cache.label} on {runner.loaded.device}: {len(sessions)} session(s)")
-        computed = segments = 0
-        for session in sessions:
-            if args.recompute:
+        where = runner.loaded.device if engine.in_process else f"{engine.description} (device {args.device})"
+        print(f"{cache.label} on {where}: {len(sessions)} session(s)")
+        if args.recompute:
+            for session in sessions:
                 cache.clear(session.id)
-            with cli_progress(session.name, enabled=not args.quiet) as progress:
-                computed += cache.fill(session.id, progress=progress)
-            if args.utterances:
+        computed = segments = 0
+        if engine.in_process:
+            for session in sessions:
+                with cli_progress(session.name, enabled=not args.quiet) as progress:
+                    computed += cache.fill(session.id, progress=progress)
+        else:
+            with cli_progress("frames", enabled=not args.quiet) as progress:
+                computed = fill_sessions(cache, [s.id for s in sessions], engine, device=args.device,
+                                         progress=progress)
+        if args.utterances:
+            for session in sessions:
                 segments += len(cache.utterances(session.id))
         print(f"{computed} frames computed (the rest were cached); {segments} utterance segments on tier "
               f"model:{cache.record.name}")

@@ -222,14 +222,7 @@ class PredictionCache:
         for lo in range(0, max((len(m) for m in missing.values()), default=0), FILL_CHUNK):  # bounded memory:
             todo = {pid: m[lo:lo + FILL_CHUNK] for pid, m in missing.items() if len(m) > lo}  # 150 kB a face
             for pid, prediction in self.runner.predict_many(session_id, todo).items():
-                mirror, frames_done = self._mirrors[(session_id, pid)], todo[pid]
-                mirror.probs[frames_done] = prediction.probs
-                state = np.where(prediction.valid, PREDICTED, NO_INPUT)
-                if prediction.silent is not None:
-                    state[prediction.silent] = SILENT
-                mirror.state[frames_done] = state
-                mirror.pending.update(frames_done.tolist())
-                self.frames_computed += len(frames_done)
+                self.store(session_id, pid, todo[pid], prediction)
             if self.flush_interval_s <= 0 or time.monotonic() - self._last_flush >= self.flush_interval_s:
                 self.flush()
         out = {}
@@ -237,6 +230,24 @@ class PredictionCache:
             mirror = self._mirrors[(session_id, pid)]
             out[pid] = self._rows(f, mirror.probs[f], mirror.state[f], computed=len(missing[pid]))
         return out
+
+    def missing(self, session_id: int, participant_id: int) -> np.ndarray:
+        """Frames of the participant's timeline never computed (what a batch run on an engine must do)."""
+        frames = np.arange(len(self.provider.timeline(session_id, participant_id)), dtype=np.int64)
+        mirror = self._mirror(session_id, participant_id, frames)
+        return frames[np.isnan(mirror.state[frames])]
+
+    def store(self, session_id: int, participant_id: int, frames: np.ndarray, prediction: FramePrediction) -> None:
+        """Keep predictions computed elsewhere (a worker of ``core.inference.batch``); written at ``flush``."""
+        frames = np.asarray(frames, dtype=np.int64)
+        mirror = self._mirror(session_id, participant_id, frames)
+        mirror.probs[frames] = prediction.probs
+        state = np.where(prediction.valid, PREDICTED, NO_INPUT)
+        if prediction.silent is not None:
+            state[prediction.silent] = SILENT
+        mirror.state[frames] = state
+        mirror.pending.update(frames.tolist())
+        self.frames_computed += len(frames)
 
     def predict(self, session_id: int, participant_id: int, frames: np.ndarray) -> FramePrediction:
         """``FramePredictor`` protocol: cached where possible, computed and stored otherwise."""
