@@ -13,6 +13,7 @@ action keys come from its action table (``app/shortcuts.py``, read without openi
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -234,7 +235,11 @@ def _scheme_command(project: Any, command: str, args: argparse.Namespace) -> int
 
     with project.store.transaction() as tx:
         scheme_id, rev = _revision(tx, command, args)
-    edit = ChangeScheme(scheme_id, rev, actions=action_bindings(), copy_as=getattr(args, "copy_as", None))
+    actions = action_bindings()
+    if not actions:
+        print("note: the window's action keys could not be read (Qt does not load here); keys were checked "
+              "against the other schemes only", file=sys.stderr)
+    edit = ChangeScheme(scheme_id, rev, actions=actions, copy_as=getattr(args, "copy_as", None))
     edit.do(project.store)
     written = edit.written
     print(f"{edit.text}: saved as {written.name!r}")
