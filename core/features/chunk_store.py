@@ -279,6 +279,17 @@ class LazyArray(np.lib.mixins.NDArrayOperatorsMixin):
         return getattr(np.asarray(self), name)
 
 
+def _decoded_budget() -> int:
+    """Bytes of decoded arrays a process keeps (``DYADLAB_DECODED_CACHE_MB``, default 1024; 0 turns it off)."""
+    try:
+        return int(float(os.environ.get("DYADLAB_DECODED_CACHE_MB", "1024")) * (1 << 20))
+    except ValueError:
+        return 1 << 30
+
+
+_DECODED_BYTES = [0]  # decoded bytes kept by all ChunkedArrays of this process
+
+
 class ChunkedArray(LazyArray):
     """One array of a format-2 result across its chunks, read on demand.
 
@@ -286,6 +297,11 @@ class ChunkedArray(LazyArray):
     an int array, a bool mask, or a tuple whose first item is one of those (the rest applies to the rows
     read), and ``np.asarray``. Blocks of codecs that cannot read single rows are kept in a small LRU so
     neighbouring reads do not decode them again.
+
+    Training reads random rows epoch after epoch: the first fancy-indexed read decodes the whole array once
+    and keeps it while the process's budget allows (``DYADLAB_DECODED_CACHE_MB``, default 1 GB: a corpus's
+    eGeMAPS, or the ComParE of ~25 participant-minutes), so later epochs read from memory; what does not fit
+    is decoded per batch. Slices (10 s windows) never decode more than their blocks.
     """
 
     LRU_BLOCKS = 8
@@ -308,6 +324,19 @@ class ChunkedArray(LazyArray):
         self._starts = np.asarray(starts + [total], np.int64)
         self._owners, self._blocks = owners, blocks
         self._lru: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._decoded: np.ndarray | None = None
+        self._tried_decoding = False
+
+    def _whole(self) -> np.ndarray | None:
+        """The whole array decoded, when it is (or now fits) in the process's decoded budget."""
+        if self._decoded is None and not self._tried_decoding:
+            self._tried_decoding = True
+            nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+            if _DECODED_BYTES[0] + nbytes <= _decoded_budget():
+                _DECODED_BYTES[0] += nbytes
+                self._decoded = self.read(0, len(self))
+                self._decoded.setflags(write=False)
+        return self._decoded
 
     def __getitem__(self, index: Any) -> np.ndarray:
         rest: tuple[Any, ...] = ()
@@ -321,12 +350,20 @@ class ChunkedArray(LazyArray):
             a, b, _ = index.indices(len(self))
             out = self.read(a, max(a, b))
         else:
-            out = self._gather(index)
+            whole = self._whole()
+            if whole is None:
+                out = self._gather(index)
+            else:
+                out = whole[index]
+                if out.base is whole:  # a view (a slice with a step): hand out a copy, as the other paths do
+                    out = out.copy()
         lead = out.ndim - (len(self.shape) - 1)  # dimensions of the row index
         return out[(slice(None),) * lead + rest] if rest else out
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start:stop`` (the 10 s window path: whole blocks where the codec needs them)."""
+        if self._decoded is not None:
+            return self._decoded[start:stop].copy()
         return self._gather(np.arange(start, stop, dtype=np.int64))
 
     def _block(self, k: int) -> np.ndarray:

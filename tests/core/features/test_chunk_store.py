@@ -239,6 +239,24 @@ def test_cached_arrays_index_like_numpy(written) -> None:
     assert flags.any() and float(flags.mean()) == pytest.approx(arrays["faces"]["flags"].mean())
 
 
+def test_random_reads_are_the_same_decoded_once_or_per_batch(written, monkeypatch) -> None:
+    from collections import OrderedDict
+
+    from dyadlab.core.features import cache as cache_module
+
+    root, _ = written
+    rows = np.random.default_rng(7).integers(0, N, 64)
+    got = {}
+    for budget in ("0", "1024"):
+        monkeypatch.setattr(cache_module, "_OPEN_RESULTS", OrderedDict())
+        monkeypatch.setenv("DYADLAB_DECODED_CACHE_MB", budget)
+        data = FeatureStore(root).load(1, 2, "compare").data
+        got[budget] = (data[rows], data[rows], data[::7], data.read(100, 400))
+        assert (data._decoded is not None) == (budget != "0")
+    for a, b in zip(got["0"], got["1024"], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_a_ten_second_window_decodes_only_its_blocks(written, monkeypatch) -> None:
     root, arrays = written
     decoded: list[tuple[str, int]] = []
@@ -248,6 +266,12 @@ def test_a_ten_second_window_decodes_only_its_blocks(written, monkeypatch) -> No
         decoded.append((name, block))
         return original(self, name, block, local)
 
+    from collections import OrderedDict
+
+    from dyadlab.core.features import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "_OPEN_RESULTS", OrderedDict())  # no array decoded by earlier tests
+    monkeypatch.setenv("DYADLAB_DECODED_CACHE_MB", "0")
     store = FeatureStore(root)
     store.load(1, 2, "compare")  # opens the result (reads valid / times)
     monkeypatch.setattr(ChunkFile, "decode_block", counting)
