@@ -63,21 +63,28 @@ class Codec:
         return self.decode(payload, rows, tail, dtype)[local]
 
 
-def _columns(block: np.ndarray) -> np.ndarray:
-    return block.reshape(len(block), -1)
+class CompressibleCodec(Codec):
+    """A codec with a ``compress`` switch: compressed blocks are read whole, plain ones row by row."""
 
-
-class RawCodec(Codec):
-    """Exact bytes; ``compress``: byte-shuffled and zlib-compressed (level 1)."""
-
-    name = "raw"
-
-    def __init__(self, compress: bool = True) -> None:
+    def __init__(self, compress: bool = False) -> None:
         self.compress = compress
         self.row_addressable = not compress
 
     def spec(self) -> dict[str, Any]:
         return {"name": self.name, "compress": self.compress}
+
+
+def _columns(block: np.ndarray) -> np.ndarray:
+    return block.reshape(len(block), -1)
+
+
+class RawCodec(CompressibleCodec):
+    """Exact bytes; ``compress``: byte-shuffled and zlib-compressed (level 1)."""
+
+    name = "raw"
+
+    def __init__(self, compress: bool = True) -> None:
+        super().__init__(compress)
 
     def encode(self, block: np.ndarray) -> bytes:
         block = np.ascontiguousarray(block)
@@ -103,18 +110,11 @@ def _pow2_exponents(columns: np.ndarray, top: int) -> np.ndarray:
     return np.clip(e, -120, 120).astype(np.int8)
 
 
-class Float16Codec(Codec):
+class Float16Codec(CompressibleCodec):
     """float16 per column, scaled by a power of two so the column's peak sits just below 2^15;
     ``compress``: the float16 values byte-shuffled and zlib-compressed (then whole blocks are decoded)."""
 
     name = "f16"
-
-    def __init__(self, compress: bool = False) -> None:
-        self.compress = compress
-        self.row_addressable = not compress
-
-    def spec(self) -> dict[str, Any]:
-        return {"name": self.name, "compress": self.compress}
 
     def encode(self, block: np.ndarray) -> bytes:
         cols = _columns(block).astype(np.float64)
@@ -138,7 +138,7 @@ class Float16Codec(Codec):
         return out.astype(dtype, copy=False).reshape(-1, *tail)
 
 
-class Quant8Codec(Codec):
+class Quant8Codec(CompressibleCodec):
     """8-bit linear quantisation per column: ``lo + q * step`` (q 0..254), 255 = NaN.
 
     All-zero rows (frames with no valid audio are zeroed) are flagged and left out of each column's range,
@@ -148,13 +148,6 @@ class Quant8Codec(Codec):
     """
 
     name = "q8"
-
-    def __init__(self, compress: bool = False) -> None:
-        self.compress = compress
-        self.row_addressable = not compress
-
-    def spec(self) -> dict[str, Any]:
-        return {"name": self.name, "compress": self.compress}
 
     def encode(self, block: np.ndarray) -> bytes:
         cols = _columns(block).astype(np.float64)
