@@ -6,8 +6,9 @@ Also measured, in one process on one view: crops/s of detection + face mesh + al
 excluded), each stage's frames/s, and openSMILE's one-call list mode against one call per window (the
 reference FACTS.md measured at about real time per participant).
 
-Run: ``python bench/analyze.py [--seconds 60] [--workers 2]``. The demo session is generated in a temp dir
-first (not timed).
+Run: ``python bench/analyze.py [--seconds 60] [--workers 2] [--engines]`` (``--workers`` > 1: a Dask
+LocalCluster; ``--engines``: bench/engines.py's in-process vs Dask and simulated multi-node rows too). The
+demo session is generated in a temp dir first (not timed).
 """
 
 from __future__ import annotations
@@ -130,6 +131,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="session length (default 60)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--stage-frames", type=int, default=300, help="frames for the per-stage timing")
+    parser.add_argument("--engines", action="store_true",
+                        help="also the engine rows of bench/engines.py: in-process vs 1 and 2 Dask workers, and a "
+                             "simulated multi-node run (what `make bench` runs as bench/engines.py)")
     args = parser.parse_args()
 
     from dyadlab.core.demo import generate_demo
@@ -185,6 +189,12 @@ def main() -> int:
     print()
     print("\n".join(cache_bytes))
     failed = [r for r in summary.results if r.error]
+    if args.engines:
+        import engines  # bench/engines.py, beside this file
+
+        print()
+        if not engines.report(engines.throughput(args.seconds), engines.simulate(8), 8):
+            return 1
     return 1 if failed else 0
 
 

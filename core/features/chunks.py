@@ -1,7 +1,7 @@
 """Analysis work cut into items an engine runs anywhere: session × participant × time-chunk.
 
 Why time-chunks: one long session (an hour of UDIVA) is hours of face tracking; as one item it would keep
-one worker busy while the others idle at the end of a run. Faces are therefore cut into chunks of
+one worker busy while the others idle at the end of a run. Faces (and pose) are therefore cut into chunks of
 ``chunk_frames`` frames (default ``CHUNK_FRAMES``, 60 s at 25 fps), each an independent item: it decodes
 its frame range (``ViewDecoder(first, stop)``), starts its face finder fresh on its first frame (so a
 chunk's rows depend only on its frames, and ``chunk_frames`` is part of the cache key), and commits its
@@ -9,8 +9,8 @@ rows atomically as one chunk file of the content-hash cache (``FeatureCache.chun
 retry after a worker died, or a second cluster finds the chunk done (``chunk_done``) and computes nothing;
 a killed worker leaves only a temp file that is never read.
 
-Audio (and pose, for now) stay one item per participant through ``run_task``: audio's voice activity and
-utterance functionals need the whole stream, and it costs a twentieth of faces.
+Pose is cut the same way. Audio stays one item per participant through ``run_task``: its voice activity
+and utterance functionals need the whole stream, and it costs a twentieth of faces.
 
 The client (``core.features.pipeline``) finishes a chunked result when all its chunks are in
 (``finish_chunked``): it reads the chunks' flags back, writes the user's warnings, and publishes the
@@ -30,7 +30,7 @@ from dyadlab.core.progress import Cancelled, ProgressCallback
 from dyadlab.core.time_format import format_time
 
 CHUNK_FRAMES = 1500  # frames per time-chunk (60 s at 25 fps): minutes of work, a few MB of cache
-CHUNKED_TASKS: tuple[str, ...] = ("faces",)
+CHUNKED_TASKS: tuple[str, ...] = ("faces", "pose")
 
 
 @dataclass(frozen=True)
@@ -122,17 +122,37 @@ def run_chunk(chunk: ChunkTask, progress: ProgressCallback | None = None) -> Chu
 
 
 def _rows_function(name: str) -> Any:
+    """The task's ``(task, writer, first, stop, progress) -> (meta, *row flags)`` function."""
     if name == "faces":
         from dyadlab.core.features.faces import faces_rows
 
         return faces_rows
+    if name == "pose":
+        from dyadlab.core.features.pose import pose_rows
+
+        return pose_rows
     raise DyadLabError(f"{name} is not analysed in time-chunks")
+
+
+def _summarise(task: AnalysisTask, result: TaskResult, index: Any, stored: Any, metas: list[dict[str, Any]]) -> None:
+    """The task's counts and warnings over all its chunks, from the row flags read back from the cache."""
+    import numpy as np
+
+    def rows(name: str, dtype: Any = None) -> np.ndarray:
+        return np.asarray(stored.array(name)[:], dtype=dtype)
+
+    if task.task == "faces":
+        from dyadlab.core.features.faces import summarise_faces
+
+        summarise_faces(task, result, index, rows("flags"), rows("valid", bool), metas)
+    else:
+        from dyadlab.core.features.pose import summarise_pose
+
+        summarise_pose(task, result, index, rows("valid", bool), rows("hands.valid", bool), metas)
 
 
 def finish_chunked(task: AnalysisTask, chunks: list[ChunkResult]) -> TaskResult:
     """Publish a chunked result once all its chunks are in (client side); failed chunks fail the task."""
-    import numpy as np
-
     from dyadlab.core.features.cache import FeatureCache, old_format_message
     from dyadlab.core.features.frames import load_index
 
@@ -153,11 +173,7 @@ def finish_chunked(task: AnalysisTask, chunks: list[ChunkResult]) -> TaskResult:
     try:
         assert task.video is not None
         index = load_index(task.video.path, task.index_dir)
-        stored = cache.partial(*where)
-        flags, valid = np.asarray(stored.array("flags")[:]), np.asarray(stored.array("valid")[:], bool)
-        from dyadlab.core.features.faces import summarise_faces
-
-        summarise_faces(task, result, index, flags, valid, [c.meta for c in chunks])
+        _summarise(task, result, index, cache.partial(*where), [c.meta for c in chunks])
         result.stats["cpu_s"] = round(sum(c.cpu_s for c in chunks), 3)
         result.stats["chunks"] = len(chunks)
         old = cache.old_format_entries(task.session_id, task.participant_id, task.task)

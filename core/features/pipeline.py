@@ -51,7 +51,7 @@ def default_params() -> dict[str, dict[str, Any]]:
     from dyadlab.core.features.pose import DEFAULT_POSE_PARAMS
 
     return {"faces": {**DEFAULT_FACE_PARAMS, "chunk_frames": CHUNK_FRAMES}, "audio": dict(DEFAULT_AUDIO_PARAMS),
-            "pose": dict(DEFAULT_POSE_PARAMS)}
+            "pose": {**DEFAULT_POSE_PARAMS, "chunk_frames": CHUNK_FRAMES}}
 
 
 @dataclass

@@ -35,6 +35,25 @@ DEFAULT_POSE_PARAMS: dict[str, Any] = {"hands": True, "hand_complexity": 1, "min
 
 def analyse_pose(task: AnalysisTask, writer: ResultWriter, result: TaskResult,
                  progress: ProgressCallback | None = None) -> None:
+    """Pose and hands of every frame of the task's view into ``writer``."""
+    from dyadlab.core.features.frames import load_index
+
+    index = load_index(_video(task).path, task.index_dir)
+    meta, found, hands_found = pose_rows(task, writer, 0, len(index), progress)
+    summarise_pose(task, result, index, found, hands_found, [meta])
+
+
+def _video(task: AnalysisTask) -> Any:
+    if task.video is None:
+        raise DyadLabError(f"participant {task.participant_code} of session {task.session_name} has no video view")
+    return task.video
+
+
+def pose_rows(task: AnalysisTask, writer: Any, first: int, stop: int, progress: ProgressCallback | None = None
+              ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """Pose and hands of frames ``[first, stop)`` into ``writer`` (a whole result's or a time-chunk's:
+    ``core.features.chunks``); the trackers start fresh at ``first``. Returns the chunk's deterministic facts
+    and the rows' pose-found and hand-found flags."""
     import mediapipe as mp
 
     from dyadlab.core.features.faces import silence_mediapipe_warnings
@@ -44,12 +63,9 @@ def analyse_pose(task: AnalysisTask, writer: ResultWriter, result: TaskResult,
     params = {**DEFAULT_POSE_PARAMS, **task.params}
     if int(params["hand_complexity"]) not in (0, 1):
         raise DyadLabError("hand_complexity must be 0 or 1 (the models bundled with mediapipe 0.10.14)")
-    video = task.video
-    if video is None:
-        raise DyadLabError(f"participant {task.participant_code} of session {task.session_name} has no video view")
+    video = _video(task)
     index = load_index(video.path, task.index_dir)
-    times = index.pts_us
-    n = len(times)
+    n = stop - first
     pose = np.full((n, N_POSE, 4), np.nan, np.float32)
     hands = np.full((n, 2, N_HAND, 3), np.nan, np.float32)
     conf = float(params["min_confidence"])
@@ -58,35 +74,44 @@ def analyse_pose(task: AnalysisTask, writer: ResultWriter, result: TaskResult,
     hand_model = (mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=2,
                                            model_complexity=int(params["hand_complexity"]),
                                            min_detection_confidence=conf) if params["hands"] else None)
-    decoder = ViewDecoder(index, video.crop)
+    decoder = ViewDecoder(index, video.crop, first=first, stop=stop)
     try:
         for i, rgb in decoder.frames():
             h, w = rgb.shape[:2]
+            row = i - first
             out = pose_model.process(rgb)
             if out.pose_landmarks is not None:
-                pose[i] = [(p.x * w, p.y * h, p.z * w, p.visibility) for p in out.pose_landmarks.landmark]
+                pose[row] = [(p.x * w, p.y * h, p.z * w, p.visibility) for p in out.pose_landmarks.landmark]
             if hand_model is not None:
-                _hands_into(hand_model.process(rgb), hands[i], w, h)
-            if i % 25 == 0:
-                report(progress, i + 1, n, task.label)
+                _hands_into(hand_model.process(rgb), hands[row], w, h)
+            if row % 25 == 0:
+                report(progress, row + 1, n, task.label)
     finally:
         pose_model.close()
         if hand_model is not None:
             hand_model.close()
     report(progress, n, n, task.label)
     found = ~np.isnan(pose[:, 0, 0])
+    hands_found = ~np.isnan(hands[:, :, 0, 0]).all(axis=1)
     writer.save("pose", pose)
     writer.save("hands", hands)
-    writer.save("hands.valid", ~np.isnan(hands[:, :, 0, 0]).all(axis=1))
+    writer.save("hands.valid", hands_found)
     writer.save("valid", found)
-    writer.save("times_us", times + video.offset_us)
+    writer.save("times_us", index.pts_us[first:stop] + video.offset_us)
+    return {"frames": n, "valid_frames": int(found.sum()), "decode_error": decoder.error}, found, hands_found
+
+
+def summarise_pose(task: AnalysisTask, result: TaskResult, index: Any, found: np.ndarray, hands_found: np.ndarray,
+                   chunks: list[dict[str, Any]]) -> None:
+    """Counts and the warnings a user needs about one view's pose (from all its chunks)."""
+    video = _video(task)
+    n = len(index)
     result.frames, result.valid_frames = n, int(found.sum())
     result.media_s = index.duration_us / 1e6
-    result.stats.update(hand_frames=int((~np.isnan(hands[:, :, 0, 0])).any(axis=1).sum()),
-                        model=f"mediapipe {MEDIAPIPE_VERSION} pose")
-    if decoder.error or index.problem:
-        reason = "; ".join(r for r in (index.problem, decoder.error) if r)
-        result.warn("truncated", f"view {video.view_name!r}: {reason}; frames not decoded have no pose")
+    result.stats.update(hand_frames=int(hands_found.sum()), model=f"mediapipe {MEDIAPIPE_VERSION} pose")
+    reasons = [r for r in (index.problem, *(c["decode_error"] for c in chunks)) if r]
+    if reasons:
+        result.warn("truncated", f"view {video.view_name!r}: {'; '.join(reasons)}; frames not decoded have no pose")
     if n and not found.any():
         result.warn("no_pose", f"view {video.view_name!r}: no body pose found in any frame")
 
