@@ -110,6 +110,7 @@ class SchemeDialog(QDialog):
         layout.addWidget(self.buttons)
         theme.decorate(self)
         ws.schemes_changed.connect(self._refresh)
+        ws.session_opened.connect(self.tier_panel.fill)  # left open across a session switch: that session's tiers
         self._refresh()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)

@@ -1,0 +1,34 @@
+"""A new annotator's afternoon with Edit ▸ Coding schemes and tiers (issue 20), through the real widgets:
+the dialog left open while switching sessions, then used to add a tier in the session now shown."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from dyadlab.app.errors import reporter
+from tests.app.test_scheme_dialog import open_dialog
+from tests.app.test_session_switch import double_click_session
+
+pytestmark = pytest.mark.gui
+LEFT = Qt.MouseButton.LeftButton
+
+
+def test_the_tiers_tab_follows_a_session_switch_and_adds_the_tier_there(drive, qtbot, db):
+    dialog = open_dialog(drive, qtbot)
+    dialog.tabs.setCurrentIndex(1)
+    first = drive.ws.session.id
+    other = next(s for s in drive.window._session_ids() if s != first)
+    double_click_session(drive, other)  # the dialog stays open (it is not modal)
+    tiers = dialog.tier_panel
+    shown = {tiers.table.item(r, 0).data(Qt.ItemDataRole.UserRole + 1) for r in range(tiers.table.rowCount())}
+    assert shown == {t.id for t in drive.ws.data.tiers if t.kind in ("categorical", "dimensional")}
+    tiers.participant.setCurrentIndex(tiers.participant.findText("A"))
+    tiers.scheme.setCurrentIndex(tiers.scheme.findText("emotion-4class"))
+    tiers.name_edit.setText("emotion 2")
+    qtbot.mouseClick(tiers.add_button, LEFT)
+    assert reporter.dialog is None, reporter.last
+    assert dialog.message.text() == "Added 1 tier."
+    assert db("SELECT t.session_id FROM tiers t JOIN participants p ON p.id = t.participant_id "
+              "WHERE t.name = 'emotion 2' AND p.code = 'A'") == [(other,)]
+    assert "emotion 2" in [t.tier.name for t in drive.timeline.tier_tracks.values()]
