@@ -344,5 +344,5 @@ def mfcc_from_logmel(logmel: np.ndarray, n_mfcc: int) -> np.ndarray:
     dct = np.cos(np.pi / n_mels * (np.arange(n_mels)[None, :] + 0.5) * k)
     dct[0] *= 1.0 / np.sqrt(2.0)
     dct *= np.sqrt(2.0 / n_mels)
-    db = logmel.astype(np.float64) * (10.0 / np.log(10.0))
-    return np.einsum("kn,bnt->bkt", dct, db).astype(np.float32)
+    db = np.asarray(logmel, np.float32) * np.float32(10.0 / np.log(10.0))
+    return np.matmul(dct.astype(np.float32), db)  # float32, as torchaudio computed it (one BLAS call per row)

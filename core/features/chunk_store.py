@@ -364,7 +364,22 @@ class ChunkedArray(LazyArray):
         """Rows ``start:stop`` (the 10 s window path: whole blocks where the codec needs them)."""
         if self._decoded is not None:
             return self._decoded[start:stop].copy()
-        return self._gather(np.arange(start, stop, dtype=np.int64))
+        start, stop = max(0, start), min(len(self), stop)
+        if stop <= start:
+            return np.empty((0, *self.shape[1:]), self.dtype)
+        first = int(np.searchsorted(self._starts, start, side="right")) - 1
+        last = int(np.searchsorted(self._starts, stop - 1, side="right")) - 1
+        parts = []
+        for k in range(first, last + 1):  # each block's run of rows as a slice: no gather, no regrouping
+            a = max(start, int(self._starts[k])) - int(self._starts[k])
+            b = min(stop, int(self._starts[k + 1])) - int(self._starts[k])
+            chunk = self._owners[k]
+            if chunk.codec(self.name).row_addressable:
+                parts.append(chunk.decode_block(self.name, self._blocks[k], slice(a, b)))
+            else:
+                parts.append(self._block(k)[a:b])
+        return parts[0].copy() if len(parts) == 1 and not parts[0].flags.owndata else (
+            parts[0] if len(parts) == 1 else np.concatenate(parts))
 
     def _block(self, k: int) -> np.ndarray:
         hit = self._lru.get(k)
