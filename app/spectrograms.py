@@ -6,13 +6,11 @@ from a memory LRU); the missing ones are queued for one worker thread, which bui
 ``SpectrogramPyramid`` first (disk-cached under the project cache) and renders tiles through the
 colour map, newest request first — a request for another view replaces the older one, as the video
 decoders drop superseded frames. Each finished tile comes back through a queued signal and the track
-redraws; until then its place stays blank. The worker lowers its own CPU priority and exits when idle.
+redraws; until then its place stays blank. The worker exits when idle.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -28,7 +26,6 @@ from dyadlab.core.media.spectrogram import DYNAMIC_RANGE_DB, BuildCancelled, Spe
 CACHE_DIR = "spectrogram"
 MEMORY_BYTES = 96 * 2**20  # rendered tiles kept (a tile is 256 × 64 × 4 bytes = 64 KiB)
 COLORMAP = "inferno"
-WORKER_NICE = 10  # the worker yields the CPU to decoding and drawing while playing
 
 
 @dataclass(frozen=True)
@@ -162,8 +159,9 @@ class SpectrogramLoader(QObject):
             self._thread.start()
 
     def _work(self, generation: int) -> None:
-        with contextlib.suppress(OSError, AttributeError):  # a per-thread nice on Linux; elsewhere as is
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
+        # Not niced: a low-priority thread descheduled while it holds the GIL stalls the GUI thread until the
+        # scheduler runs it again (priority inversion; seen as 200+ ms gaps on a loaded machine). Its work is
+        # small and bounded (one tile at a time, only the tiles of the newest view) and numpy releases the GIL.
         while True:
             with self._lock:
                 if generation != self.generation:

@@ -12,6 +12,7 @@ from typing import Protocol
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QGraphicsItem
 
 from dyadlab.app.spectrograms import RenderedTile
 from dyadlab.core.media.spectrogram import TileKey
@@ -77,6 +78,7 @@ class SpectrogramLayer:
             item = pg.ImageItem(tile.rgba, axisOrder="col-major", autoLevels=False)
             item.setRect(QRectF(tile.t0_s, y0, tile.t1_s - tile.t0_s, y1 - y0))
             item.setZValue(self.Z)
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # scaled once per zoom, not per repaint
             self.vb.addItem(item, ignoreBounds=True)
             self.items[key] = item
 
