@@ -110,8 +110,14 @@ class Workspace(QObject):
             self._segments = {t.id: [] for t in tiers}
             for seg in tx.segments.list(tier_ids=list(self._segments)):
                 self._segments[seg.tier_id].append(seg)
+            # an import elsewhere may have put a tier on a scheme written meanwhile (a project copy)
+            new_schemes = {t.scheme_id for t in tiers} - set(self.schemes)
+            if new_schemes:
+                self.schemes = {s.id: s for s in tx.schemes.list()}
         self.data = replace(self.data, tiers=tiers, annotators=annotators)
         self.tiers_changed.emit()
+        if new_schemes:
+            self.schemes_changed.emit()  # the keymap and the rating panel take its keys
 
     def reload_schemes(self) -> None:
         """Re-read the label schemes and the tiers after a scheme or the tier layout changed."""
