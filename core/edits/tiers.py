@@ -48,11 +48,17 @@ def ensure_annotator_tiers(store: Store, session_id: int, annotator: model.Annot
     """Create (once) the annotator's own tiers mirroring the session's layout; returns them all."""
     with store.transaction() as tx:
         layout: dict[tuple[int | None, str], tuple[int, str]] = {}
-        positions: dict[tuple[int | None, str], int] = {}  # where the tiers already there are shown
+        shown: dict[tuple[int | None, int], dict[str, int]] = {}  # (participant, annotator) -> tier name -> position
         for t in tx.tiers.list(session_id):
             if t.kind in EDITABLE_KINDS:
                 layout.setdefault((t.participant_id, t.name), (t.scheme_id, t.kind))
-                positions.setdefault((t.participant_id, t.name), t.position)
+                shown.setdefault((t.participant_id, t.annotator_id), {})[t.name] = t.position
+        # where the tiers already there are shown: as the annotator who laid a participant's tiers out shows
+        # them (most distinct positions; gold or model tiers, never reordered, all sit at 0), then anyone's
+        positions: dict[tuple[int | None, str], int] = {}
+        for (pid, _annotator), names in sorted(shown.items(), key=lambda kv: -len(set(kv[1].values()))):
+            for name, position in names.items():
+                positions.setdefault((pid, name), position)
         had = {(t.participant_id, t.name) for t in tx.tiers.list(session_id, annotator_id=annotator.id)}
         if not layout:
             for p in tx.participants.list(session_id):

@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from dyadlab.app.errors import reporter
+from tests.app.modal_driver import accept_annotator
 from tests.app.test_scheme_dialog import open_dialog
 from tests.app.test_session_switch import double_click_session
 
@@ -32,3 +33,31 @@ def test_the_tiers_tab_follows_a_session_switch_and_adds_the_tier_there(drive, q
     assert db("SELECT t.session_id FROM tiers t JOIN participants p ON p.id = t.participant_id "
               "WHERE t.name = 'emotion 2' AND p.code = 'A'") == [(other,)]
     assert "emotion 2" in [t.tier.name for t in drive.timeline.tier_tracks.values()]
+
+
+def test_another_annotator_gets_the_tiers_in_the_order_they_were_laid_out(drive, qtbot):
+    """Alice adds a tier and moves it up; Bob, opening the session later, sees his copies in her order (the
+    demo's gold tiers, never reordered, all at position 0, gave the order before)."""
+    dialog = open_dialog(drive, qtbot)
+    dialog.tabs.setCurrentIndex(1)
+    tiers = dialog.tier_panel
+    tiers.participant.setCurrentIndex(tiers.participant.findText("A"))
+    tiers.scheme.setCurrentIndex(tiers.scheme.findText("emotion-4class"))
+    tiers.name_edit.setText("mood")
+    qtbot.mouseClick(tiers.add_button, LEFT)
+    tiers.table.setCurrentCell(next(r for r in range(tiers.table.rowCount()) if tiers.table.item(r, 1).text() == "mood"), 1)
+    for _ in range(3):
+        qtbot.mouseClick(tiers.up, LEFT)
+    dialog.close()
+
+    def mine_of_a() -> list[str]:
+        a = next(p.id for p in drive.ws.data.participants if p.code == "A")
+        return [t.tier.name for t in drive.timeline.tier_tracks.values()
+                if t.tier.participant_id == a and t.tier.annotator_id == drive.ws.annotator.id]
+
+    laid_out = mine_of_a()
+    assert laid_out == ["emotion", "mood", "arousal", "dominance", "valence"]
+    accept_annotator("bob")
+    drive.key(Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)  # switch
+    qtbot.waitUntil(lambda: drive.ws is not None and drive.ws.annotator.name == "bob", timeout=5000)
+    assert mine_of_a() == laid_out
