@@ -79,9 +79,13 @@ class OnnxModule:
 
 
 # int8 dynamic quantisation (onnxruntime.quantization.quantize_dynamic: int8 weights, activations quantised on
-# the fly) of the dense and recurrent layers; convolutions stay float (ConvInteger measured slower than ONNX
-# Runtime's float Conv here, bench/quantize.py). An option of live inference, on by default only for the model
-# kinds listed True below: those whose UA on the demo corpus dropped by at most 1 point and that got faster.
+# the fly) of the dense and recurrent layers; convolutions stay float: with Conv quantised too (ConvInteger) a
+# live step took 4-8x longer (bench/quantize.py). An option of live inference (``LiveInferenceWorker(int8=)``),
+# on by default only for the kinds listed True below — a kind qualifies when its UA on the demo corpus drops by
+# at most 1 point and it gets faster. None does yet: UA did not move (0.0 points for the FER2013 model, the
+# raw-audio CNN, the face CNN and the face CNN + LSTM) and neither did the time per step beyond the bench's own
+# bias (0.99-1.11x, against 1.08x for the FER2013 model, whose "int8" graph quantised nothing and gave identical
+# outputs), so every kind runs float by default.
 INT8_OPS: tuple[str, ...] = ("MatMul", "Gemm", "LSTM", "GRU")
 INT8_DEFAULT: dict[str, bool] = {}
 
@@ -249,7 +253,8 @@ def use_onnx_runtime(loaded: Any, export: OnnxExport | None = None, *, int8: boo
     if loaded.device != "cpu":
         return f"it runs on {loaded.device}"
     try:
-        path = current.float_path if isinstance(current, OnnxModule) else (export or OnnxExport(Path(loaded.path))).wait()
+        path = (current.float_path if isinstance(current, OnnxModule)
+                else (export or OnnxExport(Path(loaded.path))).wait())
         runtime = OnnxModule(int8_export(path) if int8 else path, tuple(current.input_names))
         runtime.float_path = path
     except Exception as exc:  # noqa: BLE001 - any failure keeps the torch module, which works
