@@ -17,6 +17,7 @@ Modules, from the bottom up:
   (long-GOP files that want one, ``SLOW_SEEK_GOP``).
 - ``audio``: ``AudioReader`` — float32 windows by session time at any rate/channel selection.
 - ``waveform``: ``WaveformPyramid`` — min/max pyramid for drawing hours of audio.
+- ``spectrogram``: ``SpectrogramPyramid`` — log-mel levels of detail and tiles for the timeline's spectrograms.
 - ``audio_sink``: ``AudioSink`` interface, ``AudioSinkTimeSource``, ``SessionAudioFeed``, ``AudioPlayback``
   (sink and clock in step, given a sink; the app's ``app.audio_output.open_audio_sink`` opens the real one).
 - ``sound_server``: ``NullSoundServer`` — a private PulseAudio null sink, so tests and benchmarks run the real sink.
