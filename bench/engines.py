@@ -129,6 +129,8 @@ def report(rows: list[dict[str, Any]] | None, sim: dict[str, dict[str, Any]] | N
             print(f"{r['engine']:<24} {r['start_s']:>8.1f} {r['run_s']:>7.1f} {r['media_s'] / r['run_s']:>6.2f} "
                   f"{r['cpu_s']:>7.1f} {r['run_s'] / base['run_s']:>16.2f}× {r['load']:>5.1f}  "
                   f"{'yes' if same else 'NO'} ({len(r['digest'])} chunk files)")
+            for name in sorted(k for k in base["digest"] if r["digest"].get(k) != base["digest"][k]):
+                print(f"{'':<24} differs: {name}")
         one = rows[1]
         overhead = one["run_s"] / base["run_s"] - 1
         ok &= overhead <= 0.10

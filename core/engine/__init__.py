@@ -29,11 +29,6 @@ class EngineSpec:
         """The CLI's ``--workers``: 1 (or less) in this process, more on a LocalCluster."""
         return cls("local-cluster", workers) if workers > 1 else cls()
 
-    def describe(self) -> str:
-        return {"in-process": "in this process", "local-cluster": f"{self.workers} local Dask workers",
-                "scheduler": f"the Dask scheduler at {self.address}",
-                "jobqueue": f"the cluster of {self.cluster_file}"}[self.kind]
-
 
 def open_engine(spec: EngineSpec, *, project_root: str | Path | None = None) -> Engine:
     """The engine ``spec`` asks for (a jobqueue cluster checks it sees the project where its nodes do)."""

@@ -31,6 +31,9 @@ from dyadlab.core.errors import DyadLabError
 KINDS = ("slurm", "pbs", "sge")
 REQUIRED = ("kind", "cores", "memory", "walltime", "jobs", "project_folder")
 THREAD_ENV = "export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1"
+# dask_engine.WORKER_CONFIG for workers the client does not start itself (dask reads DASK_* variables)
+QUIET_WORKER_ENV = ("export DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL=1s "
+                    "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL=5s")
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class ClusterConfig:
             "cores": self.cores, "processes": self.processes or self.cores, "memory": self.memory,
             "walltime": self.walltime, "queue": self.queue, "python": self.python, "interface": self.interface,
             "local_directory": self.local_directory, "log_directory": self.log_directory,
-            "job_script_prologue": [THREAD_ENV, f"cd {self.project_folder}", *self.prologue],
+            "job_script_prologue": [THREAD_ENV, QUIET_WORKER_ENV, f"cd {self.project_folder}", *self.prologue],
             "job_extra_directives": list(self.directives), "dashboard_address": None, "silence_logs": "error",
             "job_name": "dyadlab-worker",
         }

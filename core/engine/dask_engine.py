@@ -19,7 +19,7 @@ import contextlib
 import logging
 import os
 import queue
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from dyadlab.core.engine.base import (
@@ -39,12 +39,41 @@ KEY_PREFIX = "dyadlab-"
 POLL_S = 0.25
 CONNECT_TIMEOUT_S = 10.0
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}  # a process per core
+# A worker's own housekeeping, sampled less often: its statistical profiler (every 10 ms) and event-loop and
+# system monitors took ~10 % of a core beside a busy item on this machine (bench/engines.py).
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "1s",
+                 "distributed.admin.system-monitor.interval": "5s"}
+
+
+_MMAP_THRESHOLD, _TRIM_THRESHOLD = -3, -1  # glibc's mallopt parameters (malloc.h)
+_heap_tuned = False
+
+
+def _tune_heap() -> None:
+    """Undo what Dask's nanny does to every worker's heap, once per worker process.
+
+    The nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (to hand memory back eagerly). Setting it
+    also freezes glibc's mmap threshold at 128 KiB, so every decoded frame (2.7 MB at 720p) and every large
+    numpy temporary becomes a fresh mmap with its page faults: the same numpy-heavy item took 1.5× the CPU
+    of an in-process run here. A worker restores large thresholds at run time (``mallopt``).
+    """
+    global _heap_tuned
+    if _heap_tuned:
+        return
+    _heap_tuned = True
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to undo
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_MMAP_THRESHOLD, 32 * 1024 * 1024)
+        libc.mallopt(_TRIM_THRESHOLD, 128 * 1024 * 1024)
 
 
 def _run_on_worker(fn: ItemFunction, key: str, payload: Any) -> tuple[Any, str]:
     """Inside a worker: run one item, streaming its progress to the client; returns (value, worker)."""
     for name, value in WORKER_ENV.items():  # an external worker was not started with them
         os.environ.setdefault(name, value)  # read by torch when an item first imports it
+    _tune_heap()
     from distributed import get_worker
 
     worker = get_worker()
@@ -170,8 +199,11 @@ def local_cluster(workers: int) -> DaskEngine:
         raise DyadLabError(f"--workers must be at least 1, got {workers}")
 
     def start() -> tuple[Any, Any]:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               memory_limit=0, env=dict(WORKER_ENV), silence_logs=logging.ERROR)
+        import dask
+
+        with dask.config.set(WORKER_CONFIG):  # the nannies hand their config to the workers they start
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   memory_limit=0, env=dict(WORKER_ENV), silence_logs=logging.ERROR)
         return Client(cluster), cluster
 
     return DaskEngine(start=start, description=f"Dask LocalCluster, {workers} worker processes")
@@ -195,15 +227,3 @@ def connect(address: str, *, wait_for_workers_s: float = 60.0) -> DaskEngine:
                            hint="start workers with `dask worker ADDRESS` on machines that see the project "
                                 "folder") from exc
     return DaskEngine(client, description=f"Dask scheduler {address}")
-
-
-@contextlib.contextmanager
-def quiet_distributed_logs() -> Iterator[None]:
-    """Keep distributed's INFO chatter off the terminal while a CLI run owns it."""
-    logger = logging.getLogger("distributed")
-    previous = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(previous)

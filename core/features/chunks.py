@@ -49,9 +49,17 @@ class ChunkTask:
         return f"{self.task.task}-{self.task.key}-c{self.index:06d}"
 
     @property
+    def span(self) -> str:
+        return f"{format_time(self.start_us / 1e6, precision=0)}–{format_time(self.end_us / 1e6, precision=0)}"
+
+    @property
     def label(self) -> str:
-        return f"{self.task.label} {format_time(self.start_us / 1e6, precision=0)}–" \
-               f"{format_time(self.end_us / 1e6, precision=0)}"
+        return f"{self.task.label} {self.span}"
+
+    @property
+    def where(self) -> str:
+        """The media file and the time span, for a user looking for the bad spot."""
+        return f"{self.task.video.path if self.task.video else '?'}, {self.span}"
 
 
 @dataclass
@@ -115,8 +123,7 @@ def run_chunk(chunk: ChunkTask, progress: ProgressCallback | None = None) -> Chu
         raise
     except Exception as exc:  # noqa: BLE001 - bad media in one chunk: reported, the rest goes on
         problem = exc.problem if isinstance(exc, DyadLabError) else f"{type(exc).__name__}: {exc}"
-        media = task.video.path if task.video else "?"
-        out.error = f"{media}, {chunk.label.rsplit(' ', 1)[-1]}: {problem}"
+        out.error = f"{chunk.where}: {problem}"
     out.elapsed_s, out.cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
     return out
 

@@ -336,7 +336,7 @@ class _WorkPlan:
             return
         t = payload.task
         got = outcome.value if outcome.error is None else ChunkResult(payload.index, payload.rows,
-                                                                      error=f"{item.label}: {outcome.error}")
+                                                                      error=f"{payload.where}: {outcome.error}")
         self.progress(item, 1.0)
         results = self.results[(t.key, t.task)]
         results.append(got)

@@ -214,3 +214,20 @@ def test_the_default_path_never_imports_dask() -> None:
               "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed', 'dask_jobqueue')))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def opencv_threads(payload: None, progress) -> int:
+    import cv2
+
+    return cv2.getNumThreads()
+
+
+def test_items_run_opencv_on_one_thread_on_every_engine() -> None:
+    """OpenCV's threaded warpAffine rounded a few crop pixels differently from a worker's single thread: the
+    in-process engine runs items as a worker does, and gives the process its threads back after."""
+    import cv2
+
+    before = cv2.getNumThreads()
+    with InProcessEngine() as engine:
+        here, _ = run_all(engine, opencv_threads, [None])
+    assert here == {"item-0": 1} and cv2.getNumThreads() == before
