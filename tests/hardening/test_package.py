@@ -23,6 +23,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,21 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "dist" / "dyadlab"
 
 
+def _bundle_command(exe: Path, home: Path) -> Callable[..., str]:
+    """``dyadlab(*args, timeout=900) -> stdout``: the bundle run in a clean environment (no virtual environment,
+    no PYTHONPATH, only the bundle), from ``home``; a non-zero exit fails the test with its output."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "DYADLAB_LOG_DIR": str(home / "logs"),
+           "QT_QPA_PLATFORM": "offscreen", "LANG": "C.UTF-8"}
+
+    def dyadlab(*args: str | Path, timeout: float = 900) -> str:
+        done = subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                              env=env, cwd=home)
+        assert done.returncode == 0, f"dyadlab {args}: {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        return done.stdout
+
+    return dyadlab
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(4000)
 def test_bundle_runs_offscreen_without_a_python_environment(tmp_path: Path, bundle: Path) -> None:
@@ -108,16 +124,7 @@ def test_bundle_runs_offscreen_without_a_python_environment(tmp_path: Path, bund
         cuda = [f.name for f in bundle.rglob("*") if f.name.startswith(("libcudart", "libcublas", "libcudnn", "libnccl"))
                 or "nvidia" in f.relative_to(bundle).parts]
         assert not cuda, f"CUDA libraries in the CPU bundle: {cuda[:10]}"
-    # A clean environment: no virtual environment, no PYTHONPATH, only the bundle.
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DYADLAB_LOG_DIR": str(tmp_path / "logs"),
-           "QT_QPA_PLATFORM": "offscreen", "LANG": "C.UTF-8"}
-
-    def dyadlab(*args: str | Path, timeout: float = 600) -> str:
-        done = subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                              env=env, cwd=tmp_path)
-        assert done.returncode == 0, f"dyadlab {args}: {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        return done.stdout
-
+    dyadlab = _bundle_command(exe, tmp_path)
     assert dyadlab("--version").strip() == f"dyadlab {__version__}"
     demo = tmp_path / "demo"
     dyadlab("demo", demo, "--sessions", "1", "--seconds", "5", "--quiet")
@@ -165,17 +172,8 @@ def test_bundle_analyses_audio_and_predicts_live_and_batch_as_torch_does(tmp_pat
     from dyadlab.core.features import FeatureStore
     from dyadlab.core.project import open_project
 
-    exe = bundle / "dyadlab"
     without_torch = not any((bundle / "_internal").glob("torch/lib/libtorch*.so*"))
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DYADLAB_LOG_DIR": str(tmp_path / "logs"),
-           "QT_QPA_PLATFORM": "offscreen", "LANG": "C.UTF-8"}
-
-    def dyadlab(*args: str | Path, timeout: float = 900) -> str:
-        done = subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                              env=env, cwd=tmp_path)
-        assert done.returncode == 0, f"dyadlab {args}: {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        return done.stdout
-
+    dyadlab = _bundle_command(bundle / "dyadlab", tmp_path)
     demo = tmp_path / "demo"
     dyadlab("demo", demo, "--sessions", "2", "--seconds", "6", "--quiet")
     started = time.perf_counter()
