@@ -23,6 +23,7 @@ import mmap
 import os
 import secrets
 import struct
+import weakref
 import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -290,6 +291,10 @@ def _decoded_budget() -> int:
 _DECODED_BYTES = [0]  # decoded bytes kept by all ChunkedArrays of this process
 
 
+def _release_decoded(nbytes: int) -> None:
+    _DECODED_BYTES[0] -= nbytes
+
+
 class ChunkedArray(LazyArray):
     """One array of a format-2 result across its chunks, read on demand.
 
@@ -334,6 +339,7 @@ class ChunkedArray(LazyArray):
             nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
             if _DECODED_BYTES[0] + nbytes <= _decoded_budget():
                 _DECODED_BYTES[0] += nbytes
+                weakref.finalize(self, _release_decoded, nbytes)  # the budget comes back with the array
                 self._decoded = self.read(0, len(self))
                 self._decoded.setflags(write=False)
         return self._decoded

@@ -255,6 +255,15 @@ def test_random_reads_are_the_same_decoded_once_or_per_batch(written, monkeypatc
         assert (data._decoded is not None) == (budget != "0")
     for a, b in zip(got["0"], got["1024"], strict=True):
         np.testing.assert_array_equal(a, b)
+    import gc
+
+    from dyadlab.core.features import chunk_store
+
+    held = chunk_store._DECODED_BYTES[0]
+    del data
+    cache_module._OPEN_RESULTS.clear()  # (this test's own dict: monkeypatch restores the process's)
+    gc.collect()
+    assert chunk_store._DECODED_BYTES[0] == held - N * 6373 * 4  # the budget comes back with the array
 
 
 def test_a_ten_second_window_decodes_only_its_blocks(written, monkeypatch) -> None:
