@@ -17,7 +17,8 @@ Contract of ``Engine.run(fn, items, on_progress, on_done)``:
   ones are cancelled where the engine can (their half-written chunks never become visible: each item
   publishes atomically), and the exception propagates.
 * ``outcome.error`` is set only when the engine could not get a value at all (a worker died on the item
-  too many times, the item raised); ordinary bad input is the function's own business (its value says so).
+  too many times, the item raised on a worker; in-process the exception simply propagates); ordinary bad
+  input is the function's own business (its value says so).
 * ``EngineLost`` is raised when the engine itself goes away (a scheduler that stops answering); whatever
   finished is in the cache, so running the same command again resumes.
 """
