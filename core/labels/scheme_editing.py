@@ -27,7 +27,14 @@ from typing import Any
 
 from dyadlab.core import model
 from dyadlab.core.errors import LabelSchemeError
-from dyadlab.core.keymap import Binding, KeyTextError, find_clashes, normalize_key, scheme_bindings
+from dyadlab.core.keymap import (
+    Binding,
+    KeyTextError,
+    find_clashes,
+    normalize_key,
+    rating_context,
+    scheme_bindings,
+)
 from dyadlab.core.labels.schemes import shipped_scheme_files, validate_scheme
 
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -152,10 +159,26 @@ def _attribute_problems(definition: dict[str, Any]) -> list[str]:
     return out
 
 
+def _half_pairs(name: str, kind: str, definition: dict[str, Any]) -> list[Binding]:
+    """The one rating key of a dimension whose other key is not set yet: it binds nothing until the pair is
+    complete, but is checked as it is pressed (else the pair's second key is refused naming the first)."""
+    context = rating_context(name)
+    out = []
+    for d in definition.get("dimensions", []) if kind == "dimensional" else []:
+        keys = d.get("keys", [])
+        if isinstance(keys, list) and len(keys) == 2 and sum(bool(k) for k in keys) == 1:
+            key, way = (keys[0], "up") if keys[0] else (keys[1], "down")
+            try:
+                out.append(Binding(normalize_key(str(key)), f"{name}/{d['name']} {way}", f"{d['name']} {way}", context))
+            except KeyTextError:
+                continue  # reported by _dimensional_problems
+    return out
+
+
 def key_clashes(name: str, kind: str, definition: dict[str, Any], others: Iterable[Binding]) -> list[str]:
     """The scheme's keys that collide: with each other, or with ``others`` (the window's actions and the
     other schemes' keys), one sentence each naming what already holds the key."""
-    mine = scheme_bindings(model.LabelScheme(0, name, kind, definition))
+    mine = scheme_bindings(model.LabelScheme(0, name, kind, definition)) + _half_pairs(name, kind, definition)
     out = [f"key {c.key} is given twice in this scheme: {c.kept.describe()} and {c.lost.describe()}"
            for c in find_clashes(mine)]
     others = [b for b in others if b.context.scheme not in (name,)]

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from dyadlab.app.errors import reporter
 from tests.app.modal_driver import accept_annotator
-from tests.app.test_scheme_dialog import open_dialog
+from tests.app.test_scheme_dialog import open_dialog, press_key
 from tests.app.test_session_switch import double_click_session
 
 pytestmark = pytest.mark.gui
@@ -61,3 +61,23 @@ def test_another_annotator_gets_the_tiers_in_the_order_they_were_laid_out(drive,
     drive.key(Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)  # switch
     qtbot.waitUntil(lambda: drive.ws is not None and drive.ws.annotator.name == "bob", timeout=5000)
     assert mine_of_a() == laid_out
+
+
+def test_a_rating_key_already_taken_is_refused_as_the_first_of_the_pair_is_pressed(drive, qtbot):
+    """The up key of a new scale is pressed first: Q (vad's valence up) or 1 (a score digit of the scale itself)
+    were taken without a word, because only a complete pair was checked; pressing the down key then was refused
+    naming the up key."""
+    dialog = open_dialog(drive, qtbot)
+    qtbot.mouseClick(dialog.new_scale, LEFT)
+    up = dialog.dimensions.cellWidget(0, 6)
+    press_key(qtbot, up, Qt.Key.Key_Q)
+    assert "key Q of 'new scheme up' (while rating with new scheme) is already 'valence up' (while rating with vad)" \
+        in dialog.message.text()
+    assert up.keySequence().isEmpty()
+    press_key(qtbot, up, Qt.Key.Key_1)
+    assert "key 1 is given twice in this scheme: 'score 1'" in dialog.message.text()
+    assert up.keySequence().isEmpty()
+    press_key(qtbot, up, Qt.Key.Key_T)
+    press_key(qtbot, dialog.dimensions.cellWidget(0, 7), Qt.Key.Key_Y)
+    assert dialog.message.text() == ""
+    assert dialog.rev.definition["dimensions"][0]["keys"] == ["t", "y"]
