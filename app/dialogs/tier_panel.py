@@ -83,7 +83,11 @@ class TierPanel(QWidget):
                self.scheme, self.name_edit, self.every_session, self.add_button), refused)
 
     def fill(self) -> None:
+        """Re-list the session's tiers; the participant, annotator and scheme chosen (and the tier name typed)
+        stay for the next Add tier (after an add, or a session switch that still has them)."""
         data = self.ws.data
+        chosen = [(box, box.currentText()) for box in (self.participant, self.annotator, self.scheme)]
+        scheme, typed = self.scheme.currentText(), self.name_edit.text()
         self.table.setRowCount(0)
         self.participant.clear()
         self.annotator.clear()
@@ -116,6 +120,11 @@ class TierPanel(QWidget):
             if s.kind in TIER_KIND:
                 self.scheme.addItem(s.name, s.id)
         self._suggest_tier_name()
+        for box, text in chosen:
+            if box.findText(text) >= 0:
+                box.setCurrentIndex(box.findText(text))
+        if typed and self.scheme.currentText() == scheme:  # the name typed for that scheme stays too
+            self.name_edit.setText(typed)
 
     def _suggest_tier_name(self) -> None:
         scheme = self.ws.schemes.get(self.scheme.currentData())

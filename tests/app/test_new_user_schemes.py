@@ -81,3 +81,25 @@ def test_a_rating_key_already_taken_is_refused_as_the_first_of_the_pair_is_press
     press_key(qtbot, dialog.dimensions.cellWidget(0, 7), Qt.Key.Key_Y)
     assert dialog.message.text() == ""
     assert dialog.rev.definition["dimensions"][0]["keys"] == ["t", "y"]
+
+
+def test_adding_a_tier_keeps_the_choices_for_the_next_one(drive, qtbot, db):
+    """After Add tier the form went back to 'every participant' and the first scheme: a second click (to add
+    the next tier of A) added tiers named after another scheme for everyone."""
+    dialog = open_dialog(drive, qtbot)
+    dialog.tabs.setCurrentIndex(1)
+    tiers = dialog.tier_panel
+    tiers.participant.setCurrentIndex(tiers.participant.findText("A"))
+    tiers.scheme.setCurrentIndex(tiers.scheme.findText("emotion-4class"))
+    tiers.name_edit.setText("emotion")  # taken: refused, the form stays as it is
+    qtbot.mouseClick(tiers.add_button, LEFT)
+    assert "exists already" in dialog.message.text()
+    tiers.name_edit.setText("mood")
+    qtbot.mouseClick(tiers.add_button, LEFT)
+    assert dialog.message.text() == "Added 1 tier."
+    assert (tiers.participant.currentText(), tiers.scheme.currentText()) == ("A", "emotion-4class")
+    tiers.name_edit.setText("gaze")
+    qtbot.mouseClick(tiers.add_button, LEFT)
+    assert db("SELECT p.code, t.name, s.name FROM tiers t JOIN participants p ON p.id = t.participant_id "
+              "JOIN label_schemes s ON s.id = t.scheme_id WHERE t.name IN ('mood', 'gaze') ORDER BY t.id") == [
+        ("A", "mood", "emotion-4class"), ("A", "gaze", "emotion-4class")]
