@@ -21,6 +21,9 @@ from dyadlab.core.store.server import check_server_url, read_database_url, save_
 
 DB_NAME = "dyadlab.sqlite"
 CACHE_DIR = "cache"
+# rewritten (core.features.cache.note_change) whenever an analysis result is finished or removed, by any
+# process: a window watches this one file instead of the cache tree (here, so watching imports no numpy)
+ANALYSIS_MARKER = f"{CACHE_DIR}/features/.changed"
 
 
 @dataclass
@@ -38,6 +41,10 @@ class Project:
     @property
     def db_file(self) -> Path:
         return self.root / DB_NAME
+
+    @property
+    def analysis_marker(self) -> Path:
+        return self.root / ANALYSIS_MARKER
 
     def media_path(self, stored: str) -> Path:
         """Absolute path of a media file referenced in the store."""

@@ -12,7 +12,9 @@ only for the expanded sessions, and a moment after the list is built (never for 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+import contextlib
+
+from PySide6.QtCore import QFileSystemWatcher, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem, QTreeWidget, QTreeWidgetItem
 
@@ -71,7 +73,27 @@ class ProjectBrowser(QTreeWidget):
         self._checker.failed.connect(lambda exc: self._analysed({}))
         self._check_timer = QTimer(self, singleShot=True, interval=ANALYSIS_DELAY_MS)
         self._check_timer.timeout.connect(self.check_analysis)
+        self._watch_cache()
         self.refresh()
+
+    def _watch_cache(self) -> None:
+        """Re-check the analysis rows when results are finished or removed by any process (a ``dyadlab
+        analyze`` in a terminal, a cluster run's client, ``dyadlab cache``): they rewrite one marker file
+        (``core.features.cache.note_change``), which a QFileSystemWatcher follows; its folder is watched too,
+        for the marker's first appearance and for writers that replace it."""
+        self._marker = self.ws.project.analysis_marker
+        folder = self._marker.parent
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.fileChanged.connect(self._cache_changed)
+        self._watcher.directoryChanged.connect(self._cache_changed)
+        self._watcher.addPaths([str(p) for p in (folder, self._marker) if p.exists()])
+
+    def _cache_changed(self, _path: str = "") -> None:
+        if self._marker.exists() and str(self._marker) not in self._watcher.files():
+            self._watcher.addPath(str(self._marker))  # appeared, or was replaced (watchers lose those)
+        self._check_timer.start()
 
     def refresh(self) -> None:
         """Rebuild the session list; progress is computed only for sessions shown expanded."""

@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,6 +65,14 @@ from dyadlab.core.features.chunk_store import (
 
 FEATURES_DIR = "features"
 MANIFEST = "manifest.json"
+CHANGED_MARKER = ".changed"  # rewritten whenever a result is finished or removed: what a window watches
+
+
+def note_change(features_root: Path) -> None:
+    """Tell whoever watches the cache (the project panel's analysis rows) that results changed, whichever
+    process changed them (a ``dyadlab analyze`` in a terminal, a Dask worker's client, ``dyadlab cache``)."""
+    with contextlib.suppress(OSError):  # a read-only project: nobody can have changed it from here either
+        (features_root / CHANGED_MARKER).write_text(str(time.time_ns()), encoding="utf-8")
 LAST_USED = "last_used"  # ISO time an analysis run last chose this result (FeatureStore serves the newest)
 TMP_PREFIX = ".tmp-"
 TASKS: tuple[str, ...] = ("faces", "audio", "pose")
@@ -276,6 +285,7 @@ class ResultWriter:
         self._chunk.commit()
         finish_result(self.final_dir, manifest, rows=rows, whole=self._whole, task=self.task)
         self._committed = True
+        note_change(self.final_dir.parents[3])  # <features>/s<session>/p<participant>/<task>/<key>
         return self.final_dir
 
     def __enter__(self) -> ResultWriter:
@@ -334,8 +344,10 @@ class FeatureCache:
     def finish_result(self, session_id: int, participant_id: int, task: str, key: str,
                       manifest: dict[str, Any], *, rows: int, whole: dict[str, np.ndarray] | None = None) -> Path:
         """Declare a chunked result complete (checks its chunks cover ``rows``; writes the manifest last)."""
-        return finish_result(self.result_dir(session_id, participant_id, task, key), manifest, rows=rows,
+        done = finish_result(self.result_dir(session_id, participant_id, task, key), manifest, rows=rows,
                              whole=whole, task=task)
+        note_change(self.root)
+        return done
 
     # -- older formats -------------------------------------------------------------------------------------
     def old_format_entries(self, session_id: int, participant_id: int, task: str) -> list[CacheEntry]:
@@ -434,6 +446,8 @@ class FeatureCache:
             shutil.rmtree(path, ignore_errors=True)
         if task is None and session_id is None:
             self.remove_stale_temp_dirs()
+        if entries:
+            note_change(self.root)
         return len(entries), freed
 
     def drop(self, kind: str) -> tuple[int, int]:
@@ -461,6 +475,8 @@ class FeatureCache:
             manifest["arrays"] = {k: v for k, v in manifest.get("arrays", {}).items() if k not in present}
             write_text_atomically(entry.path / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, default=str))
             changed += 1
+        if changed:
+            note_change(self.root)
         return changed, freed
 
     def feature_bytes(self, *, as_format_one: bool = False) -> list[dict[str, Any]]:

@@ -65,3 +65,22 @@ def test_project_panel_shows_analysed_then_stale_for_the_shown_session(qtbot, wi
     window.ws.push(UpdateMediaItem("audio", track.id, offset_us=track.offset_us + 40_000))
     qtbot.waitUntil(lambda: _states(browser, current).get("audio") == STALE, timeout=10_000)
     assert "audio stale" in _analysis_row(browser, current).text(2)
+
+
+def test_an_analysis_run_outside_the_window_shows_up_in_the_panel(qtbot, window):
+    """A `dyadlab analyze` started in a terminal (not a job of this window) and then `dyadlab cache clear`."""
+    import subprocess
+    import sys
+
+    browser = window.findChild(ProjectBrowser)
+    current = window.ws.session.id
+    qtbot.waitUntil(lambda: _states(browser, current) != {}, timeout=10_000)
+    assert _states(browser, current)["audio"] == MISSING
+    cli = [sys.executable, "-m", "dyadlab.core.cli"]
+    root = str(window.project.root)
+    subprocess.run([*cli, "analyze", root, "--what", "audio", "--sessions", window.ws.session.name, "--quiet"],
+                   check=True, capture_output=True, timeout=300)
+    assert window.project.analysis_marker.is_file()
+    qtbot.waitUntil(lambda: _states(browser, current).get("audio") == DONE, timeout=15_000)
+    subprocess.run([*cli, "cache", "clear", root], check=True, capture_output=True, timeout=120)
+    qtbot.waitUntil(lambda: _states(browser, current).get("audio") == MISSING, timeout=15_000)

@@ -94,3 +94,19 @@ def test_cache_cli_lists_and_clears_one_kind(analysed_demo_copy: Path, capsys) -
     assert store.load(1, 1, "compare").data.shape[1] == 6373
     with pytest.raises(CacheMiss):
         store.load(1, 1, "pose")
+
+
+def test_finishing_or_clearing_a_result_rewrites_the_marker_a_window_watches(tmp_path) -> None:
+    import numpy as np
+
+    from dyadlab.core.features.cache import FeatureCache
+    from dyadlab.core.project import ANALYSIS_MARKER
+
+    cache = FeatureCache(tmp_path)
+    marker = tmp_path / ANALYSIS_MARKER
+    with cache.writer(1, 2, "audio", "k1") as w:
+        w.save("times_us", np.arange(4, dtype=np.int64))
+        w.commit({"task": "audio"})
+    first = marker.read_text()
+    assert cache.clear()[0] == 1
+    assert marker.read_text() != first  # time_ns of each change
