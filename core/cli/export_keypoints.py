@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dyadlab.core.io.keypoint_export import export_keypoints
+    from dyadlab.core.io.label_files.keypoint_export import export_keypoints
     from dyadlab.core.project import open_project
 
     with open_project(args.project) as project:

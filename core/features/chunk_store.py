@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from dyadlab.core.atomic_write import fsync_dir, write_text_atomically
+from dyadlab.core.atomic_write import fsync_dir, replace_durably, write_text_atomically
 from dyadlab.core.errors import DyadLabError
 from dyadlab.core.features.array_codecs import BLOCK_ROWS, Codec, codec_for, codec_from_spec
 
@@ -171,11 +171,10 @@ def write_chunk_file(path: Path, arrays: dict[str, EncodedArray], *, first_row: 
             fh.write(trailer)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        replace_durably(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
     return path
 
 

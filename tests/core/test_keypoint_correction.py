@@ -23,8 +23,8 @@ from dyadlab.core.edits.keypoint_frames import (
     skeleton_frame,
 )
 from dyadlab.core.errors import ImportFormatError
-from dyadlab.core.io.keypoint_export import COLUMNS, export_keypoints
-from dyadlab.core.io.keypoint_import import import_keypoints
+from dyadlab.core.io.label_files.keypoint_export import COLUMNS, export_keypoints
+from dyadlab.core.io.label_files.keypoint_import import import_keypoints
 
 from ..builders.keypoint_predictions import add_predictions
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dyadlab.core.atomic_write import replace_durably
 from dyadlab.core.demo.media_writer import write_wav
 from dyadlab.core.io.corpora.mediafiles import audio_plan, probe_audio
 from dyadlab.core.io.corpora.plan import AudioPlan, UtterancePlan
@@ -103,7 +104,7 @@ class SpeakerAudio:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.exists():
             aside = out.with_name(f".{out.name}.replaced-{os.getpid()}")
-            os.replace(out, aside)
+            replace_durably(out, aside)
             self.moved_aside.append((out, aside))
         self.written.append(out)
         write_wav(out, signal, rate)
@@ -113,7 +114,7 @@ class SpeakerAudio:
         for path in self.written:
             path.unlink(missing_ok=True)
         for out, aside in reversed(self.moved_aside):
-            os.replace(aside, out)
+            replace_durably(aside, out)
         self.written.clear()
         self.moved_aside.clear()
 
