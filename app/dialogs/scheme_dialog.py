@@ -415,12 +415,23 @@ class SchemeDialog(QDialog):
         field.blockSignals(False)
         self.message.setText(refusal)
 
+    def _stale(self, table: QTableWidget, field: KeyField, col: int, part: str) -> bool:
+        """A key field re-sends its key when it loses focus, which can be after the scheme it belongs to was
+        replaced in the dialog (a scale's rating key while a categorical scheme is shown, its table left on a
+        hidden page): ignore a field of a part the shown scheme lacks, or no longer in its table."""
+        return self._filling or self.rev is None or part not in self.rev.definition or not any(
+            table.cellWidget(r, col) is field for r in range(table.rowCount()))
+
     def _class_key(self, field: KeyField, key: str) -> None:
+        if self._stale(self.classes, field, 1, "classes"):
+            return
         name = self.classes.item(self._row_of(self.classes, field, 1), 0).data(NAME_ROLE)
         old = next((str(c.get("key", "")) for c in self.rev.definition["classes"] if c["name"] == name), "")
         self._take_key(field, old, lambda r: se.set_class(r, name, key=key))
 
     def _rating_key(self, field: KeyField, which: int, key: str) -> None:
+        if self._stale(self.dimensions, field, 6 + which, "dimensions"):
+            return
         name = self.dimensions.item(self._row_of(self.dimensions, field, 6 + which), 0).data(NAME_ROLE)
         dim = next(d for d in self.rev.definition["dimensions"] if d["name"] == name)
         keys = list(dim.get("keys", ["", ""])) + ["", ""]

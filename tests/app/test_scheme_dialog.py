@@ -211,3 +211,21 @@ def test_attribute_fields_offer_their_values_to_the_participants_panel(drive, qt
     form = next(iter(dock.widget().forms.values()))  # rebuilt when the scheme changed
     offered = [form.gender.itemText(i) for i in range(form.gender.count())]
     assert offered[:3] == ["female", "male", "non-binary"]
+
+
+def test_a_key_field_left_over_from_the_previous_scheme_does_not_break_the_next(drive, qtbot):
+    """Qt's key field re-sends its key when it loses focus; when that happens as another scheme is shown, the
+    field belongs to the scheme no longer being edited (a scale's rating key, now a categorical scheme)."""
+    from PySide6.QtGui import QKeySequence
+
+    from dyadlab.app.dialogs.scheme_dialog import KeyField
+
+    dialog = open_dialog(drive, qtbot)
+    names = [dialog.scheme_list.item(i).text() for i in range(dialog.scheme_list.count())]
+    dialog.scheme_list.setCurrentRow(next(i for i, n in enumerate(names) if n.startswith("vad ")))
+    stale = next(w for w in dialog.dimensions.findChildren(KeyField))
+    dialog.scheme_list.setCurrentRow(next(i for i, n in enumerate(names) if n.startswith("emotion-4class ")))
+    assert "classes" in dialog.rev.definition and "dimensions" not in dialog.rev.definition
+    before = json.dumps(dialog.rev.definition, sort_keys=True)
+    stale.setKeySequence(QKeySequence("Z"))  # the late re-send: nothing to change, and no KeyError
+    assert json.dumps(dialog.rev.definition, sort_keys=True) == before
