@@ -45,6 +45,13 @@ def demo_folder() -> Path:
     return Path(base) / "demo-project"
 
 
+def _is_recording(path: Path) -> bool:
+    """A video or audio file of a kind the folder importer takes (what ``dyadlab gui FILE`` offers to import)."""
+    from dyadlab.core.io.corpora.mediafiles import AUDIO_SUFFIXES, VIDEO_SUFFIXES
+
+    return path.is_file() and path.suffix.lower() in (*VIDEO_SUFFIXES, *AUDIO_SUFFIXES)
+
+
 class FileActions(QObject):
     """The window's File actions; enabled according to whether a project is open."""
 
@@ -162,24 +169,20 @@ class FileActions(QObject):
     def open_given(self, path: Path) -> None:
         """What the desktop entry hands over (``dyadlab gui %f``): a project folder or its database file
         opens; a recording offers a new project made from the recordings in its folder."""
-        from dyadlab.core.io.corpora.mediafiles import AUDIO_SUFFIXES, VIDEO_SUFFIXES
         from dyadlab.core.project import DB_NAME
 
         path = Path(path)
         if path.is_file() and path.name == DB_NAME:
             path = path.parent
-        if path.is_file() and path.suffix.lower() in (*VIDEO_SUFFIXES, *AUDIO_SUFFIXES):
+        if _is_recording(path):
             self.offer_import(path)
             return
         self.open_project(path)
 
     def offer_import(self, recording: Path) -> None:
         """``recording`` is not a project: offer File ▸ New project… filled in to import its folder."""
-        from dyadlab.core.io.corpora.mediafiles import AUDIO_SUFFIXES, VIDEO_SUFFIXES
-
         folder = recording.parent
-        others = [f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in (*VIDEO_SUFFIXES,
-                                                                                        *AUDIO_SUFFIXES)]
+        others = [f for f in folder.iterdir() if _is_recording(f)]
         box = QMessageBox(QMessageBox.Icon.Question, "Open a recording",
                           f"{recording.name} is a recording, not a DyadLab project.\n\nCreate a project that "
                           f"imports the {len(others)} recording{'s' if len(others) != 1 else ''} in {folder} "
