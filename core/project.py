@@ -137,8 +137,22 @@ def open_project(root: str | Path) -> Project:
         store = Store.for_sqlite(db)
         writable = os.access(db, os.W_OK) and os.access(root, os.W_OK)
     notices = _install_shipped(store) if writable else []
+    if server is not None:
+        notices += _rule_drift(store)
     (root / CACHE_DIR).mkdir(exist_ok=True) if os.access(root, os.W_OK) else None
     return Project(root=root, store=store, notices=notices)
+
+
+def _rule_drift(store: Store) -> list[str]:
+    """A notice when the team server enforces other rules than the ones this DyadLab greys its controls by
+    (its rules were installed by another DyadLab version, or changed by hand): a control left enabled may be
+    refused when used, so the user is told once at open, and who can bring the rules up to date."""
+    from dyadlab.core.store.accounts import connected_account
+
+    account = connected_account(store)
+    if account is None or account.rules_match:
+        return []
+    return [f"The team server's access rules are not this DyadLab's: {account.rules_line()}."]
 
 
 def _install_shipped(store: Store) -> list[str]:

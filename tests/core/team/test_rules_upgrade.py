@@ -227,5 +227,9 @@ def test_new_shipped_schemes_wait_for_an_admin_and_info_shows_rule_drift(old_ser
     assert main(["info", str(folder_of("annotator")), "--no-seek"]) == 0
     out = capsys.readouterr().out
     assert "- server rules: 0123456789abcdef, but this DyadLab's are" in out
-    assert "- note:" not in out  # the admin has opened it since: nothing is missing
+    assert "ships label schemes" not in out  # the admin has opened it since: nothing is missing
     assert "what it greys out may not be what the server refuses" in out
+    # the drift is said at every open too (the window shows a project's notices), not only by `info`
+    assert "- note: The team server's access rules are not this DyadLab's: 0123456789abcdef" in out
+    with open_project(folder_of("annotator")) as project:
+        assert len(project.notices) == 1 and "0123456789abcdef, but this DyadLab's are" in project.notices[0]
