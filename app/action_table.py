@@ -16,7 +16,9 @@ from dyadlab.app.dialogs.scheme_dialog import follow_scheme_changes, open_scheme
 from dyadlab.app.docks import job_control
 from dyadlab.app.editing.segment_drag import MIN_DURATION_US
 from dyadlab.app.errors import reporter
+from dyadlab.app.write_access import offer, refusal
 from dyadlab.core.edits.schemes import in_effect
+from dyadlab.core.store.rules import Op
 
 if TYPE_CHECKING:
     from dyadlab.app.main_window import MainWindow
@@ -149,6 +151,9 @@ def bind_actions(win: MainWindow) -> None:
     checkable = {"play.loop", "rate.record", "kp.mode"}
     for action_id, callback in table.items():
         sc.bind(action_id, callback, checkable=action_id in checkable)
+    # training ends by registering a model: on a team server only admins may (the job would fail at its end)
+    train = sc.actions["jobs.train"]
+    offer([train], refusal(ws, "models", Op.INSERT), tooltip=train.toolTip())
     stack = ws.undo_stack
     UndoNamer(sc.actions["edit.undo"], "Undo", stack.undoTextChanged, stack.undoText())
     UndoNamer(sc.actions["edit.redo"], "Redo", stack.redoTextChanged, stack.redoText())

@@ -121,6 +121,8 @@ def test_an_annotator_records_age_and_gender_but_session_media_is_greyed_out(tea
         assert not dialog.findChild(type(dialog.sync), "SyncButton").isEnabled()
         assert dialog.windowTitle().endswith("(view only)")
         dialog.close()
+        train = window.shortcuts.actions["jobs.train"]  # a training job ends by registering a model: admins'
+        assert not train.isEnabled() and "may not" in train.toolTip() and "'admin' role" in train.toolTip()
     finally:
         window.close()
 
@@ -136,6 +138,7 @@ def test_an_admin_may_change_session_media(team, media_session: int, tmp_path: P
         assert offset.isEnabled() and not offset.toolTip()
         assert dialog.sync.isEnabled() and can_edit_schemes(window.ws)
         dialog.close()
+        assert window.shortcuts.actions["jobs.train"].isEnabled()
     finally:
         window.close()
 
