@@ -92,7 +92,15 @@ def _follow_keypoints(ctx: AppContext, dock: QDockWidget) -> None:
         if panel is not None and ctx.bench.keypoints.enabled:
             panel.sync()
 
+    editor, was_on = ctx.bench.keypoints, [ctx.bench.keypoints.enabled]
+
+    def raise_when_turned_on() -> None:  # K (or the menu) brings the point list to the front, once per turn-on
+        if editor.enabled and not was_on[0]:
+            ctx.show_dock("Keypoints")
+        was_on[0] = editor.enabled
+
     ctx.playback.time_changed.connect(sync)
+    editor.changed.connect(raise_when_turned_on)
 
 
 def _agreement(ctx: AppContext) -> QWidget:
