@@ -46,9 +46,11 @@ from dyadlab.app.errors import reporter
 from dyadlab.app.live.background import BackgroundCall
 from dyadlab.app.shortcuts import shown, stored_keys
 from dyadlab.app.workspace import Workspace
+from dyadlab.app.write_access import offer, refusal
 from dyadlab.core.active.queue import QueueItem, build_queue
 from dyadlab.core.active.retrain import DEFAULT_EVERY, RetrainSchedule, outcome, submit_retrain
 from dyadlab.core.inference.assist import TARGET_TIER, RejectProposal, accept_edit, rejected_keys
+from dyadlab.core.store.rules import Op
 
 Seek = Callable[[int], None]
 KEYS = {"queue.jump": "jump", "queue.accept": "accept", "queue.skip": "skip"}  # shortcut ids
@@ -104,6 +106,9 @@ class QueuePanel(QWidget):
         self.every.setToolTip("Fine-tune the model in the background after this many labels from the queue; "
                               "it replaces the model only when it scores better on your held-back labels")
         self.every.valueChanged.connect(self._set_every)
+        # a retraining registers its model: where the server would refuse this account that, none is started
+        self.retrain_refused = refusal(ws, "models", Op.INSERT)
+        offer([self.every], self.retrain_refused, tooltip=self.every.toolTip())
         row = QHBoxLayout()
         row.addWidget(self.model, 1)
         row.addWidget(self.who)
@@ -290,7 +295,8 @@ class QueuePanel(QWidget):
         self._show_choice()
         self.count += 1
         self.labelled.emit(self.count)
-        if self.schedule.count() and self.jobs is not None and self.model_id is not None:
+        if (self.schedule.count() and self.jobs is not None and self.model_id is not None
+                and self.retrain_refused is None):
             self._retrain(int(self.model_id))
         return True
 

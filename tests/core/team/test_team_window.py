@@ -123,6 +123,8 @@ def test_an_annotator_records_age_and_gender_but_session_media_is_greyed_out(tea
         dialog.close()
         train = window.shortcuts.actions["jobs.train"]  # a training job ends by registering a model: admins'
         assert not train.isEnabled() and "may not" in train.toolTip() and "'admin' role" in train.toolTip()
+        every = window.docks["Queue"].widget().every  # nor is the queue's background retraining offered
+        assert not every.isEnabled() and "'admin' role" in every.toolTip()
     finally:
         window.close()
 
@@ -139,6 +141,7 @@ def test_an_admin_may_change_session_media(team, media_session: int, tmp_path: P
         assert dialog.sync.isEnabled() and can_edit_schemes(window.ws)
         dialog.close()
         assert window.shortcuts.actions["jobs.train"].isEnabled()
+        assert window.docks["Queue"].widget().every.isEnabled()
     finally:
         window.close()
 
