@@ -30,10 +30,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dyadlab.core.atomic_write import atomic_output
-from dyadlab.core.media.frame_index import file_signature
+from dyadlab.core.media.level_cache import cached_build, numbered
 from dyadlab.core.media.sync import sample_at, sample_session_time
-from dyadlab.core.media.waveform import reader_cache_file
 
 if TYPE_CHECKING:
     from dyadlab.core.media.audio import AudioReader
@@ -45,7 +43,7 @@ FACTOR = 4  # hop ratio between neighbouring levels
 TILE_COLUMNS = 256
 FLOOR_DB = -120.0  # power of digital silence (1e-12)
 DYNAMIC_RANGE_DB = 80.0  # shown below the loudest column; quieter is drawn as the floor colour
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 2: one JSON meta (level_cache)
 _BLOCK_FRAMES = 4096  # STFT frames per vectorised step (bounds memory: 4096 × 257 complex)
 
 RawSamples = Callable[[int, int], np.ndarray]  # (start, count) -> mono float32, zeros outside the file
@@ -199,15 +197,20 @@ class SpectrogramPyramid:
         """The levels of a mono ``reader``, from the disk cache when valid (written after a build)."""
         if reader.channels != 1:
             raise ValueError("a spectrogram needs a mono reader: pass channels=<index> or 'mix'")
-        cache_file = None if cache_dir is None else reader_cache_file(cache_dir, reader, "mel")
-        cached = None if cache_file is None else cls._load(cache_file, reader)
-        if cached is not None:
-            return cached
-        pyramid = cls.from_blocks((block for _, block in reader.iter_blocks()), reader.sample_rate,
-                                  offset_us=reader.offset_us, raw=reader.read_samples, cancelled=cancelled)
-        if cache_file is not None:
-            pyramid._save(cache_file, reader)
-        return pyramid
+
+        def restore(meta: dict, arrays: dict[str, np.ndarray]) -> SpectrogramPyramid:
+            return cls(numbered(arrays, "level"), meta["num_samples"], reader.sample_rate, reader.offset_us,
+                       reader.read_samples)
+
+        def build() -> SpectrogramPyramid:
+            return cls.from_blocks((block for _, block in reader.iter_blocks()), reader.sample_rate,
+                                   offset_us=reader.offset_us, raw=reader.read_samples, cancelled=cancelled)
+
+        def store(p: SpectrogramPyramid) -> tuple[dict, dict[str, np.ndarray]]:
+            return {"num_samples": p.num_samples}, {f"level{i}": level for i, level in enumerate(p.levels)}
+
+        return cached_build(cache_dir, reader, "mel", {"format": _FORMAT_VERSION, "n_fft": N_FFT, "n_mels": N_MELS},
+                            restore, build, store)
 
     # --- levels and tiles ----------------------------------------------------------------------
     @property
@@ -262,32 +265,6 @@ class SpectrogramPyramid:
         t0 = sample_session_time(c0 * hop, self.offset_us, self.sample_rate)
         t1 = sample_session_time(c1 * hop, self.offset_us, self.sample_rate)
         return SpectrogramTile(key, t0, t1, db)
-
-    # --- disk cache ----------------------------------------------------------------------------
-    @classmethod
-    def _load(cls, cache_file: Path, reader: AudioReader) -> SpectrogramPyramid | None:
-        source, size, mtime = file_signature(reader.path)
-        try:
-            with np.load(cache_file, allow_pickle=False) as z:
-                meta = z["meta"]
-                if (int(meta[0]) != _FORMAT_VERSION or str(z["source"]) != source or int(meta[1]) != size
-                        or int(meta[2]) != mtime or int(meta[3]) != N_FFT or int(meta[4]) != N_MELS):
-                    return None
-                levels = [z[f"level{i}"] for i in range(int(meta[6]))]
-        except (OSError, KeyError, ValueError, IndexError):
-            return None
-        return cls(levels, int(meta[5]), reader.sample_rate, reader.offset_us, reader.read_samples)
-
-    def _save(self, cache_file: Path, reader: AudioReader) -> None:
-        source, size, mtime = file_signature(reader.path)
-        meta = np.asarray([_FORMAT_VERSION, size, mtime, N_FFT, N_MELS, self.num_samples, len(self.levels)],
-                          dtype=np.int64)
-        try:
-            with atomic_output(cache_file) as fh:
-                np.savez(fh, meta=meta, source=np.asarray(source),
-                         **{f"level{i}": level for i, level in enumerate(self.levels)})
-        except OSError:
-            pass  # caching is an optimisation
 
 
 class BuildCancelled(Exception):

@@ -20,15 +20,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dyadlab.core.atomic_write import atomic_output
-from dyadlab.core.media.frame_index import cache_key, file_signature
+from dyadlab.core.media.level_cache import cached_build, numbered
 from dyadlab.core.media.sync import sample_at, sample_session_time
 
 if TYPE_CHECKING:
     from dyadlab.core.media.audio import AudioReader
 
 FACTOR = 16
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 2: one JSON meta (level_cache)
 
 
 @dataclass(frozen=True)
@@ -104,17 +103,22 @@ class WaveformPyramid:
         """The pyramid of a mono ``reader`` (one channel or a mix), from the disk cache when valid."""
         if reader.channels != 1:
             raise ValueError("a waveform pyramid needs a mono reader: pass channels=<index> or 'mix'")
-        cache_file = None
-        if cache_dir is not None:
-            cache_file = reader_cache_file(cache_dir, reader, "wave")
-            cached = cls._load(cache_file, reader, factor)
-            if cached is not None:
-                return cached
-        pyramid = cls.from_blocks((block for _, block in reader.iter_blocks()), reader.sample_rate,
-                                  offset_us=reader.offset_us, raw=reader.read_samples, factor=factor)
-        if cache_file is not None:
-            pyramid._save(cache_file, reader)
-        return pyramid
+
+        def restore(meta: dict, arrays: dict[str, np.ndarray]) -> WaveformPyramid:
+            return cls(numbered(arrays, "min"), numbered(arrays, "max"), meta["num_samples"], reader.sample_rate,
+                       reader.offset_us, reader.read_samples, factor)
+
+        def build() -> WaveformPyramid:
+            return cls.from_blocks((block for _, block in reader.iter_blocks()), reader.sample_rate,
+                                   offset_us=reader.offset_us, raw=reader.read_samples, factor=factor)
+
+        def store(p: WaveformPyramid) -> tuple[dict, dict[str, np.ndarray]]:
+            arrays = {f"min{i}": a for i, a in enumerate(p.level_mins)}
+            arrays.update({f"max{i}": a for i, a in enumerate(p.level_maxs)})
+            return {"num_samples": p.num_samples}, arrays
+
+        return cached_build(cache_dir, reader, "wave", {"format": _FORMAT_VERSION, "factor": factor},
+                            restore, build, store)
 
     # --- querying ------------------------------------------------------------------------------
     def minmax(self, t0_us: int, t1_us: int, n_bins: int) -> WaveformBins:
@@ -140,41 +144,6 @@ class WaveformPyramid:
             mins, maxs = _reduce_bins(self.level_mins[level], self.level_maxs[level], cells)
             edges = np.minimum(cells * bin_size, self.num_samples)
         return WaveformBins(mins, maxs, edges, self.sample_rate, self.offset_us)
-
-    # --- disk cache ----------------------------------------------------------------------------
-    @classmethod
-    def _load(cls, cache_file: Path, reader: AudioReader, factor: int) -> WaveformPyramid | None:
-        signature = file_signature(reader.path)
-        try:
-            with np.load(cache_file, allow_pickle=False) as z:
-                meta = z["meta"]
-                if (int(meta[0]) != _FORMAT_VERSION or str(z["source"]) != signature[0]
-                        or int(meta[1]) != signature[1] or int(meta[2]) != signature[2] or int(meta[3]) != factor):
-                    return None
-                levels = int(meta[5])
-                lmin = [z[f"min{i}"] for i in range(levels)]
-                lmax = [z[f"max{i}"] for i in range(levels)]
-        except (OSError, KeyError, ValueError, IndexError):
-            return None
-        return cls(lmin, lmax, int(meta[4]), reader.sample_rate, reader.offset_us, reader.read_samples, factor)
-
-    def _save(self, cache_file: Path, reader: AudioReader) -> None:
-        _, size, mtime = signature = file_signature(reader.path)
-        meta = np.asarray([_FORMAT_VERSION, size, mtime, self.factor, self.num_samples, len(self.level_mins)],
-                          dtype=np.int64)
-        arrays = {f"min{i}": a for i, a in enumerate(self.level_mins)}
-        arrays.update({f"max{i}": a for i, a in enumerate(self.level_maxs)})
-        try:
-            with atomic_output(cache_file) as fh:
-                np.savez(fh, meta=meta, source=np.asarray(signature[0]), **arrays)
-        except OSError:
-            pass  # caching is an optimisation
-
-
-def reader_cache_file(cache_dir: str | Path, reader: AudioReader, kind: str) -> Path:
-    """Where a summary (``kind``: "wave", "mel") of a mono reader's signal is cached: by file, channel and rate."""
-    spec = "mix" if reader.channel_spec in (None, "mix") else str(reader.channel_spec)
-    return Path(cache_dir) / f"{cache_key(reader.path)}-{spec}-{reader.sample_rate}.{kind}.npz"
 
 
 def _reduce(values: np.ndarray, factor: int, op: np.ufunc) -> np.ndarray:
