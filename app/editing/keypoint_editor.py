@@ -178,18 +178,28 @@ class KeypointEditor(QObject):
 
     def move_point(self, view: model.View, point: int, x: float, y: float) -> bool:
         self.selected = point
+        return self._put(view, point, x, y)
+
+    def _put(self, view: model.View, point: int, x: float, y: float) -> bool:
         return self._edit(view, lambda s, f, base: kp.set_point(self.ws.project.store, s, f, point, x, y, base=base,
                                                                view=view, annotator_id=self.ws.annotator.id))
 
-    def place(self, view: model.View, x: float, y: float) -> bool:
-        """Put the selected point (or, with none selected, the first one missing on this frame) at ``x, y``."""
+    def next_missing(self, view: model.View) -> int | None:
+        """The first point of the skeleton not placed on this frame of ``view`` (None when all are)."""
         _, xyv = self.points(view)
-        missing = [i for i in range(len(self.layout.points)) if xyv is None or np.isnan(xyv[i, 0])]
-        point = self.selected if self.selected is not None else (missing[0] if missing else None)
+        return next((i for i in range(len(self.layout.points)) if xyv is None or np.isnan(xyv[i, 0])), None)
+
+    def place(self, view: model.View, x: float, y: float) -> bool:
+        """Put the selected point at ``x, y``; with none selected, the first one missing on this frame, left
+        unselected so that the next double-click places the next missing point (a skeleton point by point,
+        where keeping it selected made every later double-click move it instead)."""
+        if self.selected is not None:
+            return self.move_point(view, self.selected, x, y)
+        point = self.next_missing(view)
         if point is None:
             reporter.notice("every point is placed on this frame; select one in the Keypoints panel or drag it")
             return False
-        return self.move_point(view, point, x, y)
+        return self._put(view, point, x, y)
 
     def set_visible(self, view: model.View, visible: bool, point: int | None = None) -> bool:
         """Mark the selected point (or ``point``) visible or not visible on the current frame."""

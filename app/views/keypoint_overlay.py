@@ -5,7 +5,7 @@ annotator's layer of the skeleton being corrected (its correction, the interpola
 frames drawn dashed, or — before the first edit — the prediction it starts from). Press on a point and
 drag to move it (committed on release; a click without a move only selects); with a point selected, a
 click on empty picture puts THAT point there; double-click empty picture with nothing selected to place
-the first missing point; right-click a point to remove it. Hovering a point shows its name. Painting and
+the first missing point (it stays unselected, so double-clicks place a skeleton point by point); right-click a point to remove it. Hovering a point shows its name. Painting and
 hit-testing happen in widget pixels, positions are handed to the editor in picture pixels.
 """
 
@@ -83,13 +83,21 @@ class KeypointOverlay:
                 p.drawEllipse(pt, r, r)
         self._paint_marks(p, pts)
         p.setPen(QColor(t.text))
-        what = state.state if state is not None else "no frame"
-        point = self.editor.point_name(self.editor.selected)
         p.drawText(view.image_rect().adjusted(6, 4, -6, -4),
                    Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
-                   f"{self.editor.skeleton.name if self.editor.skeleton else ''} · frame "
-                   f"{state.frame if state else '–'} · {what}" + (f" · placing {point}" if point else ""))
+                   self.status_line(view))
         p.restore()
+
+    def status_line(self, view: VideoView) -> str:
+        """The line under the picture: skeleton, frame, its state and what a click or double-click places."""
+        state = self.editor.frame_state(view.view)
+        what = state.state if state is not None else "no frame"
+        line = (f"{self.editor.skeleton.name if self.editor.skeleton else ''} · frame "
+                f"{state.frame if state else '–'} · {what}")
+        if self.editor.selected is not None:
+            return f"{line} · placing {self.editor.point_name(self.editor.selected)}"
+        missing = self.editor.next_missing(view.view) if state is not None else None
+        return f"{line} · double-click places {self.editor.point_name(missing)}" if missing is not None else line
 
     def _paint_predicted(self, p: QPainter, view: VideoView) -> None:
         """The read-only predicted layer: every analysed skeleton of this frame, thin and hollow."""
