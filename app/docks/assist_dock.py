@@ -80,18 +80,18 @@ class AssistPanel(QWidget):
         layout.addWidget(self.status)
         ws.session_opened.connect(self._session_opened)
         ws.edited.connect(self._refresh)
-        self._fill_models()
+        self.refresh_models()
 
     @property
     def model_id(self) -> int | None:
         return self.model.model_id
 
-    def _fill_models(self) -> None:
+    def refresh_models(self) -> None:
         self.model.refill()
 
     def _session_opened(self) -> None:
         self.background.cancel()  # proposals of the previous session must not land in this one
-        self._fill_models()
+        self.refresh_models()
         self.proposals = []
         self._show()
 

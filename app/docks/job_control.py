@@ -25,11 +25,13 @@ if TYPE_CHECKING:
 
 
 def registry_changed(owner: MainWindow | AppContext, but: QWidget | None = None) -> None:
-    """The project's models changed: the Models panel, the Live panel's list and the Inspector's choice of
-    model re-read them (a model trained from the GUI shows up when its job ends, not after a reopen). Panels
-    not built yet read the registry when they are; ``but`` is the panel that made the change. ``owner`` is
-    the window or the ``AppContext`` (both hold ``docks`` and ``bench``)."""
-    for key, refresh in (("Models", "refresh"), ("Inspector", "refresh_choices")):
+    """The project's models changed: the Models panel, the Live panel's list, the Inspector's choice of
+    model and the model boxes of Proposals and Next to label re-read them (a model trained from the GUI
+    shows up when its job ends, not after a reopen). Panels not built yet read the registry when they are;
+    ``but`` is the panel that made the change. ``owner`` is the window or the ``AppContext`` (both hold
+    ``docks`` and ``bench``)."""
+    for key, refresh in (("Models", "refresh"), ("Inspector", "refresh_choices"), ("Assist", "refresh_models"),
+                         ("Queue", "refresh_models")):
         dock = owner.docks.get(key)
         panel = built_panel(dock) if dock is not None else None
         if panel is not None and panel is not but:

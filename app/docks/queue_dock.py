@@ -126,14 +126,14 @@ class QueuePanel(QWidget):
         layout.addWidget(self.status)
         ws.session_opened.connect(self._session_opened)
         ws.edited.connect(self._refresh)
-        self._fill_models()
+        self.refresh_models()
         self._fill_participants()
 
     @property
     def model_id(self) -> int | None:
         return self.model.model_id
 
-    def _fill_models(self) -> None:
+    def refresh_models(self) -> None:
         self.model.refill()
 
     def set_model(self, model_id: int) -> None:
@@ -142,7 +142,7 @@ class QueuePanel(QWidget):
 
     def _session_opened(self) -> None:
         self.background.cancel()
-        self._fill_models()
+        self.refresh_models()
         self._fill_participants()
         self.show_items([])
 

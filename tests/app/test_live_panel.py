@@ -104,4 +104,7 @@ def test_a_model_registered_by_a_job_shows_when_the_job_ends(qtbot, open_window,
     assert _listed(live) == ["from-job 1"]
     assert [r.name for r in models.records] == ["from-job"]
     assert models.table.item(0, 1).text() == "from-job"
+    for key in ("Queue", "Assist"):  # the panels that run a model from a model box list it too
+        box = window.docks[key].widget().model
+        assert "from-job 1" in [box.itemText(i) for i in range(box.count())], key
     assert "Tick" in live.status.text()
