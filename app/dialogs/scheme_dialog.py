@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QTableWidget,
@@ -85,6 +86,7 @@ class SchemeDialog(QDialog):
         self.resize(980, 620)
         self.base: model.LabelScheme | None = None  # the stored scheme being edited (None: a new one)
         self.rev: se.Revision | None = None
+        self._fresh: se.Revision | None = None  # a new scheme as "New …" made it (untouched: nothing to save)
         self._filling = False
         # what the team server's rule table allows this account (``app.write_access``): schemes are the admins'
         self.schemes_refused = refusal(ws, "label_schemes", Op.UPDATE) or refusal(ws, "label_schemes", Op.INSERT)
@@ -223,8 +225,23 @@ class SchemeDialog(QDialog):
         self.tier_panel.fill()
 
     def _pick(self, item: QListWidgetItem | None) -> None:
-        if item is not None:
-            self._load(self.ws.schemes[item.data(NAME_ROLE)])
+        if item is None:
+            return
+        picked = item.data(NAME_ROLE)
+        if not self._settle(f"showing '{self.ws.schemes[picked].name}'"):
+            self._show_listed(self.base.id if self.base is not None else None)  # stay on the one being edited
+            return
+        self._show_listed(picked)  # saving rebuilt the list
+        self._load(self.ws.schemes[picked])
+
+    def _show_listed(self, scheme_id: int | None) -> None:
+        """Mark ``scheme_id`` in the list (none: no row) without loading it."""
+        self.scheme_list.blockSignals(True)
+        self.scheme_list.setCurrentItem(None)
+        for row in range(self.scheme_list.count()):
+            if self.scheme_list.item(row).data(NAME_ROLE) == scheme_id:
+                self.scheme_list.setCurrentRow(row)
+        self.scheme_list.blockSignals(False)
 
     def _load(self, scheme: model.LabelScheme) -> None:
         self.base = scheme
@@ -236,16 +253,16 @@ class SchemeDialog(QDialog):
         self._fill()
 
     def _new(self, kind: str) -> None:
-        self.scheme_list.blockSignals(True)
-        self.scheme_list.clearSelection()
-        self.scheme_list.setCurrentItem(None)
-        self.scheme_list.blockSignals(False)
+        if not self._settle("starting a new scheme"):
+            return
+        self._show_listed(None)
         self.base = None
         taken = set(s.name for s in self.ws.schemes.values())
         name = next(n for n in ("new scheme", *(f"new scheme {i}" for i in range(2, 999))) if n not in taken)
         self.rev = {"categorical": se.Revision(name, "categorical", {"classes": []}),
                     "dimensional": se.scale(name, 1, 5, step=1.0),
                     "attributes": se.Revision(name, "attributes", {"fields": []})}[kind]
+        self._fresh = self.rev
         self._fill()
         self.name_edit.setFocus()
         self.name_edit.selectAll()
@@ -582,6 +599,46 @@ class SchemeDialog(QDialog):
     def _ok(self) -> None:
         if self.apply():
             self.accept()
+
+    # -- leaving with edits not applied ----------------------------------------------------------------
+
+    def unsaved(self) -> bool:
+        """Edits that closing (or showing another scheme) would throw away; a new scheme nobody touched has none."""
+        self._renamed()  # a name typed but not yet confirmed with Enter counts
+        return self._editable() and self.dirty() and (self.base is not None or self.rev != self._fresh)
+
+    def _settle(self, leaving: str) -> bool:
+        """Ask Save / Discard / Cancel, as any editor does, before ``leaving`` throws unsaved edits away.
+
+        True when the dialog may go on: nothing was unsaved, the edits were saved, or the user discarded them
+        (the editor then shows the stored scheme again). False: the user cancelled, or saving was refused (the
+        reason is shown in the dialog, which stays on the edits)."""
+        if not self.unsaved():
+            return True
+        box = QMessageBox(QMessageBox.Icon.Question, "Coding schemes and tiers",
+                          f"'{self.rev.name}' has changes that are not saved.", parent=self)
+        box.setObjectName("UnsavedSchemeBox")
+        box.setInformativeText(f"Save them before {leaving}?")
+        box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                               | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Save:
+            return bool(guarded("Apply scheme")(self.apply)())
+        if answer == QMessageBox.StandardButton.Discard:
+            self.rev = self._fresh = None
+            if self.base is not None:
+                self._load(self.base)
+            else:
+                self._refresh()  # a new scheme thrown away: the list's first scheme is shown
+            self.message.setText("")
+            return True
+        return False
+
+    def reject(self) -> None:
+        """Close, Escape or the window's close button: unsaved edits are saved or discarded first, or kept."""
+        if self._settle("closing"):
+            super().reject()
 
 def open_scheme_dialog(win: MainWindow) -> SchemeDialog | None:
     """Edit ▸ Coding schemes and tiers… (one dialog per window; shown again if open)."""
