@@ -24,8 +24,11 @@ silence holds no evidence of their emotion, so training on it only adds label no
 then mean what they mean on a corpus labelled per utterance (IEMOCAP). ``audio_frames="all"`` keeps every
 window. Labels are never changed by validity: a face model still learns from the silent frames.
 
-Memory: nothing is copied. Each modality is a ``StackedRows`` over the cache's read-only memmaps that reads
-just the rows a batch asks for, so a corpus whose face crops do not fit in memory still trains.
+Memory: nothing is copied. Each modality is a ``StackedRows`` over the cache's on-demand arrays that reads
+just the rows a batch asks for (each cache block once per batch), so a corpus whose face crops do not fit in
+memory still trains. ``face_size`` reads face crops at a model's input size (``project:PATH?face_size=64``):
+decoded at the JPEG DCT scale that fits and resized by ``crop_codec.resize_crops`` (the resize inference
+uses), so a batch decodes faster and the decoded-array budget holds (224/64)² ≈ 12× more crops.
 """
 
 from __future__ import annotations
@@ -39,18 +42,20 @@ from urllib.parse import parse_qsl, quote, urlencode
 import numpy as np
 
 from dyadlab.core.errors import DyadLabError
+from dyadlab.core.features.chunk_store import crops_at_size
+from dyadlab.core.features.row_ranges import LazyRows, runs_by_part, selected_rows
 from dyadlab.trainer.data import FrameTable, modality_kind
 from dyadlab.trainer.errors import DataError
-from dyadlab.trainer.lazy_rows import LazyRows
 
 # Trainer modality -> feature-cache kind, in the order that picks a stream's reference frame times.
 MODALITY_FEATURES: dict[str, str] = {"face": "faces", "audio_raw": "audio_windows", "compare": "compare",
                                      "egemaps": "egemaps"}
 SPEC_PREFIX = "project:"
-SPEC_KEYS = ("annotator", "tier", "scheme", "audio_frames")
+SPEC_KEYS = ("annotator", "tier", "scheme", "audio_frames", "face_size")
 AUDIO_FRAMES = ("speech", "all")
 MAX_LISTED = 8  # problems listed in one error message before "... and N more"
 SPEECH_THRESHOLD = 0.5  # the cache's voice activity is 1 (speech) / 0 (silence) per frame
+MIN_FACE_SIZE, MAX_FACE_SIZE = 16, 1024
 
 
 def speech_frames(store: Any, session_id: int, participant_id: int, *, key: str | None = None) -> np.ndarray:
@@ -80,29 +85,17 @@ class StackedRows(LazyRows):
         self.shape = (int(self.offsets[-1]), *self.parts[0].shape[1:])
 
     def _rows(self, index: Any) -> np.ndarray:
-        if isinstance(index, slice):
-            rows = np.arange(*index.indices(len(self)), dtype=np.int64)
-        else:
-            rows = np.asarray(index)
-            if rows.dtype == bool:
-                rows = np.flatnonzero(rows)
-            rows = rows.astype(np.int64, copy=False)
-        flat = rows.ravel()
-        if flat.size and (flat.min() < -len(self) or flat.max() >= len(self)):
-            raise IndexError(f"row index out of range for {len(self)} rows")
-        flat = np.where(flat < 0, flat + len(self), flat)
+        flat, shape = selected_rows(index, len(self))
         out = np.zeros((flat.size, *self.shape[1:]), dtype=self.dtype)
-        part_of = np.searchsorted(self.offsets, flat, side="right") - 1
-        for part in np.unique(part_of):
-            chosen = np.flatnonzero(part_of == part)
-            local = flat[chosen] - self.offsets[part]
+        for part, chosen, local in runs_by_part(flat, self.offsets):
             take = self.takes[part]
             if take is not None:
                 local = take[local]
                 present = local >= 0
                 chosen, local = chosen[present], local[present]
-            out[chosen] = self.parts[part][local]
-        return out.reshape((*rows.shape, *self.shape[1:]))
+            if local.size:
+                out[chosen] = self.parts[part][local]
+        return out.reshape((*shape, *self.shape[1:]))
 
 
 @dataclass
@@ -130,11 +123,19 @@ class ProjectFrameSource:
     tier: str = "emotion"
     scheme: str = "emotion-4class"
     audio_frames: str = "speech"  # "speech": audio frames valid only where the participant speaks; "all"
+    face_size: int | None = None  # face crops at this size (a model's input), None: as the cache holds them
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
         if self.audio_frames not in AUDIO_FRAMES:
             raise DataError(f"audio_frames must be one of {list(AUDIO_FRAMES)}, not {self.audio_frames!r}")
+        if self.face_size is not None:
+            try:
+                self.face_size = int(self.face_size)
+            except ValueError:
+                raise DataError(f"face_size must be a number of pixels, not {self.face_size!r}") from None
+            if not MIN_FACE_SIZE <= self.face_size <= MAX_FACE_SIZE:
+                raise DataError(f"face_size must be {MIN_FACE_SIZE}..{MAX_FACE_SIZE} px, not {self.face_size}")
 
     # -- the ``--data`` spelling -------------------------------------------------------------------------
 
@@ -146,8 +147,8 @@ class ProjectFrameSource:
 
     @classmethod
     def from_spec(cls, spec: str) -> ProjectFrameSource:
-        """``project:PATH`` or ``project:PATH?annotator=A&tier=T&scheme=S&audio_frames=F`` (any subset of those
-        keys; a ``?`` followed by anything else is part of the path)."""
+        """``project:PATH`` or ``project:PATH?annotator=A&tier=T&scheme=S&audio_frames=F&face_size=N`` (any subset
+        of those keys; a ``?`` followed by anything else is part of the path)."""
         if not spec.startswith(SPEC_PREFIX) or len(spec) == len(SPEC_PREFIX):
             raise DataError(f"not a project data source: {spec!r}", hint="use project:PATH")
         body = spec[len(SPEC_PREFIX):]
@@ -267,7 +268,8 @@ class ProjectFrameSource:
                          utterance=np.empty(0, np.int64), data={}, takes={}, valid={})
         for name, feature in loaded.items():
             take = _align(reference, feature.times_us)
-            stream.data[name], stream.takes[name] = feature.data, take
+            data = crops_at_size(feature.data, self.face_size) if modality_kind(name) == "image" else feature.data
+            stream.data[name], stream.takes[name] = data, take
             if take is not None:  # frames this modality lacks are invalid
                 own = valid[name]
                 valid[name] = np.zeros(len(take), bool) if not len(own) else (take >= 0) & own[np.maximum(take, 0)]

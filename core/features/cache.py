@@ -57,6 +57,7 @@ from dyadlab.core.features.chunk_store import (
     StoredResult,
     chunk_is_complete,
     chunk_path,
+    crops_at_size,
     finish_result,
     is_row_array,
     list_chunks,
@@ -599,13 +600,18 @@ class FeatureStore:
                              own(f"{stem}.times_us", "times_us").astype(np.int64, copy=False))
 
     def window(self, session_id: int, participant_id: int, kind: str, start_us: int, end_us: int, *,
-               key: str | None = None) -> LoadedFeature:
-        """The rows of ``kind`` whose time lies in ``[start_us, end_us)`` (decodes only the blocks needed). The
+               key: str | None = None, size: int | None = None) -> LoadedFeature:
+        """The rows of ``kind`` whose time lies in ``[start_us, end_us)`` (decodes only the blocks needed); ``size``:
+        face crops at size × size (a model's input: decoded at the DCT scale that fits, see ``crop_codec``). The
         feature stays open in this store for the next window (a newer analysis needs a new ``FeatureStore``)."""
         ident = (session_id, participant_id, kind, key)
         if ident not in self._open:
             self._open[ident] = self.load(session_id, participant_id, kind, key=key)
         data, valid, times = self._open[ident]
+        if size is not None:
+            if data.ndim != 4:
+                raise DyadLabError(f"{kind} are not images: a window of them has no size")
+            data = crops_at_size(data, size)
         a, b = np.searchsorted(times, [start_us, end_us], side="left")
         a, b = int(a), int(max(a, b))
         rows = data.read(a, b) if hasattr(data, "read") else np.asarray(data[a:b])

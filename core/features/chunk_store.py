@@ -13,7 +13,7 @@ final name, fsync and rename, so a killed writer never leaves a finished-looking
 
 A result folder holds ``chunks/c%06d.dlc`` (frame-aligned arrays, by time), ``chunks/whole.dlc`` (arrays not
 cut by time, e.g. utterance functionals) and, written last by ``finish_result``, ``manifest.json``.
-``StoredResult`` reads it; ``ChunkedArray`` serves one array with the indexing the trainer uses.
+``StoredResult`` reads it; ``ChunkedArray`` serves one array with the indexing the trainer uses (``row_ranges``).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ import numpy as np
 from dyadlab.core.atomic_write import fsync_dir, replace_durably, write_text_atomically
 from dyadlab.core.errors import DyadLabError
 from dyadlab.core.features.array_codecs import BLOCK_ROWS, Codec, codec_for, codec_from_spec
+from dyadlab.core.features.crop_codec import JpegCodec, decode_crops, resize_crops
+from dyadlab.core.features.row_ranges import LazyRows, runs_by_part, selected_rows
 
 CACHE_FORMAT = 2
 MAGIC = b"DYADLAB-CHUNK-2\n"
@@ -247,22 +249,87 @@ class ChunkFile:
         return self._codecs[name]
 
 
-class LazyArray(np.lib.mixins.NDArrayOperatorsMixin):
-    """What the cache's on-demand arrays share: ``ndim``, ``len``, ``np.asarray`` and numpy's operators and
-    ufuncs (``flags & FaceFlag.NO_FACE``, ``vad > 0.5``, ``np.isfinite(x)`` read the whole array)."""
+def _decoded_budget() -> int:
+    """Bytes of decoded arrays a process keeps (``DYADLAB_DECODED_CACHE_MB``, default 1024; 0 turns it off)."""
+    try:
+        return int(float(os.environ.get("DYADLAB_DECODED_CACHE_MB", "1024")) * (1 << 20))
+    except ValueError:
+        return 1 << 30
 
-    shape: tuple[int, ...]
-    dtype: np.dtype
 
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
+_DECODED_BYTES = [0]  # decoded bytes kept by all on-demand arrays of this process
 
-    def __len__(self) -> int:
-        return self.shape[0]
+
+def _release_decoded(nbytes: int) -> None:
+    _DECODED_BYTES[0] -= nbytes
+
+
+def _as_slice(local: np.ndarray) -> slice | np.ndarray:
+    """A run of consecutive rows as a slice (codecs read a slice without a gather); other rows unchanged."""
+    if local.size and int(local[-1]) - int(local[0]) == local.size - 1 and (
+            local.size < 3 or bool(np.all(np.diff(local) == 1))):
+        return slice(int(local[0]), int(local[-1]) + 1)
+    return local
+
+
+class LazyArray(LazyRows, np.lib.mixins.NDArrayOperatorsMixin):
+    """What the cache's on-demand arrays share: ``LazyRows`` (``shape``, ``ndim``, ``len``, indexing), a tuple
+    index whose first item picks rows (the rest applies to the rows read), ``read(start, stop)`` for a run of
+    rows, ``np.asarray``, and numpy's operators and ufuncs (``flags & FaceFlag.NO_FACE``, ``vad > 0.5``,
+    ``np.isfinite(x)`` read the whole array). A subclass reads rows in ``_fetch(flat)``.
+
+    With ``keeps_decoded``, the first read of scattered rows (a training batch) decodes the whole array once and
+    keeps it while the process's budget allows (``DYADLAB_DECODED_CACHE_MB``, default 1 GB), so later epochs
+    read from memory; what does not fit is decoded per batch. Runs of rows (10 s windows) never decode more
+    than their blocks.
+    """
+
+    keeps_decoded = False
+    _decoded: np.ndarray | None = None
+    _tried_decoding = False
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        rest: tuple[Any, ...] = ()
+        if isinstance(index, tuple):
+            index, rest = index[0], index[1:]
+        if isinstance(index, slice) and index.step in (None, 1):
+            a, b, _ = index.indices(len(self))
+            out = self.read(a, max(a, b))
+        else:
+            out = super().__getitem__(index)
+        if not rest:
+            return out
+        lead = out.ndim - (len(self.shape) - 1)  # dimensions of the row index
+        return out[(slice(None),) * lead + rest]
 
     def read(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` as a fresh array (the 10 s window path: only the blocks that hold them)."""
+        start, stop = max(0, start), min(len(self), stop)
+        if self._decoded is not None:
+            return self._decoded[start:stop].copy()
+        return self._fetch(np.arange(start, max(start, stop), dtype=np.int64))
+
+    def _rows(self, index: Any) -> np.ndarray:
+        flat, shape = selected_rows(index, len(self))
+        whole = self._whole() if self.keeps_decoded else None
+        out = whole[flat] if whole is not None else self._fetch(flat)
+        return out.reshape((*shape, *self.shape[1:]))
+
+    def _fetch(self, flat: np.ndarray) -> np.ndarray:
+        """Rows ``flat`` (valid row numbers, any order, repeats allowed) as a fresh ``[len(flat), ...]`` array."""
         raise NotImplementedError
+
+    def _whole(self) -> np.ndarray | None:
+        """The whole array decoded, when it is (or now fits) in the process's decoded budget."""
+        if self._decoded is None and not self._tried_decoding:
+            self._tried_decoding = True
+            nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+            if _DECODED_BYTES[0] + nbytes <= _decoded_budget():
+                _DECODED_BYTES[0] += nbytes
+                weakref.finalize(self, _release_decoded, nbytes)  # the budget comes back with the array
+                self._decoded = self.read(0, len(self))
+                self._decoded.setflags(write=False)
+        return self._decoded
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         whole = self.read(0, len(self))
@@ -279,36 +346,17 @@ class LazyArray(np.lib.mixins.NDArrayOperatorsMixin):
         return getattr(np.asarray(self), name)
 
 
-def _decoded_budget() -> int:
-    """Bytes of decoded arrays a process keeps (``DYADLAB_DECODED_CACHE_MB``, default 1024; 0 turns it off)."""
-    try:
-        return int(float(os.environ.get("DYADLAB_DECODED_CACHE_MB", "1024")) * (1 << 20))
-    except ValueError:
-        return 1 << 30
-
-
-_DECODED_BYTES = [0]  # decoded bytes kept by all ChunkedArrays of this process
-
-
-def _release_decoded(nbytes: int) -> None:
-    _DECODED_BYTES[0] -= nbytes
-
-
 class ChunkedArray(LazyArray):
-    """One array of a format-2 result across its chunks, read on demand.
+    """One array of a format-2 result across its chunks, read on demand (``LazyArray``).
 
-    Offers what readers use of an array: ``shape``, ``dtype``, ``ndim``, ``len``, indexing with an int, a slice,
-    an int array, a bool mask, or a tuple whose first item is one of those (the rest applies to the rows
-    read), and ``np.asarray``. Blocks of codecs that cannot read single rows are kept in a small LRU so
-    neighbouring reads do not decode them again.
-
-    Training reads random rows epoch after epoch: the first fancy-indexed read decodes the whole array once
-    and keeps it while the process's budget allows (``DYADLAB_DECODED_CACHE_MB``, default 1 GB: a corpus's
-    eGeMAPS, or the ComParE of ~25 participant-minutes), so later epochs read from memory; what does not fit
-    is decoded per batch. Slices (10 s windows) never decode more than their blocks.
+    A request reads each block that holds any of its rows once (rows grouped per block by ``runs_by_part``,
+    however the batch orders them). Face crops decode straight into the request's array on the JPEG threads;
+    ``fetch(rows, size=S)`` and ``at_size(S)`` read them at a model's size (``crop_codec``). Blocks of codecs
+    that cannot read single rows are kept in a small LRU so neighbouring reads do not decode them again.
     """
 
     LRU_BLOCKS = 8
+    keeps_decoded = True
 
     def __init__(self, name: str, parts: Sequence[tuple[int, ChunkFile]]) -> None:
         if not parts:
@@ -328,63 +376,42 @@ class ChunkedArray(LazyArray):
         self._starts = np.asarray(starts + [total], np.int64)
         self._owners, self._blocks = owners, blocks
         self._lru: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._decoded: np.ndarray | None = None
-        self._tried_decoding = False
 
-    def _whole(self) -> np.ndarray | None:
-        """The whole array decoded, when it is (or now fits) in the process's decoded budget."""
-        if self._decoded is None and not self._tried_decoding:
-            self._tried_decoding = True
-            nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
-            if _DECODED_BYTES[0] + nbytes <= _decoded_budget():
-                _DECODED_BYTES[0] += nbytes
-                weakref.finalize(self, _release_decoded, nbytes)  # the budget comes back with the array
-                self._decoded = self.read(0, len(self))
-                self._decoded.setflags(write=False)
-        return self._decoded
+    @property
+    def is_crops(self) -> bool:
+        """JPEG face crops (readable at a smaller size)."""
+        return isinstance(self._owners[0].codec(self.name), JpegCodec)
 
-    def __getitem__(self, index: Any) -> np.ndarray:
-        rest: tuple[Any, ...] = ()
-        if isinstance(index, tuple):
-            index, rest = index[0], index[1:]
-        if isinstance(index, int | np.integer):
-            i = int(index) + (len(self) if index < 0 else 0)
-            out = self._gather(np.array([i]))[0]
-            return out[rest] if rest else out
-        if isinstance(index, slice) and index.step in (None, 1):
-            a, b, _ = index.indices(len(self))
-            out = self.read(a, max(a, b))
-        else:
-            whole = self._whole()
-            if whole is None:
-                out = self._gather(index)
+    def at_size(self, size: int) -> LazyArray:
+        """These face crops as a ``[N, size, size, 3]`` array read at that size (this array when it is)."""
+        return self if tuple(self.shape[1:3]) == (size, size) else CropsAtSize(self, size)
+
+    def _fetch(self, flat: np.ndarray) -> np.ndarray:
+        return self.fetch(flat)
+
+    def fetch(self, flat: np.ndarray, size: int | None = None) -> np.ndarray:
+        """Rows ``flat`` (valid row numbers, any order) decoded, each block once; ``size``: face crops at that
+        size (``crop_codec.decode_crop``), other arrays as stored."""
+        tail = self.shape[1:] if size is None else (size, size, self.shape[-1])
+        out = np.empty((flat.size, *tail), self.dtype)
+        jpeg: list[memoryview] = []
+        where: list[np.ndarray] = []
+        for k, chosen, local in runs_by_part(flat, self._starts):
+            chunk, block = self._owners[k], self._blocks[k]
+            codec = chunk.codec(self.name)
+            if isinstance(codec, JpegCodec):
+                payload, rows = chunk.block_payload(self.name, block)
+                jpeg += codec.row_bytes(payload, rows, _as_slice(local))
+                where.append(chosen)
+                continue
+            if codec.row_addressable:
+                rows_read = chunk.decode_block(self.name, block, _as_slice(local))
             else:
-                out = whole[index]
-                if out.base is whole:  # a view (a slice with a step): hand out a copy, as the other paths do
-                    out = out.copy()
-        lead = out.ndim - (len(self.shape) - 1)  # dimensions of the row index
-        return out[(slice(None),) * lead + rest] if rest else out
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        """Rows ``start:stop`` (the 10 s window path: whole blocks where the codec needs them)."""
-        if self._decoded is not None:
-            return self._decoded[start:stop].copy()
-        start, stop = max(0, start), min(len(self), stop)
-        if stop <= start:
-            return np.empty((0, *self.shape[1:]), self.dtype)
-        first = int(np.searchsorted(self._starts, start, side="right")) - 1
-        last = int(np.searchsorted(self._starts, stop - 1, side="right")) - 1
-        parts = []
-        for k in range(first, last + 1):  # each block's run of rows as a slice: no gather, no regrouping
-            a = max(start, int(self._starts[k])) - int(self._starts[k])
-            b = min(stop, int(self._starts[k + 1])) - int(self._starts[k])
-            chunk = self._owners[k]
-            if chunk.codec(self.name).row_addressable:
-                parts.append(chunk.decode_block(self.name, self._blocks[k], slice(a, b)))
-            else:
-                parts.append(self._block(k)[a:b])
-        return parts[0].copy() if len(parts) == 1 and not parts[0].flags.owndata else (
-            parts[0] if len(parts) == 1 else np.concatenate(parts))
+                rows_read = self._block(k)[_as_slice(local)]
+            out[chosen] = rows_read if size is None else resize_crops(rows_read, size)
+        if jpeg:  # all blocks' crops in one parallel pass, each into its row of ``out``
+            decode_crops(jpeg, self.shape[1:], out, size, np.concatenate(where).tolist())
+        return out
 
     def _block(self, k: int) -> np.ndarray:
         hit = self._lru.get(k)
@@ -397,43 +424,33 @@ class ChunkedArray(LazyArray):
             self._lru.move_to_end(k)
         return hit
 
-    def _gather(self, index: Any) -> np.ndarray:
-        if isinstance(index, slice):
-            rows = np.arange(*index.indices(len(self)), dtype=np.int64)
-        else:
-            rows = np.asarray(index)
-            if rows.dtype == bool:
-                rows = np.flatnonzero(rows)
-            rows = rows.astype(np.int64, copy=False)
-        flat = rows.ravel()
-        n = len(self)
-        if flat.size and (flat.min() < -n or flat.max() >= n):
-            raise IndexError(f"row index out of range for {n} rows of {self.name!r}")
-        flat = np.where(flat < 0, flat + n, flat)
-        if not flat.size:
-            return np.empty((*rows.shape, *self.shape[1:]), self.dtype)
-        block_of = np.searchsorted(self._starts, flat, side="right") - 1
-        if block_of[0] == block_of[-1] and np.all(block_of == block_of[0]):  # one block: no regrouping copy
-            k = int(block_of[0])
-            local = flat - self._starts[k]
-            chunk = self._owners[k]
-            one = (chunk.decode_block(self.name, self._blocks[k], local)
-                   if chunk.codec(self.name).row_addressable else self._block(k)[local])
-            return one.reshape((*rows.shape, *self.shape[1:]))
-        out = np.empty((flat.size, *self.shape[1:]), self.dtype)
-        if flat.size:
-            order = np.argsort(block_of, kind="stable")
-            sorted_blocks = block_of[order]
-            cuts = np.flatnonzero(np.diff(sorted_blocks)) + 1
-            for group in np.split(order, cuts):
-                k = int(block_of[group[0]])
-                local = flat[group] - self._starts[k]
-                chunk = self._owners[k]
-                if chunk.codec(self.name).row_addressable:
-                    out[group] = chunk.decode_block(self.name, self._blocks[k], local)
-                else:
-                    out[group] = self._block(k)[local]
-        return out.reshape((*rows.shape, *self.shape[1:]))
+
+class CropsAtSize(LazyArray):
+    """Face crops read at a model's input size ``[N, size, size, 3]``: JPEG crops decode at the DCT scale that
+    fits (``crop_codec``), other crop arrays (a format-1 memmap) are read and resized by ``resize_crops``.
+
+    Why: a 64-px model's crops are 12× smaller than the cache's 224-px ones, so the decoded budget holds 12×
+    more of them (kept whole like any ``LazyArray``) and a batch decodes in about half the time.
+    """
+
+    keeps_decoded = True
+
+    def __init__(self, source: Any, size: int) -> None:
+        self.source, self.size = source, int(size)
+        self.shape = (len(source), self.size, self.size, int(source.shape[-1]))
+        self.dtype = np.dtype(np.uint8)
+
+    def _fetch(self, flat: np.ndarray) -> np.ndarray:
+        if isinstance(self.source, ChunkedArray):
+            return self.source.fetch(flat, self.size)
+        return resize_crops(np.asarray(self.source[flat]), self.size)
+
+
+def crops_at_size(crops: Any, size: int | None) -> Any:
+    """``crops`` (a ``ChunkedArray``, a memmap or an ndarray ``[N, H, W, 3]``) read at ``size`` (None: as they are)."""
+    if size is None or tuple(crops.shape[1:3]) == (size, size):
+        return crops
+    return crops.at_size(size) if isinstance(crops, ChunkedArray) else CropsAtSize(crops, size)
 
 
 class DerivedRows(LazyArray):
@@ -448,18 +465,8 @@ class DerivedRows(LazyArray):
     def read(self, start: int, stop: int) -> np.ndarray:
         return self.fn(self.source.read(start, stop))
 
-    def __getitem__(self, index: Any) -> np.ndarray:
-        rest: tuple[Any, ...] = ()
-        if isinstance(index, tuple):
-            index, rest = index[0], index[1:]
-        if isinstance(index, int | np.integer):
-            out = self.fn(self.source[[int(index)]])[0]
-            return out[rest] if rest else out
-        rows = self.source[index]
-        lead = rows.ndim - (len(self.source.shape) - 1)
-        flat = self.fn(rows.reshape(-1, *self.source.shape[1:]))
-        out = flat.reshape(*rows.shape[:lead], *self.shape[1:])
-        return out[(slice(None),) * lead + rest] if rest else out
+    def _fetch(self, flat: np.ndarray) -> np.ndarray:
+        return self.fn(self.source[flat])
 
 
 def chunk_dir(result_dir: Path) -> Path:

@@ -121,6 +121,21 @@ def test_session_filter_audio_frames_and_the_data_spec(project_root: Path) -> No
         source.load(["audio_raw"], ["demo07"])
 
 
+def test_face_crops_at_the_models_size_through_the_data_spec(project_root: Path, table) -> None:
+    from dyadlab.core.features.crop_codec import resize_crops
+
+    source = open_source(f"project:{project_root}?face_size=24")
+    assert source == ProjectFrameSource(project_root, face_size=24) and open_source(source.spec()) == source
+    small = source.load(["face"], ["demo01"])
+    assert small.sample_shape("face") == (24, 24, 3)
+    rows = np.flatnonzero(small.valid["face"])[::7]
+    full = np.asarray(table.inputs["face"][rows])  # demo01's streams come first in both tables
+    diff = np.abs(small.inputs["face"][rows].astype(np.int16) - resize_crops(full, 24))
+    assert diff.mean() < 1.5  # the crop the model would see from the full decode, within a level or so
+    with pytest.raises(DataError, match="face_size must be 16..1024 px, not 8"):
+        ProjectFrameSource(project_root, face_size=8)
+
+
 def test_wrong_label_choice_names_the_tiers_there_are(project_root: Path) -> None:
     with pytest.raises(DataError, match=r"no annotator named 'iemocap'.*annotators: gold"):
         ProjectFrameSource(project_root, annotator="iemocap").load(["compare"])

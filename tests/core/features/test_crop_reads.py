@@ -1,0 +1,168 @@
+"""Reading face crops from cache format 2 fast (issue 22): a window decodes each crop once, straight to RGB, into
+one array; a reader at a model's size decodes at the JPEG DCT scale that fits and sees the crop that resizing
+the full decode gives (within a level); a batch decodes each block once; the decoded budget holds crops at the
+model's size; the row logic the trainer's tables use is core's."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dyadlab.core.features import FeatureStore
+from dyadlab.core.features import cache as cache_module
+from dyadlab.core.features.array_codecs import BLOCK_ROWS
+from dyadlab.core.features.cache import FeatureCache
+from dyadlab.core.features.chunk_store import CropsAtSize, crops_at_size
+from dyadlab.core.features.crop_codec import JpegCodec, dct_scale, resize_crops
+from dyadlab.core.features.row_ranges import LazyRows, runs_by_part, selected_rows
+
+SIZE = 224
+ROWS = BLOCK_ROWS + 50  # two blocks
+
+
+def _faces(rng: np.random.Generator) -> np.ndarray:
+    """ROWS smooth face-like 224-px crops with detail at several scales and different colour channels (JPEG and
+    resizing both have work to do; a swapped channel order shows): a few patterns, shifted row by row."""
+    y, x = np.mgrid[0:SIZE, 0:SIZE] / SIZE
+    patterns = []
+    for k in range(6):
+        base = np.stack([np.sin((5 + 3 * c) * x + k) * np.cos((3 + 2 * c) * y - k) for c in range(3)], axis=-1)
+        fine = np.sin(40 * x * y + k)[..., None]
+        patterns.append(np.clip(128 + 80 * base + 20 * fine + rng.normal(0, 1, base.shape), 0, 255))
+    return np.stack([np.roll(patterns[k % 6], k, axis=1) for k in range(ROWS)]).astype(np.uint8)
+
+
+def _error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(a.astype(np.int16) - b.astype(np.int16))
+
+
+@pytest.fixture(scope="module")
+def crops_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
+    """A faces result of ROWS 224-px crops (row 7: no face) written through the chunk writer."""
+    rng = np.random.default_rng(3)
+    crops = _faces(rng)
+    crops[7] = 0
+    root = tmp_path_factory.mktemp("crops")
+    cache = FeatureCache(root)
+    with cache.chunk_writer(1, 1, "faces", "k", index=0, first_row=0, rows=ROWS) as w:
+        w.save("crops", crops)
+        w.save("times_us", np.arange(ROWS, dtype=np.int64) * 40_000)
+        w.save("valid", np.arange(ROWS) != 7)
+        w.commit()
+    cache.finish_result(1, 1, "faces", "k", {"task": "faces", "session_id": 1, "participant_id": 1}, rows=ROWS)
+    return root, crops
+
+
+@pytest.fixture()
+def fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_module, "_OPEN_RESULTS", OrderedDict())  # nothing decoded by an earlier test
+
+
+def _imdecode_flags(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    import cv2
+
+    seen: list[int] = []
+    original = cv2.imdecode
+
+    def recording(buf, flags):
+        seen.append(flags)
+        return original(buf, flags)
+
+    monkeypatch.setattr(cv2, "imdecode", recording)
+    return seen
+
+
+def test_a_window_decodes_each_crop_once_straight_to_rgb(crops_project, fresh, monkeypatch) -> None:
+    import cv2
+
+    root, crops = crops_project
+    store = FeatureStore(root)
+    store.load(1, 1, "faces")
+    flags = _imdecode_flags(monkeypatch)
+    data, valid, _ = store.window(1, 1, "faces", 0, 10_000_000)  # rows 0..249
+    assert data.shape == (250, SIZE, SIZE, 3) and data.flags.c_contiguous and data.flags.owndata
+    assert len(flags) == 249 and set(flags) == {cv2.IMREAD_COLOR_RGB}  # row 7 has no face: nothing to decode
+    assert np.all(data[7] == 0) and not valid[7]
+    assert _error(data, crops[:250]).mean() < 2.0 < 10 < _error(data[..., ::-1], crops[:250]).mean()  # RGB order
+
+
+def test_a_window_at_the_models_size_is_the_resized_full_crop_within_a_level(crops_project, fresh,
+                                                                               monkeypatch) -> None:
+    import cv2
+
+    root, _ = crops_project
+    store = FeatureStore(root)
+    full = store.window(1, 1, "faces", 8_000_000, 12_000_000).data  # rows 200..299, across both blocks
+    flags = _imdecode_flags(monkeypatch)
+    small = store.window(1, 1, "faces", 8_000_000, 12_000_000, size=64).data
+    assert small.shape == (100, 64, 64, 3)
+    assert set(flags) == {cv2.IMREAD_REDUCED_COLOR_2 - cv2.IMREAD_COLOR + cv2.IMREAD_COLOR_RGB}  # decoded at 112
+    diff = _error(small, resize_crops(full, 64))  # what inference's resize of the full crop gives
+    assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 6
+    assert dct_scale(224, 64) == 2 and dct_scale(224, 48) == 4 and dct_scale(224, 224) == 1 and dct_scale(224, 20) == 8
+
+
+def test_a_batch_decodes_each_block_once_in_any_row_order(crops_project, fresh, monkeypatch) -> None:
+    root, crops = crops_project
+    monkeypatch.setenv("DYADLAB_DECODED_CACHE_MB", "0")  # per batch, as for a corpus beyond the budget
+    data = FeatureStore(root).load(1, 1, "faces").data
+    whole = np.asarray(data)
+    calls: list[int] = []
+    original = JpegCodec.row_bytes
+
+    def counting(payload, rows, local):
+        calls.append(rows)
+        return original(payload, rows, local)
+
+    monkeypatch.setattr(JpegCodec, "row_bytes", staticmethod(counting))
+    rows = np.array([[260, 3], [259, 7], [3, 120]])  # both blocks, interleaved, a repeat, an empty crop
+    got = data[rows]
+    assert len(calls) == 2  # one pass over each block's rows
+    np.testing.assert_array_equal(got, whole[rows])
+    calls.clear()
+    at64 = data.at_size(64)
+    np.testing.assert_array_equal(at64[rows], at64.read(0, ROWS)[rows])  # a batch at size = the window at size
+    assert at64[5].shape == (64, 64, 3) and np.all(at64[7] == 0)
+
+
+def test_the_decoded_budget_holds_crops_at_the_models_size(crops_project, fresh, monkeypatch) -> None:
+    root, _ = crops_project
+    full_mb = ROWS * SIZE * SIZE * 3 / 2**20  # 44 MB at 224 px; 3.7 MB at 64 px
+    monkeypatch.setenv("DYADLAB_DECODED_CACHE_MB", str(full_mb / 4))
+    data = FeatureStore(root).load(1, 1, "faces").data
+    at64 = crops_at_size(data, 64)
+    assert isinstance(at64, CropsAtSize) and crops_at_size(data, 224) is data
+    rows = np.array([5, 280, 17])
+    first = data[rows], at64[rows]
+    assert data._decoded is None and at64._decoded is not None  # 224 px does not fit, 64 px does
+    np.testing.assert_array_equal(at64[rows], first[1])  # from memory: the crops decoded per batch before
+    memmap_like = np.asarray(data)
+    np.testing.assert_array_equal(CropsAtSize(memmap_like, 64)[rows], resize_crops(memmap_like[rows], 64))
+
+
+def test_row_selection_matches_numpy_and_groups_rows_per_part() -> None:
+    n = 10
+    for index in (slice(2, 9, 3), np.array([[-1, 2], [0, 9]]), np.arange(n) % 3 == 0, np.array([], np.int64)):
+        flat, shape = selected_rows(index, n)
+        np.testing.assert_array_equal(flat.reshape(shape), np.arange(n)[index])
+    with pytest.raises(IndexError):
+        selected_rows(np.array([10]), n)
+    with pytest.raises(IndexError):
+        selected_rows(np.array([0.5]), n)
+    starts = np.array([0, 4, 4, 7, n])  # part 1 is empty
+    flat = np.array([8, 1, 5, 8, 0])
+    runs = [(k, pos.tolist(), local.tolist()) for k, pos, local in runs_by_part(flat, starts)]
+    assert runs == [(0, [1, 4], [1, 0]), (2, [2], [1]), (3, [0, 3], [1, 1])]
+
+    class Squares(LazyRows):
+        shape, dtype = (n, 2), np.dtype(np.int64)
+
+        def _rows(self, index):
+            rows = np.arange(n)[index]
+            return np.stack([rows, rows * rows], axis=-1)
+
+    sq = Squares()
+    assert sq[-1].tolist() == [9, 81] and np.asarray(sq).shape == (n, 2) and sq.ndim == 2 and len(sq) == n
