@@ -9,9 +9,17 @@ all-intra proxy. Every frame shown or sought is checked against the code its pix
 Long-GOP seeks are bounded below by decoding the reference frames from the keyframe to the target, so
 they are also printed as a ratio to same-run references on the same targets: PyAV's minimal
 keyframe→target loop with the same non-reference skipping (the decode floor), the plain loop, the
-ffmpeg CLI's own exact seek (``ffmpeg -ss T -i f -frames:v 1``, net of its process start), and
-VideoDecoder as it was before far seeks got their own slice-threaded codec (frame threads for everything). The product answer to long GOPs is proxies
-(``dyadlab proxy``; the GUI offers them for views whose GOP exceeds ``SLOW_SEEK_GOP``).
+ffmpeg CLI's own exact seek (``ffmpeg -ss T -i f -frames:v 1``, net of its process start),
+VideoDecoder as it was before far seeks got their own slice-threaded codec (frame threads for everything),
+and VideoDecoder with one seek codec (before codecs were kept parked: a seek went on from the last one's
+position or started at the keyframe). Each seek row also counts the pictures decoded per seek.
+The product answer to long GOPs is proxies (``dyadlab proxy``; the GUI offers them for views whose GOP
+exceeds ``SLOW_SEEK_GOP``).
+
+The generated file has two slices per picture (PyAV's encoder runs x264 with sliced threads), which is
+what lets slice threads split each picture; files from the ffmpeg CLI and most cameras have one. So the
+seeks run again on the same frames re-encoded by the ffmpeg CLI (x264 frame threads: one slice per
+picture), where slice threads decode on one core, against frame threads on the same targets.
 
 Playback runs twice when it can: with ``PacedAudioSink`` (a thread pulling the audio in real time), and
 with the real ``QtAudioSink`` on a private null PulseAudio server (``core.media.sound_server``; needs
@@ -26,7 +34,7 @@ print both late-frame rates and their ratio (goal: spectrograms cost no late fra
 the event loop's longest tick gaps.
 
 All media is generated here (PyAV, into a temp dir). Run: ``python bench/media.py [--quick]``
-(``--quick``: a 10 s file, 10 s of playback, 50 seeks).
+(``--quick``: a 10 s file, 10 s of playback, 50 seeks; ``--seeks-only``: throughput and seek rows, no playback).
 """
 
 from __future__ import annotations
@@ -111,23 +119,36 @@ def seek_targets(index: FrameIndex, count: int, seed: int) -> list[int]:
 
 
 def seek_latencies(path: Path, index: FrameIndex, targets: list[int], decode_path: Path | None = None,
-                   seek_thread_type: str | None = "SLICE",
-                   cpu_ms: list[float] | None = None) -> tuple[list[float], int]:
+                   seek_thread_type: str | None = "SLICE", cpu_ms: list[float] | None = None,
+                   decoded: list[int] | None = None, **options) -> tuple[list[float], int]:
     """Exact seeks through VideoDecoder.get_frame (RGB of the target), in ``targets`` order.
 
     ``cpu_ms`` receives each seek's CPU time of this process (all threads): on a loaded machine it says
-    what the seek costs on an idle core better than wall time does."""
+    what the seek costs on an idle core better than wall time does. ``decoded`` receives the pictures
+    each seek decoded (non-reference ones skipped inside the codec are not counted)."""
     times, wrong = [], 0
-    with VideoDecoder(path, index, decode_path=decode_path, seek_thread_type=seek_thread_type) as decoder:
+    with VideoDecoder(path, index, decode_path=decode_path, seek_thread_type=seek_thread_type, **options) as decoder:
         decoder.get_frame(0, timeout=30)  # open the file and warm the codec outside the timing
         for n in targets:
+            before = decoder.stats["decoded"]
             start, cpu = time.perf_counter(), time.process_time()
             image = decoder.get_frame(int(n), timeout=30)
             times.append((time.perf_counter() - start) * 1000)
             if cpu_ms is not None:
                 cpu_ms.append((time.process_time() - cpu) * 1000)
+            if decoded is not None:
+                decoded.append(decoder.stats["decoded"] - before)
             wrong += read_code(image, 0, 0, CODE, CODE) != n
     return times, wrong
+
+
+def ours_row(name: str, times: list[float], cpu: list[float], decoded: list[int], wrong: int,
+             goal: str = "") -> tuple[str, str, str]:
+    """One VideoDecoder seek row: wall p50/p95, CPU p50/p95, pictures decoded per seek."""
+    return (name, f"p50 {pct(times, 50):.0f} ms",
+            f"p95 {pct(times, 95):.0f} ms{goal}, max {max(times):.0f}; CPU p50 {pct(cpu, 50):.0f} / "
+            f"p95 {pct(cpu, 95):.0f} ms; decoded p50 {pct(decoded, 50):.0f} / p95 {pct(decoded, 95):.0f} "
+            f"pictures; wrong {wrong}")
 
 
 def pyav_seek_latencies(path: Path, index: FrameIndex, targets: list[int], *,
@@ -203,6 +224,9 @@ def seek_floor_rows(video: Path, index: FrameIndex, targets: list[int], ours_ms:
     plain, wrong_plain = pyav_seek_latencies(video, index, sub, skip_nonref=False)
     frame_cpu: list[float] = []
     frame_ms, wrong_frame = seek_latencies(video, index, sub, seek_thread_type=None, cpu_ms=frame_cpu)
+    one_cpu: list[float] = []
+    one_decoded: list[int] = []
+    one_ms, wrong_one = seek_latencies(video, index, sub, cpu_ms=one_cpu, decoded=one_decoded, seek_codecs=1)
     cli, startup, wrong_cli = ffmpeg_seek_latencies(video, index, targets[:cli_count])
     cli_net = [max(ms - startup, 0.0) for ms in cli]
     return [
@@ -216,6 +240,51 @@ def seek_floor_rows(video: Path, index: FrameIndex, targets: list[int], ours_ms:
         (f"  VideoDecoder, far seeks on the frame-threaded codec too (before) ({len(sub)})",
          f"p50 {pct(frame_ms, 50):.0f} ms", f"p95 {pct(frame_ms, 95):.0f} ms; {versus(frame_ms)}; CPU p50 {pct(frame_cpu, 50):.0f} / "
          f"p95 {pct(frame_cpu, 95):.0f} ms; wrong {wrong_frame}"),
+        ours_row(f"  VideoDecoder, one seek codec, none parked (before) ({len(sub)})", one_ms, one_cpu,
+                 one_decoded, wrong_one),
+        (f"  ours / one seek codec ({len(sub)})", f"p95 {pct(ours, 95) / pct(one_ms, 95):.2f}x",
+         f"p50 {pct(ours, 50) / pct(one_ms, 50):.2f}x (same targets, same run)"),
+    ]
+
+
+def slices_per_picture(path: Path) -> int:
+    """Coded slices in the first picture of an H.264 file in MP4 (length-prefixed NAL units)."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        data = bytes(next(container.demux(stream)))
+        size = (stream.codec_context.extradata[4] & 3) + 1
+    count = i = 0
+    while i + size < len(data):
+        count += (data[i + size] & 0x1F) in (1, 5)  # coded slice of a non-IDR / IDR picture
+        i += size + int.from_bytes(data[i:i + size], "big")
+    return count
+
+
+def one_slice_rows(video: Path, workdir: Path, targets: list[int]) -> list[tuple[str, str, str]]:
+    """The seeks again on the same pictures as the ffmpeg CLI encodes them (x264 frame threads: one slice
+    per picture, as most camera files): the slice-threaded seek codec can only decode these on one core,
+    so frame threads are the same-run alternative."""
+    one = workdir / "cam720.oneslice.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-i", str(video), "-c:v", "libx264", "-preset", "veryfast",
+                    "-crf", "23", "-g", "250", "-keyint_min", "250", "-sc_threshold", "0", "-bf", "3",
+                    "-pix_fmt", "yuv420p", str(one)], check=True)
+    index = FrameIndex.build(one)
+    runs = {}
+    for seek_thread_type in ("SLICE", None):
+        cpu: list[float] = []
+        decoded: list[int] = []
+        times, wrong = seek_latencies(one, index, targets, cpu_ms=cpu, decoded=decoded,
+                                      seek_thread_type=seek_thread_type)
+        runs[seek_thread_type] = times, cpu, decoded, wrong
+    ours, frame = runs["SLICE"][0], runs[None][0]
+    return [
+        ours_row(f"{len(ours)} exact seeks, GOP 250, {slices_per_picture(one)} slice per picture (ffmpeg CLI x264)",
+                 *runs["SLICE"]),
+        ours_row(f"  far seeks on the frame-threaded codec ({len(frame)})", *runs[None]),
+        ("  ours / frame-threaded, one slice per picture", f"p95 {pct(ours, 95) / pct(frame, 95):.2f}x",
+         f"p50 {pct(ours, 50) / pct(frame, 50):.2f}x (same targets, same run)"),
     ]
 
 
@@ -508,6 +577,25 @@ def spectrogram_rows(title: str, views: tuple, workdir: Path) -> list[tuple[str,
     return rows
 
 
+def playback_section(args: argparse.Namespace, video: Path, index: FrameIndex, audio: Path, seconds: float,
+                     workdir: Path) -> list[tuple[str, str, str]]:
+    """The 4-view playback rows: paced sink, real Qt sink, spectrograms on/off."""
+    rows: list[tuple[str, str, str]] = []
+    view_size = tuple(args.view_size) if args.view_size else None
+    views = (video, index, audio, seconds, [0, 13_000, 27_000, 35_000], view_size)
+    shown = "x".join(map(str, view_size)) if view_size else "full size"
+    title = f"4 views 720p25 ({shown}), {seconds:.0f} s at 1x"
+    rows += playback_rows(f"{title}, paced sink", playback(*views, PacedAudioSink(AUDIO_RATE, 2)))
+    real, how = real_sink_playback(*views)
+    if real is None:
+        rows.append((f"{title}, real QtAudioSink", "not run", how))
+    else:
+        rows += playback_rows(f"{title}, real QtAudioSink", real)
+        rows.append(("  (real sink)", "", how))
+    rows += spectrogram_rows(title, views, workdir)
+    return rows
+
+
 # --- main ----------------------------------------------------------------------------------------
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -515,6 +603,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="playback seconds (default 60, quick 10)")
     parser.add_argument("--seeks", type=int, help="random seeks per file (default 200, quick 50)")
     parser.add_argument("--keep", type=Path, help="generate the media here and keep it")
+    parser.add_argument("--seeks-only", action="store_true", help="throughput and seek rows only (no playback)")
     parser.add_argument("--view-size", type=int, nargs=2, metavar=("W", "H"),
                         help="decode views for display at most W×H during playback (default: full 1280×720)")
     args = parser.parse_args()
@@ -557,33 +646,21 @@ def main() -> None:
         proxy_index = FrameIndex.build(proxy)
         targets = seek_targets(index, seeks, 1)
         gop_cpu: list[float] = []
-        gop_ms, gop_wrong = seek_latencies(video, index, targets, cpu_ms=gop_cpu)
+        gop_decoded: list[int] = []
+        gop_ms, gop_wrong = seek_latencies(video, index, targets, cpu_ms=gop_cpu, decoded=gop_decoded)
         proxy_ms, proxy_wrong = seek_latencies(video, proxy_index, seek_targets(index, seeks, 2), decode_path=proxy)
-        rows += [
-            (f"{len(gop_ms)} exact seeks, GOP 250", f"p50 {pct(gop_ms, 50):.0f} ms",
-             f"p95 {pct(gop_ms, 95):.0f} ms (goal <= 100), max {max(gop_ms):.0f}; CPU p50 {pct(gop_cpu, 50):.0f} / "
-             f"p95 {pct(gop_cpu, 95):.0f} ms; wrong {gop_wrong}"),
-        ]
+        rows.append(ours_row(f"{len(gop_ms)} exact seeks, GOP 250, {slices_per_picture(video)} slices per picture",
+                             gop_ms, gop_cpu, gop_decoded, gop_wrong, " (goal <= 100)"))
         rows += seek_floor_rows(video, index, targets, gop_ms)
+        rows += one_slice_rows(video, workdir, targets[:100])
         rows += [
             (f"{len(proxy_ms)} exact seeks, all-intra proxy", f"p50 {pct(proxy_ms, 50):.1f} ms",
              f"p95 {pct(proxy_ms, 95):.1f} ms (goal <= 20), max {max(proxy_ms):.1f}; wrong {proxy_wrong}; "
              f"proxy made in {proxy_s:.1f} s ({proxy.stat().st_size / 1e6:.0f} MB)"),
         ]
 
-        # 4-view playback
-        view_size = tuple(args.view_size) if args.view_size else None
-        views = (video, index, audio, seconds, [0, 13_000, 27_000, 35_000], view_size)
-        shown = "x".join(map(str, view_size)) if view_size else "full size"
-        title = f"4 views 720p25 ({shown}), {seconds:.0f} s at 1x"
-        rows += playback_rows(f"{title}, paced sink", playback(*views, PacedAudioSink(AUDIO_RATE, 2)))
-        real, how = real_sink_playback(*views)
-        if real is None:
-            rows.append((f"{title}, real QtAudioSink", "not run", how))
-        else:
-            rows += playback_rows(f"{title}, real QtAudioSink", real)
-            rows.append(("  (real sink)", "", how))
-        rows += spectrogram_rows(title, views, workdir)
+        if not args.seeks_only:
+            rows += playback_section(args, video, index, audio, seconds, workdir)
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -8,7 +8,11 @@ ahead in the playing direction into a byte-bounded LRU cache, so steady playback
 How a frame is found: frame ``n`` is the ``n``-th entry of the file's ``FrameIndex`` (presentation
 order); decoded pictures are matched to it by their pts, never by counting. A seek jumps to the keyframe
 before ``n`` and decodes forward (non-reference frames that are not wanted are skipped by the codec);
-a target just ahead of the decoder is reached by decoding on, without a seek.
+a target just ahead of the decoder is reached by decoding on, without a seek. A codec's reference
+pictures cannot be copied out, so decode positions are kept by keeping codecs: up to ``seek_codecs``
+stay open, each parked where its last seek left it, and a seek goes on from the one standing nearest
+before the target in its GOP (the least recently used one seeks when none does). An exact seek's cost
+is the reference pictures between where decoding starts and the target; this shortens that run.
 
 Colour conversion is the step to engineer around (FACTS.md): it runs here in the worker, once per frame
 and output size, with swscale contexts kept between frames (a fresh context per frame costs more than
@@ -31,6 +35,7 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,6 +54,7 @@ ErrorCallback = Callable[[MediaError], None]
 Size = tuple[int, int]  # (width, height)
 
 DEFAULT_READAHEAD = 8
+DEFAULT_SEEK_CODECS = 4
 SEQUENTIAL_WINDOW = 16  # decode on rather than seek when the target is at most this many frames ahead
 _MAX_SEEK_RETRIES = 3
 
@@ -93,7 +99,7 @@ class VideoDecoder:
                  cache: FrameCache | None = None, cache_bytes: int = DEFAULT_CACHE_BYTES,
                  readahead: int = DEFAULT_READAHEAD, max_size: Size | None = None, thread_type: str = "AUTO",
                  convert_threads: int = 0, interpolation: str = "AREA",
-                 seek_thread_type: str | None = "SLICE") -> None:
+                 seek_thread_type: str | None = "SLICE", seek_codecs: int = DEFAULT_SEEK_CODECS) -> None:
         self.path = Path(path)
         self.decode_path = Path(decode_path) if decode_path is not None else self.path
         self.index = index
@@ -104,8 +110,14 @@ class VideoDecoder:
         # Far seeks (the target well past its keyframe) are latency-bound: a chain of reference frames
         # decoded one after another, where frame threads only add hand-offs (bench/media.py: slice
         # threading 1.41x faster). They run on a second demuxer + codec opened with this thread type
-        # (None: the same one); decoding on after such a seek stays on it until the next seek.
-        self.seek_thread_type = seek_thread_type or thread_type
+        # (None: the same one); decoding on after such a seek stays on it until the next seek. Slice
+        # threads split a picture only into the slices it was coded with: most camera and ffmpeg-CLI
+        # H.264 has one, where this codec decodes on one core, still at less CPU than frame threads
+        # (bench/media.py, one-slice rows).
+        self.seek_thread_type = (seek_thread_type or thread_type).upper()
+        # Up to this many codecs of the far-seek thread type stay open, each parked where it stopped; a
+        # seek goes on from one parked earlier in the target's GOP instead of from the keyframe.
+        self.seek_codecs = max(1, int(seek_codecs))
         self.convert_threads = convert_threads
         self.interpolation = interpolation
         self.error: MediaError | None = None
@@ -123,15 +135,10 @@ class VideoDecoder:
         self._error_subs = CallbackList()
         self._closed = False
         # decoding state, touched only by the thread
-        self._container = None
-        self._stream = None
-        self._opened: dict[str, tuple] = {}  # thread type -> (container, stream); the active pair is above
+        self._cursor: _Cursor | None = None  # the codec decoding now
+        self._cursors: list[_Cursor] = []  # every open codec, the active one included
+        self._uses = 0
         self._converters: dict[Size, _Converter] = {}
-        self._packets: Iterator | None = None
-        self._ready: deque = deque()
-        self._next: int | None = 0  # frame number the decoder produces next, None when unknown
-        self._eof_reason: str | None = None
-        self._skipped: set[int] = set()  # pts of packets sent with skip_frame=NONREF since the last seek
         self._thread = threading.Thread(target=self._run, name=f"decoder:{self.path.name}", daemon=True)
         self._thread.start()
 
@@ -165,7 +172,12 @@ class VideoDecoder:
     @property
     def active_thread_type(self) -> str | None:
         """Thread type of the codec that decoded last ("SLICE" after a far seek by default); None before."""
-        return next((t for t, (_, stream) in self._opened.items() if stream is self._stream), None)
+        return self._cursor.thread_type if self._cursor is not None else None
+
+    @property
+    def open_codecs(self) -> int:
+        """How many codecs (each with its own demuxer and decode position) the thread holds open."""
+        return len(self._cursors)
 
     def request(self, frame_no: int, *, client: Hashable = None, max_size: Size | None = None) -> None:
         """Ask for frame ``frame_no``; returns at once. The frame arrives through ``subscribe`` callbacks.
@@ -286,16 +298,13 @@ class VideoDecoder:
         self._close_container()
 
     def _open(self) -> None:
-        self._container, self._stream = self._open_pair(self.thread_type)
-        self._packets = self._container.demux(self._stream)
+        self._cursor = self._open_cursor(self.thread_type)
+        self._cursor.packets = self._cursor.container.demux(self._cursor.stream)
 
-    def _open_pair(self, thread_type: str) -> tuple:
-        """(container, video stream) of the decoded file with a codec using ``thread_type`` (kept open)."""
+    def _open_cursor(self, thread_type: str) -> _Cursor:
+        """A new demuxer + codec with ``thread_type`` on the decoded file, at its start (kept open)."""
         import av
 
-        pair = self._opened.get(thread_type.upper())
-        if pair is not None:
-            return pair
         container = None
         try:
             container = av.open(str(self.decode_path))
@@ -307,32 +316,39 @@ class VideoDecoder:
             if container is not None:
                 container.close()
             raise MediaError(f"cannot open the video for decoding: {exc}", path=self.decode_path) from exc
-        self._opened[thread_type.upper()] = container, stream
-        return container, stream
+        cursor = _Cursor(container, stream, thread_type.upper())
+        self._cursors.append(cursor)
+        return cursor
 
-    def _use_threads(self, thread_type: str) -> None:
-        """Make the codec with ``thread_type`` the active one (a seek must follow: its state is stale)."""
-        pair = self._opened.get(thread_type.upper())
-        if pair is not None and pair[1] is self._stream:
-            return
-        try:
-            pair = self._open_pair(thread_type)
-        except MediaError as exc:  # the file opened once: keep decoding with the codec we have
-            log.debug("%s: no second decoder (%s)", self.decode_path, exc)
-            return
-        self._container, self._stream = pair
-        self._packets = None
-        self._ready.clear()
-        self._next = None
+    def _seek_cursor(self, thread_type: str) -> _Cursor:
+        """The codec with ``thread_type`` to seek with: a new one while fewer than allowed are open, else
+        the least recently used (the active codec when no second one can be opened)."""
+        thread_type = thread_type.upper()
+        same = [c for c in self._cursors if c.thread_type == thread_type]
+        allowed = self.seek_codecs if thread_type == self.seek_thread_type else 1
+        if len(same) < allowed:
+            try:
+                return self._open_cursor(thread_type)
+            except MediaError as exc:  # the file opened once: keep decoding with the codecs we have
+                log.debug("%s: no further decoder (%s)", self.decode_path, exc)
+        if not same:
+            assert self._cursor is not None
+            return self._cursor
+        return min(same, key=lambda c: c.used)
+
+    def _parked_before(self, target: int) -> _Cursor | None:
+        """The open codec that reaches ``target`` soonest by decoding on (None: every one must seek)."""
+        able = [c for c in self._cursors if self._can_go_on(c, target)]
+        return max(able, key=lambda c: (c.next, c is self._cursor)) if able else None
 
     def _close_container(self) -> None:
-        self._packets = None
-        self._ready.clear()
-        for container, _ in self._opened.values():
+        for cursor in self._cursors:
+            cursor.packets = None
+            cursor.ready.clear()
             with contextlib.suppress(Exception):
-                container.close()
-        self._opened.clear()
-        self._container = None
+                cursor.container.close()
+        self._cursors.clear()
+        self._cursor = None
 
     def _serve(self, batch: dict[Hashable, tuple[int, Size]]) -> None:
         by_key: dict[tuple[int, Size], list[Hashable]] = {}
@@ -454,27 +470,29 @@ class VideoDecoder:
         except _FrameFailed as exc:
             self._frame_failed(last, str(exc), [])
 
-    def _needs_seek(self, target: int) -> bool:
-        nxt = self._next
-        if (nxt is None or target < nxt or self._packets is None
-                or int(self.index.raw_pts[target]) in self._skipped):
-            return True
-        return target - nxt > SEQUENTIAL_WINDOW and self.index.keyframe_before(target) > nxt
+    def _can_go_on(self, cursor: _Cursor, target: int) -> bool:
+        """Whether ``cursor`` reaches ``target`` by decoding on, no dearer than a seek."""
+        nxt = cursor.next
+        if (nxt is None or target < nxt or cursor.packets is None
+                or int(self.index.raw_pts[target]) in cursor.skipped):
+            return False
+        return target - nxt <= SEQUENTIAL_WINDOW or self.index.keyframe_before(target) <= nxt
 
     def _seek(self, frame_no: int) -> None:
-        """Position the demuxer at the keyframe at or before ``frame_no`` (decoders are flushed)."""
+        """Position the active demuxer at the keyframe at or before ``frame_no`` (its codec is flushed)."""
         import av
 
+        cur = self._cursor
         self.stats["seeks"] += 1
         try:
-            self._container.seek(int(self.index.raw_pts[frame_no]), stream=self._stream, backward=True)
+            cur.container.seek(int(self.index.raw_pts[frame_no]), stream=cur.stream, backward=True)
         except (av.error.FFmpegError, OSError) as exc:
             raise _FrameFailed(f"seek failed ({exc})") from exc
-        self._ready.clear()
-        self._packets = self._container.demux(self._stream)
-        self._next = None
-        self._eof_reason = None
-        self._skipped.clear()
+        cur.ready.clear()
+        cur.packets = cur.container.demux(cur.stream)
+        cur.next = None
+        cur.eof_reason = None
+        cur.skipped.clear()
 
     def _decode_to(self, target: int, keep: frozenset[int], size: Size, abort: Callable[[], bool]):
         """Decode until frame ``target`` comes out and return it (an av.VideoFrame); None if aborted.
@@ -484,29 +502,33 @@ class VideoDecoder:
         start = min(keep | {target})
         attempt = 0
         drain_at = None
-        if self._needs_seek(start):
+        seek_from = None
+        nearest = self._parked_before(start)
+        if nearest is not None:
+            self._cursor = nearest
+        else:
             seek_from = self.index.keyframe_before(start)
             far = target - seek_from > SEQUENTIAL_WINDOW
-            self._use_threads(self.seek_thread_type if far else self.thread_type)
+            self._cursor = self._seek_cursor(self.seek_thread_type if far else self.thread_type)
             self._seek(seek_from)
             if not keep and (target + 1 >= len(self.index) or self.index.keyframe_before(target + 1) == target + 1):
                 # a random access whose next frame is a keyframe (always, in an all-intra proxy): drain
                 # the codec after the target's packet instead of waiting for frame threads to fill up
                 drain_at = int(self.index.raw_pts[target])
-        else:
-            seek_from = None
+        self._uses += 1
+        self._cursor.used = self._uses
         skip_before = int(self.index.raw_pts[start])
         while True:
             frame = self._next_frame(skip_before, drain_at)
             if frame is None:
-                self._next = None
+                self._cursor.next = None
                 if self.index.problem:
                     raise _FrameFailed(f"the file ends before it ({self.index.problem})")
-                raise _FrameFailed(self._eof_reason or "the file ends before it (no picture came out for it)")
+                raise _FrameFailed(self._cursor.eof_reason or "the file ends before it (no picture came out for it)")
             i = self._frame_number(frame)
             if i is None:
                 continue
-            if seek_from is not None and self._next is None and i > start:
+            if seek_from is not None and self._cursor.next is None and i > start:
                 # landed after the frame we need (imprecise container seek): start earlier
                 attempt += 1
                 if attempt > _MAX_SEEK_RETRIES or seek_from == 0:
@@ -514,14 +536,14 @@ class VideoDecoder:
                 seek_from = self.index.keyframe_before(max(seek_from - 1, 0)) if attempt < _MAX_SEEK_RETRIES else 0
                 self._seek(seek_from)
                 continue
-            self._next = i + 1
+            self._cursor.next = i + 1
             if i == len(self.index) - 1 and self.index.problem:
                 # the last readable frame of a damaged file: it plays, and the user learns why it ends here
                 self._report(MediaError(f"playback ends at frame {i}: {self.index.problem}", path=self.path))
             if i == target:
                 return frame
             if i > target:
-                raise _FrameFailed(self._eof_reason or "no picture came out for it: the data around it is corrupt")
+                raise _FrameFailed(self._cursor.eof_reason or "no picture came out for it: the data around it is corrupt")
             if i in keep:
                 self._store(i, frame, size)
             if abort():
@@ -536,39 +558,60 @@ class VideoDecoder:
         """
         import av
 
-        ctx = self._stream.codec_context
-        while not self._ready:
+        cur = self._cursor
+        ctx = cur.stream.codec_context
+        while not cur.ready:
             try:
-                packet = next(self._packets) if self._packets is not None else None
+                packet = next(cur.packets) if cur.packets is not None else None
             except StopIteration:
                 packet = None
             except (av.error.FFmpegError, OSError, ValueError) as exc:
-                self._eof_reason = f"the file cannot be read past here ({exc}): truncated or corrupt"
+                cur.eof_reason = f"the file cannot be read past here ({exc}): truncated or corrupt"
                 packet = None
             if packet is None:
-                self._packets = None
+                cur.packets = None
                 return None
             if packet.size:
                 skip = skip_before is not None and packet.pts is not None and packet.pts < skip_before
                 ctx.skip_frame = "NONREF" if skip else "DEFAULT"
                 if skip:
-                    self._skipped.add(packet.pts)
+                    cur.skipped.add(packet.pts)
             try:
-                self._ready.extend(packet.decode())
-                if drain_at is not None and packet.pts == drain_at and not self._ready:
-                    self._ready.extend(ctx.decode(None))
-                    self._packets = None
+                cur.ready.extend(packet.decode())
+                if drain_at is not None and packet.pts == drain_at and not cur.ready:
+                    cur.ready.extend(ctx.decode(None))
+                    cur.packets = None
             except (av.error.FFmpegError, OSError, ValueError) as exc:
-                self._eof_reason = f"the data around it is corrupt ({exc})"
+                cur.eof_reason = f"the data around it is corrupt ({exc})"
                 log.debug("%s: decode error: %s", self.decode_path, exc)
         self.stats["decoded"] += 1
-        return self._ready.popleft()
+        return cur.ready.popleft()
 
     def _frame_number(self, frame) -> int | None:
         pts = frame.pts if frame.pts is not None else frame.dts
         if pts is None:
-            return self._next
+            return self._cursor.next
         return self.index.frame_of_pts(int(pts))
+
+
+@dataclass(eq=False)
+class _Cursor:
+    """One demuxer + codec and where it stands in the file: a decode position that can be gone on from.
+
+    Why several: a codec's state (its reference pictures) cannot be copied out, so the only way to keep
+    a position is to keep the codec. A seek back into a GOP whose earlier part a parked codec stands in
+    decodes on from there instead of from the keyframe.
+    """
+
+    container: Any
+    stream: Any
+    thread_type: str
+    packets: Iterator | None = None
+    ready: deque = field(default_factory=deque)
+    next: int | None = 0  # frame number this codec produces next, None when unknown
+    eof_reason: str | None = None
+    skipped: set[int] = field(default_factory=set)  # pts of packets sent with skip_frame=NONREF since its seek
+    used: int = 0  # when it last decoded (a counter): the least recently used one seeks
 
 
 class _Converter:
