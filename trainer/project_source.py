@@ -42,7 +42,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import numpy as np
 
 from dyadlab.core.errors import DyadLabError
-from dyadlab.core.features.chunk_store import crops_at_size
+from dyadlab.core.features.chunk_store import LazyArray, crops_at_size
 from dyadlab.core.features.row_ranges import LazyRows, runs_by_part, selected_rows
 from dyadlab.trainer.data import FrameTable, modality_kind
 from dyadlab.trainer.errors import DataError
@@ -93,7 +93,11 @@ class StackedRows(LazyRows):
                 local = take[local]
                 present = local >= 0
                 chosen, local = chosen[present], local[present]
-            if local.size:
+            if not local.size:
+                continue
+            if isinstance(self.parts[part], LazyArray):  # cache arrays decode straight into the batch
+                self.parts[part].take_into(local, out, chosen)
+            else:
                 out[chosen] = self.parts[part][local]
         return out.reshape((*shape, *self.shape[1:]))
 

@@ -319,6 +319,18 @@ class LazyArray(LazyRows, np.lib.mixins.NDArrayOperatorsMixin):
         """Rows ``flat`` (valid row numbers, any order, repeats allowed) as a fresh ``[len(flat), ...]`` array."""
         raise NotImplementedError
 
+    def take_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray) -> None:
+        """Rows ``flat`` (valid row numbers) into ``out[where]``: a table's batch array filled without a copy in
+        between (the trainer's ``StackedRows``)."""
+        whole = self._whole() if self.keeps_decoded else None
+        if whole is not None:
+            out[where] = whole[flat]
+        else:
+            self._fetch_into(flat, out, where)
+
+    def _fetch_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray) -> None:
+        out[where] = self._fetch(flat)
+
     def _whole(self) -> np.ndarray | None:
         """The whole array decoded, when it is (or now fits) in the process's decoded budget."""
         if self._decoded is None and not self._tried_decoding:
@@ -389,28 +401,36 @@ class ChunkedArray(LazyArray):
     def _fetch(self, flat: np.ndarray) -> np.ndarray:
         return self.fetch(flat)
 
+    def _fetch_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray) -> None:
+        self.fetch_into(flat, out, where)
+
     def fetch(self, flat: np.ndarray, size: int | None = None) -> np.ndarray:
         """Rows ``flat`` (valid row numbers, any order) decoded, each block once; ``size``: face crops at that
         size (``crop_codec.decode_crop``), other arrays as stored."""
         tail = self.shape[1:] if size is None else (size, size, self.shape[-1])
         out = np.empty((flat.size, *tail), self.dtype)
+        return self.fetch_into(flat, out, np.arange(flat.size), size)
+
+    def fetch_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray, size: int | None = None
+                   ) -> np.ndarray:
+        """``fetch`` into ``out[where]`` (crops decode straight into their rows of ``out``)."""
         jpeg: list[memoryview] = []
-        where: list[np.ndarray] = []
+        targets: list[np.ndarray] = []
         for k, chosen, local in runs_by_part(flat, self._starts):
             chunk, block = self._owners[k], self._blocks[k]
             codec = chunk.codec(self.name)
             if isinstance(codec, JpegCodec):
                 payload, rows = chunk.block_payload(self.name, block)
                 jpeg += codec.row_bytes(payload, rows, _as_slice(local))
-                where.append(chosen)
+                targets.append(where[chosen])
                 continue
             if codec.row_addressable:
                 rows_read = chunk.decode_block(self.name, block, _as_slice(local))
             else:
                 rows_read = self._block(k)[_as_slice(local)]
-            out[chosen] = rows_read if size is None else resize_crops(rows_read, size)
+            out[where[chosen]] = rows_read if size is None else resize_crops(rows_read, size)
         if jpeg:  # all blocks' crops in one parallel pass, each into its row of ``out``
-            decode_crops(jpeg, self.shape[1:], out, size, np.concatenate(where).tolist())
+            decode_crops(jpeg, self.shape[1:], out, size, np.concatenate(targets).tolist())
         return out
 
     def _block(self, k: int) -> np.ndarray:
@@ -444,6 +464,12 @@ class CropsAtSize(LazyArray):
         if isinstance(self.source, ChunkedArray):
             return self.source.fetch(flat, self.size)
         return resize_crops(np.asarray(self.source[flat]), self.size)
+
+    def _fetch_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray) -> None:
+        if isinstance(self.source, ChunkedArray):
+            self.source.fetch_into(flat, out, where, self.size)
+        else:
+            out[where] = self._fetch(flat)
 
 
 def crops_at_size(crops: Any, size: int | None) -> Any:

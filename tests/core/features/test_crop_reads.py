@@ -166,3 +166,22 @@ def test_row_selection_matches_numpy_and_groups_rows_per_part() -> None:
 
     sq = Squares()
     assert sq[-1].tolist() == [9, 81] and np.asarray(sq).shape == (n, 2) and sq.ndim == 2 and len(sq) == n
+
+
+@pytest.mark.parametrize("budget", ["0", "1024"])
+def test_the_trainers_table_over_cache_arrays_reads_batches_like_numpy(crops_project, fresh, monkeypatch,
+                                                                       budget: str) -> None:
+    from dyadlab.trainer.project_source import StackedRows
+
+    root, _ = crops_project
+    monkeypatch.setenv("DYADLAB_DECODED_CACHE_MB", budget)
+    data = FeatureStore(root).load(1, 1, "faces").data
+    whole = np.asarray(data)
+    take = np.array([4, -1, 290, 0, 7])  # a stream whose row 1 this modality lacks (zeros)
+    table = StackedRows([data, data], [None, take])
+    rows = np.array([ROWS + 2, 299, ROWS + 1, 5, ROWS + 4])
+    want = np.concatenate([whole, np.where((take >= 0)[:, None, None, None], whole[take], 0)])[rows]
+    np.testing.assert_array_equal(table[rows], want)
+    small = StackedRows([data.at_size(32)], [take])
+    np.testing.assert_array_equal(small[np.array([2, 1, 0])][[0, 2]], data.at_size(32)[np.array([290, 4])])
+    assert not small[1].any()
