@@ -9,9 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dyadlab.core import model
+    from dyadlab.core.project import Project
 
 NAME = "queue"
 HELP = "rank unlabelled stretches by what labelling them is worth (uncertainty, disagreement, spread)"
+NEW_ANNOTATOR_ID = -1  # an annotator the project does not have: no segment or skip is theirs
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -20,7 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="registered model id (see `dyadlab models PROJECT`)")
     p.add_argument("--compare", type=int, nargs="+", default=[], metavar="ID",
                    help="other models (another modality, or a second model) whose disagreement counts")
-    p.add_argument("--annotator", default="annotator", help="whose unlabelled stretches (default: annotator)")
+    p.add_argument("--annotator", default=None,
+                   help="whose queue: their labels and skips are left out (default: someone new, with nothing "
+                        "labelled yet; a query adds no annotator to the project)")
     p.add_argument("--tier", default="emotion", help="tier name to label (default: emotion)")
     p.add_argument("--sessions", nargs="+", metavar="SESSION", help="session names or ids (default: all)")
     p.add_argument("--participant", metavar="CODE", help="only this participant (its code, e.g. A)")
@@ -55,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
                 raise DyadLabError(f"no participant {args.participant!r} in {args.project}",
                                    hint=f"participants: {', '.join(sorted(set(codes.values())))}")
             participant = found  # the participant with that code in each session
-        items = build_queue(project, args.model, args.annotator, tier=args.tier, sessions=list(names), participants=participant,
+        who = _annotator(project, args.annotator)
+        items = build_queue(project, args.model, who, tier=args.tier, sessions=list(names), participants=participant,
                             compare=args.compare, weights=weights, window_s=args.window, limit=args.top)
     for item in items:
         s = item.entry.stretch
@@ -68,5 +77,21 @@ def run(args: argparse.Namespace) -> int:
             print(f"{row['rank']:>4}  {row['session']:<12} {row['participant']:<4} {row['start_s']:8.2f}–"
                   f"{row['end_s']:<8.2f} {row['proposed']:<10} {row['score']:.3f}  {row['why']}")
     if not args.json:
-        print(f"{len(items)} entries shown (model {args.model}, tier {args.tier!r}, annotator {args.annotator!r})")
+        whose = f"annotator {who.name!r}" if who.id != NEW_ANNOTATOR_ID else (
+            f"annotator {args.annotator!r}: nothing labelled yet" if args.annotator else "a new annotator: nothing "
+            "labelled yet")
+        print(f"{len(items)} entries shown (model {args.model}, tier {args.tier!r}, {whose})")
     return 0
+
+
+def _annotator(project: Project, name: str | None) -> model.Annotator:
+    """The annotator whose queue is asked for. A name the project lacks (or none) is someone new, with nothing
+    labelled or skipped, and is not written: a question adds no annotator (it added one named 'annotator')."""
+    from dyadlab.core import model
+
+    if name is not None:
+        with project.store.transaction() as tx:
+            found = tx.annotators.by_name(name)
+        if found is not None:
+            return found
+    return model.Annotator(NEW_ANNOTATOR_ID, name or "new annotator")
