@@ -27,7 +27,8 @@ from dyadlab.core.inference.live import LiveResult, ParticipantPrediction
 
 log = logging.getLogger(__name__)
 REFRESH_MS = 1500  # how often the timeline's curves re-read the cache while live results arrive
-LAG_HOLD_RESULTS = 10  # the badge stays this many results after the last skip, so it does not flicker
+LAG_HOLD_RESULTS = 10  # the badge stays this many results after the last skip, so it does not flicker (a
+# result for the newest time asked, as after a pause, ends it at once)
 
 
 class LiveController(QObject):
@@ -50,6 +51,7 @@ class LiveController(QObject):
         self.last_result: LiveResult | None = None
         self.lag: str | None = None
         self._since_skip = LAG_HOLD_RESULTS
+        self._asked_us: int | None = None  # the newest time asked of the worker
         self._pose: dict[int, Any] = {}
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
@@ -118,13 +120,17 @@ class LiveController(QObject):
     def on_time(self, t_us: int) -> None:
         """Called by the workbench on every clock tick and seek; never waits (the worker drops stale times)."""
         if self.live:
+            self._asked_us = t_us
             self.bridge.submit(t_us)
 
     def _on_result(self, result: LiveResult) -> None:
         if not self.live:
             return  # a result already in flight when live was switched off
         self.last_result = result
-        self._since_skip = 0 if result.lagging else self._since_skip + 1
+        if result.t_us == self._asked_us:  # the playhead's own time (e.g. paused): nothing is behind any more
+            self._since_skip = LAG_HOLD_RESULTS
+        else:
+            self._since_skip = 0 if result.lagging else self._since_skip + 1
         lag = _lag_text(result) if self._since_skip < LAG_HOLD_RESULTS else None
         predictions: dict[int, list[ShownPrediction]] = {}
         for item in result.predictions:

@@ -129,7 +129,8 @@ def test_live_overlays_follow_the_gold_labels(drive, db, demo_project_copy: Path
                            "WHERE s.model_id = ?", model_id)
     assert blocks[0][0] > 0
     # a worker that falls behind says so, on the views and in the panel
-    lagging = dataclasses.replace(seen[-1], skipped_count=4, fps=7.0, lagging=True, behind_frames=3.4)
+    lagging = dataclasses.replace(seen[-1], t_us=seen[-1].t_us - 136_000,  # 3.4 frames before the playhead
+                                  skipped_count=4, fps=7.0, lagging=True, behind_frames=3.4)
     bench.live.bridge.result.emit(lagging)  # as the worker thread does: queued to the GUI thread
     drive.qtbot.waitUntil(lambda: bench.live.last_result is lagging, timeout=2000)
     assert bench.live.overlay.state.lag == "lagging (7 fps, 3 frames behind)"  # how far behind, on the video
