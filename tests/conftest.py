@@ -39,11 +39,53 @@ def demo_project_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def demo_project_copy(demo_project_dir: Path, tmp_path: Path) -> Path:
-    """A private writable copy of the demo project."""
+def demo_source(demo_project_dir: Path) -> Path:
+    """The read-only project that ``demo_project_copy`` copies: the demo corpus. A module overrides this fixture
+    to have ``demo_project_copy`` (and the GUI tests' ``window``, ``drive`` and ``db``) copy another prebuilt
+    project instead."""
+    return demo_project_dir
+
+
+@pytest.fixture
+def demo_project_copy(demo_source: Path, tmp_path: Path) -> Path:
+    """A private writable copy of the demo project (or of the module's ``demo_source``)."""
     target = tmp_path / "demo_copy"
-    shutil.copytree(demo_project_dir, target)
+    shutil.copytree(demo_source, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def analysed_demo(tmp_path_factory: pytest.TempPathFactory):
+    """(project root, summary) of the demo corpus (1 session x 8 s, seed 3, 25 fps) analysed for faces and
+    audio, built once per run: what the analysis tests read and the GUI tests' model project starts from.
+
+    Read-only: copy it to change it.
+    """
+    from dyadlab.core.demo import generate_demo
+    from dyadlab.core.features import analyze_project
+
+    root = tmp_path_factory.mktemp("features_demo") / "project"
+    with generate_demo(root, sessions=1, seconds=8.0, seed=3) as project:
+        summary = analyze_project(project, what=("faces", "audio"))
+    return root, summary
+
+
+@pytest.fixture(scope="session")
+def audio_analysed_pair(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo corpus of 2 sessions x 8 s (seed 5: one at 25 fps, one at 29.97 fps) analysed for audio, built
+    once per run: the annotation-day scenario trains its model on it, the trainer's project tests add faces.
+
+    Read-only: copy it to change it.
+    """
+    from dyadlab.core.demo import generate_demo
+    from dyadlab.core.features import analyze_project
+
+    from .builders.model_project import AUDIO_PAIR
+
+    root = tmp_path_factory.mktemp("audio_pair") / "project"
+    with generate_demo(root, **AUDIO_PAIR) as project:
+        assert not analyze_project(project, what=("audio",)).failed
+    return root
 
 
 @pytest.fixture

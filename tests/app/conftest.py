@@ -7,6 +7,7 @@ several pixels long, so drags here move in small timed steps.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import threading
 import time
@@ -221,3 +222,16 @@ def read_db(root: Path, sql: str, *params) -> list[tuple]:
 def db(demo_project_copy: Path):
     """``db(sql, *params)``: rows of the window's project database, read with sqlite3 directly."""
     return lambda sql, *params: read_db(demo_project_copy, sql, *params)
+
+
+@pytest.fixture(scope="session")
+def model_project(analysed_demo, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """(project root, model id): the analysed demo corpus (1 session x 8 s, faces and audio) with a raw-audio
+    CNN trained on its gold (6 epochs) registered, built once per run for the GUI tests of live inference and
+    of prediction export. Read-only: a module that opens it overrides ``demo_source`` with its root, so each
+    test works on a private copy."""
+    from ..builders.model_project import train_audio_model
+
+    root = tmp_path_factory.mktemp("model_project") / "project"
+    shutil.copytree(analysed_demo[0], root)
+    return root, train_audio_model(root, epochs=6)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QPushButton
 from dyadlab.app.docks.palette_dock import PalettePanel
 from dyadlab.app.errors import reporter
 
-from ..builders.model_project import build_model_project
+from ..builders.model_project import train_audio_model
 from .test_session_switch import double_click_session
 
 torch.set_num_threads(1)
@@ -33,17 +33,16 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 
 
 @pytest.fixture(scope="module")
-def day_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+def day_project(audio_analysed_pair: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     root = tmp_path_factory.mktemp("annotation_day") / "project"
-    return root, build_model_project(root, sessions=2, seconds=8.0, seed=5, what=("audio",), epochs=4)
+    shutil.copytree(audio_analysed_pair, root)
+    return root, train_audio_model(root, epochs=4)
 
 
 @pytest.fixture
-def demo_project_copy(day_project, tmp_path: Path) -> Path:
-    """Overrides the shared fixture: ``db`` reads this project's file."""
-    target = tmp_path / "project"
-    shutil.copytree(day_project[0], target)
-    return target
+def demo_source(day_project) -> Path:
+    """Overrides the shared fixture: ``db`` reads a copy of this project's file."""
+    return day_project[0]
 
 
 def check_healthy(drive, step: str) -> None:

@@ -1,13 +1,13 @@
 """File ▸ Export ▸ Predictions per frame / per utterance: pick the model in the dialog, name the file, and a
 job in the Jobs panel writes it (``dyadlab infer --export FILE --per frame|utterance``).
 
-The project (1 session × 8 s, audio analysed, a raw-audio CNN registered) is built once per module by
-``tests/builders/model_project``; the tests set ``DYADLAB_BUILTIN_MODELS=0``, so that model is the only one.
+The project (1 session × 8 s, analysed, a raw-audio CNN registered) is the live GUI tests' ``model_project``
+(``tests/app/conftest.py``), built once per run; the tests set ``DYADLAB_BUILTIN_MODELS=0``, so that model is
+the only one.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -18,24 +18,15 @@ from dyadlab.app.dialogs import choosers
 from dyadlab.core.inference.export import EXPORT_COLUMNS, UTTERANCE_COLUMNS
 from dyadlab.core.jobs.status import FINAL_STATES
 
-from ..builders.model_project import build_model_project
 from .modal_driver import answer_next_modal
 
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture(scope="module")
-def model_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    root = tmp_path_factory.mktemp("export_predictions") / "project"
-    return root, build_model_project(root, sessions=1, seconds=8.0, seed=3, what=("audio",), epochs=2)
-
-
 @pytest.fixture
-def demo_project_copy(model_project, tmp_path: Path) -> Path:
+def demo_source(model_project) -> Path:
     """Overrides the shared fixture: ``window`` opens a copy of the model project."""
-    target = tmp_path / "project"
-    shutil.copytree(model_project[0], target)
-    return target
+    return model_project[0]
 
 
 def _export_action(window, per: str, suffix: str):

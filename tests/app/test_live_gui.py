@@ -1,9 +1,9 @@
 """Live inference, prediction curves, the inspector and model proposals, driven through the real window.
 
-One small analysed demo corpus (1 session × 8 s) and a raw-audio CNN trained on it are built once per
-module by ``tests/builders/model_project`` with the inference tests' own recipe (``feature_table``,
-``train_checkpoint``, ``register``), loaded by path so the recipe lives in one place. Each test works on a
-private copy of that project.
+One small analysed demo corpus (1 session × 8 s) and a raw-audio CNN trained on it (``model_project``,
+``tests/app/conftest.py``) are built once per run by ``tests/builders/model_project`` with the inference
+tests' own recipe (``feature_table``, ``train_checkpoint``, ``register``), loaded by path so the recipe lives
+in one place. Each test works on a private copy of that project.
 """
 
 from __future__ import annotations
@@ -18,26 +18,14 @@ import pytest
 import torch
 from PySide6.QtCore import QPoint, Qt, QTimer
 
-from ..builders.model_project import build_model_project
-
 torch.set_num_threads(1)
 pytestmark = pytest.mark.gui
-DEMO = {"sessions": 1, "seconds": 8.0, "seed": 3}
-
-
-@pytest.fixture(scope="module")
-def model_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    """(project root, model id): an analysed demo corpus with a registered audio model trained on its gold."""
-    root = tmp_path_factory.mktemp("live_gui") / "project"
-    return root, build_model_project(root, **DEMO)
 
 
 @pytest.fixture
-def demo_project_copy(model_project, tmp_path: Path) -> Path:
+def demo_source(model_project) -> Path:
     """Overrides the shared fixture: ``window``, ``drive`` and ``db`` work on a copy of the model project."""
-    target = tmp_path / "project"
-    shutil.copytree(model_project[0], target)
-    return target
+    return model_project[0]
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Training on a real project: ``ProjectFrameSource`` and ``dyadlab train`` / ``evaluate`` / ``models``.
 
-One tiny demo corpus (2 sessions × 8 s, one at 25 fps and one at 29.97 fps) is generated and analysed
-(faces at 48 px + audio) once for the module; its ground truth comes from the demo's own timeline plan, so
-the labels the source puts on frames are checked against what the corpus was rendered from.
+One tiny demo corpus (2 sessions × 8 s, one at 25 fps and one at 29.97 fps), generated and analysed for audio
+once per run (``audio_analysed_pair``, tests/conftest.py), is copied and analysed for faces at 48 px once for
+the module; its ground truth comes from the demo's own timeline plan, so the labels the source puts on
+frames are checked against what the corpus was rendered from.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from dyadlab.core.project import open_project
 from dyadlab.trainer.data import ProjectFrameSource, open_source
 from dyadlab.trainer.errors import DataError
 
+from ..builders.model_project import AUDIO_PAIR as DEMO
+
 pytestmark = pytest.mark.filterwarnings("ignore::dyadlab.trainer.metrics.MissingClassWarning")  # 8 s sessions
 
-DEMO = {"sessions": 2, "seconds": 8.0, "seed": 5}
 FACE_SIZE = 48
 MODALITIES = ["face", "audio_raw", "compare", "egemaps"]
 TINY = ["--config", "tiny", "--threads", "1", "--quiet", "--set", 'split.train_groups=["Session1"]',
@@ -33,14 +35,14 @@ TINY = ["--config", "tiny", "--threads", "1", "--quiet", "--set", 'split.train_g
 
 
 @pytest.fixture(scope="module")
-def project_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project_root(audio_analysed_pair: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The analysed tiny demo corpus. Tests may add models to it, nothing else."""
-    from dyadlab.core.demo import generate_demo
     from dyadlab.core.features import analyze_project
 
     root = tmp_path_factory.mktemp("project_source") / "demo"
-    with generate_demo(root, **DEMO) as project:
-        summary = analyze_project(project, what=("faces", "audio"), workers=2, params={"faces": {"size": FACE_SIZE}})
+    shutil.copytree(audio_analysed_pair, root)
+    with open_project(root) as project:
+        summary = analyze_project(project, what=("faces",), workers=2, params={"faces": {"size": FACE_SIZE}})
     assert not summary.failed
     return root
 

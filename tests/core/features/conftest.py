@@ -1,4 +1,6 @@
-"""Fixtures for the analysis tests: one small analysed demo corpus, and a project of deliberately bad media.
+"""Fixtures for the analysis tests: copies of the small analysed demo corpus (``analysed_demo``, built once per
+run in ``tests/conftest.py``, where the GUI tests' model project starts from it too), and a project of
+deliberately bad media.
 
 The demo corpus (1 session x 8 s, seed 3, 25 fps) comes with the rendered geometry of every face, so
 alignment is checked against the truth. The bad-media project is drawn here with OpenCV cartoon faces
@@ -17,20 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-DEMO = {"sessions": 1, "seconds": 8.0, "seed": 3}
 SMALL = (320, 240)
-
-
-@pytest.fixture(scope="session")
-def analysed_demo(tmp_path_factory: pytest.TempPathFactory):
-    """(project root, summary) of the demo corpus analysed for faces and audio (read-only)."""
-    from dyadlab.core.demo import generate_demo
-    from dyadlab.core.features import analyze_project
-
-    root = tmp_path_factory.mktemp("features_demo") / "project"
-    with generate_demo(root, **DEMO) as project:
-        summary = analyze_project(project, what=("faces", "audio"))
-    return root, summary
 
 
 @pytest.fixture
