@@ -5,6 +5,9 @@ Why in the GUI besides ``dyadlab models``: after a training job ends, the user w
 model scores against the others and drop failed experiments. The checks, and what deleting removes (prediction
 series and files inside the project) or keeps (utterance prediction tiers), are ``core.inference.registry``'s,
 shared with ``dyadlab models``.
+
+Adding a model registers it at once and exports it to ONNX in the background (``model_exports``): its row says
+"exporting…" in the ONNX column until the child process is done, and the window stays responsive meanwhile.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dyadlab.app.docks.model_exports import ModelExports
 from dyadlab.app.errors import guarded
 from dyadlab.core.errors import DyadLabError
 from dyadlab.core.inference.registry import add_model, delete_model, plan_deletion, rename_model, scored_on
@@ -37,7 +41,7 @@ if TYPE_CHECKING:
     from dyadlab.core.model import ModelRecord
     from dyadlab.core.project import Project
 
-COLUMNS = ("id", "name", "version", "kind", "UA %", "WA %", "UA utt. %", "scored on")
+COLUMNS = ("id", "name", "version", "kind", "UA %", "WA %", "UA utt. %", "scored on", "ONNX")
 FOLD_COLUMNS = ("fold", "level", "n", "wa", "ua", "macro_f1")
 
 
@@ -95,6 +99,8 @@ class ModelsPanel(QWidget):
         self.project = project
         self.records: list[ModelRecord] = []
         self.compare_dialog: CompareDialog | None = None
+        self.exports = ModelExports(self)  # ONNX exports of models added here, followed without waiting
+        self.exports.changed.connect(lambda _model_id: self.refresh())
         self.table = QTableWidget(0, len(COLUMNS), objectName="modelsTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -124,7 +130,7 @@ class ModelsPanel(QWidget):
         for r, record in enumerate(self.records):
             cells = (str(record.id), record.name, record.version, record.kind,
                      summary_percent(record, "frame", "ua"), summary_percent(record, "frame", "wa"),
-                     summary_percent(record, "utterance", "ua"), scored_on(record))
+                     summary_percent(record, "utterance", "ua"), scored_on(record), self.exports.state(record.id))
             for c, text in enumerate(cells):
                 self.table.setItem(r, c, QTableWidgetItem(text))
 
@@ -143,8 +149,10 @@ class ModelsPanel(QWidget):
     # -- actions -------------------------------------------------------------------------------------
 
     def add(self, path: str | Path) -> ModelRecord:
-        """Register a checkpoint file (it must load here: scheme, inputs, weights) and select it."""
-        record = add_model(self.project, path)
+        """Register a checkpoint file (it must load here: scheme, inputs, weights) and select it; its ONNX
+        export runs in the background (the row says "exporting…" until it is done)."""
+        record = add_model(self.project, path, export=False)
+        self.exports.start(record.id, Path(path))
         self._changed()
         self.select(record.id)
         return record

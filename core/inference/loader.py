@@ -334,14 +334,16 @@ def audio_frames(record: ModelRecord, label: str, path: Path) -> str:
 
 
 def register_checkpoint(project: Any, path: str | Path, *, name: str | None = None,
-                        version: str | None = None, audio_frames: str | None = None) -> ModelRecord:
+                        version: str | None = None, audio_frames: str | None = None,
+                        export: bool = True) -> ModelRecord:
     """Register a checkpoint file the user names (``dyadlab train`` registers the models it trains) and export it
     to ONNX beside it (``onnx_runtime.export_for_registry``; a failed export is logged, the model still registered).
 
     The path is stored relative to the project folder when the file lies inside it; the label scheme is
     the project's scheme of the name the checkpoint records (left empty when the project lacks it, which
     ``load_model`` then reports). ``audio_frames`` (``"speech"`` / ``"all"``) records how the model's audio
-    inputs were trained, as ``dyadlab train`` does; unset, the model predicts every frame.
+    inputs were trained, as ``dyadlab train`` does; unset, the model predicts every frame. ``export=False``
+    leaves the export to the caller (the Models dock starts it without waiting, ``onnx_runtime.OnnxExport``).
     """
     from dyadlab.core.inference.onnx_runtime import export_for_registry
     from dyadlab.trainer.checkpoint import model_record_fields, read_checkpoint
@@ -364,5 +366,6 @@ def register_checkpoint(project: Any, path: str | Path, *, name: str | None = No
         scheme = tx.schemes.by_name(meta.get("scheme", "")) if meta.get("scheme") else None
         record = tx.models.add(path=project.relative_media_path(path), scheme_id=scheme.id if scheme else None,
                                **fields)
-    export_for_registry(path)  # so a DyadLab without torch (the desktop bundle) can run it
+    if export:
+        export_for_registry(path)  # so a DyadLab without torch (the desktop bundle) can run it
     return record

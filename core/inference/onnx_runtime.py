@@ -209,13 +209,18 @@ class OnnxExport:
             self.error = lines[-1] if lines else f"the export process ended with status {proc.returncode}"
 
 
+def export_on_register() -> bool:
+    """Whether registering a model exports it (``DYADLAB_EXPORT_ON_REGISTER``, on unless 0/false/no/off)."""
+    return os.environ.get(EXPORT_ON_REGISTER_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 def export_for_registry(checkpoint: Path, timeout_s: float = 300.0) -> str | None:
     """Export a checkpoint being registered (so a DyadLab without torch can run it); None, or why it was not.
 
     A failure does not stop the registration: the model still runs on torch, and the export is tried again
     on first use (``OnnxExport``). ``DYADLAB_EXPORT_ON_REGISTER=0`` leaves it to first use (the test suite
     registers many models)."""
-    if os.environ.get(EXPORT_ON_REGISTER_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+    if not export_on_register():
         return f"{EXPORT_ON_REGISTER_ENV} is off"
     try:
         OnnxExport(Path(checkpoint)).wait(timeout_s)

@@ -82,13 +82,15 @@ def _clean_name(name: str, context: str) -> str:
 
 
 def add_model(project: Project, path: str | Path, *, name: str | None = None, version: str | None = None,
-              audio_frames: str | None = None) -> ModelRecord:
-    """Register the checkpoint at ``path`` (see ``core.inference.loader.register_checkpoint``) once it loads."""
+              audio_frames: str | None = None, export: bool = True) -> ModelRecord:
+    """Register the checkpoint at ``path`` (see ``core.inference.loader.register_checkpoint``) once it loads.
+    ``export=False``: no waiting for its ONNX export here (a window starts it in the background)."""
     from dyadlab.core.inference.loader import load_model, register_checkpoint
 
     if name is not None:
         name = _clean_name(name, f"cannot register {path}")
-    record = register_checkpoint(project, path, name=name, version=version, audio_frames=audio_frames)
+    record = register_checkpoint(project, path, name=name, version=version, audio_frames=audio_frames,
+                                 export=export)
     try:
         load_model(project, record.id, device="cpu")
     except BaseException:
