@@ -11,12 +11,17 @@ untrained (speed does not depend on the weights): the raw-audio CNN (1600-sample
 Measured in this run:
 * pipeline throughput: 2-participant steps per second through ``ModelRunner.predict_many`` (both
   participants in one forward pass, their inputs prepared side by side, as the live worker does) with inputs
-  computed from the media (no feature cache); the same with one ``predict`` per participant (``sep ×``, the
-  reference of the same run); and the per-stage cost (face decode+detect+align, audio window, forward);
+  computed from the media (no feature cache), by wall clock and by this process's CPU time; the references of
+  the same run: torch with a face detection on every frame (``before``) and, for face models, face mesh on
+  every frame (``mesh1``: what the optical-flow tracking saves); and the per-stage cost (face
+  decode+detect+align, audio window, forward);
 * overlay latency: requests submitted at the video rate in real time to ``LiveInferenceWorker``; the
-  latency (submit → result) distribution p50/p95, results per second and requests skipped.
+  latency (submit → result) distribution p50/p95, results per second and requests skipped;
+* the session's views playing at 1x (decoders asked at display rate, no window drawn) while the face CNN 64
+  predicts live: late frames, frames without a prediction, overlay delay.
 
-Run: ``python bench/live.py [--seconds 8] [--frames 100] [--play 6] [--device cpu|cuda] [--threads 1]``.
+Run: ``python bench/live.py [--seconds 8] [--frames 100] [--play 6] [--watch 8] [--device cpu|cuda] [--threads 1]``
+(quick: ``--frames 60 --play 3 --watch 4``).
 The demo session and the models are made in a temp dir first (not timed).
 """
 
@@ -75,14 +80,16 @@ def make_models(project: Any, folder: Path) -> dict[str, int]:
 
 
 def steps(project: Any, session_id: int, participants: list[int], loaded: Any, frames: int,
-          redetect: int) -> tuple[float, float]:
+          redetect: int, mesh_every: int) -> tuple[float, float]:
     """(steps/s, steps per CPU second) through ``ModelRunner.predict_many``, both participants per call as
-    the live worker does, inputs from the media, faces detected every ``redetect`` frames (tracked between)."""
+    the live worker does, inputs from the media, faces detected every ``redetect`` frames (tracked between),
+    face mesh on one tracked frame in ``mesh_every`` (landmarks carried by optical flow between)."""
     from dyadlab.core.features import faces
     from dyadlab.core.inference.inputs import InputProvider
     from dyadlab.core.inference.runner import ModelRunner
 
-    default, faces.TRACK_REDETECT_FRAMES = faces.TRACK_REDETECT_FRAMES, redetect
+    default = faces.TRACK_REDETECT_FRAMES, faces.LIVE_MESH_EVERY
+    faces.TRACK_REDETECT_FRAMES, faces.LIVE_MESH_EVERY = redetect, mesh_every
     try:
         with InputProvider(project, use_cache=False) as provider:
             runner = ModelRunner(loaded, provider)
@@ -94,14 +101,16 @@ def steps(project: Any, session_id: int, participants: list[int], loaded: Any, f
                 runner.predict_many(session_id, {p: np.array([f]) for p in participants})
             return n / (time.perf_counter() - t0), n / (time.process_time() - c0)
     finally:
-        faces.TRACK_REDETECT_FRAMES = default
+        faces.TRACK_REDETECT_FRAMES, faces.LIVE_MESH_EVERY = default
 
 
 def throughput(project: Any, session_id: int, participants: list[int], model_id: int, frames: int,
                device: str | None) -> dict[str, float]:
-    """Steps/s now (ONNX Runtime on the CPU, faces tracked between detections) and before (torch, a detection
-    on every frame: the reference of the same run), and seconds per step of each stage now."""
-    from dyadlab.core.features.faces import TRACK_REDETECT_FRAMES
+    """Steps/s now (ONNX Runtime on the CPU, faces tracked between detections, face mesh skipped where optical
+    flow carries the landmarks) and before (torch, a detection on every frame: the reference of the same run),
+    for face models also with face mesh on every tracked frame (``mesh1``: the flow's own reference), and
+    seconds per step of each stage now."""
+    from dyadlab.core.features.faces import LIVE_MESH_EVERY, TRACK_REDETECT_FRAMES
     from dyadlab.core.inference.inputs import InputProvider
     from dyadlab.core.inference.loader import load_model
     from dyadlab.core.inference.onnx_runtime import use_onnx_runtime
@@ -109,12 +118,15 @@ def throughput(project: Any, session_id: int, participants: list[int], model_id:
     before = load_model(project, model_id, device=device)
     out: dict[str, float] = {}
     out["before_steps_per_s"], out["before_steps_per_cpu_s"] = steps(project, session_id, participants, before,
-                                                                     frames, 1)
+                                                                     frames, 1, 1)
     loaded = load_model(project, model_id, device=device)
     why = use_onnx_runtime(loaded)
     out["runtime"] = "onnxruntime" if why is None else f"torch ({why})"
     out["steps_per_s"], out["steps_per_cpu_s"] = steps(project, session_id, participants, loaded, frames,
-                                                       TRACK_REDETECT_FRAMES)
+                                                       TRACK_REDETECT_FRAMES, LIVE_MESH_EVERY)
+    if any(spec.kind == "image" for spec in loaded.inputs):
+        out["mesh1_steps_per_s"], out["mesh1_steps_per_cpu_s"] = steps(project, session_id, participants, loaded,
+                                                                       frames, TRACK_REDETECT_FRAMES, 1)
     n = frames
     with InputProvider(project, use_cache=False) as provider:  # cold again: time each stage alone
         data: dict[str, np.ndarray] = {}
@@ -297,24 +309,28 @@ def main() -> int:
           f"the media (no feature cache), device {device}, {args.threads} torch thread(s), {os.cpu_count()} CPUs; "
           f"load average (1 min) {load:.1f} at start, {os.getloadavg()[0]:.1f} at the end (uptime: "
           f"{' '.join(f'{v:.2f}' for v in os.getloadavg())})")
-    print(f"{'model':<12} {'steps/s':>8} {'x video':>8} {'idle x':>7} {'before x':>9} {'now/bef':>8} {'face ms':>8} "
+    print(f"{'model':<12} {'steps/s':>8} {'x video':>8} {'idle x':>7} {'mesh1 x':>8} {'idle m1':>8} {'before x':>9} "
+          f"{'now/bef':>8} {'face ms':>8} "
           f"{'audio ms':>9} {'fwd ms':>7} {'bef fwd':>8} {'worker x':>9} | {'delay p95':>9} {'no pred':>8} {'CPU %':>6}  runtime")
     for name, rate, live in rows:
         face = 1000 * rate.get("face_s", 0.0)
         audio = 1000 * rate.get("audio_raw_s", 0.0)
+        mesh1 = (f"{rate['mesh1_steps_per_s'] / fps:>8.2f} {rate['mesh1_steps_per_cpu_s'] / fps:>8.2f}"
+                 if "mesh1_steps_per_s" in rate else f"{'-':>8} {'-':>8}")
         print(f"{name:<12} {rate['steps_per_s']:>8.1f} {rate['steps_per_s'] / fps:>8.2f} "
-              f"{rate['steps_per_cpu_s'] / fps:>7.2f} {rate['before_steps_per_s'] / fps:>9.2f} "
+              f"{rate['steps_per_cpu_s'] / fps:>7.2f} {mesh1} {rate['before_steps_per_s'] / fps:>9.2f} "
               f"{rate['steps_per_s'] / rate['before_steps_per_s']:>8.2f} {face:>8.1f} {audio:>9.2f} "
               f"{1000 * rate['forward_s']:>7.1f} {1000 * rate['before_forward_s']:>8.1f} "
               f"{rate['worker_steps_per_s'] / fps:>9.2f} | "
               f"{live['delay_p95_frames']:>6.1f} fr {100 * live['no_prediction']:>7.1f}% {live['cpu_pct']:>6.0f}  "
               f"{rate['runtime']}")
-    print(f"{'audio CNN, through the prediction cache (committed once a second)':<113} | "
+    print(f"{'audio CNN, through the prediction cache (committed once a second)':<131} | "
           f"{stored['delay_p95_frames']:>6.1f} fr {100 * stored['no_prediction']:>7.1f}% {stored['cpu_pct']:>6.0f}")
     print("steps/s: both participants predicted per second, wall clock, now (ONNX Runtime, faces tracked between "
-          "detections every\n  10 frames); x video: / the frame rate (goal >= 2); idle x: the same from this process's "
-          "CPU time (what idle cores\n  would do); before x: torch and a face detection on every frame, the reference "
-          "measured in this run; now/bef: the speed-up.")
+          "detections every\n  10 frames, face mesh on one frame in 4 at most, optical flow between); x video: / the "
+          "frame rate (goal >= 2); idle x:\n  the same from this process's CPU time (what idle cores would do); mesh1 x, "
+          "idle m1: the same with face mesh on every\n  frame (the flow's reference, this run); before x: torch and a "
+          "face detection on every frame, the reference measured\n  in this run; now/bef: the speed-up.")
     if watched is not None:
         print(f"views playing ({watched['views']} views, {args.watch:g} s at 1x) + live face CNN 64: late frames "
               f"{100 * watched['late']:.1f}% of {watched['frames_due']} (goal <= 1%), no prediction "

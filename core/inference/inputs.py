@@ -13,6 +13,12 @@ A frame whose input cannot be had (no face found, the audio window's centre outs
 frame that does not decode) is *invalid*: its data is the cache's zeros and the caller must not predict
 it. Nothing is interpolated.
 
+Faces computed here are found for frames that follow one another (playback), so they are tracked for
+speed: the detector every ``faces.TRACK_REDETECT_FRAMES`` frames as in the analysis, and face mesh on one
+frame in ``faces.LIVE_MESH_EVERY`` at most, the landmarks carried by optical flow in between
+(``faces.LandmarkFlow``; it meshes whenever the eyes move on their own). The eyes, hence the crops, stay
+within 2 px of the analysis's on the demo (tests/core/inference/test_live_faces.py).
+
 ``speech(frames)`` says where the participant speaks, for models trained on speech frames only: the
 trainer's own reading of the cache's voice activity (``trainer.project_source.speech_frames``) when the
 cached audio analysis is current, else the analysis's ``EnergyVad`` run over the whole recording (its noise
@@ -20,11 +26,15 @@ floor is a percentile of every window's level, so it cannot be decided from a sl
 
 Not thread-safe: one ``InputProvider`` per thread (the live worker owns its own). ``InputProvider.map``
 is the one exception, by construction: it runs a function per participant on the provider's own small pool,
-each participant's ``ParticipantInputs`` (decoder, face finder, LRU) used by one pool thread at a time.
+each participant's ``ParticipantInputs`` (decoder, face finder, LRU) used by one pool thread at a time. A
+participant's ``inputs`` and ``boxes`` also take its own lock: the live worker's background search for the
+next frame's faces can meet a step that asks for earlier frames (a recurrent model's context), and face
+mesh and the face track must see one frame at a time.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -105,6 +115,7 @@ class _Face:
     crop: np.ndarray  # uint8 [S, S, 3] (zeros when invalid)
     valid: bool
     box: np.ndarray  # float32 [4] x, y, w, h view px (NaN when none)
+    affine: np.ndarray  # float32 [2, 3] view px -> crop px, as the analysis's ``affine`` (zeros when invalid)
 
 
 class ParticipantInputs:
@@ -122,6 +133,7 @@ class ParticipantInputs:
         self._entries: dict[str, CacheEntry | None] = {}
         self._loaded: dict[str, Any] = {}
         self._lru = _LRU(LRU_FRAMES)
+        self._lock = threading.RLock()  # inputs and boxes: one thread at a time (the module's docstring)
         self._signal: Any = None
         self._finder: Any = None
         self._aligner: Any = None
@@ -208,7 +220,10 @@ class ParticipantInputs:
     # -- inputs -----------------------------------------------------------------------------------------
     def inputs(self, spec: ModelInput, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(data [n, *spec.shape], valid [n])`` for ``frames`` (sorted, unique, inside the timeline)."""
-        frames = np.asarray(frames, dtype=np.int64)
+        with self._lock:
+            return self._inputs(spec, np.asarray(frames, dtype=np.int64))
+
+    def _inputs(self, spec: ModelInput, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         try:
             cached = self._from_cache(spec, frames)
             if cached is not None:
@@ -279,7 +294,10 @@ class ParticipantInputs:
 
     def boxes(self, frames: np.ndarray) -> np.ndarray:
         """Face boxes ``float32 [n, 4]`` (x, y, w, h in view pixels) where known, else NaN rows."""
-        frames = np.asarray(frames, dtype=np.int64)
+        with self._lock:
+            return self._boxes(np.asarray(frames, dtype=np.int64))
+
+    def _boxes(self, frames: np.ndarray) -> np.ndarray:
         out = np.full((len(frames), 4), np.nan, np.float32)
         cached = self._cached_kind("face_boxes")
         if cached is not None:
@@ -366,30 +384,28 @@ class ParticipantInputs:
 
     def _detect(self, frame: int) -> _Face:
         """Decode one frame of the view and find, align and crop the participant's face in it."""
+        from dyadlab.core.features import faces
         from dyadlab.core.features.alignment import AlignmentSpec, FaceAligner
-        from dyadlab.core.features.faces import (
-            DEFAULT_FACE_PARAMS,
-            TRACK_REDETECT_FRAMES,
-            ParticipantFaceFinder,
-        )
 
-        params = {**DEFAULT_FACE_PARAMS, **self.params("faces")}
+        params = {**faces.DEFAULT_FACE_PARAMS, **self.params("faces")}
         if self._finder is None:
             self._open_view()
-            self._finder = ParticipantFaceFinder(params, redetect_every=TRACK_REDETECT_FRAMES)
+            self._finder = faces.ParticipantFaceFinder(params, redetect_every=faces.TRACK_REDETECT_FRAMES,
+                                                       mesh_every=faces.LIVE_MESH_EVERY)
             self._aligner = FaceAligner(AlignmentSpec(int(params["size"]), float(params["eye_y"]),
                                                       float(params["eye_distance"])))
         size = self._aligner.spec.size
-        nothing = _Face(np.zeros((size, size, 3), np.uint8), False, np.full(4, np.nan, np.float32))
+        nothing = _Face(np.zeros((size, size, 3), np.uint8), False, np.full(4, np.nan, np.float32),
+                        np.zeros((2, 3), np.float32))
         try:
             rgb = np.ascontiguousarray(self._decoder.get_frame(frame))
         except (MediaError, TimeoutError):
             return nothing  # the frame does not decode: invalid, like the analysis's NOT_DECODED
-        seen = self._finder.observe(rgb, frame)  # tracked between detections while frames follow on
+        seen = self._finder.observe(rgb, frame)  # tracked (and the mesh skipped) while frames follow on
         if seen.eyes is None:
             return nothing
-        crop, _ = self._aligner.align(rgb, *seen.eyes)
-        return _Face(crop, True, np.asarray(seen.box, np.float32))
+        crop, affine = self._aligner.align(rgb, *seen.eyes)
+        return _Face(crop, True, np.asarray(seen.box, np.float32), affine.astype(np.float32))
 
     def _open_view(self) -> None:
         from dyadlab.core.media.decoder import CropDecoder, VideoDecoder

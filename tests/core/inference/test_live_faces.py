@@ -1,0 +1,95 @@
+"""Live faces against the analysis: what a model sees live must be what it was trained on.
+
+Live inference computes faces from the media frame after frame, skipping face mesh on most frames
+(``faces.LandmarkFlow`` carries the landmarks by the head's motion); training used the crops of
+``dyadlab analyze``, which meshes every frame. On the analysed demo both must find the face on the same
+frames and put the eyes — which place the crop — at the same place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dyadlab.core.features.alignment import AlignmentSpec, apply_affine
+from dyadlab.core.features.cache import FeatureStore
+from dyadlab.core.inference.inputs import InputProvider
+from dyadlab.core.inference.loader import ModelInput
+
+
+def eyes_in_view(affine: np.ndarray) -> np.ndarray:
+    """[n, 2 eyes, 2] view pixels of the crop's canonical eyes under each view -> crop transform."""
+    canonical = AlignmentSpec().canonical_eyes()
+    out = np.empty((len(affine), 2, 2))
+    for k, m in enumerate(affine):
+        inverse = np.linalg.inv(np.vstack([m, [0, 0, 1]]))[:2]
+        out[k] = apply_affine(inverse, canonical)
+    return out
+
+
+def test_live_crops_are_placed_where_the_analysis_placed_them_with_the_mesh_skipped_on_most_frames(project, ids):
+    from dyadlab.core.features import faces
+
+    sid = ids["demo01"]
+    spec = ModelInput("face", "image", (224, 224, 3))
+    with InputProvider(project, use_cache=False) as live:
+        for code in ("A", "B"):
+            pid = ids[f"demo01/{code}"]
+            inputs = live.participant(sid, pid)
+            n = len(inputs.timeline)
+            valid = np.zeros(n, bool)
+            affine = np.zeros((n, 2, 3))
+            for f in range(n):  # one frame at a time, as playback asks
+                _, ok = inputs.inputs(spec, np.array([f]))
+                valid[f] = ok[0]
+                affine[f] = inputs._lru.take(("face", f)).affine
+            stored = FeatureStore(project)
+            analysed = stored.load(sid, pid, "faces").valid
+            assert valid.tolist() == np.asarray(analysed).tolist()  # faces found on the same frames
+            assert valid.all()  # the demo's faces are always found
+            cached = np.asarray(stored.load(sid, pid, "face_affine").data)
+            error = np.abs(eyes_in_view(affine) - eyes_in_view(cached)).max(axis=(1, 2))
+            assert np.mean(error <= 2.0) >= 0.99, f"{code}: eyes off by > 2 px on frames {np.flatnonzero(error > 2)}"
+            assert error.max() <= 4.0
+            finder = inputs._finder
+            assert finder.mesh_every == faces.LIVE_MESH_EVERY > 1
+            assert finder.carried > 0.5 * n  # most frames went without a face mesh
+            assert finder.detections <= n // faces.TRACK_REDETECT_FRAMES + 3
+
+
+def test_a_participants_faces_are_found_by_one_thread_at_a_time_while_the_next_frame_is_prefetched(
+        project, ids, face_model, monkeypatch):
+    """A recurrent model's step asks for earlier frames while the worker looks for the next frame's faces in
+    the background: both use the participant's face mesh and track, which take one frame at a time."""
+    import threading
+    import time
+
+    from dyadlab.core.features.faces import ParticipantFaceFinder
+    from dyadlab.core.inference.live import LiveInferenceWorker
+
+    inside: dict[int, int] = {}
+    overlaps, guard = [], threading.Lock()
+    observe = ParticipantFaceFinder.observe
+
+    def one_at_a_time(self, rgb, frame=None):
+        with guard:
+            inside[id(self)] = inside.get(id(self), 0) + 1
+            overlaps.append(inside[id(self)] > 1)
+        try:
+            time.sleep(0.005)  # widen the window in which a second thread could come in
+            return observe(self, rgb, frame)
+        finally:
+            with guard:
+                inside[id(self)] -= 1
+
+    monkeypatch.setattr(ParticipantFaceFinder, "observe", one_at_a_time)
+    sid, results, errors = ids["demo01"], [], []
+    with InputProvider(project, use_cache=False) as provider, \
+            LiveInferenceWorker(project, sid, [face_model], on_result=results.append,
+                                on_error=lambda mid, message: errors.append(message), use_cache=False,
+                                device="cpu", runtime="torch", provider=provider) as worker:
+        for t in (k * 40_000 for k in (60, 61, 62, 120)):  # a recurrent step needs 9 earlier frames each time
+            worker.submit(t)
+            assert worker.wait_idle(60)
+    assert errors == [] and len(results) == 4
+    assert all(p.valid for r in results for p in r.predictions)
+    assert len(overlaps) > 40 and not any(overlaps)
