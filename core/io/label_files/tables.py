@@ -306,8 +306,8 @@ def read_segments_table(path: str | Path, *, session: str | None = None) -> list
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing or len(set(header)) != len(header):
         problem = f"missing column(s) {', '.join(missing)}" if missing else "a column name appears twice"
-        raise ImportFormatError(f"not a DyadLab segments table: {problem}", path=path,
-                                hint=f"columns: {', '.join(SEGMENT_COLUMNS)}")
+        raise ImportFormatError(f"not a DyadLab segments table: {problem}; the file has: {', '.join(header)}",
+                                path=path, hint=f"a segments table's columns: {', '.join(SEGMENT_COLUMNS)}")
     docs: dict[str, LabelDocument] = {}
     tiers: dict[tuple[str, TierKey], SourceTier] = {}
     for where, line, row in rows:
