@@ -6,7 +6,8 @@ test sessions, each order labels the pool's utterances in budget steps (the same
 order); after each step the current model is fine-tuned on all labels so far (``finetune.fine_tune``, as
 the background retraining does) and scored by utterance UA on the test sessions. The queue order ranks the
 pool's unlabelled utterances with ``core.active.ranking.rank`` on the current model's predictions (entropy,
-diversity penalty), exactly as the "Next to label" panel does; time order takes them session by session
+diversity penalty, what is labelled already, and the novelty of each utterance's mean feature inputs —
+``unit_features`` — against the labelled ones), as the "Next to label" panel does; time order takes them session by session
 from the start; random order is a seeded permutation. The model of step 0 is the same untrained model for
 every order, and the first budget step is labelled from the start (time order) by every order: the queue
 needs a model to rank with, as in the app, where a trained or pretrained model stands behind it (an
@@ -98,9 +99,32 @@ def heldout_ua(model, table, members: list[np.ndarray], config) -> float:
     return balanced_accuracy(_unit_labels(table, members), probs.argmax(axis=1), len(table.classes))
 
 
+def unit_features(table, members: list[np.ndarray], config) -> np.ndarray | None:
+    """Per utterance: the mean over its valid frames of the model's feature inputs (functionals such as
+    eGeMAPS, concatenated; ``[U, D]``), what the queue's novelty term measures distances on, as the app does
+    with the cached functionals. None when the model has no feature input (waveform or face only)."""
+    from dyadlab.trainer.data import modality_kind
+
+    names = [m for m in config.modalities() if modality_kind(m) == "features"]
+    if not names:
+        return None
+    out = []
+    for m in members:
+        parts = []
+        for name in names:
+            ok = m[table.valid[name][m]]
+            parts.append(table.inputs[name][ok].mean(axis=0) if len(ok)
+                         else np.full(table.inputs[name].shape[1], np.nan))
+        out.append(np.concatenate(parts).astype(np.float64))
+    return np.stack(out)
+
+
 def _queue_pick(model, table, keys: np.ndarray, members: list[np.ndarray], open_units: list[int], n: int,
-                config, weights: Weights, labelled: list[int] = ()) -> list[int]:
+                config, weights: Weights, labelled: list[int] = (), features: np.ndarray | None = None) -> list[int]:
     probs = _unit_probs(model, table, [members[u] for u in open_units], config)
+
+    def described(u: int) -> np.ndarray | None:
+        return None if features is None else features[u]
     sessions = {name: i for i, name in enumerate(np.unique(table.session))}
 
     def where(u: int) -> tuple[int, int, int, int]:
@@ -109,10 +133,10 @@ def _queue_pick(model, table, keys: np.ndarray, members: list[np.ndarray], open_
         return (sessions[table.session[members[u][0]]], int(keys[u][0]), int(frames.min() * 40_000),
                 int((frames.max() + 1) * 40_000))
 
-    stretches = [Stretch(*where(u), p, tuple(table.classes), name=str(u))
+    stretches = [Stretch(*where(u), p, tuple(table.classes), name=str(u), features=described(u))
                  for u, p in zip(open_units, probs, strict=True)]
     labels = _unit_labels(table, [members[u] for u in labelled]) if len(labelled) else []
-    done = [Labelled(*where(u), table.classes[int(c)]) for u, c in zip(labelled, labels, strict=True)]
+    done = [Labelled(*where(u), table.classes[int(c)], described(u)) for u, c in zip(labelled, labels, strict=True)]
     return [int(e.stretch.name) for e in rank(stretches, weights, limit=n, labelled=done)]
 
 
@@ -140,6 +164,7 @@ def simulate(table, config, pool_rows: np.ndarray, test_rows: np.ndarray, *, ord
     full = fine_tune(fresh(), table, np.concatenate(members), config, epochs=full_epochs, lr=lr, seed=seed)
     full_ua = heldout_ua(full, table, test_members, config)
     random_order = list(np.random.default_rng(seed).permutation(n_units))
+    features = unit_features(table, members, config)
     curves = {}
     for order in orders:
         if order not in ORDERS:
@@ -155,7 +180,8 @@ def simulate(table, config, pool_rows: np.ndarray, test_rows: np.ndarray, *, ord
                 elif order == "random":
                     labelled += [u for u in random_order if u in set(open_units)][:n]
                 else:
-                    labelled += _queue_pick(model, table, keys, members, open_units, n, config, weights, labelled)
+                    labelled += _queue_pick(model, table, keys, members, open_units, n, config, weights, labelled,
+                                            features)
                 rows = np.concatenate([members[u] for u in labelled])
                 model = fine_tune(model, table, rows, config, epochs=epochs, lr=lr, seed=seed + step)
             curve.fractions.append(len(labelled) / n_units)

@@ -12,6 +12,12 @@ fixed windows (``window_s``). The model's (and each comparison model's) per-fram
 the prediction cache, computed once where missing (``compute``), and are averaged over the stretch's valid
 frames; a stretch without any valid frame is left out (nothing to rank it by). Works on any categorical
 scheme: other annotators' labels that are not among the model's classes count as full disagreement.
+
+What each stretch (and each stretch the annotator labelled) sounds like — its participant's eGeMAPS
+functionals averaged over its frames, read from the audio analysis cache, else computed from the media as
+the model inputs are (``InputProvider``) — feeds the ranking's novelty term (``ranking``, ``coverage``), so
+the queue also asks about what is unlike anything labelled so far. Any model works with it (a face model's
+queue still measures how the stretches sound); where a participant has no audio, novelty is left out.
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ from dyadlab.core import model
 from dyadlab.core.active.ranking import Labelled, QueueEntry, Stretch, Weights, rank
 from dyadlab.core.inference.assist import TARGET_TIER, Proposal, rejected_keys
 from dyadlab.core.inference.errors import InferenceError
+from dyadlab.core.inference.loader import ModelInput
 from dyadlab.core.inference.predictions import PredictionCache, annotator_name
 
 DEFAULT_WINDOW_S = 3.0
+DESCRIBE = ModelInput("egemaps", "features", (88,))  # what the novelty term measures distances on
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,29 @@ def _mean_probs(cache: PredictionCache, session_id: int, spans: list[_Span], com
     return out
 
 
+def _features(cache: PredictionCache, session_id: int, spans: Sequence[_Span]) -> dict[_Span, np.ndarray]:
+    """Mean ``DESCRIBE`` features over each span's valid frames; spans of a participant without audio (or
+    without a valid frame) have none."""
+    out: dict[_Span, np.ndarray] = {}
+    for pid in sorted({s.participant_id for s in spans}):
+        own = [s for s in spans if s.participant_id == pid]
+        timeline = cache.provider.timeline(session_id, pid)
+        frame_sets = [timeline.frames_in(s.start_us, s.end_us) for s in own]
+        frames = np.unique(np.concatenate(frame_sets)) if frame_sets else np.zeros(0, np.int64)
+        if len(frames) == 0:
+            continue
+        try:
+            data, valid = cache.provider.participant(session_id, pid).inputs(DESCRIBE, frames)
+        except InferenceError:
+            continue  # no audio for this participant: nothing to describe its stretches by
+        for span, f in zip(own, frame_sets, strict=True):
+            pick = np.searchsorted(frames, f)
+            ok = pick[valid[pick]]
+            if len(ok):
+                out[span] = np.asarray(data[ok], np.float64).mean(axis=0)
+    return out
+
+
 def _other_labels(tx: Any, session_id: int, tier: str, me: int) -> dict[int, list[tuple[str, model.Segment]]]:
     """Per participant: (annotator name, segment) of every human/gold annotator other than ``me`` on ``tier``."""
     people = {a.id: a for a in tx.annotators.list() if a.kind != "model" and a.id != me}
@@ -116,6 +147,7 @@ def build_queue(project: Any, model_id: int, annotator: str | model.Annotator, *
     from dyadlab.core.edits import ensure_annotator
 
     who = annotator if isinstance(annotator, model.Annotator) else ensure_annotator(project.store, annotator)
+    novelty = (weights or Weights()).novelty > 0
     skipped = rejected_keys(project.store, who.id)
     stretches: list[Stretch] = []
     done: list[Labelled] = []  # what the annotator labelled: the ranking spreads away from it
@@ -138,12 +170,15 @@ def build_queue(project: Any, model_id: int, annotator: str | model.Annotator, *
                 mine = {t.participant_id: tx.segments.list(t.id)
                         for t in tx.tiers.list(session_id, annotator_id=who.id, name=tier)}
                 others = _other_labels(tx, session_id, tier, who.id)
-            done += [Labelled(session_id, pid, m.start_us, m.end_us, str(m.value))
-                     for pid, segments in mine.items() for m in segments if m.value is not None]
+            labelled = [(_Span(pid, m.start_us, m.end_us, ""), str(m.value))
+                        for pid, segments in mine.items() for m in segments if m.value is not None]
             spans = [s for s in spans
                      if not any(_overlap(s.start_us, s.end_us, m.start_us, m.end_us) for m in mine.get(s.participant_id, []))
                      and [model_id, s.participant_id, s.start_us, s.end_us] not in skipped]
             means = _mean_probs(main, session_id, spans, compute, classes)
+            described = _features(main, session_id, [*means, *(span for span, _ in labelled)]) if novelty else {}
+            done += [Labelled(session_id, span.participant_id, span.start_us, span.end_us, value, described.get(span))
+                     for span, value in labelled]
             views = [(annotator_name(c.record), _mean_probs(c, session_id, spans, compute, classes)) for c in caches[1:]]
             for span, (probs, n) in means.items():
                 labels: dict[str, str] = {}
@@ -151,7 +186,8 @@ def build_queue(project: Any, model_id: int, annotator: str | model.Annotator, *
                     if _overlap(span.start_us, span.end_us, seg.start_us, seg.end_us) * 2 > span.end_us - span.start_us:
                         labels[name] = str(seg.value)
                 stretches.append(Stretch(session_id, span.participant_id, span.start_us, span.end_us, probs, classes,
-                                         n, {name: v[span][0] for name, v in views if span in v}, labels, span.name))
+                                         n, {name: v[span][0] for name, v in views if span in v}, labels, span.name,
+                                         described.get(span)))
         label = annotator_name(main.record)
     finally:
         for c in reversed(caches):  # the comparison caches borrow the main one's media

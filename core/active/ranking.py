@@ -11,7 +11,17 @@ Worth of a stretch (each term in [0, 1], weighted by ``Weights``):
 - **modality disagreement**: the Jensen-Shannon divergence (base 2, so in [0, 1]) between the model and each
   other view of the same stretch (another modality's branch or a second model), the largest one counting;
 - **annotator disagreement**: for every other annotator who labelled the stretch, ``1 - p(their label)``,
-  the largest one counting (a label the model finds unlikely is where it most needs a human decision).
+  the largest one counting (a label the model finds unlikely is where it most needs a human decision);
+- **novelty** (when every stretch has ``features``, e.g. its mean audio functionals): how unlike every
+  labelled stretch, and every one picked before it, the stretch is in that feature space (``coverage``:
+  ``1 - exp(-distance to the nearest / typical distance)``, the k-center greedy core-set rule). Uncertainty
+  only finds what the model knows it does not know; after a cold start it has never seen most classes, and
+  what it has never seen shows up as distance, not as doubt.
+
+With ``density`` > 0 the score is also multiplied by ``density ** weight``, where a stretch's density is its
+mean similarity (``exp(-distance / typical)``) to the open stretches, 1 for the most typical one
+(information density, Settles & Craven 2008): novelty alone favours outliers (the one sad utterance in a
+happy recording), density favours stretches that stand for many others, so a label teaches more.
 
 Diversity: a greedy pick. After each choice, the remaining stretches of the same session lose
 ``diversity × exp(-|Δt| / spacing)`` of their worth (the nearest pick counting), so the top of the queue is
@@ -35,7 +45,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dyadlab.core.active.coverage import Coverage
+
 MEASURES = ("entropy", "margin")
+NOVEL = 0.5  # novelty from which "unlike anything labelled" is given as a reason (about 0.7 typical distances)
+TYPICAL = 0.75  # density (1: the most typical stretch) from which "typical of the unlabelled" is given
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,7 @@ class Stretch:
     views: Mapping[str, np.ndarray] = field(default_factory=dict)  # other modality / model name -> probs [C]
     labels: Mapping[str, str] = field(default_factory=dict)  # other annotator name -> their value here
     name: str = ""  # the utterance's name, or "" for a fixed window
+    features: np.ndarray | None = None  # float [D]: what the stretch is like (e.g. mean audio functionals)
 
     @property
     def centre_us(self) -> int:
@@ -65,7 +80,7 @@ class Stretch:
 
 @dataclass(frozen=True)
 class Reason:
-    kind: str  # "uncertain" | "modalities" | "annotator" | "spread"
+    kind: str  # "uncertain" | "modalities" | "annotator" | "novel" | "spread" | "balance" | "recording"
     value: float
     text: str
 
@@ -98,13 +113,17 @@ class Weights:
     spacing_s: float = 10.0  # how far (seconds) the diversity penalty reaches (1/e at this distance)
     balance: float = 1.0  # how much each earlier pick proposing the same class holds a stretch back (0: not)
     spread: float = 1.0  # how much each earlier pick or label of the same session and participant holds one back
+    novelty: float = 1.0  # weight of the feature-space distance to everything labelled or picked (0: off)
+    density: float = 0.0  # exponent of how typical of the open stretches one is (information density; 0: off)
     measure: str = "entropy"  # or "margin"
 
     def __post_init__(self) -> None:
         if self.measure not in MEASURES:
             raise ValueError(f"uncertainty measure {self.measure!r}: use one of {', '.join(MEASURES)}")
-        if not 0.0 <= self.diversity <= 1.0 or self.spacing_s <= 0 or self.balance < 0 or self.spread < 0:
-            raise ValueError("diversity must lie in [0, 1], spacing_s be positive, balance and spread not negative")
+        if not 0.0 <= self.diversity <= 1.0 or self.spacing_s <= 0 or \
+                min(self.balance, self.spread, self.novelty, self.density) < 0:
+            raise ValueError("diversity must lie in [0, 1], spacing_s be positive, balance, spread and novelty "
+                             "not negative")
 
 
 def _normalised(p: np.ndarray) -> np.ndarray:
@@ -171,6 +190,7 @@ class Labelled:
     start_us: int
     end_us: int
     label: str
+    features: np.ndarray | None = None  # as ``Stretch.features``; None: it covers nothing in feature space
 
 
 def _prior_load(keys: np.ndarray, labelled_keys: list, universe: int) -> np.ndarray:
@@ -183,6 +203,20 @@ def _prior_load(keys: np.ndarray, labelled_keys: list, universe: int) -> np.ndar
         counts[k] = counts.get(k, 0) + 1
     mean = len(labelled_keys) / max(universe, len(counts))
     return np.array([counts.get(k, 0) / mean for k in keys.tolist()])
+
+
+def _coverage(stretches: Sequence[Stretch], labelled: Sequence[Labelled]) -> Coverage | None:
+    """The feature-space state of the novelty term, or None when a stretch has no features (the term would
+    hold back exactly the stretches nothing is known about)."""
+    if any(s.features is None for s in stretches):
+        return None
+    return Coverage([s.features for s in stretches], [x.features for x in labelled if x.features is not None])
+
+
+def _novel_reason(cover: Coverage, i: int, novelty: float) -> Reason:
+    than = "labelled" if cover.nearest[i] < 0 else f"labelled or above (nearest: #{cover.nearest[i] + 1})"
+    return Reason("novel", novelty, f"unlike anything {than}: {cover.distance[i] / cover.typical:.2g}× the "
+                                    f"typical distance away")
 
 
 def rank(stretches: Sequence[Stretch], weights: Weights | None = None, *, limit: int | None = None,
@@ -204,6 +238,8 @@ def rank(stretches: Sequence[Stretch], weights: Weights | None = None, *, limit:
     same_class = _prior_load(proposed, [x.label for x in labelled], len(stretches[0].classes))
     done_streams = [f"{x.session_id}/{x.participant_id}" for x in labelled]
     same_stream = _prior_load(stream, done_streams, len(set(stream.tolist()) | set(done_streams)))
+    cover = _coverage(stretches, labelled) if w.novelty > 0 or w.density > 0 else None
+    typical = cover.density ** w.density if cover is not None else np.ones(n)
     penalty = np.zeros(n)  # the nearest pick's (or label's) exp(-Δt / spacing), per remaining stretch
     nearest = np.full(n, -1)  # rank of that pick (-1: a label)
     for x in labelled:
@@ -212,11 +248,17 @@ def rank(stretches: Sequence[Stretch], weights: Weights | None = None, *, limit:
     left = np.ones(n, bool)
     out: list[QueueEntry] = []
     for r in range(n if limit is None else min(limit, n)):
-        score = worth * (1.0 - w.diversity * penalty) / (1.0 + w.balance * same_class) / (1.0 + w.spread * same_stream)
+        novelty = cover.novelty() if cover is not None else np.zeros(n)
+        score = (worth + w.novelty * novelty) * typical * (1.0 - w.diversity * penalty) / (1.0 + w.balance * same_class) / (1.0 + w.spread * same_stream)
         # best score first; ties go to the earlier stretch (stable and deterministic)
         order = np.lexsort((start, -np.where(left, score, -np.inf)))
         i = int(order[0])
         reasons = list(scored[i][1])
+        if cover is not None and w.novelty > 0 and novelty[i] >= NOVEL and np.isfinite(cover.distance[i]):
+            reasons.append(_novel_reason(cover, i, float(novelty[i])))  # (infinite: nothing labelled to differ from)
+        if cover is not None and w.density > 0 and cover.density[i] >= TYPICAL:
+            reasons.append(Reason("typical", float(cover.density[i]),
+                                  f"typical of the unlabelled stretches (density {cover.density[i]:.2f})"))
         if w.diversity > 0 and penalty[i] > 0.05:
             near_what = f"#{nearest[i] + 1}" if nearest[i] >= 0 else "a label"
             reasons.append(Reason("spread", float(penalty[i]), f"kept back near {near_what}"))
@@ -228,8 +270,11 @@ def rank(stretches: Sequence[Stretch], weights: Weights | None = None, *, limit:
         if w.spread > 0 and same_stream[i] > 0 and labelled:
             reasons.append(Reason("recording", float(same_stream[i]),
                                   f"kept back: this recording has {same_stream[i]:.3g}× the average labels"))
-        out.append(QueueEntry(r, stretches[i], float(worth[i]), float(score[i]), tuple(reasons)))
+        out.append(QueueEntry(r, stretches[i], float(worth[i] + w.novelty * novelty[i]), float(score[i]),
+                              tuple(reasons)))
         left[i] = False
+        if cover is not None:
+            cover.add(i, r)
         same_class += proposed == proposed[i]
         same_stream += stream == stream[i]
         near = np.exp(-np.abs(centre - centre[i]) / w.spacing_s) * (session == session[i])

@@ -35,3 +35,13 @@ def test_the_same_seed_gives_the_same_curves(table):
     assert first.curves["time"].fractions[-1] == 1.0
     assert all(0.0 <= u <= 1.0 for c in first.curves.values() for u in c.ua)
     assert set(first.needed()) == {"queue", "time", "random"}
+
+
+def test_the_queue_describes_each_utterance_by_its_mean_feature_inputs(table):
+    from dyadlab.trainer.active_simulation import _units, unit_features
+
+    _, members = _units(table, np.arange(len(table)))
+    features = unit_features(table, members, ModelConfig(kind="feature_mlp", input="egemaps"))
+    assert features.shape == (len(members), table.inputs["egemaps"].shape[1])
+    assert np.allclose(features[3], table.inputs["egemaps"][members[3]].mean(axis=0))
+    assert unit_features(table, members, ModelConfig(kind="raw_audio_cnn", input="audio_raw")) is None  # no functionals

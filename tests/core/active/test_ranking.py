@@ -128,3 +128,73 @@ def test_what_is_labelled_already_moves_the_queue_to_other_recordings_and_classe
     # with spread, balance and diversity off the labels change nothing: the most uncertain come first
     assert [e.stretch.session_id for e in rank(open_, Weights(spread=0.0, balance=0.0, diversity=0.0),
                                                labelled=done, limit=2)] == [1, 1]
+
+
+def described(start_s: float, probs, features, *, session: int = 1) -> Stretch:
+    start = int(start_s * 1e6)
+    return Stretch(session, 7, start, start + 2_000_000, np.asarray(probs, float), CLASSES,
+                   features=np.asarray(features, float))
+
+
+def test_a_stretch_unlike_anything_labelled_beats_a_near_duplicate_at_equal_uncertainty():
+    from dyadlab.core.active.ranking import Labelled
+
+    rng = np.random.default_rng(3)
+    probs = [0.4, 0.3, 0.2, 0.1]  # the same uncertainty everywhere
+    labelled_at = rng.normal(0.0, 1.0, (6, 5))  # what the labels sound like
+    done = [Labelled(1, 7, int(i * 1e6), int(i * 1e6) + 500_000, "neutral", f) for i, f in enumerate(labelled_at)]
+    duplicate = described(100, probs, labelled_at[2] + 0.01, session=2)  # sounds like a label
+    unlike = described(200, probs, labelled_at[2] + 8.0, session=3)  # far from every label
+    others = [described(300, probs, f, session=4 + i) for i, f in enumerate(rng.normal(0.0, 1.0, (6, 5)))]
+    queue = rank([duplicate, *others, unlike], labelled=done)
+    assert queue[0].stretch is unlike and queue[-1].stretch is duplicate
+    assert any(r.kind == "novel" and "unlike anything labelled" in r.text for r in queue[0].reasons)
+    assert not any(r.kind == "novel" for r in queue[-1].reasons)
+    # the term is off with weight 0, and without features on every stretch (nothing to measure): start order
+    for off in (rank([duplicate, unlike], Weights(novelty=0.0), labelled=done),
+                rank([duplicate, Stretch(3, 7, 200_000_000, 202_000_000, np.asarray(probs), CLASSES)],
+                     labelled=done)):
+        assert off[0].stretch is duplicate and not any(r.kind == "novel" for e in off for r in e.reasons)
+
+
+def test_novelty_counts_the_picks_above_so_the_top_covers_every_cluster():
+    rng = np.random.default_rng(4)
+    # four clusters far apart in feature space; the first one's stretches are a little more uncertain
+    centres = np.eye(4) * 20.0
+    items = [described(100 * i, [0.3, 0.3, 0.2, 0.2] if c == 0 else [0.4, 0.3, 0.2, 0.1],
+                       centres[c] + rng.normal(0.0, 0.5, 4), session=c + 1)
+             for c in range(4) for i in range(8)]
+    uncertain_only = rank(items, Weights(novelty=0.0, spread=0.0), limit=4)
+    assert {e.stretch.session_id for e in uncertain_only} == {1}  # without it: one cluster (far apart in time)
+    covered = rank(items, Weights(spread=0.0), limit=4)
+    assert {e.stretch.session_id for e in covered} == {1, 2, 3, 4}
+    assert any("nearest: #" in r.text for e in covered[1:] for r in e.reasons)
+
+
+def test_coverage_standardises_features_and_reports_mismatches():
+    from dyadlab.core.active.coverage import Coverage
+
+    # dimension 0 in Hz (large), dimension 1 in dB (small): standardised, both count alike
+    cover = Coverage([np.array(p) for p in ((1000.0, 0.5), (500.0, 1.0), (0.0, 0.5), (500.0, 0.0))],
+                     [np.array([500.0, 0.5])])
+    assert cover.distance == pytest.approx(np.full(4, cover.distance[0]))  # 500 Hz away counts as 0.5 dB away
+    assert np.all(cover.novelty() > 0) and np.all(cover.novelty() < 1)
+    cover.add(3, 0)
+    assert cover.distance[3] == 0.0 and cover.novelty()[3] == 0.0 and cover.nearest[3] == 0
+    assert list(cover.nearest[:3]) == [-1, -1, -1]  # the label stays nearer to the others
+    assert np.all(Coverage([np.ones(3), np.ones(3)]).novelty() == 1.0)  # nothing labelled: all novel
+    with pytest.raises(ValueError, match="labelled stretches have 2 features, open ones 3"):
+        Coverage([np.ones(3)], [np.ones(2)])
+
+
+def test_density_puts_a_typical_stretch_before_an_outlier():
+    rng = np.random.default_rng(5)
+    probs = [0.4, 0.3, 0.2, 0.1]
+    outlier = described(0, probs, np.full(4, 12.0), session=1)
+    crowd = [described(100, probs, rng.normal(0.0, 0.3, 4), session=2 + i) for i in range(12)]
+    plain = rank([outlier, *crowd], Weights(density=0.0, spread=0.0), limit=1)
+    assert plain[0].stretch is outlier  # nothing labelled, equal uncertainty: the start order decides
+    dense = rank([outlier, *crowd], Weights(density=1.0, spread=0.0))
+    assert dense[0].stretch is not outlier and dense[0].stretch in crowd
+    assert any(r.kind == "typical" for r in dense[0].reasons)
+    assert not any(r.kind == "typical" for e in dense if e.stretch is outlier for r in e.reasons)
