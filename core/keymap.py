@@ -146,10 +146,11 @@ class Remap:
 # -- the keys a scheme offers ---------------------------------------------------------------------------
 
 def palette_keys(scheme: model.LabelScheme, tier_name: str | None = None) -> list[tuple[str, str]]:
-    """(key, value) pairs a tier of ``scheme`` offers: the class keys of a categorical scheme, or the score
+    """(key, value) pairs a tier of ``scheme`` offers: every class of a categorical scheme with its key ("" for
+    a class with none yet, e.g. added by a label import: the palette still offers it to click), or the score
     digits (0-9 inside the range) of the dimension named ``tier_name`` (the first one when none matches)."""
     if scheme.kind == "categorical":
-        return [(str(c["key"]), c["name"]) for c in scheme.definition.get("classes", []) if c.get("key")]
+        return [(str(c.get("key") or ""), c["name"]) for c in scheme.definition.get("classes", [])]
     if scheme.kind != "dimensional":
         return []
     dims = scheme.definition.get("dimensions", [])
@@ -179,7 +180,7 @@ def scheme_bindings(scheme: model.LabelScheme) -> list[Binding]:
     tier = tier_context(scheme.name)
     if scheme.kind == "categorical":
         out += [Binding(normalize_key(key), f"{scheme.name}/{value}", value, tier)
-                for key, value in palette_keys(scheme)]
+                for key, value in palette_keys(scheme) if key]
     else:  # the score digits: the same meaning on every dimension of the scheme
         digits = sorted({key for d in scheme.definition.get("dimensions", [])
                          for key, _ in palette_keys(scheme, d["name"])})

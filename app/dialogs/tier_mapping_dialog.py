@@ -3,7 +3,9 @@ with labels its scheme does not know.
 
 Shown when a file's tiers do not all say ``PARTICIPANT|TIER|ANNOTATOR`` or some labels are outside their
 schemes. One table lists the file's tiers with combo boxes (participant, tier, annotator, scheme)
-prefilled with ``tier_mapping.guess_targets``'s guess; the other lists the unknown labels (found by a dry
+prefilled with ``tier_mapping.guess_targets``'s guess (a tier whose labels are mostly in no scheme of the project,
+"Speaker B laughs", is guessed onto a *new scheme for this tier*, named after the tier, holding its labels as
+classes: ``tier_schemes.py``); the other lists the unknown labels (found by a dry
 run of the import with the current mapping, redone on every change) with a choice each: map to a class,
 add to the scheme, or refuse. OK is enabled once every tier is placed and every label decided; it hands
 back ``dyadlab import-labels`` options (``--session``, ``--map``, ``--unknown``), which the File menu runs
@@ -33,11 +35,13 @@ from dyadlab.core.io.label_files.tier_mapping import (
     TierTarget,
     find_unknown_labels,
     guess_fields,
+    guess_scheme,
     guess_targets,
     needs_mapping,
     project_names,
     read_file_tiers,
 )
+from dyadlab.core.io.label_files.tier_schemes import NEW_SCHEME
 from dyadlab.core.labels.naming import SESSION_LEVEL, TierKey
 
 if TYPE_CHECKING:
@@ -46,6 +50,7 @@ if TYPE_CHECKING:
 
 TIER_COLUMNS = ("Import", "File tier", "Annotations", "Participant", "Tier", "Annotator", "Scheme")
 AUTOMATIC = "(automatic)"
+NEW_SCHEME_TEXT = "new scheme for this tier"
 REFUSE_TEXT = "refuse (import nothing)"
 ADD_TEXT = "add to the scheme"
 NEW = " (new)"
@@ -87,8 +92,13 @@ class TierMappingDialog(QDialog):
         self.tiers.setObjectName("tiers")
         self.tiers.setHorizontalHeaderLabels(TIER_COLUMNS)
         for row, tier in enumerate(self.rows):
-            self._fill_tier_row(row, tier.name, len(tier.segments), guesses.get(tier.name), fields[tier.name])
+            guess = guesses.get(tier.name)
+            scheme = guess.scheme if guess is not None and guess.key is not None else guess_scheme(
+                tier, fields[tier.name][1], names)
+            self._fill_tier_row(row, tier.name, len(tier.segments), guess, fields[tier.name], scheme)
         self.tiers.resizeColumnsToContents()
+        for column in (3, 4, 5):  # combo boxes do not size their column: room for a tier name like "speaker_laughs"
+            self.tiers.setColumnWidth(column, max(self.tiers.columnWidth(column), 140))
         self.tiers.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.tiers)
         layout.addWidget(QLabel("Labels the tiers' schemes do not know"))
@@ -130,7 +140,7 @@ class TierMappingDialog(QDialog):
         return box
 
     def _fill_tier_row(self, row: int, name: str, count: int, guess: TierTarget | None,
-                       fields: tuple[str, str, str]) -> None:
+                       fields: tuple[str, str, str], scheme: str | None) -> None:
         use = QCheckBox()
         use.setObjectName(f"import.{row}")
         use.setChecked(guess is None or guess.key is not None)
@@ -144,8 +154,10 @@ class TierMappingDialog(QDialog):
         self._combo(row, 3, [*self.names.participants, SESSION_LEVEL], code)
         self._combo(row, 4, list(self.names.tiers), tier)
         self._combo(row, 5, list(self.names.annotators), who)
-        self._combo(row, 6, [AUTOMATIC, *sorted(self.schemes)], (guess.scheme if guess else None) or AUTOMATIC,
-                    editable=False)
+        box = self._combo(row, 6, [AUTOMATIC, NEW_SCHEME_TEXT, *sorted(self.schemes)],
+                          NEW_SCHEME_TEXT if scheme == NEW_SCHEME else scheme or AUTOMATIC, editable=False)
+        box.setItemData(1, "A new categorical scheme named after the tier (the Tier column), its labels its classes",
+                        Qt.ItemDataRole.ToolTipRole)
 
     def _cell(self, row: int, column: int) -> str:
         return self.tiers.cellWidget(row, column).currentText().strip()
@@ -177,9 +189,8 @@ class TierMappingDialog(QDialog):
                 missing = [what for what, text in (("participant", code), ("tier", name), ("annotator", who))
                            if not text]
                 raise DyadLabError(f"tier {tier.name!r}: choose its {' and '.join(missing)}, or untick it")
-            scheme = self._cell(row, 6)
-            mapping[tier.name] = TierTarget(TierKey(None if code == SESSION_LEVEL else code, name, who),
-                                            None if scheme == AUTOMATIC else scheme)
+            scheme = {AUTOMATIC: None, NEW_SCHEME_TEXT: NEW_SCHEME}.get(self._cell(row, 6), self._cell(row, 6))
+            mapping[tier.name] = TierTarget(TierKey(None if code == SESSION_LEVEL else code, name, who), scheme)
         return mapping
 
     # -- unknown labels ---------------------------------------------------------------------------------

@@ -75,7 +75,9 @@ class PalettePanel(QWidget):
         self.title.setText(f"<b>{who} · {tier.name}</b>" + ("" if editable else " (read-only)"))
         style = SegmentStyle.of(self.ws.scheme(tier), tier.name)
         for i, (key, value) in enumerate(actions.palette(self.ws, tier)):
-            button = QPushButton(f"{key}  {value}")
+            button = QPushButton(f"{key}  {value}" if key else value)  # a class with no key yet: click it
+            if not key:
+                button.setToolTip(f"{value}: no key yet (give it one in Edit ▸ Coding schemes and tiers)")
             color = style.colors.get(value)
             if color:
                 button.setStyleSheet(f"QPushButton {{ border-left: 6px solid {color}; padding: 4px 8px; text-align: left; }}")

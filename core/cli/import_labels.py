@@ -22,6 +22,7 @@ tiers with free names (ELAN, Praat):
     --map "Emotion=A/emotion/alice"          participant A, tier emotion, annotator alice
     --map "Scene=*/scene/alice"              a session-level tier
     --map "Valence=B/valence/bob@vad"        and the label scheme of a new tier
+    --map "Speaker B laughs=B/laughs/bob@+new"   a new scheme named after the tier, its labels as classes
     --map "Notes=skip"                       leave a tier out (listed in the report)
   or a TOML file (--mapping mapping.toml):
     [tiers]
@@ -31,7 +32,9 @@ tiers with free names (ELAN, Praat):
     frustrated = "map:angry"
     "*" = "refuse"                           # labels not listed
   --guess places the tiers not mapped from their names (participant codes, annotators, tier names such
-  as emotion/valence, ELAN's PARTICIPANT/ANNOTATOR attributes) and prints what it chose.
+  as emotion/valence, ELAN's PARTICIPANT/ANNOTATOR attributes) and prints what it chose. A tier whose
+  labels are mostly in no scheme of the project (laughs, gestures) gets a new scheme of its own (@+new),
+  with --guess and when its scheme is left to the import alike.
 
 labels a tier's scheme does not know (--unknown, repeatable):
     --unknown refuse                         stop the import, naming file, tier and label (default)

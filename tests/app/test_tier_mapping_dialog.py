@@ -28,10 +28,10 @@ TIERS = {"Emotion": [(500, 2000, "happy"), (2000, 3500, "frustrated"), (6000, 80
          "Notes": [(0, 1000, "camera bumped")]}
 
 
-def _write_eaf(path: Path) -> Path:
+def _write_eaf(path: Path, tiers: dict[str, list[tuple[int, int, str]]] = TIERS) -> Path:
     eaf = Eaf(author="another lab")
     eaf.remove_tier("default")
-    for name, spans in TIERS.items():
+    for name, spans in tiers.items():
         eaf.add_tier(name)
         for start, end, value in spans:
             eaf.add_annotation(name, start, end, value)

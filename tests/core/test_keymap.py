@@ -44,7 +44,8 @@ def test_a_key_that_is_not_one_is_named():
 
 
 def test_what_a_tier_offers():
-    assert palette_keys(MOODS) == [("n", "neutral"), ("h", "happy")]  # "other" has no key
+    assert palette_keys(MOODS) == [("n", "neutral"), ("h", "happy"), ("", "other")]  # "other": offered, no key
+    assert [b.text for b in scheme_bindings(MOODS)] == ["neutral", "happy"]  # a class with no key binds none
     assert palette_keys(VAD, "valence") == [(str(v), str(v)) for v in range(1, 6)]
     assert palette_keys(VAD, "arousal") == [(str(v), str(v)) for v in range(0, 10)]  # digits only
     assert palette_keys(VAD, "no such dimension") == palette_keys(VAD, "valence")

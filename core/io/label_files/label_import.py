@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from dyadlab.core.errors import DyadLabError, ImportFormatError, LabelSchemeError
 from dyadlab.core.io.label_files.source_names import remember_source_names
+from dyadlab.core.io.label_files.tier_schemes import NEW_SCHEME, OwnSchemes, wants_own_scheme
 from dyadlab.core.io.label_files.unknown_labels import UnknownLabels
 from dyadlab.core.labels import THESIS_4CLASS, map_label
 from dyadlab.core.labels.naming import TierKey
@@ -252,9 +253,18 @@ def _infer_scheme(schemes: dict[str, LabelScheme], src: SourceTier, unknown: Unk
 
 def _resolve_scheme(doc: LabelDocument, src: SourceTier, schemes: dict[str, LabelScheme],
                     existing: Tier | None, by_id: dict[int, LabelScheme], default_scheme: str | None,
-                    namesakes: set[int], unknown: UnknownLabels) -> LabelScheme:
+                    namesakes: set[int], unknown: UnknownLabels, own: OwnSchemes) -> LabelScheme:
     """The file's scheme, else the existing tier's, else ``default_scheme``, else the one scheme the
-    project's other tiers of this name use, else one inferred from the tier's name and values."""
+    project's other tiers of this name use, else a new scheme of the tier's own when most of its labels are in
+    no scheme (``tier_schemes``), else one inferred from the tier's name and values. The mapping's
+    ``NEW_SCHEME`` asks for the tier's own scheme (an existing tier keeps its scheme, if that is the one)."""
+    values = [s.value for s in src.segments]
+    if src.scheme == NEW_SCHEME:
+        if existing is not None and by_id[existing.scheme_id].name != src.key.tier:
+            raise _fail(doc, f"the project's tier uses scheme {by_id[existing.scheme_id].name!r}; a new scheme "
+                             f"cannot replace it", where=src.where, line=src.line,
+                        hint="map the tier to another tier name, or let it use its scheme")
+        return _own_scheme(doc, src, schemes, own)
     if src.scheme:
         scheme = schemes.get(src.scheme)
         if scheme is None:
@@ -274,11 +284,21 @@ def _resolve_scheme(doc: LabelDocument, src: SourceTier, schemes: dict[str, Labe
         return scheme
     if len(namesakes) == 1:
         return by_id[next(iter(namesakes))]
+    if src.kind in (None, "categorical") and wants_own_scheme(src.key.tier, values, schemes.values(), unknown):
+        return _own_scheme(doc, src, schemes, own)
     scheme = _infer_scheme(schemes, src, unknown)
     if scheme is None:
         raise _fail(doc, "cannot tell which label scheme this tier uses", where=src.where, line=src.line,
                     hint="name one with --scheme")
     return scheme
+
+
+def _own_scheme(doc: LabelDocument, src: SourceTier, schemes: dict[str, LabelScheme],
+                own: OwnSchemes) -> LabelScheme:
+    try:
+        return own.scheme_for(src.key.tier, [s.value for s in src.segments], src.name or src.key.format(), schemes)
+    except LabelSchemeError as exc:
+        raise _fail(doc, exc.problem, where=src.where, line=src.line, hint=exc.hint) from None
 
 
 def _tier_label(src: SourceTier) -> str:
@@ -353,7 +373,7 @@ def _convert_segments(doc: LabelDocument, src: SourceTier, scheme: LabelScheme, 
 
 def _plan_session(tx: UnitOfWork, doc: LabelDocument, name: str, *, create_session: bool,
                   on_existing: OnExisting, default_scheme: str | None,
-                  schemes: dict[str, LabelScheme], unknown: UnknownLabels) -> _PlannedSession:
+                  schemes: dict[str, LabelScheme], unknown: UnknownLabels, own: OwnSchemes) -> _PlannedSession:
     _check_text(doc, "session", name, "session name", None)
     session = tx.sessions.by_name(name)
     if session is None and not create_session:
@@ -393,7 +413,7 @@ def _plan_session(tx: UnitOfWork, doc: LabelDocument, name: str, *, create_sessi
                        if t.participant_id == (participant.id if participant else None)]
             existing = matches[0] if matches else None
         namesakes = {t.scheme_id for t in tx.tiers.list(session.id, name=key.tier)} if session else set()
-        scheme = _resolve_scheme(doc, src, schemes, existing, by_id, default_scheme, namesakes, unknown)
+        scheme = _resolve_scheme(doc, src, schemes, existing, by_id, default_scheme, namesakes, unknown, own)
         if scheme.kind == "keypoints":
             raise _fail(doc, f"scheme {scheme.name!r} is a keypoint skeleton, not a label scheme", where=src.where,
                         line=src.line)
@@ -530,6 +550,7 @@ def import_documents(project: Project, documents: Sequence[LabelDocument], *, se
         raise ImportFormatError(f"cannot put {len(documents)} sessions into one session {session!r}",
                                 path=documents[0].path, hint="leave out --session, or import one session")
     unknown = unknown or UnknownLabels()
+    own = OwnSchemes()  # tiers that get a scheme of their own (``tier_schemes``)
     report = ImportReport()
     with project.store.transaction() as tx:
         schemes = {s.name: s for s in tx.schemes.list()}
@@ -541,14 +562,19 @@ def import_documents(project: Project, documents: Sequence[LabelDocument], *, se
             if any(p.name == name for p in plans):
                 raise _fail(doc, f"session {name!r} appears twice")
             plans.append(_plan_session(tx, doc, name, create_session=create_session, on_existing=on_existing,
-                                       default_scheme=default_scheme, schemes=schemes, unknown=unknown))
+                                       default_scheme=default_scheme, schemes=schemes, unknown=unknown, own=own))
         if unknown.collect:
             return report  # a dry run: ``unknown.found`` holds what the user has to decide
         try:
-            added, copies = unknown.write_added_classes(tx, schemes)
+            made, copies = own.write(tx)
+        except DyadLabError as exc:
+            raise ImportFormatError(f"cannot make the new scheme: {exc}", path=documents[0].path) from None
+        try:
+            added, copied = unknown.write_added_classes(tx, schemes)
         except DyadLabError as exc:
             raise ImportFormatError(f"cannot add the new classes: {exc}", path=documents[0].path) from None
-        report.notes += added + unknown.notes()
+        copies.update(copied)
+        report.notes += made + added + unknown.notes()
         for plan in plans:
             for t in plan.tiers:
                 t.scheme = copies.get(t.scheme.id, t.scheme)

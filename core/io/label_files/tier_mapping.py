@@ -7,7 +7,8 @@ this module
 
 * **guesses** a target for each tier from what the project knows (``guess_targets``): its participants'
   codes, annotators and tier names, ELAN's ``PARTICIPANT``/``ANNOTATOR`` tier attributes, names an earlier
-  import recorded (``source_names.py``), and words such as "emotion" or "valence";
+  import recorded (``source_names.py``), and words such as "emotion" or "valence"; a tier whose labels are
+  mostly in no scheme of the project is guessed onto a new scheme of its own (``tier_schemes.py``);
 * reads the user's **mapping** — ``--map "Emotion=A/emotion/alice"`` options (``parse_map_options``) or a
   TOML file (``load_mapping_file``), or the GUI's mapping step — and **applies** it
   (``apply_tier_mapping``): a tier mapped twice, a mapping naming a tier the file lacks, or a tier left
@@ -30,10 +31,13 @@ from typing import TYPE_CHECKING, Literal
 
 from dyadlab.core.errors import DyadLabError, ImportFormatError
 from dyadlab.core.io.label_files.label_import import ImportReport, LabelDocument, OnExisting, import_documents
+from dyadlab.core.io.label_files.tier_schemes import NEW_SCHEME, wants_own_scheme
 from dyadlab.core.io.label_files.unknown_labels import UnknownLabels, parse_choice
 from dyadlab.core.labels.naming import SESSION_LEVEL, TierKey, parse_tier_name
 
 if TYPE_CHECKING:
+    from dyadlab.core.io.label_files.label_import import SourceTier
+    from dyadlab.core.model import LabelScheme
     from dyadlab.core.project import Project
 
 SKIP = "skip"
@@ -47,7 +51,8 @@ _WORD = re.compile(r"[A-Za-z]+|\d+")
 
 @dataclass(frozen=True)
 class TierTarget:
-    """Where one file tier goes: a key (None: skip the tier) and, optionally, the scheme of a new tier."""
+    """Where one file tier goes: a key (None: skip the tier) and, optionally, the scheme of a new tier
+    (``NEW_SCHEME``: a new categorical scheme named after the tier, holding its labels)."""
 
     key: TierKey | None
     scheme: str | None = None
@@ -64,7 +69,8 @@ TierMapping = dict[str, TierTarget]
 
 
 def parse_target(text: str, *, where: str = "") -> TierTarget:
-    """``PARTICIPANT/TIER/ANNOTATOR[@SCHEME]`` (``*`` for a session-level tier) or ``skip``."""
+    """``PARTICIPANT/TIER/ANNOTATOR[@SCHEME]`` (``*`` for a session-level tier; ``@+new`` for a new scheme
+    named after the tier) or ``skip``."""
     body = text.strip()
     if body.lower() == SKIP:
         return TierTarget(None)
@@ -73,7 +79,8 @@ def parse_target(text: str, *, where: str = "") -> TierTarget:
     if len(parts) != 3 or not all(parts):
         raise DyadLabError(f"{where}{text!r} is not PARTICIPANT/TIER/ANNOTATOR (or skip)",
                            hint="e.g. 'A/emotion/alice', '*/scene/alice' for a session-level tier, "
-                                "'A/emotion/alice@emotion-4class' to name the scheme")
+                                "'A/emotion/alice@emotion-4class' to name the scheme, 'B/laughs/alice@+new' "
+                                "for a new scheme of the tier's own")
     code, tier, annotator = parts
     return TierTarget(TierKey(None if code == SESSION_LEVEL else code, tier, annotator), scheme.strip() or None)
 
@@ -106,7 +113,7 @@ def parse_map_options(options: Iterable[str]) -> TierMapping:
 
 def load_mapping_file(path: str | Path) -> tuple[TierMapping, UnknownLabels]:
     """A TOML mapping file: a ``[tiers]`` table (file tier = "P/TIER/ANNOTATOR" or "skip", or a table with
-    participant, tier, annotator and optionally scheme) and an ``[unknown]`` table (label = "refuse",
+    participant, tier, annotator and optionally scheme, ``"+new"`` for a new one) and an ``[unknown]`` table (label = "refuse",
     "add" or "map:CLASS"; the key ``"*"`` sets the choice for labels not listed)."""
     path = Path(path)
     try:
@@ -199,6 +206,7 @@ class ProjectNames:
     tiers: tuple[str, ...] = ()
     imported: tuple[tuple[str, str], ...] = ()
     annotator: str | None = None
+    schemes: tuple[LabelScheme, ...] = ()  # the project's label schemes (a tier's labels in none: its own)
 
 
 def _words(name: str) -> list[str]:
@@ -247,6 +255,16 @@ def guess_target(name: str, names: ProjectNames, *, participant: str | None = No
     return TierTarget(TierKey(None if code == SESSION_LEVEL else code, tier, who))
 
 
+def guess_scheme(tier: SourceTier, tier_name: str, names: ProjectNames) -> str | None:
+    """``NEW_SCHEME`` for a file tier (going to DyadLab tier ``tier_name``) whose labels are mostly in no scheme
+    of the project, unless the file names its scheme or the project has tiers of that name (their scheme is
+    taken); else None (the import's automatic choice)."""
+    if tier.scheme or not names.schemes or tier_name.lower() in {t.lower() for t in names.tiers}:
+        return tier.scheme  # (no schemes: the caller did not say which the project has)
+    fits = wants_own_scheme(tier_name, [s.value for s in tier.segments], names.schemes)
+    return NEW_SCHEME if fits else None
+
+
 def guess_targets(doc: LabelDocument, names: ProjectNames) -> dict[str, TierTarget | None]:
     """A guess for every tier of ``doc`` (file name -> target, None where a person must say)."""
     guesses: dict[str, TierTarget | None] = {}
@@ -256,8 +274,11 @@ def guess_targets(doc: LabelDocument, names: ProjectNames) -> dict[str, TierTarg
         if tier.dependent:
             guesses[tier.name] = TierTarget(None)  # notes or translations on another tier: skipped unless mapped
             continue
-        guesses[tier.name] = TierTarget(tier.key) if tier.key is not None else guess_target(
+        target = TierTarget(tier.key) if tier.key is not None else guess_target(
             tier.name, names, participant=tier.participant_hint, annotator=tier.annotator_hint)
+        if target is not None and target.key is not None and tier.key is None:
+            target = TierTarget(target.key, guess_scheme(tier, target.key.tier, names))
+        guesses[tier.name] = target
     return guesses
 
 
@@ -271,7 +292,8 @@ def project_names(project: Project, session: str | None, annotator: str | None =
         codes = tuple(p.code for p in tx.participants.list(target.id)) if target else ()
         tiers = tuple(sorted({t.name for s in tx.sessions.list() for t in tx.tiers.list(s.id)}))
         annotators = tuple(a.name for a in tx.annotators.list())
-    return ProjectNames(codes, annotators, tiers, tuple(sorted(imported.values())), annotator)
+        schemes = tuple(s for s in tx.schemes.list() if s.kind in ("categorical", "dimensional"))
+    return ProjectNames(codes, annotators, tiers, tuple(sorted(imported.values())), annotator, schemes)
 
 
 def needs_mapping(doc: LabelDocument) -> bool:
