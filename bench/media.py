@@ -12,7 +12,8 @@ keyframe→target loop with the same non-reference skipping (the decode floor), 
 ffmpeg CLI's own exact seek (``ffmpeg -ss T -i f -frames:v 1``, net of its process start),
 VideoDecoder as it was before far seeks got their own slice-threaded codec (frame threads for everything),
 and VideoDecoder with one seek codec (before codecs were kept parked: a seek went on from the last one's
-position or started at the keyframe). Each seek row also counts the pictures decoded per seek.
+position or started at the keyframe). The VideoDecoder variants take turns target by target (load drift
+hits them alike); each row also counts the pictures decoded per seek.
 The product answer to long GOPs is proxies (``dyadlab proxy``; the GUI offers them for views whose GOP
 exceeds ``SLOW_SEEK_GOP``).
 
@@ -118,37 +119,57 @@ def seek_targets(index: FrameIndex, count: int, seed: int) -> list[int]:
     return [int(n) for n in rng.choice(len(index), size=min(count, len(index)), replace=False)]
 
 
-def seek_latencies(path: Path, index: FrameIndex, targets: list[int], decode_path: Path | None = None,
-                   seek_thread_type: str | None = "SLICE", cpu_ms: list[float] | None = None,
-                   decoded: list[int] | None = None, **options) -> tuple[list[float], int]:
-    """Exact seeks through VideoDecoder.get_frame (RGB of the target), in ``targets`` order.
+@dataclass
+class SeekRun:
+    """One decoder's exact seeks: wall and CPU ms, pictures decoded, and wrong frames."""
 
-    ``cpu_ms`` receives each seek's CPU time of this process (all threads): on a loaded machine it says
-    what the seek costs on an idle core better than wall time does. ``decoded`` receives the pictures
-    each seek decoded (non-reference ones skipped inside the codec are not counted)."""
-    times, wrong = [], 0
-    with VideoDecoder(path, index, decode_path=decode_path, seek_thread_type=seek_thread_type, **options) as decoder:
-        decoder.get_frame(0, timeout=30)  # open the file and warm the codec outside the timing
-        for n in targets:
-            before = decoder.stats["decoded"]
-            start, cpu = time.perf_counter(), time.process_time()
-            image = decoder.get_frame(int(n), timeout=30)
-            times.append((time.perf_counter() - start) * 1000)
-            if cpu_ms is not None:
-                cpu_ms.append((time.process_time() - cpu) * 1000)
-            if decoded is not None:
-                decoded.append(decoder.stats["decoded"] - before)
-            wrong += read_code(image, 0, 0, CODE, CODE) != n
-    return times, wrong
+    times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    decoded: list[int] = field(default_factory=list)
+    wrong: int = 0
+
+    def row(self, name: str, goal: str = "") -> tuple[str, str, str]:
+        return (name, f"p50 {pct(self.times, 50):.0f} ms",
+                f"p95 {pct(self.times, 95):.0f} ms{goal}, max {max(self.times):.0f}; CPU p50 {pct(self.cpu, 50):.0f} / "
+                f"p95 {pct(self.cpu, 95):.0f} ms; decoded p50 {pct(self.decoded, 50):.0f} / "
+                f"p95 {pct(self.decoded, 95):.0f} pictures; wrong {self.wrong}")
+
+    def versus(self, other: SeekRun, name: str) -> tuple[str, str, str]:
+        return (name, f"p95 {pct(self.times, 95) / pct(other.times, 95):.2f}x",
+                f"p50 {pct(self.times, 50) / pct(other.times, 50):.2f}x; CPU p95 "
+                f"{pct(self.cpu, 95) / pct(other.cpu, 95):.2f}x (same targets, taking turns)")
 
 
-def ours_row(name: str, times: list[float], cpu: list[float], decoded: list[int], wrong: int,
-             goal: str = "") -> tuple[str, str, str]:
-    """One VideoDecoder seek row: wall p50/p95, CPU p50/p95, pictures decoded per seek."""
-    return (name, f"p50 {pct(times, 50):.0f} ms",
-            f"p95 {pct(times, 95):.0f} ms{goal}, max {max(times):.0f}; CPU p50 {pct(cpu, 50):.0f} / "
-            f"p95 {pct(cpu, 95):.0f} ms; decoded p50 {pct(decoded, 50):.0f} / p95 {pct(decoded, 95):.0f} "
-            f"pictures; wrong {wrong}")
+def decoder_seeks(path: Path, index: FrameIndex, targets: list[int], variants: dict[str, dict],
+                  decode_path: Path | None = None) -> dict[str, SeekRun]:
+    """Exact seeks through VideoDecoder.get_frame (RGB of the target), one decoder per option set in
+    ``variants``, taking turns target by target so that load drift hits them alike.
+
+    CPU is this process's CPU time per seek (all threads; only one decoder works at a time): on a loaded
+    machine it says what a seek costs better than wall time, where a decoder with more threads simply
+    gets a bigger share of the busy cores. Decoded counts pictures that came out of the codec (non-reference
+    ones skipped inside it are not counted)."""
+    runs = {name: SeekRun() for name in variants}
+    decoders = {name: VideoDecoder(path, index, decode_path=decode_path, **options)
+                for name, options in variants.items()}
+    try:
+        for decoder in decoders.values():
+            decoder.get_frame(0, timeout=30)  # open the file and warm the codec outside the timing
+        for i, n in enumerate(targets):
+            names = list(decoders) if i % 2 == 0 else list(reversed(decoders))
+            for name in names:
+                decoder, run = decoders[name], runs[name]
+                before = decoder.stats["decoded"]
+                start, cpu = time.perf_counter(), time.process_time()
+                image = decoder.get_frame(int(n), timeout=60)
+                run.times.append((time.perf_counter() - start) * 1000)
+                run.cpu.append((time.process_time() - cpu) * 1000)
+                run.decoded.append(decoder.stats["decoded"] - before)
+                run.wrong += read_code(image, 0, 0, CODE, CODE) != n
+    finally:
+        for decoder in decoders.values():
+            decoder.close()
+    return runs
 
 
 def pyav_seek_latencies(path: Path, index: FrameIndex, targets: list[int], *,
@@ -213,7 +234,7 @@ def ffmpeg_seek_latencies(path: Path, index: FrameIndex, targets: list[int]) -> 
 def seek_floor_rows(video: Path, index: FrameIndex, targets: list[int], ours_ms: list[float],
                     floor_count: int = 100, cli_count: int = 40) -> list[tuple[str, str, str]]:
     """Same-run references for the GOP-250 seeks (on the first targets, to bound the run time): how far
-    VideoDecoder is from the decode floor, and what frame threading costs or gains on this machine."""
+    VideoDecoder is from the decode floor of PyAV's minimal loop and from the ffmpeg CLI."""
     sub = targets[:floor_count]
     ours = ours_ms[:floor_count]
 
@@ -222,11 +243,6 @@ def seek_floor_rows(video: Path, index: FrameIndex, targets: list[int], ours_ms:
 
     nonref, wrong_nonref = pyav_seek_latencies(video, index, sub, skip_nonref=True)
     plain, wrong_plain = pyav_seek_latencies(video, index, sub, skip_nonref=False)
-    frame_cpu: list[float] = []
-    frame_ms, wrong_frame = seek_latencies(video, index, sub, seek_thread_type=None, cpu_ms=frame_cpu)
-    one_cpu: list[float] = []
-    one_decoded: list[int] = []
-    one_ms, wrong_one = seek_latencies(video, index, sub, cpu_ms=one_cpu, decoded=one_decoded, seek_codecs=1)
     cli, startup, wrong_cli = ffmpeg_seek_latencies(video, index, targets[:cli_count])
     cli_net = [max(ms - startup, 0.0) for ms in cli]
     return [
@@ -237,13 +253,6 @@ def seek_floor_rows(video: Path, index: FrameIndex, targets: list[int], ours_ms:
         (f"  ffmpeg -ss T -i f -frames:v 1 ({len(cli)})", f"p50 {pct(cli_net, 50):.0f} ms",
          f"p95 {pct(cli_net, 95):.0f} ms net of {startup:.0f} ms process start "
          f"(gross p50 {pct(cli, 50):.0f}); {versus(cli_net, ours_ms[:cli_count])}; wrong {wrong_cli}"),
-        (f"  VideoDecoder, far seeks on the frame-threaded codec too (before) ({len(sub)})",
-         f"p50 {pct(frame_ms, 50):.0f} ms", f"p95 {pct(frame_ms, 95):.0f} ms; {versus(frame_ms)}; CPU p50 {pct(frame_cpu, 50):.0f} / "
-         f"p95 {pct(frame_cpu, 95):.0f} ms; wrong {wrong_frame}"),
-        ours_row(f"  VideoDecoder, one seek codec, none parked (before) ({len(sub)})", one_ms, one_cpu,
-                 one_decoded, wrong_one),
-        (f"  ours / one seek codec ({len(sub)})", f"p95 {pct(ours, 95) / pct(one_ms, 95):.2f}x",
-         f"p50 {pct(ours, 50) / pct(one_ms, 50):.2f}x (same targets, same run)"),
     ]
 
 
@@ -271,20 +280,12 @@ def one_slice_rows(video: Path, workdir: Path, targets: list[int]) -> list[tuple
                     "-crf", "23", "-g", "250", "-keyint_min", "250", "-sc_threshold", "0", "-bf", "3",
                     "-pix_fmt", "yuv420p", str(one)], check=True)
     index = FrameIndex.build(one)
-    runs = {}
-    for seek_thread_type in ("SLICE", None):
-        cpu: list[float] = []
-        decoded: list[int] = []
-        times, wrong = seek_latencies(one, index, targets, cpu_ms=cpu, decoded=decoded,
-                                      seek_thread_type=seek_thread_type)
-        runs[seek_thread_type] = times, cpu, decoded, wrong
-    ours, frame = runs["SLICE"][0], runs[None][0]
+    runs = decoder_seeks(one, index, targets, {"slice": {}, "frame": {"seek_thread_type": None}})
     return [
-        ours_row(f"{len(ours)} exact seeks, GOP 250, {slices_per_picture(one)} slice per picture (ffmpeg CLI x264)",
-                 *runs["SLICE"]),
-        ours_row(f"  far seeks on the frame-threaded codec ({len(frame)})", *runs[None]),
-        ("  ours / frame-threaded, one slice per picture", f"p95 {pct(ours, 95) / pct(frame, 95):.2f}x",
-         f"p50 {pct(ours, 50) / pct(frame, 50):.2f}x (same targets, same run)"),
+        runs["slice"].row(f"{len(targets)} exact seeks, GOP 250, {slices_per_picture(one)} slice per picture "
+                          "(ffmpeg CLI x264)"),
+        runs["frame"].row(f"  far seeks on the frame-threaded codec ({len(targets)})"),
+        runs["slice"].versus(runs["frame"], "  ours / frame-threaded, one slice per picture"),
     ]
 
 
@@ -645,13 +646,19 @@ def main() -> None:
         proxy_s = time.perf_counter() - t0
         proxy_index = FrameIndex.build(proxy)
         targets = seek_targets(index, seeks, 1)
-        gop_cpu: list[float] = []
-        gop_decoded: list[int] = []
-        gop_ms, gop_wrong = seek_latencies(video, index, targets, cpu_ms=gop_cpu, decoded=gop_decoded)
-        proxy_ms, proxy_wrong = seek_latencies(video, proxy_index, seek_targets(index, seeks, 2), decode_path=proxy)
-        rows.append(ours_row(f"{len(gop_ms)} exact seeks, GOP 250, {slices_per_picture(video)} slices per picture",
-                             gop_ms, gop_cpu, gop_decoded, gop_wrong, " (goal <= 100)"))
-        rows += seek_floor_rows(video, index, targets, gop_ms)
+        gop = decoder_seeks(video, index, targets, {
+            "ours": {}, "one codec": {"seek_codecs": 1}, "frame": {"seek_thread_type": None, "seek_codecs": 1}})
+        proxy_run = decoder_seeks(video, proxy_index, seek_targets(index, seeks, 2), {"proxy": {}}, decode_path=proxy)
+        proxy_ms, proxy_wrong = proxy_run["proxy"].times, proxy_run["proxy"].wrong
+        ours = gop["ours"]
+        rows += [
+            ours.row(f"{len(targets)} exact seeks, GOP 250, {slices_per_picture(video)} slices per picture",
+                     " (goal <= 100)"),
+            gop["one codec"].row(f"  VideoDecoder, one seek codec, none parked (before) ({len(targets)})"),
+            ours.versus(gop["one codec"], "  ours / one seek codec"),
+            gop["frame"].row(f"  VideoDecoder, one frame-threaded codec for every seek (before that) ({len(targets)})"),
+        ]
+        rows += seek_floor_rows(video, index, targets, ours.times)
         rows += one_slice_rows(video, workdir, targets[:100])
         rows += [
             (f"{len(proxy_ms)} exact seeks, all-intra proxy", f"p50 {pct(proxy_ms, 50):.1f} ms",
