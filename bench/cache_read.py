@@ -75,7 +75,7 @@ def window_ms(root: Path, kinds: tuple[str, ...], repeats: int = 15) -> dict[str
     return out
 
 
-def training_rates(root: Path, batches: int = 30, decoded_cache_mb: int | None = None
+def training_rates(root: Path, batches: int = 100, decoded_cache_mb: int | None = None
                    ) -> dict[str, tuple[float, float]]:
     """(samples/s, CPU ms per 1000 samples) of shuffled training batches (64) per modality after a first epoch,
     through the trainer's own loader (format 2 decodes a corpus's arrays into memory during the first epoch when

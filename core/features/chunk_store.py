@@ -406,7 +406,7 @@ class ChunkedArray(LazyArray):
 
     def fetch(self, flat: np.ndarray, size: int | None = None) -> np.ndarray:
         """Rows ``flat`` (valid row numbers, any order) decoded, each block once; ``size``: face crops at that
-        size (``crop_codec.decode_crop``), other arrays as stored."""
+        size (``crop_codec.crop_decoder``), other arrays as stored."""
         tail = self.shape[1:] if size is None else (size, size, self.shape[-1])
         out = np.empty((flat.size, *tail), self.dtype)
         return self.fetch_into(flat, out, np.arange(flat.size), size)

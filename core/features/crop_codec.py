@@ -16,7 +16,7 @@ decode time at 1/2) and then area-resized by ``resize_crops``, the resize traine
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -49,6 +49,12 @@ def encode_crop(rgb: np.ndarray, quality: int = 90) -> bytes:
     return buf.tobytes()
 
 
+def _interpolation(height: int, width: int, size: int) -> int:
+    import cv2
+
+    return cv2.INTER_AREA if height > size or width > size else cv2.INTER_LINEAR
+
+
 def resize_crops(crops: np.ndarray, size: int, out: np.ndarray | None = None) -> np.ndarray:
     """Face crops ``[N, H, W, 3]`` at ``size`` × ``size`` (area averaging down, bilinear up): the one resize the
     trainer, inference and the cache's reads at a model's size share (the alignment geometry is relative, so
@@ -60,14 +66,12 @@ def resize_crops(crops: np.ndarray, size: int, out: np.ndarray | None = None) ->
         if crops.shape[1:3] == (size, size):
             return np.ascontiguousarray(crops)
         out = np.empty((len(crops), size, size, crops.shape[-1]), np.uint8)
+    how = _interpolation(crops.shape[1], crops.shape[2], size)
     for k in range(len(crops)):
-        crop = crops[k]
-        if crop.shape[:2] == (size, size):
-            out[k] = crop
+        if crops.shape[1:3] == (size, size):
+            out[k] = crops[k]
         else:
-            shrink = crop.shape[0] > size or crop.shape[1] > size
-            cv2.resize(np.ascontiguousarray(crop), (size, size), dst=out[k],
-                       interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+            cv2.resize(np.ascontiguousarray(crops[k]), (size, size), dst=out[k], interpolation=how)
     return out
 
 
@@ -83,28 +87,32 @@ def dct_scale(stored: int, size: int) -> int:
 _REDUCED = {1: 0, 2: 16, 4: 32, 8: 64}  # OpenCV's IMREAD_REDUCED_* bits, without the colour-order bit
 
 
-def decode_crop(data: bytes | memoryview, shape: tuple[int, ...], size: int | None = None,
-                out: np.ndarray | None = None) -> np.ndarray:
-    """The RGB crop of ``shape`` (H, W, 3) from JPEG bytes (zeros for empty bytes); ``size``: at size × size,
-    decoded at the DCT scale that keeps it ≥ ``size`` then resized (``resize_crops``); ``out``: written there."""
+def crop_decoder(shape: tuple[int, ...], size: int | None = None) -> Callable[[bytes | memoryview, np.ndarray], None]:
+    """``decode(data, out)``: the RGB crop of ``shape`` (H, W, 3) from JPEG bytes into ``out`` (zeros for empty
+    bytes); ``size``: at size × size, decoded at the DCT scale that keeps it ≥ ``size`` then resized as
+    ``resize_crops`` resizes. What is the same for every crop is worked out once."""
     import cv2
 
-    want = tuple(shape) if size is None else (size, size, shape[-1])
-    if out is None:
-        out = np.empty(want, np.uint8)
-    if len(data) == 0:
-        out[...] = 0
-        return out
     scale = 1 if size is None else dct_scale(min(shape[0], shape[1]), size)
-    rgb = cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[scale] | cv2.IMREAD_COLOR_RGB)
+    flags = _REDUCED[scale] | cv2.IMREAD_COLOR_RGB
     expect = (-(-shape[0] // scale), -(-shape[1] // scale), shape[-1])
-    if rgb is None or rgb.shape != expect:
-        raise ValueError(f"a cached face crop does not decode to {tuple(shape)}")
-    if rgb.shape == want:
-        out[...] = rgb
-    else:
-        resize_crops(rgb[None], size or shape[0], out[None])
-    return out
+    resize = size is not None and expect[:2] != (size, size)
+    how = _interpolation(expect[0], expect[1], size) if resize else 0
+    dsize = (size, size) if size is not None else None
+
+    def decode(data: bytes | memoryview, out: np.ndarray) -> None:
+        if len(data) == 0:
+            out[...] = 0
+            return
+        rgb = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+        if rgb is None or rgb.shape != expect:
+            raise ValueError(f"a cached face crop does not decode to {tuple(shape)}")
+        if resize:
+            cv2.resize(rgb, dsize, dst=out, interpolation=how)
+        else:
+            out[...] = rgb
+
+    return decode
 
 
 def decode_crops(datas: Sequence[bytes | memoryview], shape: tuple[int, ...], out: np.ndarray,
@@ -113,10 +121,11 @@ def decode_crops(datas: Sequence[bytes | memoryview], shape: tuple[int, ...], ou
     many: one task per thread over a run of crops, not one per crop (a task costs ~30 µs of locking)."""
     n = len(datas)
     where = range(n) if rows is None else rows
+    decode = crop_decoder(shape, size)
 
     def run(a: int, b: int) -> None:
         for k in range(a, b):
-            decode_crop(datas[k], shape, size, out[where[k]])
+            decode(datas[k], out[where[k]])
 
     if n < PARALLEL_FROM or THREADS == 1:
         run(0, n)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dyadlab.core.features import FeatureStore
+from dyadlab.core.features import FeatureStore, chunk_store
 from dyadlab.core.features import cache as cache_module
 from dyadlab.core.features.array_codecs import BLOCK_ROWS
 from dyadlab.core.features.cache import FeatureCache
@@ -132,6 +132,7 @@ def test_the_decoded_budget_holds_crops_at_the_models_size(crops_project, fresh,
     root, _ = crops_project
     full_mb = ROWS * SIZE * SIZE * 3 / 2**20  # 44 MB at 224 px; 3.7 MB at 64 px
     monkeypatch.setenv("DYADLAB_DECODED_CACHE_MB", str(full_mb / 4))
+    monkeypatch.setattr(chunk_store, "_DECODED_BYTES", [0])  # no bytes held by arrays of earlier tests
     data = FeatureStore(root).load(1, 1, "faces").data
     at64 = crops_at_size(data, 64)
     assert isinstance(at64, CropsAtSize) and crops_at_size(data, 224) is data
