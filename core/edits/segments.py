@@ -151,6 +151,22 @@ class CreateSegment(Edit):
                              score=self.score, provenance=self.provenance, text=self.text)
 
 
+def relabelled_provenance(seg: model.Segment, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A model's proposal taken as a segment and then relabelled is a correction (back to the model's label,
+    an acceptance again): the provenance to write with the new value, as ``accept_edit`` would have written
+    it had the annotator chosen that label at once. Nothing for other segments or other changes."""
+    provenance = seg.provenance or {}
+    if "value" not in fields or fields["value"] == seg.value or provenance.get("source") != "model proposal":
+        return {}
+    model_value = provenance.get("model_value", seg.value if provenance.get("how") == "accepted" else None)
+    if model_value is None:
+        return {}
+    if fields["value"] == model_value:
+        kept = {k: v for k, v in provenance.items() if k != "model_value"}
+        return {"provenance": {**kept, "how": "accepted"}}
+    return {"provenance": {**provenance, "how": "corrected", "model_value": model_value}}
+
+
 class UpdateSegment(Edit):
     """Change a segment's times, value or score (move, resize, relabel). Undo restores the old fields.
 
@@ -167,21 +183,25 @@ class UpdateSegment(Edit):
         self.before: dict[str, Any] | None = None
         self.tier_id: int | None = None
 
-    def _write(self, tx: UnitOfWork, fields: dict[str, Any]) -> model.Segment:
-        """Check access, the tier's rules and the expectation, then write ``fields``."""
+    def _write(self, tx: UnitOfWork, fields: dict[str, Any], *, relabel: bool = False) -> tuple[model.Segment,
+                                                                                               dict[str, Any]]:
+        """Check access, the tier's rules and the expectation, then write ``fields`` (with ``relabel``, also
+        the provenance a new value implies); returns the segment as it was and the fields written."""
         seg, tier = claim(tx, self.segment_id, self.expect, self.annotator_id)
+        if relabel:
+            fields = {**fields, **relabelled_provenance(seg, fields)}
         after = replace(seg, **fields)
         check_value(tx, tier, after.value)
         if after.start_us != seg.start_us or after.end_us != seg.end_us:
             check_free(tx, tier, after.start_us, after.end_us, {seg.id})
         written = tx.segments.update(self.segment_id, expected_version=seg.version, **fields)
         self.expect = content(written)
-        return seg
+        return seg, fields
 
     def apply(self, tx: UnitOfWork) -> None:
-        seg = self._write(tx, self.changes)
+        seg, fields = self._write(tx, self.changes, relabel=True)
         if self.before is None:
-            self.before = {k: getattr(seg, k) for k in self.changes}
+            self.before = {k: getattr(seg, k) for k in fields}
             self.tier_id = seg.tier_id
 
     def revert(self, tx: UnitOfWork) -> None:
