@@ -60,3 +60,33 @@ def test_a_jump_in_the_frames_makes_the_tracker_detect_again(demo_frames):
     seen, runs = observe_all(demo_frames, 10, order)
     assert runs == 3
     assert all(o.eyes is not None for o in seen)
+
+
+def test_the_landmark_flow_follows_the_head_and_leaves_a_glance_or_a_long_move_to_face_mesh(demo_frames):
+    import cv2
+
+    from dyadlab.core.features.faces import RIGHT_IRIS, LandmarkFlow
+
+    (seen,), _ = observe_all(demo_frames, 1, [0])
+    rgb, lm = demo_frames[0], seen.landmarks
+    flow = LandmarkFlow()
+    flow.remember(rgb, lm, meshed=True)
+    shifted = cv2.warpAffine(rgb, np.float64([[1, 0, 3], [0, 1, -2]]), (rgb.shape[1], rgb.shape[0]))
+    carried = flow.carry(shifted, lm)  # the whole head moved 3 px right, 2 px up
+    assert carried is not None
+    assert np.abs(carried[:, :2] - (lm[:, :2] + (3, -2))).max() < 0.5
+    glance = rgb.copy()  # the head still, one pupil moved 4 px sideways
+    x, y = np.round(lm[RIGHT_IRIS, :2]).astype(int)
+    patch = rgb[y - 6:y + 7, x - 6:x + 7].copy()
+    glance[y - 6:y + 7, x - 6:x + 7] = np.median(rgb[y - 12:y + 13, x - 12:x + 13].reshape(-1, 3), axis=0)
+    glance[y - 6:y + 7, x - 2:x + 11] = patch
+    assert flow.carry(glance, lm) is None
+    loose = LandmarkFlow(tolerance_px=100)
+    loose.remember(rgb, lm, meshed=True)
+    assert loose.carry(glance, lm) is not None  # it was the pupil moving on its own that made the flow refuse
+    far = cv2.warpAffine(rgb, np.float64([[1, 0, 20], [0, 1, 0]]), (rgb.shape[1], rgb.shape[0]))  # 1/8 face
+    assert flow.carry(far, lm) is None  # moved too far since the last mesh: face mesh must look again
+    flow.max_motion = 1.0
+    assert flow.carry(far, lm) is not None  # (the flow itself could follow that far)
+    flow.remember(rgb, None, meshed=False)
+    assert flow.carry(rgb, lm) is None  # nothing remembered to follow
