@@ -337,8 +337,12 @@ class VideoDecoder:
         return min(same, key=lambda c: c.used)
 
     def _parked_before(self, target: int) -> _Cursor | None:
-        """The open codec that reaches ``target`` soonest by decoding on (None: every one must seek)."""
-        able = [c for c in self._cursors if self._can_go_on(c, target)]
+        """The open codec that reaches ``target`` soonest by decoding on (None: every one must seek).
+
+        A long way on (more than SEQUENTIAL_WINDOW pictures) is a far seek's work: only codecs of the far
+        seek thread type take it; on another, the pictures cost more than the keyframe a seek adds."""
+        able = [c for c in self._cursors if self._can_go_on(c, target)
+                and (c.thread_type == self.seek_thread_type or target - c.next <= SEQUENTIAL_WINDOW)]
         return max(able, key=lambda c: (c.next, c is self._cursor)) if able else None
 
     def _close_container(self) -> None:

@@ -108,3 +108,18 @@ def test_the_least_recently_used_codec_seeks_once_all_are_open(two_slice):
         decoded = decoder.stats["decoded"]
         assert read_code(decoder.get_frame(157), 0, 0, CODE, CODE) == 157  # none parked at 151 any more
         assert decoder.stats["decoded"] - decoded > 15
+
+
+def test_a_long_way_on_from_the_playing_codec_is_a_far_seek(two_slice):
+    """From the frame-threaded codec standing at the GOP's start, a target 60 pictures on is reached by the
+    slice-threaded seek codec (one more keyframe, each picture cheaper), a target a few pictures on by
+    decoding on where it stands."""
+    with VideoDecoder(two_slice, FrameIndex.build(two_slice), readahead=0, thread_type="FRAME") as decoder:
+        decoder.get_frame(0)
+        assert read_code(decoder.get_frame(60), 0, 0, CODE, CODE) == 60
+        assert decoder.active_thread_type == "SLICE"
+        seeks = decoder.stats["seeks"]
+        assert read_code(decoder.get_frame(84), 0, 0, CODE, CODE) == 84  # keyframe 80 + 4: near, on FRAME
+        assert decoder.active_thread_type == "FRAME"
+        assert read_code(decoder.get_frame(90), 0, 0, CODE, CODE) == 90  # 5 on from 85: decodes on
+        assert decoder.active_thread_type == "FRAME" and decoder.stats["seeks"] == seeks + 1
