@@ -59,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
             sessions = select_sessions(tx.sessions.list(), args.sessions)
             names = {s.id: s.name for s in sessions}
             codes = {p.id: p.code for s in sessions for p in tx.participants.list(s.id)}
+            tiers = {t.name for s in sessions for t in tx.tiers.list(s.id) if t.kind == "categorical"}
+        if args.tier not in tiers:  # a typo ranked every stretch for a tier nobody could label
+            raise DyadLabError(f"no categorical tier {args.tier!r} in {args.project}",
+                               hint=f"tiers: {', '.join(sorted(tiers)) or 'none'}")
         participant = None
         if args.participant is not None:
             found = [pid for pid, code in codes.items() if code == args.participant]

@@ -25,3 +25,10 @@ def test_the_queue_command_adds_no_annotator(project, audio_model, capsys):
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert rows and all(r["why"] for r in rows)
     assert _annotators(project) == before and "annotator" not in before and "newcomer" not in before
+
+
+def test_a_tier_name_the_project_lacks_is_refused_naming_the_tiers(project, audio_model, capsys):
+    """A typo in ``--tier`` ranked every stretch for a tier nobody could label (and printed it as usual)."""
+    assert main(["queue", str(project.root), "--model", str(audio_model), "--tier", "emotoin"]) != 0
+    err = capsys.readouterr().err
+    assert "no categorical tier 'emotoin'" in err and "emotion" in err and str(project.root) in err
