@@ -45,6 +45,7 @@ def test_a_laughter_tier_gets_its_own_scheme_and_its_classes_show_in_the_palette
         qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), LEFT)
 
     answer_next_modal(map_tiers, kind=TierMappingDialog)
+    workspace = win.ws
     _run_job(qtbot, win, win.file_actions.import_labels)
     seen["grab"].save(str(tmp_path / "mapping.png"))
     assert seen["laughs"] == ["B", "speaker_laughs", "alice", NEW_SCHEME_TEXT]
@@ -55,11 +56,15 @@ def test_a_laughter_tier_gets_its_own_scheme_and_its_classes_show_in_the_palette
     assert db("SELECT definition FROM label_schemes WHERE name = 'emotion-4class'") == emotion_before
     assert db("SELECT count(*) FROM label_schemes WHERE name = 'emotion-4class-project'") == [(0,)]
 
-    qtbot.waitUntil(lambda: "speaker_laughs" in [t.tier.name for t in drive.timeline.tier_tracks.values()],
-                    timeout=10_000)
+    def reopened() -> bool:  # the window reopens the project once the import job has ended
+        return win.ws is not None and win.ws is not workspace and "speaker_laughs" in [
+            t.tier.name for t in drive.timeline.tier_tracks.values()]
+
+    qtbot.waitUntil(reopened, timeout=20_000)
     track = drive.tier_track("B", "speaker_laughs")
     drive.ws.set_active_tier(track.tier.id)
-    palette = win.findChild(PalettePanel)
+    palette = win.docks["Palette"].widget()
+    assert isinstance(palette, PalettePanel) and palette.title.text() == "<b>B · speaker_laughs</b>"
     assert {name: button.text() for name, button in palette.buttons.items()} == {"laugh": "laugh",
                                                                                  "giggle": "giggle"}
     first = drive.ws.segments(track.tier.id)[0]
