@@ -27,9 +27,10 @@ floor is a percentile of every window's level, so it cannot be decided from a sl
 Not thread-safe: one ``InputProvider`` per thread (the live worker owns its own). ``InputProvider.map``
 is the one exception, by construction: it runs a function per participant on the provider's own small pool,
 each participant's ``ParticipantInputs`` (decoder, face finder, LRU) used by one pool thread at a time. A
-participant's ``inputs`` and ``boxes`` also take its own lock: the live worker's background search for the
-next frame's faces can meet a step that asks for earlier frames (a recurrent model's context), and face
-mesh and the face track must see one frame at a time.
+participant also computes under its own lock and its LRU has one: the live worker's background search for
+the next frame's faces can meet a step that asks for earlier frames (a recurrent model's context), and face
+mesh and the face track must see one frame at a time; a step whose frames are computed already only reads
+the LRU, so it does not wait for the search.
 """
 
 from __future__ import annotations
@@ -91,23 +92,32 @@ class ParticipantTimeline:
 
 
 class _LRU(OrderedDict):
-    """Least-recently-used store of per-frame computed inputs (bounded)."""
+    """Least-recently-used store of per-frame computed inputs (bounded; ``put``/``take``/``peek`` thread-safe)."""
 
     def __init__(self, size: int) -> None:
         super().__init__()
         self.size = size
+        self._mutex = threading.Lock()
 
     def put(self, key: Any, value: Any) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
+        with self._mutex:
+            self[key] = value
+            self.move_to_end(key)
+            while len(self) > self.size:
+                self.popitem(last=False)
 
     def take(self, key: Any) -> Any:
-        value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
-        return value
+        """The value (None if absent), now the most recently used."""
+        with self._mutex:
+            value = self.get(key)
+            if value is not None:
+                self.move_to_end(key)
+            return value
+
+    def peek(self, key: Any) -> Any:
+        """The value (None if absent), its place unchanged."""
+        with self._mutex:
+            return self.get(key)
 
 
 @dataclass
@@ -133,7 +143,7 @@ class ParticipantInputs:
         self._entries: dict[str, CacheEntry | None] = {}
         self._loaded: dict[str, Any] = {}
         self._lru = _LRU(LRU_FRAMES)
-        self._lock = threading.RLock()  # inputs and boxes: one thread at a time (the module's docstring)
+        self._lock = threading.RLock()  # held while computing: decoder, face finder, signal (module docstring)
         self._signal: Any = None
         self._finder: Any = None
         self._aligner: Any = None
@@ -220,21 +230,19 @@ class ParticipantInputs:
     # -- inputs -----------------------------------------------------------------------------------------
     def inputs(self, spec: ModelInput, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(data [n, *spec.shape], valid [n])`` for ``frames`` (sorted, unique, inside the timeline)."""
-        with self._lock:
-            return self._inputs(spec, np.asarray(frames, dtype=np.int64))
-
-    def _inputs(self, spec: ModelInput, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        frames = np.asarray(frames, dtype=np.int64)
         try:
             cached = self._from_cache(spec, frames)
             if cached is not None:
                 self.stats[f"{spec.name}:cache"] += len(frames)
                 return cached
             self.stats[f"{spec.name}:computed"] += len(frames)
-            if spec.kind == "waveform":
-                return self._windows(frames, spec.shape[0])
-            if spec.kind == "features":
+            if spec.kind == "image":
+                return self._faces(frames, spec.shape[0])
+            with self._lock:
+                if spec.kind == "waveform":
+                    return self._windows(frames, spec.shape[0])
                 return self._functionals(spec.name, frames)
-            return self._faces(frames, spec.shape[0])
         except DyadLabError as exc:
             if isinstance(exc, InferenceError):
                 raise
@@ -262,7 +270,8 @@ class ParticipantInputs:
         """Whether the participant speaks at each of ``frames`` (bool ``[n]``), as the trainer's speech frames."""
         if self._speech is None:
             try:
-                self._speech = self._speech_frames()
+                with self._lock:  # it may load the signal
+                    self._speech = self._speech_frames()
             except DyadLabError as exc:
                 if isinstance(exc, InferenceError):
                     raise
@@ -294,10 +303,7 @@ class ParticipantInputs:
 
     def boxes(self, frames: np.ndarray) -> np.ndarray:
         """Face boxes ``float32 [n, 4]`` (x, y, w, h in view pixels) where known, else NaN rows."""
-        with self._lock:
-            return self._boxes(np.asarray(frames, dtype=np.int64))
-
-    def _boxes(self, frames: np.ndarray) -> np.ndarray:
+        frames = np.asarray(frames, dtype=np.int64)
         out = np.full((len(frames), 4), np.nan, np.float32)
         cached = self._cached_kind("face_boxes")
         if cached is not None:
@@ -305,7 +311,7 @@ class ParticipantInputs:
             out[~cached.valid[frames]] = np.nan
             return out
         for k, f in enumerate(frames.tolist()):
-            face = self._lru.get(("face", f))
+            face = self._lru.peek(("face", f))
             if face is not None:
                 out[k] = face.box
         return out
@@ -375,8 +381,11 @@ class ParticipantInputs:
         for k, f in enumerate(frames.tolist()):
             face = self._lru.take(("face", f))
             if face is None:
-                face = self._detect(f)
-                self._lru.put(("face", f), face)
+                with self._lock:  # the finder sees one frame at a time (another thread may have done it meanwhile)
+                    face = self._lru.take(("face", f))
+                    if face is None:
+                        face = self._detect(f)
+                        self._lru.put(("face", f), face)
             if face.valid:
                 crops[k] = _resize_crops(face.crop[None], size)[0]
                 valid[k] = True

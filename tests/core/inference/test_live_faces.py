@@ -93,3 +93,35 @@ def test_a_participants_faces_are_found_by_one_thread_at_a_time_while_the_next_f
     assert errors == [] and len(results) == 4
     assert all(p.valid for r in results for p in r.predictions)
     assert len(overlaps) > 40 and not any(overlaps)
+
+
+def test_a_frame_already_found_is_served_while_another_thread_finds_the_next(project, ids, monkeypatch):
+    """The live step reads its own frame (found first) while the background search is in the next one."""
+    import threading
+
+    from dyadlab.core.features.faces import ParticipantFaceFinder
+
+    sid, pid = ids["demo01"], ids["demo01/A"]
+    spec = ModelInput("face", "image", (64, 64, 3))
+    with InputProvider(project, use_cache=False) as provider:
+        inputs = provider.participant(sid, pid)
+        inputs.inputs(spec, np.array([10]))
+        inside, release, timed_out = threading.Event(), threading.Event(), []
+        observe = ParticipantFaceFinder.observe
+
+        def held(self, rgb, frame=None):
+            inside.set()
+            timed_out.append(not release.wait(20))  # until the main thread has its frame: it must not wait for us
+            return observe(self, rgb, frame)
+
+        monkeypatch.setattr(ParticipantFaceFinder, "observe", held)
+        search = threading.Thread(target=inputs.inputs, args=(spec, np.array([11])))
+        search.start()
+        assert inside.wait(20)
+        crops, valid = inputs.inputs(spec, np.array([10]))
+        boxes = inputs.boxes(np.array([10, 11]))
+        release.set()
+        search.join(30)
+        assert timed_out == [False]
+        assert valid[0] and crops[0].any() and np.isfinite(boxes[0]).all()
+        assert np.isfinite(inputs.boxes(np.array([11]))).all()  # found by the other thread meanwhile
