@@ -97,8 +97,8 @@ class TierMappingDialog(QDialog):
                 tier, fields[tier.name][1], names)
             self._fill_tier_row(row, tier.name, len(tier.segments), guess, fields[tier.name], scheme)
         self.tiers.resizeColumnsToContents()
-        for column in (3, 4, 5):  # combo boxes do not size their column: room for a tier name like "speaker_laughs"
-            self.tiers.setColumnWidth(column, max(self.tiers.columnWidth(column), 140))
+        for column, width in ((3, 90), (4, 150), (5, 110)):  # combo boxes do not size their column: room for
+            self.tiers.setColumnWidth(column, max(self.tiers.columnWidth(column), width))  # "speaker_laughs"
         self.tiers.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.tiers)
         layout.addWidget(QLabel("Labels the tiers' schemes do not know"))
