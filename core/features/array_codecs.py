@@ -24,6 +24,7 @@ random rows); the others decode the whole block. Decoding returns the array's or
 
 from __future__ import annotations
 
+import math
 import zlib
 from typing import Any
 
@@ -127,15 +128,15 @@ class Float16Codec(CompressibleCodec):
 
     def decode_rows(self, payload: memoryview, rows: int, tail: tuple[int, ...], dtype: np.dtype,
                     local: Any) -> np.ndarray:
-        c = int(np.prod(tail, dtype=np.int64))
-        e = np.frombuffer(payload, np.int8, c).astype(np.int32)
+        c = math.prod(tail)
+        e = np.frombuffer(payload, np.int8, c)
         if self.compress:
             values = _unshuffle(zlib.decompress(payload[c:]), np.dtype(np.float16), rows * c).reshape(rows, c)
         else:
             values = np.frombuffer(payload, np.float16, rows * c, offset=c).reshape(rows, c)
-        scale = np.ldexp(np.float32(1.0), e).astype(np.float32)
+        scale = np.ldexp(np.ones(c, np.float32), e.astype(np.int32))
         out = np.multiply(values[local], scale, dtype=np.float32)
-        return out.astype(dtype, copy=False).reshape(-1, *tail)
+        return (out if out.dtype == dtype else out.astype(dtype)).reshape(-1, *tail)
 
 
 class Quant8Codec(CompressibleCodec):
@@ -285,7 +286,8 @@ class WindowTapeCodec(Codec):
         out = np.zeros((len(pos), length), np.float32)
         present = pos >= 0
         if present.any():
-            view = np.lib.stride_tricks.sliding_window_view(tape, length)
+            step = tape.strides[0]  # every window of the tape as a row (a strided view; 0.7 µs, not 20)
+            view = np.ndarray((len(tape) - length + 1, length), tape.dtype, tape, 0, (step, step))
             scale = np.float32(1.0 / 32768.0) if mode == self.PCM else np.float32(np.ldexp(1.0, e))
             if present.all():
                 np.multiply(view[pos], scale, out=out, dtype=np.float32)

@@ -28,7 +28,7 @@ def selected_rows(index: Any, n: int) -> tuple[np.ndarray, tuple[int, ...]]:
             if rows.shape != (n,):
                 raise IndexError(f"a boolean index of shape {rows.shape} does not match {n} rows")
             rows = np.flatnonzero(rows)
-        elif rows.size and not np.issubdtype(rows.dtype, np.integer):
+        elif rows.size and rows.dtype.kind not in "iu":
             raise IndexError(f"rows must be integers or a boolean mask, not {rows.dtype}")
         rows = rows.astype(np.int64, copy=False)
     flat = rows.ravel()
@@ -49,11 +49,12 @@ def runs_by_part(flat: np.ndarray, starts: np.ndarray) -> Iterator[tuple[int, np
         yield k, np.arange(flat.size), flat - starts[k]
         return
     order = np.argsort(part_of, kind="stable")
-    cuts = np.flatnonzero(np.diff(part_of[order])) + 1
-    for group in np.split(order, cuts):
-        if group.size:
-            k = int(part_of[group[0]])
-            yield k, group, flat[group] - starts[k]
+    sorted_parts = part_of[order]
+    local = flat[order] - starts[sorted_parts]
+    cuts = [0, *(np.flatnonzero(sorted_parts[1:] != sorted_parts[:-1]) + 1).tolist(), flat.size]
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        if b > a:
+            yield int(sorted_parts[a]), order[a:b], local[a:b]
 
 
 class LazyRows:
