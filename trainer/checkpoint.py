@@ -25,6 +25,7 @@ Files are written to a temporary name and moved into place, so a crash never lea
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import subprocess
 from collections.abc import Sequence
 from importlib import metadata as importlib_metadata
@@ -92,6 +93,9 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError("checkpoint not found", path=path)
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:  # torch's text advises weights_only=False: running a foreign file's code
+        raise CheckpointError("not a readable checkpoint, the file is corrupt or truncated, or holds more than "
+                              "tensors and plain data (DyadLab never runs code from a checkpoint)", path=path) from exc
     except Exception as exc:  # torch raises many types for a damaged zip/pickle
         raise CheckpointError(f"not a readable checkpoint, the file is corrupt or truncated "
                               f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})", path=path) from exc
