@@ -24,10 +24,6 @@ def hardening_media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
 
 
 @pytest.fixture
-def empty_project(tmp_path: Path):
-    """A new project with the shipped label schemes, closed after the test."""
-    from dyadlab.core.project import create_project
-
-    project = create_project(tmp_path / "project")
-    yield project
-    project.close()
+def empty_project(project):
+    """A new project with the shipped label schemes, closed after the test (the suite's ``project``)."""
+    return project
