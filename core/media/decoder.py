@@ -111,9 +111,9 @@ class VideoDecoder:
         # decoded one after another, where frame threads only add hand-offs (bench/media.py: slice
         # threading 1.41x faster). They run on a second demuxer + codec opened with this thread type
         # (None: the same one); decoding on after such a seek stays on it until the next seek. Slice
-        # threads split a picture only into the slices it was coded with: most camera and ffmpeg-CLI
-        # H.264 has one, where this codec decodes on one core, still at less CPU than frame threads
-        # (bench/media.py, one-slice rows).
+        # threads split a picture only into the slices it was coded with: H.264 from the ffmpeg CLI
+        # (x264 frame threads) has one, where this codec decodes on one core, still at less CPU than
+        # frame threads (bench/media.py, one-slice rows).
         self.seek_thread_type = (seek_thread_type or thread_type).upper()
         # Up to this many codecs of the far-seek thread type stay open, each parked where it stopped; a
         # seek goes on from one parked earlier in the target's GOP instead of from the keyframe.
