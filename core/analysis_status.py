@@ -4,7 +4,9 @@ The Analyse dialog lists the sessions with this status so the user sees what a r
 It plans the same tasks ``dyadlab analyze`` would (``features.pipeline.plan_tasks``: content hashes of the
 media and the parameters, offsets and crops included) and asks the feature cache whether each result
 exists under its key: present → done; another result for the same (session, participant, task) but under
-another key → **stale** (a file, an offset or a setting changed since); none → missing.
+another key → **stale** (a file, an offset or a setting changed since); none → missing. Asked without
+settings of its own (the project panel), a result made with other settings than the defaults (``dyadlab
+analyze --window 1064``) is done as long as it is current for the settings it was made with.
 """
 
 from __future__ import annotations
@@ -49,12 +51,15 @@ def _tally(project: Any, what: Sequence[str], sessions: Iterable[int | str] | No
     cache = FeatureCache(project.root)
     counts: dict[tuple[int, str], dict[str, int]] = {}
     for task in tasks:
+        latest = cache.latest(task.session_id, task.participant_id, task.task)
         if cache.is_done(task.session_id, task.participant_id, task.task, task.key):
             state = "done"
-        elif cache.latest(task.session_id, task.participant_id, task.task) is not None:
-            state = "stale"
-        else:
+        elif latest is None:
             state = "missing"
+        elif params is None and _done_with_its_settings(project, cache, task, latest.manifest.get("params")):
+            state = "done"  # analysed with settings the user chose (``--window``, ``--face-size``): nothing changed
+        else:
+            state = "stale"
         bucket = counts.setdefault((task.session_id, task.task), {"done": 0, "stale": 0, "missing": 0})
         bucket[state] += 1
     with project.store.transaction() as tx:
@@ -63,6 +68,18 @@ def _tally(project: Any, what: Sequence[str], sessions: Iterable[int | str] | No
     for w in warnings:
         problems.setdefault((w.session, w.task), []).append(f"{w.participant} {w.task}: {w.message}")
     return chosen, counts, problems
+
+
+def _done_with_its_settings(project: Any, cache: Any, task: Any, used: dict[str, Any] | None) -> bool:
+    """Whether the latest result of ``task`` is still current for the settings it was made with: planned again
+    with those, its key (media content, offsets, crops, settings) is the one cached."""
+    from dyadlab.core.features.pipeline import plan_tasks
+
+    if not used:
+        return False
+    again, _ = plan_tasks(project, [task.session_id], [task.task], {task.task: used})
+    return any(t.participant_id == task.participant_id and t.task == task.task
+               and cache.is_done(t.session_id, t.participant_id, t.task, t.key) for t in again)
 
 
 def analysis_status(project: Any, what: Sequence[str], *, sessions: Iterable[int | str] | None = None,
