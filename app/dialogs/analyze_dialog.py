@@ -86,7 +86,8 @@ class AnalyzeDialog(QDialog):
         self.sessions.clear()
         with self.project.store.transaction() as tx:
             names = [s.name for s in tx.sessions.list()]
-        statuses = {s.name: s for s in analysis_status(self.project, self.what(), params=self.params())} \
+        # strict: stale against the settings shown here (a result made with others would be computed again)
+        statuses = {s.name: s for s in analysis_status(self.project, self.what(), params=self.params() or {})} \
             if self.what() else {}
         for name in names:
             status = statuses.get(name)

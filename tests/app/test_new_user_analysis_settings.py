@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import pytest
 
+from dyadlab.app.dialogs.analyze_dialog import AnalyzeDialog
 from dyadlab.app.docks.project_dock import ProjectBrowser
 from dyadlab.core.analysis_status import DONE, STALE, analysis_by_task
 from dyadlab.core.edits.media_setup import UpdateMediaItem
 from dyadlab.core.features.pipeline import analyze_project
 from dyadlab.core.project import open_project
 
+from .modal_driver import answer_next_modal
 from .test_project_analysis_status import _analysis_row, _states
 
 pytestmark = pytest.mark.gui
@@ -28,11 +30,21 @@ def test_results_made_with_other_settings_read_analysed_until_a_file_moves(qtbot
             track = tx.audio.list(second)[0]
         UpdateMediaItem("audio", track.id, offset_us=track.offset_us + 40_000).do(project.store)
         assert analysis_by_task(project, ["audio"], sessions=[second])[second]["audio"].state == STALE
-        # the Analyse dialog's question — would a run with *these* settings recompute? — still says yes
-        assert analysis_by_task(project, ["audio"], sessions=[first], params={})[first]["audio"].state == STALE
 
     window = open_window(demo_project_copy, session_id=first)
     browser = window.findChild(ProjectBrowser)
     qtbot.waitUntil(lambda: _states(browser, first) != {}, timeout=20_000)
     assert _states(browser, first)["audio"] == DONE
     assert "audio analysed" in _analysis_row(browser, first).text(2)
+
+    listed: list[str] = []
+
+    def read_and_cancel(dialog: AnalyzeDialog) -> None:  # would a run with the dialog's settings recompute? yes
+        dialog.tasks["faces"].setChecked(False)
+        listed.extend(dialog.sessions.item(i).text() for i in range(dialog.sessions.count()))
+        dialog.reject()
+
+    answer_next_modal(read_and_cancel, kind=AnalyzeDialog)
+    window.file_actions.open_analyze()
+    qtbot.waitUntil(lambda: bool(listed), timeout=20_000)
+    assert all("stale" in text for text in listed), listed
