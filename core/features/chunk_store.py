@@ -395,8 +395,14 @@ class ChunkedArray(LazyArray):
         return isinstance(self._owners[0].codec(self.name), JpegCodec)
 
     def at_size(self, size: int) -> LazyArray:
-        """These face crops as a ``[N, size, size, 3]`` array read at that size (this array when it is)."""
-        return self if tuple(self.shape[1:3]) == (size, size) else CropsAtSize(self, size)
+        """These face crops as a ``[N, size, size, 3]`` array read at that size (this array when it is); one per
+        size, so what it keeps decoded serves every reader of the result (a trainer, inference)."""
+        if tuple(self.shape[1:3]) == (size, size):
+            return self
+        sized = self.__dict__.setdefault("_sized", {})
+        if size not in sized:
+            sized[size] = CropsAtSize(self, size)
+        return sized[size]
 
     def _fetch(self, flat: np.ndarray) -> np.ndarray:
         return self.fetch(flat)

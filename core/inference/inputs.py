@@ -45,6 +45,8 @@ import numpy as np
 
 from dyadlab.core.errors import DyadLabError, MediaError
 from dyadlab.core.features.cache import CacheEntry, CacheMiss, FeatureStore
+from dyadlab.core.features.chunk_store import ChunkedArray
+from dyadlab.core.features.crop_codec import resize_crops
 from dyadlab.core.inference.errors import InferenceError
 from dyadlab.core.inference.loader import MODALITY_SOURCES, ModelInput
 
@@ -263,7 +265,9 @@ class ParticipantInputs:
             lo = have // 2 - want // 2  # same centre sample as a window cut with the model's length
             return np.ascontiguousarray(data[frames, lo:lo + want]), valid[frames]
         if spec.kind == "image":
-            return _resize_crops(np.asarray(data[frames]), spec.shape[0]), valid[frames]
+            if isinstance(data, ChunkedArray):  # read at the model's size as the trainer reads them (face_size)
+                return np.asarray(data.at_size(spec.shape[0])[frames]), valid[frames]
+            return resize_crops(np.asarray(data[frames]), spec.shape[0]), valid[frames]
         return np.asarray(data[frames], dtype=np.float32), valid[frames]
 
     def speech(self, frames: np.ndarray) -> np.ndarray:
@@ -387,7 +391,7 @@ class ParticipantInputs:
                         face = self._detect(f)
                         self._lru.put(("face", f), face)
             if face.valid:
-                crops[k] = _resize_crops(face.crop[None], size)[0]
+                crops[k] = resize_crops(face.crop[None], size)[0]
                 valid[k] = True
         return crops, valid
 
@@ -437,19 +441,6 @@ class ParticipantInputs:
             self._decoder = self._view = None
         self._lru.clear()
         self._loaded.clear()
-
-
-def _resize_crops(crops: np.ndarray, size: int) -> np.ndarray:
-    """Face crops at the model's size (the alignment geometry is relative, so scaling keeps it)."""
-    if crops.shape[1] == size:
-        return np.ascontiguousarray(crops)
-    import cv2
-
-    out = np.empty((len(crops), size, size, 3), np.uint8)
-    interpolation = cv2.INTER_AREA if size < crops.shape[1] else cv2.INTER_LINEAR
-    for k, crop in enumerate(crops):
-        out[k] = cv2.resize(np.ascontiguousarray(crop), (size, size), interpolation=interpolation)
-    return out
 
 
 class InputProvider:

@@ -55,8 +55,10 @@ def test_a_recurrent_model_gets_ten_steps_every_second_frame_padded_at_the_start
     result = predict_frames(loaded, sid, pid, np.array([3, 40]))
     for row, target in enumerate((3, 40)):
         steps = np.maximum(np.arange(target - 18, target + 1, 2), 0)
-        small = np.stack([cv2.resize(np.asarray(crops[f]), (32, 32), interpolation=cv2.INTER_AREA) for f in steps])
+        small = crops.at_size(32)[steps]  # the crops at the model's size exactly as the trainer reads them
         assert np.allclose(result.probs[row], _forward(loaded, face=small[None])[0], atol=1e-5)
+        full = np.stack([cv2.resize(np.asarray(crops[f]), (32, 32), interpolation=cv2.INTER_AREA) for f in steps])
+        assert np.abs(small.astype(np.int16) - full).mean() < 1.0  # ~ the full crop resized (DCT-scaled decode)
 
 
 def test_without_a_cache_inputs_are_computed_from_the_media_like_the_analysis(project, ids, audio_model, face_model):
