@@ -137,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--spread", type=float, default=1.0, help="the queue's same-recording penalty")
     p.add_argument("--novelty", type=float, default=1.0,
                    help="the queue's feature-space distance to what is labelled (0: off)")
+    p.add_argument("--density", type=float, default=1.0,
+                   help="the queue's information-density exponent (how typical of the unlabelled; 0: off)")
     p.add_argument("--out", type=Path, help="folder for the project, table and plot (default: a temp folder)")
     p.add_argument("--docs", action="store_true", help=f"also write the plot to {DOCS_PLOT}")
     args = p.parse_args(argv)
@@ -167,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                                     epochs=args.epochs, full_epochs=args.full_epochs, seed=seed,
                                     weights=Weights(measure=args.measure, diversity=args.diversity,
                                                     balance=args.balance, spread=args.spread,
-                                                    novelty=args.novelty)))
+                                                    novelty=args.novelty, density=args.density)))
             print(f"seed {seed}: done after {time.perf_counter() - t0:.0f} s", flush=True)
         text, met = report(results, args)
         print(text)

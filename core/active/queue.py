@@ -22,7 +22,7 @@ queue still measures how the stretches sound); where a participant has no audio,
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,49 +75,54 @@ def _spans(tx: Any, session_id: int, participant_ids: Sequence[int], cache: Pred
     return out
 
 
-def _mean_probs(cache: PredictionCache, session_id: int, spans: list[_Span], compute: bool,
-                order: Sequence[str]) -> dict[_Span, tuple[np.ndarray, int]]:
-    """Mean class probabilities (in ``order``'s class order) and valid-frame count per span with any."""
+def _span_means(cache: PredictionCache, session_id: int, spans: Sequence[_Span],
+                read: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray] | None]
+                ) -> dict[_Span, tuple[np.ndarray, int]]:
+    """Per span with any valid frame: the mean of ``read``'s rows over its valid frames and their count.
+    ``read(participant_id, frames)`` gives ``(rows [n, ...], valid [n])`` for the frames (sorted, unique) of
+    all of a participant's spans at once, or None when it has nothing for that participant."""
     out: dict[_Span, tuple[np.ndarray, int]] = {}
-    index = [cache.classes.index(c) if c in cache.classes else -1 for c in order]
     for pid in sorted({s.participant_id for s in spans}):
         own = [s for s in spans if s.participant_id == pid]
         timeline = cache.provider.timeline(session_id, pid)
         frame_sets = [timeline.frames_in(s.start_us, s.end_us) for s in own]
         frames = np.unique(np.concatenate(frame_sets)) if frame_sets else np.zeros(0, np.int64)
-        if len(frames) == 0:
+        got = read(pid, frames) if len(frames) else None
+        if got is None:
             continue
-        rows = cache.ensure(session_id, pid, frames) if compute else cache.read(session_id, pid, frames)
+        rows, valid = got
         for span, f in zip(own, frame_sets, strict=True):
             pick = np.searchsorted(frames, f)
-            ok = pick[rows.valid[pick]]
+            ok = pick[valid[pick]]
             if len(ok):
-                mean = rows.probs[ok].mean(axis=0)
-                out[span] = (np.array([mean[i] if i >= 0 else 0.0 for i in index], np.float64), len(ok))
+                out[span] = (rows[ok].mean(axis=0), len(ok))
     return out
+
+
+def _mean_probs(cache: PredictionCache, session_id: int, spans: list[_Span], compute: bool,
+                order: Sequence[str]) -> dict[_Span, tuple[np.ndarray, int]]:
+    """Mean class probabilities (in ``order``'s class order) and valid-frame count per span with any."""
+    index = [cache.classes.index(c) if c in cache.classes else -1 for c in order]
+
+    def read(pid: int, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows = cache.ensure(session_id, pid, frames) if compute else cache.read(session_id, pid, frames)
+        return rows.probs, rows.valid
+
+    return {span: (np.array([mean[i] if i >= 0 else 0.0 for i in index], np.float64), n)
+            for span, (mean, n) in _span_means(cache, session_id, spans, read).items()}
 
 
 def _features(cache: PredictionCache, session_id: int, spans: Sequence[_Span]) -> dict[_Span, np.ndarray]:
     """Mean ``DESCRIBE`` features over each span's valid frames; spans of a participant without audio (or
     without a valid frame) have none."""
-    out: dict[_Span, np.ndarray] = {}
-    for pid in sorted({s.participant_id for s in spans}):
-        own = [s for s in spans if s.participant_id == pid]
-        timeline = cache.provider.timeline(session_id, pid)
-        frame_sets = [timeline.frames_in(s.start_us, s.end_us) for s in own]
-        frames = np.unique(np.concatenate(frame_sets)) if frame_sets else np.zeros(0, np.int64)
-        if len(frames) == 0:
-            continue
+
+    def read(pid: int, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         try:
-            data, valid = cache.provider.participant(session_id, pid).inputs(DESCRIBE, frames)
+            return cache.provider.participant(session_id, pid).inputs(DESCRIBE, frames)
         except InferenceError:
-            continue  # no audio for this participant: nothing to describe its stretches by
-        for span, f in zip(own, frame_sets, strict=True):
-            pick = np.searchsorted(frames, f)
-            ok = pick[valid[pick]]
-            if len(ok):
-                out[span] = np.asarray(data[ok], np.float64).mean(axis=0)
-    return out
+            return None  # no audio for this participant: nothing to describe its stretches by
+
+    return {span: np.asarray(mean, np.float64) for span, (mean, _) in _span_means(cache, session_id, spans, read).items()}
 
 
 def _other_labels(tx: Any, session_id: int, tier: str, me: int) -> dict[int, list[tuple[str, model.Segment]]]:

@@ -114,7 +114,7 @@ class Weights:
     balance: float = 1.0  # how much each earlier pick proposing the same class holds a stretch back (0: not)
     spread: float = 1.0  # how much each earlier pick or label of the same session and participant holds one back
     novelty: float = 1.0  # weight of the feature-space distance to everything labelled or picked (0: off)
-    density: float = 0.0  # exponent of how typical of the open stretches one is (information density; 0: off)
+    density: float = 1.0  # exponent of how typical of the open stretches one is (information density; 0: off)
     measure: str = "entropy"  # or "margin"
 
     def __post_init__(self) -> None:

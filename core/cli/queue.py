@@ -39,6 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="how much earlier picks proposing the same class hold a stretch back (0: not)")
     p.add_argument("--novelty", type=float, default=1.0,
                    help="weight of how unlike anything labelled a stretch sounds (eGeMAPS distance; 0: off)")
+    p.add_argument("--density", type=float, default=1.0,
+                   help="exponent of how typical of the unlabelled stretches one sounds (0: off)")
     p.add_argument("--window", type=float, default=3.0, metavar="S",
                    help="window length for participants without utterances (s)")
     p.add_argument("--top", type=int, default=20, metavar="N", help="how many entries to print (default 20)")
@@ -53,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from dyadlab.core.project import open_project
 
     weights = Weights(measure=args.measure, diversity=args.diversity, spacing_s=args.spacing, balance=args.balance,
-                      novelty=args.novelty)
+                      novelty=args.novelty, density=args.density)
     with open_project(args.project) as project:
         with project.store.transaction() as tx:
             sessions = select_sessions(tx.sessions.list(), args.sessions)

@@ -146,12 +146,12 @@ def test_a_stretch_unlike_anything_labelled_beats_a_near_duplicate_at_equal_unce
     duplicate = described(100, probs, labelled_at[2] + 0.01, session=2)  # sounds like a label
     unlike = described(200, probs, labelled_at[2] + 8.0, session=3)  # far from every label
     others = [described(300, probs, f, session=4 + i) for i, f in enumerate(rng.normal(0.0, 1.0, (6, 5)))]
-    queue = rank([duplicate, *others, unlike], labelled=done)
+    queue = rank([duplicate, *others, unlike], Weights(density=0.0), labelled=done)  # (a lone outlier: no density)
     assert queue[0].stretch is unlike and queue[-1].stretch is duplicate
     assert any(r.kind == "novel" and "unlike anything labelled" in r.text for r in queue[0].reasons)
     assert not any(r.kind == "novel" for r in queue[-1].reasons)
     # the term is off with weight 0, and without features on every stretch (nothing to measure): start order
-    for off in (rank([duplicate, unlike], Weights(novelty=0.0), labelled=done),
+    for off in (rank([duplicate, unlike], Weights(novelty=0.0, density=0.0), labelled=done),
                 rank([duplicate, Stretch(3, 7, 200_000_000, 202_000_000, np.asarray(probs), CLASSES)],
                      labelled=done)):
         assert off[0].stretch is duplicate and not any(r.kind == "novel" for e in off for r in e.reasons)
