@@ -1,7 +1,8 @@
 """Does labelling in queue order save effort? An annotator simulated on the demo corpus, three orders.
 
 Why: the "Next to label" queue (``core.active``) claims that labelling where the model is unsure, where
-models or annotators disagree, and spread over the session, teaches the model faster than labelling from
+models or annotators disagree, what sounds unlike anything labelled yet typical of what is open (``--novelty``,
+``--density``), spread over the session, teaches the model faster than labelling from
 the start (time order) or at random. This bench measures it: the demo corpus is generated and its audio
 analysed; its gold labels play the annotator; the first sessions are the pool to label, the last ones
 (``--test-sessions``) are held out. Each order labels the pool's utterances in the same budget steps with
