@@ -246,10 +246,10 @@ class ProjectFrameSource:
         return classes, value_to_class, plan, offered
 
     def _stream(self, store: Any, session: Any, participant: Any, modalities: list[str],
-                missing: list[tuple[str, str, str]]) -> _Stream | None:
+                missing: list[tuple[str, str, str, bool]]) -> _Stream | None:
         """One participant's features aligned on the reference frame times, without labels yet; None (and
         entries in ``missing``) when a modality has not been analysed."""
-        from dyadlab.core.features.cache import CacheMiss
+        from dyadlab.core.features.cache import CacheMiss, FeatureDropped
 
         loaded, valid = {}, {}
         speech: np.ndarray | None = None
@@ -261,8 +261,8 @@ class ProjectFrameSource:
                     if speech is None:
                         speech = speech_frames(store, session.id, participant.id)
                     valid[name] = valid[name] & speech
-            except CacheMiss:
-                missing.append((session.name, participant.code, name))
+            except CacheMiss as exc:
+                missing.append((session.name, participant.code, name, isinstance(exc, FeatureDropped)))
         if len(loaded) < len(modalities):
             return None
         reference = loaded[next(m for m in MODALITY_FEATURES if m in loaded)].times_us
@@ -300,15 +300,22 @@ class ProjectFrameSource:
         mapped = {src: index[dst] for src, dst in scheme.definition.get("map", {}).items() if dst in index}
         return classes, {**mapped, **index}
 
-    def _missing_message(self, missing: list[tuple[str, str, str]], modalities: list[str]) -> str:
-        shown = [f"{s}/{p} ({MODALITY_FEATURES[m]})" for s, p, m in missing[:MAX_LISTED]]
+    def _missing_message(self, missing: list[tuple[str, str, str, bool]], modalities: list[str]) -> str:
+        shown = [f"{s}/{p} ({MODALITY_FEATURES[m]}{', dropped' if d else ''})" for s, p, m, d in missing[:MAX_LISTED]]
         more = f" and {len(missing) - MAX_LISTED} more" if len(missing) > MAX_LISTED else ""
+        why = ("were dropped from the cache (`dyadlab cache --drop`) or have not been analysed"
+               if any(d for *_, d in missing) else "have not been analysed")
         return (f"analysis features not found for {', '.join(modalities)}: session/participant "
-                f"{', '.join(shown)}{more} have not been analysed")
+                f"{', '.join(shown)}{more} {why}")
 
-    def _analyze_hint(self, missing: list[tuple[str, str, str]]) -> str:
-        tasks = sorted({"faces" if m == "face" else "audio" for _, _, m in missing})
-        sessions = sorted({s for s, _, _ in missing})
+    def _analyze_hint(self, missing: list[tuple[str, str, str, bool]]) -> str:
+        tasks = sorted({"faces" if m == "face" else "audio" for _, _, m, _ in missing})
+        sessions = sorted({s for s, *_ in missing})
+        dropped = sorted({"faces" if m == "face" else "audio" for _, _, m, d in missing if d})
+        if dropped:  # the result is there without the feature: analysing again would find it cached
+            return (f"run `dyadlab cache clear {self.root} --what {','.join(dropped)} --sessions {' '.join(sessions)}`, "
+                    f"then `dyadlab analyze "
+                    f"{self.root} --what {','.join(tasks)} --sessions {' '.join(sessions)}`")
         return f"run `dyadlab analyze {self.root} --what {','.join(tasks)} --sessions {' '.join(sessions)}`"
 
     def _table(self, streams: list[_Stream], modalities: list[str], classes: tuple[str, ...]) -> FrameTable:

@@ -112,6 +112,11 @@ class CacheMiss(DyadLabError):
     """The requested feature has not been computed (or was cleared)."""
 
 
+class FeatureDropped(CacheMiss):
+    """The result exists but this feature was dropped from it (``dyadlab cache --drop``): analysing again
+    finds the result cached and computes nothing, so the way back is clearing the result first."""
+
+
 def content_hash(path: str | Path) -> str:
     """A fast, modification-time-independent fingerprint of a media file (see the module docstring)."""
     path = Path(path)
@@ -226,8 +231,9 @@ class CacheEntry:
         if name not in stored:
             dropped = name in self.manifest.get("dropped", [])
             why = "was dropped from the cache (`dyadlab cache --drop`)" if dropped else "is not part of this result"
-            raise CacheMiss(f"{name} {why} ({self.task})", path=self.path,
-                            hint=f"`dyadlab cache clear PROJECT --what {self.task}`, then analyse again")
+            raise (FeatureDropped if dropped else CacheMiss)(
+                f"{name} {why} ({self.task})", path=self.path,
+                hint=f"`dyadlab cache clear PROJECT --what {self.task}`, then analyse again")
         return stored.array(name) if mmap else stored.values(name)
 
 

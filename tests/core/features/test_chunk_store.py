@@ -438,3 +438,19 @@ def test_cache_cli_reports_bytes_per_feature_and_drops_one(analysed_demo_copy: P
     assert store.load(1, 1, "egemaps").data.shape[1] == 88  # the rest of the result is untouched
     assert np.asarray(store.load(1, 1, "audio_windows").data).any()
     assert main(["cache", "ls", root, "--drop", "x"]) == 1
+
+
+def test_training_on_a_dropped_feature_says_to_clear_before_analysing_again(analysed_demo_copy: Path) -> None:
+    """Analysing again finds the result cached and computes nothing, so "run analyze" alone sent the user in a
+    circle (found by the new-user walkthrough): the trainer's error says the feature was dropped and to clear."""
+    from dyadlab.trainer.errors import DataError
+    from dyadlab.trainer.project_source import ProjectFrameSource
+
+    assert main(["cache", str(analysed_demo_copy), "--drop", "compare"]) == 0
+    with pytest.raises(DataError) as caught:
+        ProjectFrameSource(analysed_demo_copy).load(["compare"])
+    assert "(compare, dropped)" in caught.value.problem and "dropped from the cache" in caught.value.problem
+    assert f"dyadlab cache clear {analysed_demo_copy} --what audio --sessions" in caught.value.hint
+    assert main(["cache", "clear", str(analysed_demo_copy), "--what", "audio"]) == 0
+    assert main(["analyze", str(analysed_demo_copy), "--what", "audio", "--quiet"]) == 0
+    assert FeatureStore(analysed_demo_copy).load(1, 1, "compare").data.shape[0] > 0
