@@ -3,6 +3,8 @@ diversity penalty spreads the top of the queue over the session."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -60,13 +62,17 @@ def test_disagreement_with_another_annotator_raises_the_rank():
     assert no_annotators[0].stretch is agreed  # same worth everywhere: the earliest first
 
 
-def test_diversity_spreads_the_top_ten_over_the_session():
+@pytest.mark.parametrize("described_too", [False, True])
+def test_diversity_spreads_the_top_ten_over_the_session(described_too):
     rng = np.random.default_rng(0)
     # a confusing minute around t = 60 s (30 very uncertain stretches 1 s apart), and 30 moderately uncertain
     # stretches spread over the rest of a 20-minute session
     burst = [stretch(60 + i, [0.27, 0.25, 0.24, 0.24]) for i in range(30)]
     spread = [stretch(float(t), [0.45, 0.25, 0.15, 0.15]) for t in rng.uniform(120, 1200, 30)]
-    plain = rank(burst + spread, Weights(diversity=0.0), limit=10)
+    if described_too:  # with features on every stretch (novelty and density on), all alike in feature space
+        burst, spread = ([dataclasses.replace(s, features=rng.normal(0.0, 1.0, 6)) for s in group]
+                         for group in (burst, spread))
+    plain = rank(burst + spread, Weights(diversity=0.0, novelty=0.0, density=0.0), limit=10)
     assert all(e.stretch in burst for e in plain)  # without the penalty: ten neighbours of one moment
     top = rank(burst + spread, limit=10)
     centres = sorted(e.stretch.centre_us / 1e6 for e in top)
