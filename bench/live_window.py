@@ -5,7 +5,9 @@ Why this exists next to ``bench/live.py --watch``: that row asks the decoders fo
 Here the real ``MainWindow`` (offscreen Qt unless ``QT_QPA_PLATFORM`` says otherwise) opens the demo session
 of ``bench/live.py`` (the same models: ``make_models``), the model is ticked in the Live panel and live turned
 on with its check box, and the window's own transport plays the session at 1x: clock timer, decoder threads,
-video views, timeline, live controller and worker all share the cores as they do for an annotator.
+video views, timeline, live controller and worker all share the cores as they do for an annotator. The
+window is 1600x960 (on a 1920x1080 offscreen screen); every row starts with cold frame caches, and the first
+row (``views only``) plays with live off: the reference of the same run for the views' own lateness.
 
 Measured from outside the app (no hook in it):
 * every paint of a video view is seen by an event filter, which notes the time, the frame the view shows
@@ -13,19 +15,24 @@ Measured from outside the app (no hook in it):
   ``LiveResult``, the prediction for the view's participant: ``ParticipantPrediction.frame``);
 * the clock's times (``Playback.time_changed``) give the session time at each instant (wall clock + offset,
   the median over the run), so the frame due on each view at any instant follows from its frame index;
-* a QTimer samples every 10 ms which prediction frame each view's overlay shows against the frame due.
+* a QTimer samples every 10 ms which prediction frame each view's overlay shows against the frame due;
+* the worker's results are also counted as it delivers them (a direct connection to ``LiveBridge.result``),
+  painted or not: *no result* separates a model that did not keep up from a window that did not paint.
 
 Per view: a frame is *late* when it is not on screen within one display tick (1/60 s) after it became due,
-*dropped* when it is never on screen while due (dropped frames are late too). Per participant: *without
-prediction* is the share of due frames whose prediction never got painted (a prediction that says "no face"
-or "not speaking" counts as shown: the model answered for that frame); *delay* is the due frame minus the
-frame of the prediction on screen, sampled at 100 Hz (p50/p95, frames). CPU is this process's CPU time
-during playback / wall time (200% = both cores). Goals (issue 23): late <= 1%, without prediction <= 1%,
+*dropped* when it is never on screen while due (dropped frames are late too); *lag* is due -> on screen and
+*tick* the clock tick at which the player asked for the frame -> on screen (the player asks on the clock's
+``TICK_MS`` = 15 ms timer, so a frame waits up to one tick before it is even requested). Per participant:
+*without prediction* is the share of due frames whose prediction never got painted (a prediction that says
+"no face" or "not speaking" counts as shown: the model answered for that frame); *delay* is the due frame
+minus the frame of the prediction on screen, sampled at 100 Hz (p50/p95, frames). CPU is this process's CPU
+time during playback / wall time (200% = both cores). Goals (issue 23): late <= 1%, without prediction <= 1%,
 overlay delay p95 <= 2 frames. The exit status is 1 when a row misses a goal.
 
-Run: ``python bench/live_window.py [--seconds 10] [--kinds "face CNN 64,fusion"] [--sound]``. ``--sound``
-plays the audio too, on a private null PulseAudio server (``core.media.sound_server``; the clock then follows the
-played position, as on an annotator's machine); without it ``DYADLAB_SOUND=0``.
+Run: ``python bench/live_window.py [--seconds 10] [--kinds "face CNN 64,fusion"] [--sound]`` (defaults: every
+model of bench/live.py, about 100 s on 2 cores; ``xvfb-run -a`` with ``QT_QPA_PLATFORM=xcb`` for a real X
+window). ``--sound`` plays the audio too, on a private null PulseAudio server (``core.media.sound_server``;
+the clock then follows the played position, as on an annotator's machine); without it ``DYADLAB_SOUND=0``.
 """
 
 from __future__ import annotations
@@ -234,6 +241,7 @@ def play_one(window: Any, model_id: int | None, seconds: float) -> dict[str, Any
     w0 = time.monotonic()
     run_events(seconds)
     w1 = time.monotonic()
+    heard = bench.playback.sound is not None  # the clock followed the sound output's played position
     bench.playback.pause()
     cpu = time.process_time() - cpu0
     worker = controller.bridge.worker
@@ -271,12 +279,12 @@ def play_one(window: Any, model_id: int | None, seconds: float) -> dict[str, Any
             "lag_p50_ms": 1000 * float(np.percentile(lags, 50)) if lags else float("nan"),
             "lag_p95_ms": 1000 * float(np.percentile(lags, 95)) if lags else float("nan"),
             "tick_lag_p95_ms": 1000 * float(np.percentile(tick_lags, 95)) if tick_lags else float("nan"),
-            "cpu": 100 * cpu / wall, "runtime": runtime}
+            "cpu": 100 * cpu / wall, "runtime": runtime, "sound": heard}
 
 
 def prepare(root: Path, models: Path, seconds: float, kinds: list[str]) -> dict[str, int]:
     """The demo project of bench/live.py with its models registered, those of ``kinds`` (default: all)
-    exported to ONNX (not timed: the worker would run torch until its export is done); name -> id of ``kinds``."""
+    exported to ONNX (not timed: the worker runs torch until its export is done); name -> id of ``kinds``."""
     from dyadlab.core.demo import generate_demo
     from dyadlab.core.inference.loader import load_model
     from dyadlab.core.inference.onnx_runtime import OnnxExport
@@ -382,6 +390,9 @@ def main() -> int:
           f"Qt {os.environ['QT_QPA_PLATFORM'].split(':')[0]}, {os.cpu_count()} CPUs; load average (1 min) "
           f"{load:.1f} at start, {os.getloadavg()[0]:.1f} at the end "
           f"(uptime: {' '.join(f'{v:.2f}' for v in os.getloadavg())})")
+    if args.sound and not all(r["sound"] for _, r in rows):
+        print("# --sound: the window played without sound in "
+              + ", ".join(name for name, r in rows if not r["sound"]) + " (no output on the null sink)")
     text, missed = report(rows)
     print(text)
     for error in errors:
@@ -412,10 +423,10 @@ def report(rows: list[tuple[str, dict[str, Any]]]) -> tuple[str, list[str]]:
         f"{REFERENCE}: live off, the reference of this run. frames: due on the views (both views together);",
         "  late: not on screen within 1/60 s of becoming due (dropped: never on screen while due, late too);",
         "  lag: due -> on screen; tick p95: the clock tick at which the player asked for the frame -> on",
-        f"  screen (the clock ticks every {TICK_MS} ms, so the lag is up to that much more); no pred: due frames",
-        "  whose prediction was never painted; no result: due frames the worker delivered no result for (painted",
-        "  or not); delay: due frame - frame of the prediction on screen, sampled every 10 ms; CPU %: this",
-        "  process while playing (200 = both cores)."]
+        f"  screen (the clock ticks every {TICK_MS} ms, so the lag is up to that much more); no pred: due",
+        "  frames whose prediction was never painted; no result: due frames the worker delivered no result",
+        "  for (painted or not); delay: due frame - frame of the prediction on screen, sampled every 10 ms;",
+        "  CPU %: this process while playing (200 = both cores)."]
     return "\n".join(lines), missed
 
 

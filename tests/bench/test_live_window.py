@@ -7,7 +7,7 @@ numbers. The run is a subprocess: the bench sets up its own QApplication, settin
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import math
 import os
 import re
@@ -24,15 +24,10 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "bench" / "live_window.py"
 
 
-@pytest.fixture(scope="module")
-def live_window() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("live_window", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+@pytest.fixture
+def live_window(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))  # as ``python bench/live_window.py`` finds it
+    return importlib.import_module("live_window")
 
 
 def _index(frames: int, fps: int = 25):
