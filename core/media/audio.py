@@ -30,6 +30,7 @@ from typing import Literal
 import numpy as np
 
 from dyadlab.core.errors import MediaError
+from dyadlab.core.media.av_errors import av_reason
 from dyadlab.core.media.damage import DamagedPackets, decode_skipping_damage
 from dyadlab.core.media.probe import stream_duration_us
 from dyadlab.core.media.sync import US, sample_at
@@ -70,7 +71,7 @@ class AudioReader:
         try:
             self._container = av.open(str(self.path))
         except (av.error.FFmpegError, OSError, ValueError) as exc:
-            raise MediaError(f"cannot open the audio: {exc}", path=self.path) from exc
+            raise MediaError(f"cannot open the audio: {av_reason(exc)}", path=self.path) from exc
         if not self._container.streams.audio:
             self._container.close()
             raise MediaError("no audio stream in the file", path=self.path,
@@ -220,7 +221,7 @@ class AudioReader:
                 if frame.pts is not None:
                     return int(frame.pts)
         except (av.error.FFmpegError, OSError, ValueError) as exc:
-            raise MediaError(f"the audio cannot be decoded: {exc}", path=self.path) from exc
+            raise MediaError(f"the audio cannot be decoded: {av_reason(exc)}", path=self.path) from exc
         why = f": every packet was rejected ({self.damage.reason})" if self.damage.reason else ""
         raise MediaError(f"the audio stream holds no decodable samples{why}", path=self.path)
 

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from dyadlab.core.errors import MediaError
+from dyadlab.core.media.av_errors import av_reason
 from dyadlab.core.media.callbacks import CallbackList
 from dyadlab.core.media.crop import clamp_crop
 from dyadlab.core.media.frame_cache import DEFAULT_CACHE_BYTES, FrameCache
@@ -294,7 +295,7 @@ class VideoDecoder:
                     self._read_ahead(*plan)
             except Exception as exc:  # the thread must survive anything (a bug included)
                 log.exception("decoder thread error")
-                self._report(MediaError(f"decoding failed: {exc}", path=self.path))
+                self._report(MediaError(f"decoding failed: {av_reason(exc)}", path=self.path))
         self._close_container()
 
     def _open(self) -> None:
@@ -315,7 +316,7 @@ class VideoDecoder:
         except (av.error.FFmpegError, OSError, IndexError, ValueError) as exc:
             if container is not None:
                 container.close()
-            raise MediaError(f"cannot open the video for decoding: {exc}", path=self.decode_path) from exc
+            raise MediaError(f"cannot open the video for decoding: {av_reason(exc)}", path=self.decode_path) from exc
         cursor = _Cursor(container, stream, thread_type.upper())
         self._cursors.append(cursor)
         return cursor
@@ -454,7 +455,7 @@ class VideoDecoder:
         try:
             image = converter.convert(frame)
         except (av.error.FFmpegError, ValueError) as exc:  # a damaged picture (odd size or format)
-            raise _FrameFailed(f"its picture cannot be converted to RGB ({exc})") from exc
+            raise _FrameFailed(f"its picture cannot be converted to RGB ({av_reason(exc)})") from exc
         self.stats["converted"] += 1
         return self.cache.put(self._cache_key(frame_no, size), image)
 
@@ -491,7 +492,7 @@ class VideoDecoder:
         try:
             cur.container.seek(int(self.index.raw_pts[frame_no]), stream=cur.stream, backward=True)
         except (av.error.FFmpegError, OSError) as exc:
-            raise _FrameFailed(f"seek failed ({exc})") from exc
+            raise _FrameFailed(f"seek failed ({av_reason(exc)})") from exc
         cur.ready.clear()
         cur.packets = cur.container.demux(cur.stream)
         cur.next = None
@@ -570,7 +571,7 @@ class VideoDecoder:
             except StopIteration:
                 packet = None
             except (av.error.FFmpegError, OSError, ValueError) as exc:
-                cur.eof_reason = f"the file cannot be read past here ({exc}): truncated or corrupt"
+                cur.eof_reason = f"the file cannot be read past here ({av_reason(exc)}): truncated or corrupt"
                 packet = None
             if packet is None:
                 cur.packets = None
@@ -586,7 +587,7 @@ class VideoDecoder:
                     cur.ready.extend(ctx.decode(None))
                     cur.packets = None
             except (av.error.FFmpegError, OSError, ValueError) as exc:
-                cur.eof_reason = f"the data around it is corrupt ({exc})"
+                cur.eof_reason = f"the data around it is corrupt ({av_reason(exc)})"
                 log.debug("%s: decode error: %s", self.decode_path, exc)
         self.stats["decoded"] += 1
         return cur.ready.popleft()

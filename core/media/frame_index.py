@@ -25,6 +25,7 @@ import numpy as np
 
 from dyadlab.core.atomic_write import atomic_output
 from dyadlab.core.errors import MediaError
+from dyadlab.core.media.av_errors import av_reason
 from dyadlab.core.media.probe import stream_duration_us
 
 _FORMAT_VERSION = 2  # 2: ``problem`` compares the frames held with the header's count
@@ -162,7 +163,7 @@ class FrameIndex:
         try:
             container = av.open(str(path))
         except (av.error.FFmpegError, OSError, ValueError) as exc:
-            raise MediaError(f"cannot open the video: {exc}", path=path) from exc
+            raise MediaError(f"cannot open the video: {av_reason(exc)}", path=path) from exc
         with container:
             if not container.streams.video:
                 kind = "an audio-only file" if container.streams.audio else "not a video"
@@ -185,7 +186,7 @@ class FrameIndex:
                     keys.append(bool(packet.is_keyframe))
                     last_duration = int(packet.duration or 0)
             except (av.error.FFmpegError, OSError, ValueError) as exc:
-                problem = f"the file cannot be read past {len(pts)} packets ({exc}): truncated or corrupt"
+                problem = f"the file cannot be read past {len(pts)} packets ({av_reason(exc)}): truncated or corrupt"
         if not pts:
             raise MediaError("the video stream has no readable frames", path=path,
                              hint=problem or "the file may be truncated or corrupt")

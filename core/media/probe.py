@@ -17,6 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from dyadlab.core.errors import MediaError
+from dyadlab.core.media.av_errors import av_reason
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def probe(path: str | Path) -> MediaInfo:
                 )
             duration = int(container.duration) if container.duration is not None else None
     except (av.error.FFmpegError, ValueError, AttributeError) as exc:  # damaged: bad UTF-8 tags, unknown codec
-        raise MediaError(f"cannot read media: {exc}", path=path) from exc
+        raise MediaError(f"cannot read media: {av_reason(exc)}", path=path) from exc
     if video is None and audio is None:
         raise MediaError("no audio or video stream in the file", path=path)
     if duration is None:

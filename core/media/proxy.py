@@ -24,6 +24,7 @@ import numpy as np
 
 from dyadlab.core.atomic_write import atomic_path
 from dyadlab.core.errors import MediaError
+from dyadlab.core.media.av_errors import av_reason
 from dyadlab.core.media.frame_index import FrameIndex, file_signature
 from dyadlab.core.progress import ProgressCallback, report
 
@@ -162,7 +163,7 @@ def make_proxy(source: str | Path, dest: str | Path, *, gop: int = 1, codec: str
                 raise MediaError(f"the proxy does not reproduce the source's {total} frame times "
                                  f"({len(proxy_index)} frames written): the source may be damaged", path=source)
     except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise MediaError(f"cannot make a proxy: {exc}", path=source) from exc
+        raise MediaError(f"cannot make a proxy: {av_reason(exc)}", path=source) from exc
     return dest
 
 
