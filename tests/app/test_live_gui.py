@@ -72,9 +72,22 @@ def _start_live(drive, model_ids: list[int]):
     return panel
 
 
-def test_live_overlays_follow_the_gold_labels(drive, db, demo_project_copy: Path, model_id: int) -> None:
+def test_live_overlays_follow_the_gold_labels(drive, db, demo_project_copy: Path, model_id: int,
+                                              monkeypatch) -> None:
+    import threading
+
+    from dyadlab.core.inference.runner import ModelRunner
+
     root = demo_project_copy
     bench = drive.bench
+    predicted_on: set[str] = set()  # the threads the model ran on
+    run = ModelRunner.predict_many
+
+    def recording(self, *args, **kwargs):
+        predicted_on.add(threading.current_thread().name)
+        return run(self, *args, **kwargs)
+
+    monkeypatch.setattr(ModelRunner, "predict_many", recording)
     _start_live(drive, [model_id])
     seen, ticks = [], []
     bench.live.result_shown.connect(seen.append)
@@ -84,8 +97,10 @@ def test_live_overlays_follow_the_gold_labels(drive, db, demo_project_copy: Path
     drive.key(Qt.Key.Key_Space)
     drive.qtbot.waitUntil(lambda: len(seen) >= 10, timeout=10_000)
     assert not bench.playback.playing
-    # the model runs off the GUI thread: the frame timer kept ticking (a blocked UI would leave long gaps)
-    assert len(ticks) > 50 and max(np.diff(ticks)) < 0.5
+    # the model runs off the GUI thread, and the frame timer kept ticking (the gap bound is loose: a loaded
+    # machine stalls any thread for a few hundred ms, a model loaded or run on the GUI thread for seconds)
+    assert predicted_on and threading.main_thread().name not in predicted_on
+    assert len(ticks) > 50 and max(np.diff(ticks)) < 2.0
 
     # the overlay shows what the last result said, on every participant's view
     state = bench.live.overlay.state
