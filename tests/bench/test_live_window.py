@@ -44,7 +44,8 @@ def test_late_dropped_and_unpredicted_frames_are_counted_from_the_paints(live_wi
     # frames 0..4 are due at 0, 40, 80, 120, 160 ms (session time = monotonic time here: anchor 0)
     trace.paints = [(0.000, 0, 0),  # on screen when due
                     (0.045, 1, 0),  # 5 ms after due: on time
-                    (0.100, 2, 1),  # 20 ms after due: late (one display tick is 16.7 ms)
+                    (0.100, 1, 1),  # frame 1 still on screen 10 ms after the tick that asked for frame 2
+                    (0.110, 2, 1),  # 20 ms after that tick (30 after due): late (a display tick is 16.7 ms)
                     (0.125, 2, 2),  # frame 3 (due at 120 ms) never shown: dropped, and late
                     (0.165, 4, 4)]  # on time
     ticks = np.array([0.002, 0.042, 0.090, 0.125, 0.163])  # the clock ticks after each frame became due
@@ -53,8 +54,8 @@ def test_late_dropped_and_unpredicted_frames_are_counted_from_the_paints(live_wi
     assert (stats["late"], stats["dropped"]) == (2, 1)
     assert stats["missing"] == 1  # the predictions painted were for frames 0, 1, 2 and 4
     assert stats["unanswered"] == 1  # the worker answered every frame but 4
-    assert sorted(round(lag * 1000) for lag in stats["lags_s"]) == [0, 5, 5, 20]
-    assert sorted(round(lag * 1000) for lag in stats["tick_lags_s"]) == [2, 3, 10]  # frames 1, 4 and 2
+    assert sorted(round(lag * 1000) for lag in stats["lags_s"]) == [0, 5, 5, 30]
+    assert sorted(round(lag * 1000) for lag in stats["tick_lags_s"]) == [2, 3, 20]  # frames 1, 4 and 2
 
 
 def test_a_short_run_prints_the_reference_row_and_a_model_row_with_numbers(tmp_path) -> None:
