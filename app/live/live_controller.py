@@ -83,8 +83,7 @@ class LiveController(QObject):
             self._restart()
         else:
             self.bridge.stop()
-            self.overlay.state = LiveOverlayState()
-            self.repaint_views()
+            self._show(LiveOverlayState())
             self._refresh.stop()
             self.predictions_changed.emit()
         self.changed.emit()
@@ -138,8 +137,7 @@ class LiveController(QObject):
                 continue
             predictions.setdefault(item.participant_id, []).append(self._shown(item))
         pose = {pid: pts for pid in predictions if (pts := self._pose_at(pid, result.t_us)) is not None}
-        self.overlay.state = LiveOverlayState(predictions, pose, lag)
-        self.repaint_views()
+        self._show(LiveOverlayState(predictions, pose, lag))
         lag_changed, self.lag = (lag is None) != (self.lag is None), lag
         self.result_shown.emit(result)
         if lag_changed:
@@ -189,11 +187,28 @@ class LiveController(QObject):
         self.changed.emit()
 
     def repaint_views(self) -> None:
-        """Views are rebuilt with each session, so the overlay is (re)attached here."""
-        for view in self.views():
+        """Repaint the views whole (the toggles changed). Views are rebuilt with each session, so the overlay
+        is (re)attached here and in ``_show``."""
+        for view in self._attached_views():
+            view.update()
+
+    def _show(self, state: LiveOverlayState) -> None:
+        """Replace what the overlay draws, repainting only the pixels it drew and will draw: each result
+        would otherwise repaint both views whole (the scaled picture included) between their own frames."""
+        views = self._attached_views()
+        before = [self.overlay.region(view) for view in views]
+        self.overlay.state = state
+        for view, old in zip(views, before, strict=True):
+            dirty = old | self.overlay.region(view)
+            if not dirty.isEmpty():
+                view.update(dirty)
+
+    def _attached_views(self) -> list[VideoView]:
+        views = self.views()
+        for view in views:
             if self.overlay not in view.decorations:
                 view.decorations.append(self.overlay)
-            view.update()
+        return views
 
 
 def _lag_text(result: LiveResult) -> str:

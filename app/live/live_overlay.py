@@ -4,6 +4,10 @@ confidence bar, the pose skeleton (when the analysis cached one) and a "lagging"
 Why separate from the controller: a view only needs "what to draw for my participant now"; the overlay
 holds that (set on the GUI thread from queued results) and paints it, so painting never waits on a model.
 Coordinates arrive in picture pixels and go through ``VideoView.image_to_widget``.
+
+``region`` says which widget pixels ``paint`` touches for the current state: a new result repaints only the
+old and the new overlay's pixels, not the whole scaled picture (a full repaint of both views per result, at
+25 results a second, doubled the views' paints and cost the window late frames).
 """
 
 from __future__ import annotations
@@ -12,11 +16,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPen, QRegion
 
 from dyadlab.app import theme
 from dyadlab.app.views.video_view import VideoView
 from dyadlab.core.inference.runner import NO_INPUT
+
+LABEL_W, LABEL_H, LABEL_STEP = 150, 30, 34  # a label box per model, stacked at the picture's top left
+BADGE_H = 20
+MARGIN = 6  # boxes sit this far inside the picture
+PEN_PAD = 2  # pen width and antialiasing spill around what is drawn
 
 # MediaPipe pose: shoulders, arms, torso, legs (enough to read posture; the face points are the box)
 POSE_EDGES: tuple[tuple[int, int], ...] = ((11, 12), (11, 13), (13, 15), (12, 14), (14, 16), (11, 23), (12, 24),
@@ -68,6 +77,26 @@ class LiveOverlay:
     def mouse(self, kind: str, event: QMouseEvent, view: VideoView) -> bool:
         return False
 
+    def region(self, view: VideoView) -> QRegion:
+        """The widget pixels ``paint`` draws on ``view`` for the current state and toggles (empty: nothing)."""
+        pid = view.view.participant_id
+        rect = view.image_rect()
+        boxes: list[QRectF] = []
+        if self.toggles.pose and pid in self.state.pose and (pose := _pose_box(view, self.state.pose[pid])):
+            boxes.append(pose)
+        for row, pred in enumerate(self.state.predictions.get(pid, [])):
+            if self.toggles.box and pred.box is not None and row == 0 and all(np.isfinite(pred.box)):
+                x, y, w, h = pred.box
+                boxes.append(QRectF(view.image_to_widget(x, y), view.image_to_widget(x + w, y + h)).normalized())
+            if self.toggles.label:
+                boxes.append(_label_box(rect, row))
+        if self.state.lag:  # its width follows the text and the font in use: the whole strip
+            boxes.append(QRectF(rect.x(), rect.y() + MARGIN, rect.width(), BADGE_H))
+        region = QRegion()
+        for box in boxes:
+            region += box.adjusted(-PEN_PAD, -PEN_PAD, PEN_PAD, PEN_PAD).toAlignedRect()
+        return region
+
     def paint(self, p: QPainter, view: VideoView) -> None:
         pid = view.view.participant_id
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -92,9 +121,7 @@ class LiveOverlay:
         p.drawRect(QRectF(a, b))
 
     def _paint_label(self, p: QPainter, view: VideoView, pred: ShownPrediction, row: int) -> None:
-        rect = view.image_rect()
-        top = rect.y() + 6 + row * 34
-        box = QRectF(rect.x() + 6, top, 150, 30)
+        box = _label_box(view.image_rect(), row)
         p.fillRect(box, QColor(0, 0, 0, 150))
         font = QFont(view.font())
         font.setBold(True)
@@ -118,8 +145,25 @@ class LiveOverlay:
     def _paint_badge(self, p: QPainter, view: VideoView, text: str) -> None:
         rect = view.image_rect()
         width = p.fontMetrics().horizontalAdvance(text) + 16
-        badge = QRectF(rect.right() - width - 6, rect.y() + 6, width, 20)
+        badge = QRectF(rect.right() - width - MARGIN, rect.y() + MARGIN, width, BADGE_H)
         p.fillRect(badge, QColor(theme.current().error))
         p.setPen(QColor("#ffffff"))
         p.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
 
+
+
+def _label_box(image: QRectF, row: int) -> QRectF:
+    """The label box of the ``row``-th model over a picture drawn at ``image`` (widget pixels)."""
+    return QRectF(image.x() + MARGIN, image.y() + MARGIN + row * LABEL_STEP, LABEL_W, LABEL_H)
+
+
+def _pose_box(view: VideoView, points: np.ndarray) -> QRectF | None:
+    """The widget rectangle around the skeleton's drawable points (None when none is finite)."""
+    used = sorted({k for edge in POSE_EDGES for k in edge if k < len(points)})
+    xy = np.asarray(points, dtype=float)[used, :2] if used else np.empty((0, 2))
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if len(xy) == 0:
+        return None
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    return QRectF(view.image_to_widget(float(lo[0]), float(lo[1])),
+                  view.image_to_widget(float(hi[0]), float(hi[1]))).normalized()
