@@ -56,26 +56,36 @@ def stage_rates(view_path: Path, frames: int) -> dict[str, float]:
 
 
 def tracking_check(view_path: Path, frames: int) -> dict[str, float]:
-    """The analysis's face finder with a detection every frame (the reference) and tracked between
-    detections (``TRACK_REDETECT_FRAMES``) on the same decoded frames: faces found, how far apart the eyes
-    (which place the crops) are, CPU ms per frame and detector runs of each."""
-    from dyadlab.core.features.faces import DEFAULT_FACE_PARAMS, TRACK_REDETECT_FRAMES, ParticipantFaceFinder
+    """The analysis's face finder with a detection every frame (the reference), tracked between detections
+    (``TRACK_REDETECT_FRAMES``) with face mesh on every frame, and the analysis's default (tracked, face mesh
+    on one frame in ``ANALYSIS_MESH_EVERY``, ``LandmarkFlow`` between) on the same decoded frames: faces
+    found, how far apart the eyes (which place the crops) are, CPU ms per frame, detector runs and frames
+    without a mesh of each."""
+    from dyadlab.core.features.faces import (
+        ANALYSIS_MESH_EVERY,
+        DEFAULT_FACE_PARAMS,
+        TRACK_REDETECT_FRAMES,
+        ParticipantFaceFinder,
+    )
     from dyadlab.core.features.frames import ViewDecoder, load_index
 
     pictures = [np.array(rgb) for i, rgb in ViewDecoder(load_index(view_path, None)).frames() if i < frames]
-    out: dict[str, float] = {}
+    out: dict[str, float] = {"mesh_every": ANALYSIS_MESH_EVERY}
     seen = {}
-    for name, every in (("every", 1), ("tracked", TRACK_REDETECT_FRAMES)):
-        finder = ParticipantFaceFinder(DEFAULT_FACE_PARAMS, redetect_every=every)
-        c0 = time.process_time()  # includes loading the models, the same for both
+    for name, every, mesh in (("every", 1, 1), ("tracked", TRACK_REDETECT_FRAMES, 1),
+                              ("flowed", TRACK_REDETECT_FRAMES, ANALYSIS_MESH_EVERY)):
+        finder = ParticipantFaceFinder(DEFAULT_FACE_PARAMS, redetect_every=every, mesh_every=mesh)
+        c0 = time.process_time()  # includes loading the models, the same for all
         seen[name] = [finder.observe(rgb, i) for i, rgb in enumerate(pictures)]
         out[f"{name}_cpu_ms"] = 1000 * (time.process_time() - c0) / len(pictures)
         out[f"{name}_found"] = sum(o.eyes is not None for o in seen[name])
         out[f"{name}_detections"] = finder.detections
+        out[f"{name}_carried"] = finder.carried
         finder.close()
-    both = [(a.eyes, b.eyes) for a, b in zip(seen["every"], seen["tracked"], strict=True)
-            if a.eyes is not None and b.eyes is not None]
-    out["max_eye_px"] = max((float(np.abs(np.subtract(a, b)).max()) for a, b in both), default=float("nan"))
+    for name, (a_name, b_name) in (("max_eye_px", ("every", "tracked")), ("flow_eye_px", ("tracked", "flowed"))):
+        both = [(a.eyes, b.eyes) for a, b in zip(seen[a_name], seen[b_name], strict=True)
+                if a.eyes is not None and b.eyes is not None]
+        out[name] = max((float(np.abs(np.subtract(a, b)).max()) for a, b in both), default=float("nan"))
     out["frames"] = len(pictures)
     return out
 
@@ -183,6 +193,12 @@ def main() -> int:
     print(f"{'  CPU ms per frame, tracked / every frame':<44} {t['tracked_cpu_ms']:>10.1f}  "
           f"{t['every_cpu_ms']:.1f} ({t['every_cpu_ms'] / t['tracked_cpu_ms']:.2f}x); detector runs "
           f"{t['tracked_detections']:.0f} / {t['every_detections']:.0f}")
+    title = f"  face mesh on 1 tracked frame in {t['mesh_every']:.0f} (flow)"
+    print(f"{title:<44} {t['flowed_found']:>10.0f}  found as often as with a mesh on every frame: "
+          f"{t['tracked_found']:.0f}; {t['flowed_carried']:.0f} frames without a mesh")
+    print(f"{'    eyes apart from a mesh every frame, max px':<44} {t['flow_eye_px']:>10.2f}  ≤ 2")
+    print(f"{'    CPU ms per frame, flow / mesh every frame':<44} {t['flowed_cpu_ms']:>10.1f}  "
+          f"{t['tracked_cpu_ms']:.1f} ({t['tracked_cpu_ms'] / t['flowed_cpu_ms']:.2f}x)")
     print(f"{f'openSMILE ComParE, {n_windows} windows, one call (s)':<44} {listed:>10.2f}")
     print(f"{'  one call per window (s, from 100), reference':<44} {per_window:>10.2f}")
     print(f"{'  speed-up of the one-call list mode':<44} {per_window / listed:>10.1f}×")

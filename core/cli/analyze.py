@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
 from dyadlab.core.engine.cli_options import add_engine_arguments
 
@@ -36,8 +37,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="audio window length in samples at 16 kHz (default 1600; the thesis also uses 1064)")
     p.add_argument("--face-size", type=int, default=None,
                    help="side of the aligned face crops in pixels (default 224, the face CNN's input)")
+    p.add_argument("--mesh-every", type=int, default=None, metavar="N",
+                   help="face mesh on one tracked frame in N at most, optical flow carrying the landmarks between "
+                        "(default 4, eyes within 2 px of meshing every frame); 1 meshes every frame")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add_engine_arguments(p)
+
+
+def _face_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The face parameters the options set (each checked against its range: a clear error, nothing run)."""
+    from dyadlab.core.errors import DyadLabError
+
+    out: dict[str, Any] = {}
+    for option, key, value, low, high, unit in (("--face-size", "size", args.face_size, 32, 1024, "pixels"),
+                                                ("--mesh-every", "mesh_every", args.mesh_every, 1, 25, "frames")):
+        if value is None:
+            continue
+        if not low <= value <= high:
+            raise DyadLabError(f"{option} must be between {low} and {high} {unit}, got {value}")
+        out[key] = value
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,13 +76,10 @@ def run(args: argparse.Namespace) -> int:
     if print_job_script(args):
         return 0
     spec = engine_spec(args)
-    params = {"audio": {"window": args.window}} if args.window else {}
-    if args.face_size:
-        if not 32 <= args.face_size <= 1024:
-            from dyadlab.core.errors import DyadLabError
-
-            raise DyadLabError(f"--face-size must be between 32 and 1024 pixels, got {args.face_size}")
-        params["faces"] = {"size": args.face_size}
+    params: dict[str, dict[str, Any]] = {"audio": {"window": args.window}} if args.window else {}
+    faces = _face_params(args)
+    if faces:
+        params["faces"] = faces
     events = os.environ.get(JOB_EVENTS_ENV)  # run as a GUI job: progress into the Jobs panel too
     # MediaPipe's native log lines (here and in the workers) go to the log file, not the terminal;
     # SIGTERM (a job's Cancel) unwinds like Ctrl-C: the engine cancels its work items on the way out

@@ -11,7 +11,10 @@ The detector runs every ``TRACK_REDETECT_FRAMES`` frames (and whenever the track
 face mesh in its tracking mode follows the face on its own (``ParticipantFaceFinder``), which gives the
 same landmarks — hence the same crops — at about half the CPU time per frame. Live inference goes one step
 further (``mesh_every``): between meshes, ``LandmarkFlow`` carries the last landmarks by the head's own
-motion (optical flow on a few landmarks), which costs a tenth of a mesh; analysis meshes every frame.
+motion (optical flow on a few landmarks), which costs a tenth of a mesh. Analysis does the same
+(face param ``mesh_every``, default ``ANALYSIS_MESH_EVERY``; it is part of the result key, and 1 meshes
+every frame, the exact path before issue 23): eyes stay within 2 px of per-frame meshing
+(tests/core/features/test_face_tracking.py) and the analysis's face CPU per frame falls by about a third.
 
 Outputs (see ``cache.ARRAY_KINDS``): crops and landmarks (memory-mapped, written frame by frame), boxes,
 eye-line angle, affine transform, detection score, flags, valid, times_us (session time).
@@ -39,8 +42,10 @@ DEFAULT_FACE_PARAMS: dict[str, Any] = {
     "size": 224, "eye_y": 0.40, "eye_distance": 0.30, "eye_points": "iris",
     "detector": 0,  # MediaPipe face detection model: 0 short range (within ~2 m), 1 full range
     "min_confidence": 0.5,
+    "mesh_every": 4,  # face mesh on one tracked frame in this many at most (``LandmarkFlow`` between; 1: every)
 }
 TRACK_REDETECT_FRAMES = 10  # faces are tracked between detections (analysis, live): detect every 10 frames
+ANALYSIS_MESH_EVERY = DEFAULT_FACE_PARAMS["mesh_every"]
 LIVE_MESH_EVERY = 4  # live inference meshes one tracked frame in 4 at most (``LandmarkFlow`` in between)
 
 
@@ -332,10 +337,10 @@ class ParticipantFaceFinder:
     either way; tracked frames keep the last detection's ``MULTIPLE_FACES`` (a second face entering the
     picture is seen at the next detection). 1 (the default) detects on every frame.
 
-    ``mesh_every`` > 1 (live inference) runs face mesh on one tracked frame in that many at most: on the
+    ``mesh_every`` > 1 (live inference, analysis) runs face mesh on one tracked frame in that many at most: on the
     others ``LandmarkFlow`` carries the last landmarks by the head's motion, and meshes whenever the flow is
-    unsure (eyes moving on their own, points lost, a large move). 1 (the default, analysis) meshes every
-    frame, exactly as before.
+    unsure (eyes moving on their own, points lost, a large move). 1 (the default) meshes every frame,
+    exactly as before.
     """
 
     def __init__(self, params: dict[str, Any], redetect_every: int = 1, mesh_every: int = 1) -> None:
@@ -482,7 +487,8 @@ def faces_rows(task: AnalysisTask, writer: Any, first: int, stop: int,
     flags = np.full(n, FaceFlag.NO_FACE | FaceFlag.NOT_DECODED, np.uint8)
     valid = np.zeros(n, bool)
 
-    finder = ParticipantFaceFinder(params, redetect_every=TRACK_REDETECT_FRAMES)
+    finder = ParticipantFaceFinder(params, redetect_every=TRACK_REDETECT_FRAMES,
+                                   mesh_every=int(params.get("mesh_every", 1)))
     decoder = ViewDecoder(index, video.crop, first=first, stop=stop)
     try:
         for i, rgb in decoder.frames():
@@ -508,7 +514,7 @@ def faces_rows(task: AnalysisTask, writer: Any, first: int, stop: int,
                         ("flags", flags), ("valid", valid), ("times_us", index.pts_us[first:stop] + video.offset_us)):
         writer.save(name, array)
     meta = {"frames": n, "valid_frames": int(valid.sum()), "decode_error": decoder.error,
-            "crop_clamped": decoder.crop_clamped, "detections": finder.detections,
+            "crop_clamped": decoder.crop_clamped, "detections": finder.detections, "carried": finder.carried,
             "alignment": spec.as_dict(), "eye_points": params["eye_points"]}
     return meta, flags, valid
 
@@ -547,7 +553,8 @@ def summarise_faces(task: AnalysisTask, result: TaskResult, index: Any, flags: n
     elif decoded and result.valid_frames < 0.5 * decoded:
         result.warn("few_faces", f"{where}: a face was found in only {result.valid_frames} of {decoded} frames")
     result.stats.update(alignment=chunks[0]["alignment"], eye_points=chunks[0]["eye_points"],
-                        detections=sum(int(c["detections"]) for c in chunks))
+                        detections=sum(int(c["detections"]) for c in chunks),
+                        carried=sum(int(c.get("carried", 0)) for c in chunks))  # frames without a face mesh
     if len(multiple):
         result.warn("multiple_faces", f"{where}: more than one face in {len(multiple)} frames (e.g. frames "
                                       f"{_frame_list(multiple)}); the tracked face was used — check the view's "

@@ -33,12 +33,14 @@ def demo_frames(tmp_path_factory: pytest.TempPathFactory) -> list[np.ndarray]:
     return frames
 
 
-def observe_all(frames: list[np.ndarray], every: int, order: list[int]) -> tuple[list, int]:
+def observe_all(frames: list[np.ndarray], every: int, order: list[int], mesh_every: int = 1) -> tuple[list, int]:
     from dyadlab.core.features.faces import DEFAULT_FACE_PARAMS, ParticipantFaceFinder
 
-    finder = ParticipantFaceFinder(DEFAULT_FACE_PARAMS, redetect_every=every)
+    finder = ParticipantFaceFinder(DEFAULT_FACE_PARAMS, redetect_every=every, mesh_every=mesh_every)
     try:
-        return [finder.observe(frames[i], i) for i in order], finder.detections
+        seen = [finder.observe(frames[i], i) for i in order]
+        assert (finder.carried > 0) == (mesh_every > 1)
+        return seen, finder.detections
     finally:
         finder.close()
 
@@ -53,6 +55,21 @@ def test_tracking_finds_the_same_faces_and_eyes_with_a_detection_every_tenth_fra
     for a, b in zip(detected, tracked, strict=True):
         assert np.abs(np.subtract(a.eyes, b.eyes)).max() <= 2.0  # crops are placed by the eyes: within 2 px
         assert b.box is not None and b.score > 0
+
+
+def test_the_analysis_skips_face_mesh_on_most_frames_and_finds_the_same_faces_and_eyes(demo_frames):
+    """Issue 23's bar for analysis with ``mesh_every`` (``LandmarkFlow`` between meshes) against meshing
+    every tracked frame: faces found on the same frames, eyes (which place the crops) within 2 px."""
+    from dyadlab.core.features.faces import ANALYSIS_MESH_EVERY, DEFAULT_FACE_PARAMS
+
+    assert DEFAULT_FACE_PARAMS["mesh_every"] == ANALYSIS_MESH_EVERY > 1
+    order = list(range(FRAMES))
+    meshed, _ = observe_all(demo_frames, 10, order)
+    flowed, _ = observe_all(demo_frames, 10, order, mesh_every=ANALYSIS_MESH_EVERY)
+    assert [o.eyes is not None for o in flowed] == [o.eyes is not None for o in meshed]
+    assert all(o.eyes is not None for o in flowed)
+    error = [np.abs(np.subtract(a.eyes, b.eyes)).max() for a, b in zip(meshed, flowed, strict=True)]
+    assert max(error) <= 2.0, f"eyes off by > 2 px on frames {np.flatnonzero(np.array(error) > 2.0)}"
 
 
 def test_a_jump_in_the_frames_makes_the_tracker_detect_again(demo_frames):

@@ -2,8 +2,9 @@
 
 Live inference computes faces from the media frame after frame, skipping face mesh on most frames
 (``faces.LandmarkFlow`` carries the landmarks by the head's motion); training used the crops of
-``dyadlab analyze``, which meshes every frame. On the analysed demo both must find the face on the same
-frames and put the eyes — which place the crop — at the same place.
+``dyadlab analyze`` (face mesh on one frame in ``faces.ANALYSIS_MESH_EVERY``, starting from a detection at each
+chunk; its flow against meshing every frame: tests/core/features/test_face_tracking.py). On the analysed demo
+both must find the face on the same frames and put the eyes — which place the crop — at the same place.
 """
 
 from __future__ import annotations
