@@ -16,31 +16,20 @@ for seeking and for matching decoded frames back to their index.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from dyadlab.core.atomic_write import atomic_output
 from dyadlab.core.errors import MediaError
 from dyadlab.core.media.av_errors import av_reason
+from dyadlab.core.media.file_cache import cache_key, load_entry, save_entry
 from dyadlab.core.media.probe import stream_duration_us
 
-_FORMAT_VERSION = 2  # 2: ``problem`` compares the frames held with the header's count
+_FORMAT_VERSION = 3  # 2: ``problem`` compares the frames held with the header's count; 3: a file_cache entry
+_CACHE_PARAMS = {"kind": "frame-index", "format": _FORMAT_VERSION}
 US = 1_000_000
-
-
-def file_signature(path: Path) -> tuple[str, int, int]:
-    """(resolved path, size, mtime in ns): what makes a cached result about this file still valid."""
-    st = path.stat()
-    return str(path.resolve()), st.st_size, st.st_mtime_ns
-
-
-def cache_key(path: Path) -> str:
-    """A short stable file name stem for cache entries about ``path`` (by resolved path only)."""
-    return hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:20]
 
 
 def ticks_to_us_ceil(ticks: np.ndarray, time_base: Fraction) -> np.ndarray:
@@ -224,40 +213,30 @@ class FrameIndex:
         if not path.exists():
             raise MediaError("video file not found", path=path, hint="fix the path or relink the view")
         cache_file = Path(cache_dir) / f"{cache_key(path)}.npz"
-        signature = file_signature(path)
-        cached = cls._load(cache_file, path, signature)
+        cached = cls._load(cache_file, path)
         if cached is not None:
             return cached
         index = cls.build(path)
-        index._save(cache_file, signature)
+        save_entry(cache_file, path, {**_CACHE_PARAMS, "time_base": [index.time_base.numerator,
+                   index.time_base.denominator], "first_pts": index.first_pts, "duration_us": index.duration_us,
+                   "width": index.width, "height": index.height, "problem": index.problem},
+                   {"pts_us": index.pts_us, "raw_pts": index.raw_pts, "keyframe": index.keyframe})
         return index
 
     @classmethod
-    def _load(cls, cache_file: Path, path: Path, signature: tuple[str, int, int]) -> FrameIndex | None:
-        try:
-            with np.load(cache_file, allow_pickle=False) as z:
-                meta = z["meta"]
-                if (int(meta[0]) != _FORMAT_VERSION or str(z["source"]) != signature[0]
-                        or int(meta[1]) != signature[1] or int(meta[2]) != signature[2]):
-                    return None
-                problem = str(z["problem"]) or None
-                pts_us = z["pts_us"]
-                if len(pts_us) == 0 or np.any(np.diff(pts_us) <= 0):
-                    return None  # not an index this version builds (older cache, damaged file): rebuild
-                return cls(path=path, pts_us=pts_us, raw_pts=z["raw_pts"], keyframe=z["keyframe"],
-                           time_base=Fraction(int(meta[3]), int(meta[4])), first_pts=int(meta[5]),
-                           duration_us=int(meta[6]), width=int(meta[7]), height=int(meta[8]), problem=problem)
-        except (OSError, KeyError, ValueError, IndexError):
+    def _load(cls, cache_file: Path, path: Path) -> FrameIndex | None:
+        hit = load_entry(cache_file, path, _CACHE_PARAMS)
+        if hit is None:
             return None
-
-    def _save(self, cache_file: Path, signature: tuple[str, int, int]) -> None:
-        meta = np.asarray([_FORMAT_VERSION, signature[1], signature[2], self.time_base.numerator,
-                           self.time_base.denominator, self.first_pts, self.duration_us, self.width,
-                           self.height], dtype=np.int64)
+        meta, arrays = hit
         try:
-            with atomic_output(cache_file) as fh:
-                np.savez(fh, meta=meta, source=np.asarray(signature[0]),
-                         problem=np.asarray(self.problem or ""), pts_us=self.pts_us, raw_pts=self.raw_pts,
-                         keyframe=self.keyframe)
-        except OSError:
-            pass  # a read-only cache only costs a rebuild next time
+            pts_us = arrays["pts_us"]
+            if len(pts_us) == 0 or np.any(np.diff(pts_us) <= 0):
+                return None  # not an index this version builds (older cache, damaged file): rebuild
+            num, den = meta["time_base"]
+            return cls(path=path, pts_us=pts_us, raw_pts=arrays["raw_pts"], keyframe=arrays["keyframe"],
+                       time_base=Fraction(int(num), int(den)), first_pts=int(meta["first_pts"]),
+                       duration_us=int(meta["duration_us"]), width=int(meta["width"]), height=int(meta["height"]),
+                       problem=meta["problem"] or None)
+        except (KeyError, ValueError, TypeError, ZeroDivisionError):
+            return None  # an entry of another layout: rebuild

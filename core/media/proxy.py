@@ -25,7 +25,8 @@ import numpy as np
 from dyadlab.core.atomic_write import atomic_path
 from dyadlab.core.errors import MediaError
 from dyadlab.core.media.av_errors import av_reason
-from dyadlab.core.media.frame_index import FrameIndex, file_signature
+from dyadlab.core.media.file_cache import file_signature
+from dyadlab.core.media.frame_index import FrameIndex
 from dyadlab.core.progress import ProgressCallback, report
 
 PROXY_DIR = "proxies"

@@ -156,3 +156,21 @@ def test_cached_index_that_is_not_increasing_is_rebuilt(video_2997, tmp_path):
         np.savez(fh, **parts)
     again = FrameIndex.load_or_build(video_2997.path, cache)
     assert np.array_equal(again.pts_us, good.pts_us)
+
+
+def test_an_index_cached_in_the_old_layout_is_rebuilt_not_misread(video_2997, tmp_path):
+    """Format 2 kept its numbers in an int array; such an entry (even one claiming the same file) is rebuilt."""
+    from dyadlab.core.media.file_cache import cache_key, file_signature
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    path = video_2997.path
+    resolved, size, mtime = file_signature(path)
+    old = cache / f"{cache_key(path)}.npz"
+    with open(old, "wb") as fh:  # what format 2 wrote, with a wrong size of picture and one frame
+        np.savez(fh, meta=np.asarray([2, size, mtime, 1, 25, 0, 40_000, 7, 7], dtype=np.int64),
+                 source=np.asarray(resolved), problem=np.asarray(""), pts_us=np.asarray([0]),
+                 raw_pts=np.asarray([0]), keyframe=np.asarray([True]))
+    index = FrameIndex.load_or_build(path, cache)
+    assert len(index) == 100 and (index.width, index.height) != (7, 7)
+    assert len(FrameIndex.load_or_build(path, cache)) == 100  # and the rebuilt entry is read back
