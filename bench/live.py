@@ -88,8 +88,8 @@ def steps(project: Any, session_id: int, participants: list[int], loaded: Any, f
     from dyadlab.core.inference.inputs import InputProvider
     from dyadlab.core.inference.runner import ModelRunner
 
-    default = faces.TRACK_REDETECT_FRAMES, faces.LIVE_MESH_EVERY
-    faces.TRACK_REDETECT_FRAMES, faces.LIVE_MESH_EVERY = redetect, mesh_every
+    default = faces.TRACK_REDETECT_FRAMES, faces.DEFAULT_FACE_PARAMS["mesh_every"]
+    faces.TRACK_REDETECT_FRAMES, faces.DEFAULT_FACE_PARAMS["mesh_every"] = redetect, mesh_every  # uncached
     try:
         with InputProvider(project, use_cache=False) as provider:
             runner = ModelRunner(loaded, provider)
@@ -101,7 +101,7 @@ def steps(project: Any, session_id: int, participants: list[int], loaded: Any, f
                 runner.predict_many(session_id, {p: np.array([f]) for p in participants})
             return n / (time.perf_counter() - t0), n / (time.process_time() - c0)
     finally:
-        faces.TRACK_REDETECT_FRAMES, faces.LIVE_MESH_EVERY = default
+        faces.TRACK_REDETECT_FRAMES, faces.DEFAULT_FACE_PARAMS["mesh_every"] = default
 
 
 def throughput(project: Any, session_id: int, participants: list[int], model_id: int, frames: int,
@@ -110,7 +110,7 @@ def throughput(project: Any, session_id: int, participants: list[int], model_id:
     flow carries the landmarks) and before (torch, a detection on every frame: the reference of the same run),
     for face models also with face mesh on every tracked frame (``mesh1``: the flow's own reference), and
     seconds per step of each stage now."""
-    from dyadlab.core.features.faces import LIVE_MESH_EVERY, TRACK_REDETECT_FRAMES
+    from dyadlab.core.features.faces import ANALYSIS_MESH_EVERY, TRACK_REDETECT_FRAMES
     from dyadlab.core.inference.inputs import InputProvider
     from dyadlab.core.inference.loader import load_model
     from dyadlab.core.inference.onnx_runtime import use_onnx_runtime
@@ -123,7 +123,7 @@ def throughput(project: Any, session_id: int, participants: list[int], model_id:
     why = use_onnx_runtime(loaded)
     out["runtime"] = "onnxruntime" if why is None else f"torch ({why})"
     out["steps_per_s"], out["steps_per_cpu_s"] = steps(project, session_id, participants, loaded, frames,
-                                                       TRACK_REDETECT_FRAMES, LIVE_MESH_EVERY)
+                                                       TRACK_REDETECT_FRAMES, ANALYSIS_MESH_EVERY)
     if any(spec.kind == "image" for spec in loaded.inputs):
         out["mesh1_steps_per_s"], out["mesh1_steps_per_cpu_s"] = steps(project, session_id, participants, loaded,
                                                                        frames, TRACK_REDETECT_FRAMES, 1)

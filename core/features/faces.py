@@ -46,7 +46,6 @@ DEFAULT_FACE_PARAMS: dict[str, Any] = {
 }
 TRACK_REDETECT_FRAMES = 10  # faces are tracked between detections (analysis, live): detect every 10 frames
 ANALYSIS_MESH_EVERY = DEFAULT_FACE_PARAMS["mesh_every"]
-LIVE_MESH_EVERY = 4  # live inference meshes one tracked frame in 4 at most (``LandmarkFlow`` in between)
 
 
 class FaceFlag(enum.IntFlag):

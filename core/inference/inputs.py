@@ -14,10 +14,10 @@ frame that does not decode) is *invalid*: its data is the cache's zeros and the 
 it. Nothing is interpolated.
 
 Faces computed here are found for frames that follow one another (playback), so they are tracked for
-speed: the detector every ``faces.TRACK_REDETECT_FRAMES`` frames as in the analysis, and face mesh on one
-frame in ``faces.LIVE_MESH_EVERY`` at most, the landmarks carried by optical flow in between
-(``faces.LandmarkFlow``; it meshes whenever the eyes move on their own). The eyes, hence the crops, stay
-within 2 px of the analysis's on the demo (tests/core/inference/test_live_faces.py).
+speed as in the analysis: the detector every ``faces.TRACK_REDETECT_FRAMES`` frames, and face mesh on one
+frame in the project's face param ``mesh_every`` at most (that of the cached analysis, else the default), the
+landmarks carried by optical flow in between (``faces.LandmarkFlow``; it meshes whenever the eyes move on their
+own). The eyes, hence the crops, stay within 2 px of the analysis's on the demo (tests/core/inference/test_live_faces.py).
 
 ``speech(frames)`` says where the participant speaks, for models trained on speech frames only: the
 trainer's own reading of the cache's voice activity (``trainer.project_source.speech_frames``) when the
@@ -404,7 +404,7 @@ class ParticipantInputs:
         if self._finder is None:
             self._open_view()
             self._finder = faces.ParticipantFaceFinder(params, redetect_every=faces.TRACK_REDETECT_FRAMES,
-                                                       mesh_every=faces.LIVE_MESH_EVERY)
+                                                       mesh_every=int(params["mesh_every"]))
             self._aligner = FaceAligner(AlignmentSpec(int(params["size"]), float(params["eye_y"]),
                                                       float(params["eye_distance"])))
         size = self._aligner.spec.size

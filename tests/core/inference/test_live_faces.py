@@ -52,9 +52,33 @@ def test_live_crops_are_placed_where_the_analysis_placed_them_with_the_mesh_skip
             assert np.mean(error <= 2.0) >= 0.99, f"{code}: eyes off by > 2 px on frames {np.flatnonzero(error > 2)}"
             assert error.max() <= 4.0
             finder = inputs._finder
-            assert finder.mesh_every == faces.LIVE_MESH_EVERY > 1
+            assert finder.mesh_every == faces.DEFAULT_FACE_PARAMS["mesh_every"] > 1  # not analysed: the default
             assert finder.carried > 0.5 * n  # most frames went without a face mesh
             assert finder.detections <= n // faces.TRACK_REDETECT_FRAMES + 3
+
+
+def test_live_faces_mesh_as_often_as_the_projects_analysis_did(tmp_path):
+    """A project analysed with face param ``mesh_every`` 1 (``dyadlab analyze --mesh-every 1``) meshes every
+    frame live too: live crops are computed with the analysis's parameters (here because a view was moved
+    after the analysis, so its cached crops no longer fit the frame times)."""
+    from dyadlab.core.demo import generate_demo
+    from dyadlab.core.features import analyze_project
+
+    with generate_demo(tmp_path / "project", sessions=1, seconds=5.0, seed=5) as project:
+        analyze_project(project, what=("faces",), params={"faces": {"mesh_every": 1}}, workers=1)
+        with project.store.transaction() as tx:
+            session = tx.sessions.list()[0]
+            views = [v for v in tx.views.list(session.id) if v.participant_id is not None]
+            for view in views:
+                tx.views.update(view.id, offset_us=view.offset_us + 40_000)
+        spec = ModelInput("face", "image", (64, 64, 3))
+        with InputProvider(project) as live:
+            inputs = live.participant(session.id, views[0].participant_id)
+            for f in range(8):
+                inputs.inputs(spec, np.array([f]))
+            assert inputs.stats["face:computed"] == 8 and not inputs.stats["face:cache"]
+            assert inputs._finder.mesh_every == 1
+            assert inputs._finder.carried == 0  # face mesh on every frame, as analysed
 
 
 def test_a_participants_faces_are_found_by_one_thread_at_a_time_while_the_next_frame_is_prefetched(
