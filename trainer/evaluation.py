@@ -28,7 +28,7 @@ from dyadlab.trainer.engine import predict
 from dyadlab.trainer.errors import DataError
 from dyadlab.trainer.metrics import evaluate_levels
 from dyadlab.trainer.normalise import normalise_inputs
-from dyadlab.trainer.project_source import ProjectFrameSource
+from dyadlab.trainer.project_source import ProjectFrameSource, trained_face_size
 from dyadlab.trainer.train import make_dataset
 
 
@@ -72,7 +72,8 @@ def evaluate_model(project_root: str | Path, model_id: int, *, sessions: list[st
     data = record.config.get("data", {})
     source = ProjectFrameSource(root, annotator=annotator or data.get("annotator", "gold"),
                                 tier=tier or data.get("tier", "emotion"), scheme=meta["scheme"],
-                                audio_frames=audio_frames or data.get("audio_frames", "speech"))
+                                audio_frames=audio_frames or data.get("audio_frames", "speech")
+                                ).reading_faces_at(trained_face_size(meta["inputs"]))  # as training read them
     chosen, why = _sessions(sessions, meta, groups)
     # a model trained on speaker-normalised features must see them normalised the same way
     table = normalise_inputs(source.load(list(meta["inputs"]), chosen), meta.get("input_normalisation", {}))

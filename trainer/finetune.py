@@ -111,7 +111,7 @@ def finetune_registered(project_root: str | Path, model_id: int, annotator: str,
     from dyadlab.trainer.checkpoint import load_checkpoint, save_checkpoint
     from dyadlab.trainer.config import model_config_from_dict
     from dyadlab.trainer.normalise import normalise_inputs
-    from dyadlab.trainer.project_source import ProjectFrameSource
+    from dyadlab.trainer.project_source import ProjectFrameSource, trained_face_size
 
     with open_project(project_root) as project:
         with project.store.transaction() as tx:
@@ -120,9 +120,9 @@ def finetune_registered(project_root: str | Path, model_id: int, annotator: str,
         model, meta = load_checkpoint(path)
         config = model_config_from_dict(meta["model"], str(path))
         source = ProjectFrameSource(project.root, annotator=annotator, tier=tier, scheme=meta["scheme"],
-                                    audio_frames=record.config.get("data", {}).get("audio_frames", "all"))
+                                    audio_frames=record.config.get("data", {}).get("audio_frames", "all")
+                                    ).reading_faces_at(trained_face_size(meta["inputs"]))  # as trained on
         table = normalise_inputs(source.load(list(meta["inputs"])), meta.get("input_normalisation", {}))
-        _fit_inputs(table, meta)
         utterances = len(np.unique(np.stack([table.stream, table.utterance], axis=1)[table.utterance >= 0], axis=0))
         if utterances < MIN_UTTERANCES:
             raise DataError(f"{annotator!r} has labelled {utterances} utterance(s) on tier {tier!r}; fine-tuning "
@@ -150,17 +150,6 @@ def finetune_registered(project_root: str | Path, model_id: int, annotator: str,
 def _next_ft(project: Any, record: Any) -> int:
     with project.store.transaction() as tx:
         return 1 + sum(m.name == record.name and m.version.startswith(f"{record.version}+ft") for m in tx.models.list())
-
-
-def _fit_inputs(table: Any, meta: dict[str, Any]) -> None:
-    """Face crops scaled to the size the model was trained on (the cache keeps larger crops)."""
-    want = meta["inputs"].get("face", {}).get("shape")
-    if want and "face" in table.inputs and list(table.sample_shape("face")) != list(want):
-        import cv2
-
-        crops = table.inputs["face"]
-        table.inputs["face"] = np.stack([cv2.resize(np.asarray(crops[i]), (want[1], want[0]),
-                                                    interpolation=cv2.INTER_AREA) for i in range(len(table))])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,6 +33,7 @@ uses), so a batch decodes faster and the decoded-array budget holds (224/64)Â² â
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,6 +163,30 @@ class ProjectFrameSource:
             if pairs and all(k in SPEC_KEYS and v for k, v in pairs):
                 return cls(Path(path), **dict(pairs))
         return cls(Path(body))
+
+    def reading_faces_at(self, size: int | None) -> ProjectFrameSource:
+        """This source reading face crops at ``size`` when the cache holds larger ones (``default_face_size``:
+        never enlarged, so a model trained on larger crops than the cache holds meets the shape check)."""
+        if size is None:
+            return self
+        return dataclasses.replace(self, face_size=default_face_size(size, self.stored_face_size()))
+
+    def stored_face_size(self) -> int | None:
+        """The side of the face crops in this project's cache (the first participant with faces; None when no
+        one has any). Reads no crop."""
+        from dyadlab.core.features.cache import CacheMiss, FeatureStore
+        from dyadlab.core.project import open_project
+
+        with open_project(self.root) as project:
+            with project.store.transaction() as tx:
+                pairs = [(s.id, p.id) for s in tx.sessions.list() for p in tx.participants.list(s.id)]
+            store = FeatureStore(project)
+            for session_id, participant_id in pairs:
+                try:
+                    return int(store.load(session_id, participant_id, MODALITY_FEATURES["face"]).data.shape[1])
+                except CacheMiss:
+                    continue
+        return None
 
     # -- loading -----------------------------------------------------------------------------------------
 
@@ -343,6 +368,23 @@ class ProjectFrameSource:
             valid={m: column(lambda s, m=m: s.valid[m], bool) for m in modalities},
             classes=classes, scheme=self.scheme,
         ).validate(str(self.root))
+
+
+def trained_face_size(inputs: dict[str, Any]) -> int | None:
+    """The face-crop side a checkpoint's model was trained on (its metadata's ``inputs``; None: no face input),
+    so scoring and fine-tuning read the cache at the size training read it."""
+    for name, spec in inputs.items():
+        if modality_kind(name) == "image":
+            return int(spec["shape"][0])
+    return None
+
+
+def default_face_size(model_size: int | None, stored: int | None) -> int | None:
+    """The size to read face crops at for a model that works at ``model_size``: that size when the cache holds
+    larger crops (decoded smaller, more of them fit the decoded budget), else the crops as cached (None)."""
+    if model_size is not None and stored is not None and model_size < stored:
+        return model_size
+    return None
 
 
 def _labels_at(times_us: np.ndarray, segments: Sequence[Any], value_to_class: dict[str, int]) -> np.ndarray:

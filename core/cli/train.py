@@ -6,7 +6,8 @@ specs and output folders. This wraps the trainer's run (same config, ``--set``, 
 
 * the data are the project's analysed features, labelled by ``--annotator``'s ``--tier`` tiers, audio
   inputs counted where the participant speaks (``--audio-frames``; see ``ProjectFrameSource``); nothing
-  is copied;
+  is copied; face crops are read at ``--face-size`` (default: the model's own input size, e.g. mini_xception's
+  64 px, when the cache holds larger crops), recorded with the model so ``dyadlab evaluate`` reads them alike;
 * the output goes to ``PROJECT/models/<name>-<version>/`` (``--out`` to choose another folder), ``<version>``
   counting up per name; ``model.json`` there records which registry entry the folder is for;
 * progress events go to the folder's ``events.jsonl`` and, when the job runner started the command, are
@@ -59,6 +60,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--audio-frames", choices=["speech", "all"], default="speech",
                    help="audio inputs count only where the participant speaks (voice activity; default) or on "
                         "every frame")
+    p.add_argument("--face-size", type=int, metavar="PX",
+                   help="read face crops at PX x PX (0: as cached; default: the model's own input size when it has "
+                        "one and the cached crops are larger, e.g. 64 for mini_xception, else as cached)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,7 +84,11 @@ def run(args: argparse.Namespace) -> int:
         else:
             name = args.name or config.name
             out, version = _new_folder(project, name, args.out, check=main_rank)
-    data = {"annotator": args.annotator, "tier": args.tier, "scheme": config.scheme, "audio_frames": args.audio_frames}
+    data: dict[str, Any] = {"annotator": args.annotator, "tier": args.tier, "scheme": config.scheme,
+                            "audio_frames": args.audio_frames}
+    face_size = _face_size(args.face_size, config, ProjectFrameSource(root, **data))
+    if face_size is not None:
+        data["face_size"] = face_size
     source = ProjectFrameSource(root, **data)
     if not args.resume and main_rank:
         _write_json(out / RUN_RECORD, {"name": name, "version": version, "project": str(root), "data": data})
@@ -112,6 +120,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"registered model #{record.id} {record.name} version {record.version}: {record.path} "
               f"(scored on {record.metrics['scored_on']})")
     return 0
+
+
+def _face_size(asked: int | None, config: Any, source: Any) -> int | None:
+    """The face-crop size to read (None: as cached): ``--face-size`` (0: as cached), else the model's own input
+    size when the cache's crops are larger (``ProjectFrameSource.reading_faces_at``)."""
+    from dyadlab.trainer.data import modality_kind
+    from dyadlab.trainer.models.registry import model_face_size
+
+    takes_faces = any(modality_kind(m) == "image" for m in config.model.modalities())
+    if asked is not None:
+        if not takes_faces:
+            raise DyadLabError(f"--face-size: the model ({config.model.kind}) takes no face input")
+        return asked or None
+    return source.reading_faces_at(model_face_size(config.model) if takes_faces else None).face_size
 
 
 # -- output folder -----------------------------------------------------------------------------------------

@@ -239,6 +239,41 @@ def test_evaluate_prints_the_registered_test_scores(project_root: Path, trained,
     assert "neutral" in out and "angry" in out
 
 
+def test_train_face_size_reads_the_crops_smaller_and_evaluate_reads_them_as_trained(
+        project_root: Path, trained, capsys) -> None:
+    from dyadlab.trainer.checkpoint import load_checkpoint
+
+    face = ("--set", 'model.kind="face_cnn"', "--set", 'model.input="face"')
+    code, record = trained("--name", "face-32", "--face-size", "32", *face)
+    assert code == 0 and record.config["data"]["face_size"] == 32
+    assert load_checkpoint(project_root / record.path)[1]["inputs"]["face"]["shape"] == [32, 32, 3]
+    capsys.readouterr()
+    # the cache holds 48-px crops: scoring must read them at 32 px, as training did (before: a shape error)
+    assert dyadlab(["evaluate", str(project_root), "--model", str(record.id), "--threads", "1"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("frame"))
+    test = record.metrics["test"]["frame"]
+    assert line.split()[1:] == [str(test["n"]), *(f"{100 * test[k]:.1f}" for k in ("wa", "ua", "macro_f1"))]
+    code, _ = trained("--face-size", "32")  # tiny's raw-audio model
+    assert code == 1 and "takes no face input" in capsys.readouterr().err
+
+
+def test_train_reads_faces_at_the_models_own_size_when_the_cache_holds_larger(
+        project_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dyadlab.core.cli.train import _face_size
+    from dyadlab.trainer.config import load_config, resolve_config_path
+
+    pretrained = load_config(resolve_config_path("face_cnn_pretrained"), ())  # mini_xception works at 64 px
+    scratch = load_config(resolve_config_path("face_cnn"), ())  # face_cnn takes any size
+    source = ProjectFrameSource(project_root)
+    assert source.stored_face_size() == 48
+    assert _face_size(None, pretrained, source) is None  # never enlarged: 48-px crops are read as cached
+    assert _face_size(0, pretrained, source) is None and _face_size(40, pretrained, source) == 40
+    monkeypatch.setattr(ProjectFrameSource, "stored_face_size", lambda self: 224)
+    assert _face_size(None, pretrained, source) == 64
+    assert _face_size(None, scratch, source) is None
+    assert source.reading_faces_at(64).face_size == 64 and source.reading_faces_at(None) is source
+
+
 def test_models_lists_renames_and_deletes_with_the_files(project_root: Path, trained, capsys) -> None:
     code, record = trained("--name", "to-delete")
     run_dir = project_root / record.config["run_dir"]

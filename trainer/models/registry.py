@@ -17,6 +17,7 @@ from dyadlab.trainer.models.base import EmotionModel
 from dyadlab.trainer.models.face import FaceCNN
 from dyadlab.trainer.models.features import FeatureMLP
 from dyadlab.trainer.models.fusion import FusionModel
+from dyadlab.trainer.models.mini_xception import INPUT_SIZE as MINI_XCEPTION_SIZE
 from dyadlab.trainer.models.mini_xception import MiniXception
 from dyadlab.trainer.models.recurrent import SequenceClassifier
 
@@ -26,14 +27,25 @@ class BranchSpec:
     cls: type[EmotionModel]
     input_kind: str  # the modality kind it accepts (data.MODALITY_KINDS)
     default_input: str
+    face_size: int | None = None  # image branches: the side the network works at (None: any size as cached)
 
 
 BRANCHES: dict[str, BranchSpec] = {
     "raw_audio_cnn": BranchSpec(RawAudioCNN, "waveform", "audio_raw"),
     "feature_mlp": BranchSpec(FeatureMLP, "features", "compare"),
     "face_cnn": BranchSpec(FaceCNN, "image", "face"),
-    "mini_xception": BranchSpec(MiniXception, "image", "face"),  # the FER2013 network (trainer/pretrained.py)
+    "mini_xception": BranchSpec(MiniXception, "image", "face", face_size=MINI_XCEPTION_SIZE),  # FER2013 network
 }
+
+
+def model_face_size(config: ModelConfig) -> int | None:
+    """The face-crop side a model works at, when every face branch of it names one (the largest of them):
+    reading the cache at that size decodes less and fits more crops in memory. None: no face branch, or one
+    that takes the crops as cached (``face_cnn``)."""
+    sizes = [BRANCHES[b.kind].face_size for b in config.parts() if BRANCHES[b.kind].input_kind == "image"]
+    if not sizes or any(s is None for s in sizes):
+        return None
+    return max(s for s in sizes if s is not None)
 
 
 def build_branch(config: BranchConfig, num_classes: int, input_shapes: Mapping[str, tuple[int, ...]]) -> EmotionModel:
