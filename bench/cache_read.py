@@ -14,6 +14,8 @@ the project, so both formats hold the same arrays and are measured in the same r
   machine). Both caches sit in the page cache here (a small corpus); on a corpus that does not fit in memory,
   format 1 reads ~10× more bytes from the disk. ``face@64`` is a 64-px model's input: format 1 resizes the
   224-px crops (``crop_codec.resize_crops``), format 2 decodes them at the JPEG DCT scale 1/2 and resizes.
+  ``faces:opencv`` / ``face:opencv``: format 2's crops decoded by OpenCV instead of simplejpeg (the same pixels;
+  the A/B of the decoder in one run; format 1's column reads the same raw arrays as its plain row).
 
 Run: ``python bench/cache_read.py [--seconds 20] [--project PATH]`` (PATH: an analysed project to reuse).
 """
@@ -29,9 +31,20 @@ from pathlib import Path
 
 import numpy as np
 
-KINDS = ("faces", "faces@64", "face_landmarks", "audio_windows", "logmel", "mfcc", "compare", "egemaps", "vad",
+KINDS = ("faces", "faces:opencv", "faces@64", "face_landmarks", "audio_windows", "logmel", "mfcc", "compare", "egemaps", "vad",
          "pose", "hands")  # faces@64: the crops at a 64-px model's size (FER / a small face CNN)
-MODALITIES = ("face", "face@64", "audio_raw", "compare", "egemaps")  # face@64: ProjectFrameSource(face_size=64)
+MODALITIES = ("face", "face:opencv", "face@64", "audio_raw", "compare", "egemaps")  # face@64: face_size=64
+# ":opencv": the crops decoded by OpenCV (the fallback decoder; same pixels) instead of simplejpeg, for an A/B
+
+
+def _named(name: str) -> tuple[str, int | None]:
+    """``kind[@size][:decoder]`` -> (kind, size), the crop decoder set for what follows."""
+    from dyadlab.core.features import crop_codec
+
+    name, _, decoder = name.partition(":")
+    kind, _, at = name.partition("@")
+    crop_codec.use_decoder(decoder or crop_codec.DECODERS[0])
+    return kind, int(at) if at else None
 
 
 def write_format_one(src_root: Path, dst_root: Path) -> None:
@@ -57,8 +70,7 @@ def window_ms(root: Path, kinds: tuple[str, ...], repeats: int = 15) -> dict[str
     rng = np.random.default_rng(0)
     out = {}
     for name in kinds:
-        kind, _, at = name.partition("@")
-        size = int(at) if at else None
+        kind, size = _named(name)
         times = store.load(1, 1, kind).times_us
         span = int(times[-1] - times[0])
         store.window(1, 1, kind, int(times[0]), int(times[0]) + 10_000_000, size=size)  # opened, as the GUI keeps it
@@ -80,6 +92,7 @@ def training_rates(root: Path, batches: int = 100, decoded_cache_mb: int | None 
     """(samples/s, CPU ms per 1000 samples) of shuffled training batches (64) per modality after a first epoch,
     through the trainer's own loader (format 2 decodes a corpus's arrays into memory during the first epoch when
     they fit the budget; ``decoded_cache_mb=0`` decodes every batch, as for a corpus larger than the budget)."""
+    import gc
     import os
 
     from dyadlab.core.features import cache as cache_module
@@ -92,8 +105,9 @@ def training_rates(root: Path, batches: int = 100, decoded_cache_mb: int | None 
     cache_module._OPEN_RESULTS.clear()  # reopen: nothing decoded by an earlier measurement
     out = {}
     for name in MODALITIES:
-        modality, _, at = name.partition("@")
-        table = ProjectFrameSource(root, audio_frames="all", face_size=int(at) if at else None).load([modality])
+        modality, size = _named(name)
+        cache_module._OPEN_RESULTS.clear()  # each row decodes what it reads (":opencv" follows "face")
+        table = ProjectFrameSource(root, audio_frames="all", face_size=size).load([modality])
         rows = np.flatnonzero(table.valid[modality])
         table.labels[rows] = np.maximum(table.labels[rows], 0)  # every valid frame is a sample here
         dataset = FrameDataset(table, rows, [modality])
@@ -110,6 +124,8 @@ def training_rates(root: Path, batches: int = 100, decoded_cache_mb: int | None 
             if n >= batches * 64:
                 break
         out[name] = (n / (time.perf_counter() - t0), 1e6 * (time.process_time() - c0) / n)
+        del table, dataset, loader
+        gc.collect()  # the decoded arrays go, and their share of the budget comes back for the next row
     return out
 
 

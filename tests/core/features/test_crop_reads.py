@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from dyadlab.core.errors import DyadLabError
-from dyadlab.core.features import FeatureStore, chunk_store
+from dyadlab.core.features import FeatureStore, chunk_store, crop_codec
 from dyadlab.core.features import cache as cache_module
 from dyadlab.core.features.array_codecs import BLOCK_ROWS
 from dyadlab.core.features.cache import FeatureCache
@@ -63,6 +63,12 @@ def fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cache_module, "_OPEN_RESULTS", OrderedDict())  # nothing decoded by an earlier test
 
 
+@pytest.fixture()
+def opencv(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Crops read through OpenCV (the fallback decoder), whose calls ``_imdecode_flags`` records."""
+    monkeypatch.setattr(crop_codec, "_DECODER", ["opencv"])
+
+
 def _imdecode_flags(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     import cv2
 
@@ -77,7 +83,7 @@ def _imdecode_flags(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return seen
 
 
-def test_a_window_decodes_each_crop_once_straight_to_rgb(crops_project, fresh, monkeypatch) -> None:
+def test_a_window_decodes_each_crop_once_straight_to_rgb(crops_project, fresh, opencv, monkeypatch) -> None:
     import cv2
 
     root, crops = crops_project
@@ -92,7 +98,7 @@ def test_a_window_decodes_each_crop_once_straight_to_rgb(crops_project, fresh, m
     assert _error(data[some], crops[some]).mean() < 2.0 < 10 < _error(data[some, ..., ::-1], crops[some]).mean()
 
 
-def test_a_window_at_the_models_size_is_the_resized_full_crop_within_a_level(crops_project, fresh,
+def test_a_window_at_the_models_size_is_the_resized_full_crop_within_a_level(crops_project, fresh, opencv,
                                                                                monkeypatch) -> None:
     import cv2
 
@@ -108,6 +114,48 @@ def test_a_window_at_the_models_size_is_the_resized_full_crop_within_a_level(cro
     assert dct_scale(224, 64) == 2 and dct_scale(224, 48) == 4 and dct_scale(224, 224) == 1 and dct_scale(224, 20) == 8
     with pytest.raises(DyadLabError, match="face_flags are not images"):
         store.window(1, 1, "face_flags", 0, 10_000_000, size=64)
+
+
+def test_simplejpeg_decodes_into_the_window_and_gives_opencvs_pixels(crops_project, monkeypatch) -> None:
+    """The default decoder writes each crop into its row of the caller's array (no image in between) and reads
+    exactly what the OpenCV decoder reads, at full size, at the DCT scales and in shuffled batches."""
+    import simplejpeg
+
+    root, _ = crops_project
+    assert crop_codec.decoder() == "simplejpeg"  # a dependency: cache reads use it
+    into: list[bool] = []
+    original = simplejpeg.decode_jpeg
+
+    def recording(data, colorspace, buffer=None, **kw):
+        out = original(data, colorspace, buffer=buffer, **kw)
+        into.append(buffer is not None and np.shares_memory(out, buffer))
+        return out
+
+    rows = np.array([260, 3, 259, 7, 3, 120, 299, 0])
+    reads = {}
+    for name in crop_codec.DECODERS:
+        monkeypatch.setattr(crop_codec, "_DECODER", [name])
+        monkeypatch.setattr(cache_module, "_OPEN_RESULTS", OrderedDict())
+        monkeypatch.setattr(simplejpeg, "decode_jpeg", recording)
+        monkeypatch.setenv("DYADLAB_DECODED_CACHE_MB", "0")
+        store = FeatureStore(root)
+        data = store.load(1, 1, "faces").data
+        reads[name] = [store.window(1, 1, "faces", 0, 12_000_000, size=size).data for size in (None, 64, 48, 112)]
+        reads[name] += [data[rows], data.at_size(64)[rows]]
+        if name == "simplejpeg":
+            # into the result: the 224- and the 112-px window (DCT scale 1/2, no resize; 299 crops each, row 7 has
+            # no face) and the batch (7 crops); the 64- and 48-px reads decode smaller, then resize into it
+            assert into.count(True) == 299 + 299 + 7 and into.count(False) == 299 + 299 + 7
+    for a, b in zip(reads["simplejpeg"], reads["opencv"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert reads["opencv"][1].shape == (300, 64, 64, 3) and reads["opencv"][3].shape == (300, 112, 112, 3)
+    damaged = JpegCodec().encode(np.full((1, 32, 32, 3), 90, np.uint8))
+    offsets_end = 8
+    broken = damaged[:offsets_end] + damaged[offsets_end:][:40]  # a JPEG cut short
+    for name in crop_codec.DECODERS:
+        monkeypatch.setattr(crop_codec, "_DECODER", [name])
+        with pytest.raises(ValueError, match=r"does not decode to \(32, 32, 3\)"):
+            crop_codec.crop_decoder((32, 32, 3))(broken[offsets_end:], np.empty((32, 32, 3), np.uint8))
 
 
 def test_a_batch_decodes_each_block_once_in_any_row_order(crops_project, fresh, monkeypatch) -> None:
