@@ -23,9 +23,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dyadlab.core.agreement import agreement_report
+    from dyadlab.core.errors import DyadLabError
     from dyadlab.core.project import open_project
 
     with open_project(args.project) as project:
+        if not args.all_tiers:  # a typo compared nothing and said only that no tier had two annotators
+            with project.store.transaction() as tx:
+                known = tx.tiers.names()
+            unknown = [name for name in args.tier if name not in known]
+            if unknown:
+                raise DyadLabError(f"no tier {', '.join(map(repr, unknown))} in {args.project}",
+                                   hint=f"tiers: {', '.join(known) or 'none'}")
         report = agreement_report(project, tier=None if args.all_tiers else args.tier, unit=args.unit,
                                   step_ms=args.step_ms, sessions=args.sessions, annotators=args.annotators)
     print(report.table())

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from dyadlab.core import __version__
 from dyadlab.core.errors import DyadLabError
@@ -88,9 +90,27 @@ def run_command_line(parser: argparse.ArgumentParser, argv: Sequence[str] | None
     except BrokenPipeError:  # e.g. `dyadlab info P | head`
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a file the user named cannot be written or read (-o under a file, a full disk)
+        if exc.filename is None:
+            raise
+        logging.getLogger(__name__).info("%s failed on a file", args.command, exc_info=True)
+        print(f"dyadlab {args.command}: error: {_os_problem(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"dyadlab {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _os_problem(exc: OSError) -> str:
+    """'PATH: what is wrong' for an OSError; a file in the way of a folder is named itself (mkdir under a
+    file says only "File exists" or "Not a directory" about some path below it)."""
+    path = Path(exc.filename)
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        for folder in (path, *path.parents):
+            if folder.is_file():
+                return f"{folder}: is a file, not a folder"
+    return f"{path}: {exc.strerror or exc}"
+
 
 if __name__ == "__main__":
     sys.exit(main())
