@@ -40,6 +40,7 @@ class PalettePanel(QWidget):
         layout.addStretch(1)
         ws.tiers_changed.connect(self.rebuild)
         ws.session_opened.connect(self.rebuild)
+        ws.session_opened.connect(self.show_selection)  # opening a session drops the selection without a signal
         ws.selection_changed.connect(self.show_selection)
         self.rebuild()
         self.show_selection()
