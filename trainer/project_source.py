@@ -44,6 +44,7 @@ import numpy as np
 
 from dyadlab.core.errors import DyadLabError
 from dyadlab.core.features.chunk_store import LazyArray, crops_at_size
+from dyadlab.core.features.crop_codec import CropBatch
 from dyadlab.core.features.row_ranges import LazyRows, runs_by_part, selected_rows
 from dyadlab.trainer.data import FrameTable, modality_kind
 from dyadlab.trainer.errors import DataError
@@ -88,6 +89,7 @@ class StackedRows(LazyRows):
     def _rows(self, index: Any) -> np.ndarray:
         flat, shape = selected_rows(index, len(self))
         out = np.zeros((flat.size, *self.shape[1:]), dtype=self.dtype)
+        crops = CropBatch(out)  # every stream's face crops decoded in one parallel pass at the end
         for part, chosen, local in runs_by_part(flat, self.offsets):
             take = self.takes[part]
             if take is not None:
@@ -97,9 +99,10 @@ class StackedRows(LazyRows):
             if not local.size:
                 continue
             if isinstance(self.parts[part], LazyArray):  # cache arrays decode straight into the batch
-                self.parts[part].take_into(local, out, chosen)
+                self.parts[part].take_into(local, out, chosen, crops)
             else:
                 out[chosen] = self.parts[part][local]
+        crops.decode()
         return out.reshape((*shape, *self.shape[1:]))
 
 

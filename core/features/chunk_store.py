@@ -35,7 +35,7 @@ import numpy as np
 from dyadlab.core.atomic_write import fsync_dir, replace_durably, write_text_atomically
 from dyadlab.core.errors import DyadLabError
 from dyadlab.core.features.array_codecs import BLOCK_ROWS, Codec, codec_for, codec_from_spec
-from dyadlab.core.features.crop_codec import JpegCodec, decode_crops, resize_crops
+from dyadlab.core.features.crop_codec import CropBatch, JpegCodec, decode_crops, resize_crops
 from dyadlab.core.features.row_ranges import LazyRows, runs_by_part, selected_rows
 
 CACHE_FORMAT = 2
@@ -319,16 +319,19 @@ class LazyArray(LazyRows, np.lib.mixins.NDArrayOperatorsMixin):
         """Rows ``flat`` (valid row numbers, any order, repeats allowed) as a fresh ``[len(flat), ...]`` array."""
         raise NotImplementedError
 
-    def take_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray) -> None:
+    def take_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray, batch: CropBatch | None = None
+                  ) -> None:
         """Rows ``flat`` (valid row numbers) into ``out[where]``: a table's batch array filled without a copy in
-        between (the trainer's ``StackedRows``)."""
+        between (the trainer's ``StackedRows``). ``batch`` (over ``out``): JPEG crops are added to it to be
+        decoded with the other streams' (``CropBatch.decode``), not here."""
         whole = self._whole() if self.keeps_decoded else None
         if whole is not None:
             out[where] = whole[flat]
         else:
-            self._fetch_into(flat, out, where)
+            self._fetch_into(flat, out, where, batch)
 
-    def _fetch_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray) -> None:
+    def _fetch_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray, batch: CropBatch | None = None
+                    ) -> None:
         out[where] = self._fetch(flat)
 
     def _whole(self) -> np.ndarray | None:
@@ -407,8 +410,9 @@ class ChunkedArray(LazyArray):
     def _fetch(self, flat: np.ndarray) -> np.ndarray:
         return self.fetch(flat)
 
-    def _fetch_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray) -> None:
-        self.fetch_into(flat, out, where)
+    def _fetch_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray, batch: CropBatch | None = None
+                    ) -> None:
+        self.fetch_into(flat, out, where, batch=batch)
 
     def fetch(self, flat: np.ndarray, size: int | None = None) -> np.ndarray:
         """Rows ``flat`` (valid row numbers, any order) decoded, each block once; ``size``: face crops at that
@@ -417,9 +421,10 @@ class ChunkedArray(LazyArray):
         out = np.empty((flat.size, *tail), self.dtype)
         return self.fetch_into(flat, out, np.arange(flat.size), size)
 
-    def fetch_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray, size: int | None = None
-                   ) -> np.ndarray:
-        """``fetch`` into ``out[where]`` (crops decode straight into their rows of ``out``)."""
+    def fetch_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray, size: int | None = None,
+                   batch: CropBatch | None = None) -> np.ndarray:
+        """``fetch`` into ``out[where]`` (crops decode straight into their rows of ``out``; with ``batch``, over
+        ``out``, they are added to it and decoded when the caller decodes the batch)."""
         jpeg: list[memoryview] = []
         targets: list[np.ndarray] = []
         for k, chosen, local in runs_by_part(flat, self._starts):
@@ -436,7 +441,11 @@ class ChunkedArray(LazyArray):
                 rows_read = self._block(k)[_as_slice(local)]
             out[where[chosen]] = rows_read if size is None else resize_crops(rows_read, size)
         if jpeg:  # all blocks' crops in one parallel pass, each into its row of ``out``
-            decode_crops(jpeg, self.shape[1:], out, size, np.concatenate(targets).tolist())
+            rows = np.concatenate(targets).tolist()
+            if batch is not None:
+                batch.add(jpeg, self.shape[1:], size, rows)
+            else:
+                decode_crops(jpeg, self.shape[1:], out, size, rows)
         return out
 
     def _block(self, k: int) -> np.ndarray:
@@ -471,9 +480,10 @@ class CropsAtSize(LazyArray):
             return self.source.fetch(flat, self.size)
         return resize_crops(np.asarray(self.source[flat]), self.size)
 
-    def _fetch_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray) -> None:
+    def _fetch_into(self, flat: np.ndarray, out: np.ndarray, where: np.ndarray, batch: CropBatch | None = None
+                    ) -> None:
         if isinstance(self.source, ChunkedArray):
-            self.source.fetch_into(flat, out, where, self.size)
+            self.source.fetch_into(flat, out, where, self.size, batch)
         else:
             out[where] = self._fetch(flat)
 

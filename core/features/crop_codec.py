@@ -179,6 +179,32 @@ def decode_crops(datas: Sequence[bytes | memoryview], shape: tuple[int, ...], ou
     return out
 
 
+class CropBatch:
+    """The JPEG crops one request gathers from several arrays, decoded together by ``decode`` into ``out``.
+
+    Why: a training batch of 64 rows over a corpus of many streams holds one or two crops per stream; decoded
+    stream by stream they would each stay on the calling thread (fewer than ``PARALLEL_FROM``), so the trainer's
+    table (``StackedRows``) collects every stream's crops here and decodes them in one pass on the pool.
+    """
+
+    def __init__(self, out: np.ndarray) -> None:
+        self.out = out
+        self._groups: dict[tuple[tuple[int, ...], int | None], tuple[list[Any], list[int]]] = {}
+
+    def add(self, datas: Sequence[bytes | memoryview], shape: tuple[int, ...], size: int | None,
+            rows: Sequence[int]) -> None:
+        """Crops ``datas`` of stored ``shape``, read at ``size``, go to ``out[rows[k]]``."""
+        group = self._groups.setdefault((tuple(shape), size), ([], []))
+        group[0].extend(datas)
+        group[1].extend(rows)
+
+    def decode(self) -> np.ndarray:
+        for (shape, size), (datas, rows) in self._groups.items():
+            decode_crops(datas, shape, self.out, size, rows)
+        self._groups.clear()
+        return self.out
+
+
 class JpegCodec(Codec):
     """Block payload: uint32 offsets [R + 1] then the JPEG bytes of each row back to back."""
 

@@ -239,3 +239,34 @@ def test_the_trainers_table_over_cache_arrays_reads_batches_like_numpy(crops_pro
     small = StackedRows([data.at_size(32)], [take])
     np.testing.assert_array_equal(small[np.array([2, 1, 0])][[0, 2]], data.at_size(32)[np.array([290, 4])])
     assert not small[1].any()
+
+
+def test_a_batch_over_many_streams_decodes_all_their_crops_in_one_pass(crops_project, fresh, monkeypatch) -> None:
+    """A training batch over a corpus of many streams holds a crop or two per stream: they are decoded together
+    (one call, on the pool), not stream by stream on the calling thread."""
+    from dyadlab.trainer.project_source import StackedRows
+
+    root, _ = crops_project
+    monkeypatch.setenv("DYADLAB_DECODED_CACHE_MB", "0")
+    data = FeatureStore(root).load(1, 1, "faces").data
+    whole = np.asarray(data)
+    calls: list[int] = []
+    original = crop_codec.decode_crops
+
+    def counting(datas, shape, out, size=None, rows=None):
+        calls.append(len(datas))
+        return original(datas, shape, out, size, rows)
+
+    monkeypatch.setattr(crop_codec, "decode_crops", counting)
+    streams = 40  # the same result seen as 40 streams of 7 rows (a take per stream), one or two rows of each read
+    takes = [np.arange(k, ROWS, streams)[:7] for k in range(streams)]
+    table = StackedRows([data] * streams, takes)
+    rows = np.arange(0, 7 * streams, 7)[::-1]  # one row of each stream, the last first
+    source = np.concatenate(takes)[rows]
+    assert 7 in source  # a row without a face (zeros) among them
+    np.testing.assert_array_equal(table[rows], whole[source])
+    assert calls == [len(rows)]  # one pass over every stream's crops
+    calls.clear()
+    small = StackedRows([data.at_size(32)] * streams, takes)[rows]
+    np.testing.assert_array_equal(small, data.at_size(32)[source])
+    assert calls == [len(rows)]
