@@ -115,6 +115,35 @@ def smile_list_vs_per_window(wav: Path, sample: int = 100) -> tuple[float, float
     return listed, per_window, len(starts)
 
 
+def phase_lines(start: float, analysed: float, closed: float, engine: dict[str, float], timeline: list) -> list[str]:
+    """Where the wall time went, in seconds from the start of the analysis: the cluster coming up (started
+    while the client plans), each worker's items in the order they ran (CPU seconds of each, imports and
+    model loading included), the time each worker waited before its first item and after its last, the
+    client publishing the last result and closing the engine."""
+    lines = [f"{'phase (s from the start; wall clock)':<44} {'from':>6} {'to':>6} {'wall':>6} {'CPU':>6}"]
+
+    def row(name: str, a: float, b: float, cpu: str = "") -> None:
+        lines.append(f"{name:<44} {a - start:>6.2f} {b - start:>6.2f} {b - a:>6.2f} {cpu:>6}")
+
+    if "start" in engine and "up" in engine:
+        row("cluster start → workers up (client waits)", engine["start"], engine["up"])
+    workers = sorted({s.worker for s in timeline if s.started is not None}, key=str)
+    for n, worker in enumerate(workers, 1):
+        spans = sorted((s for s in timeline if s.worker == worker and s.started is not None), key=lambda s: s.started)
+        row(f"worker {n}: waits for its first item", start, spans[0].started)
+        for s in spans:
+            row(f"  {s.label[:40]}", s.started, s.ended, f"{s.cpu_s:.1f}")
+        busy = sum(s.ended - s.started for s in spans)
+        lines.append(f"{'  busy / idle between first and last':<44} {busy:>20.2f} "
+                     f"{spans[-1].ended - spans[0].started - busy:>6.2f}")
+        row(f"worker {n}: idle after its last item", spans[-1].ended, analysed)
+    ends = [s.ended for s in timeline if s.ended is not None]
+    if ends:
+        row("client: last result published after last item", max(ends), analysed)
+    row("engine closed (workers stopped)", analysed, closed)
+    return lines
+
+
 def cache_bytes_table(root: Path) -> list[str]:
     """Cache bytes per participant-hour per feature: format 1 (raw .npy of the same arrays, the layout before
     issue 22) against what format 2 stored in this run. Goal (issue 22): all default features ≤ 1.5 GB."""
@@ -147,6 +176,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from dyadlab.core.demo import generate_demo
+    from dyadlab.core.engine import EngineSpec, open_engine
     from dyadlab.core.features import analyze_project
 
     with tempfile.TemporaryDirectory(prefix="dyadlab-bench-analyze-") as tmp:
@@ -155,9 +185,12 @@ def main() -> int:
         with generate_demo(root, sessions=1, seconds=args.seconds, seed=11) as project:
             generated = time.perf_counter() - t0
             load = os.getloadavg()[0]
-            t0 = time.perf_counter()
-            summary = analyze_project(project, what=("faces", "audio"), workers=args.workers)
+            t0, start = time.perf_counter(), time.time()
+            with open_engine(EngineSpec.for_workers(args.workers)) as engine:  # as `dyadlab analyze --workers N`
+                summary = analyze_project(project, what=("faces", "audio"), engine=engine)
+                analysed = time.time()
             wall = time.perf_counter() - t0
+            phases = phase_lines(start, analysed, time.time(), getattr(engine, "timings", {}), summary.timeline)
             with project.store.transaction() as tx:
                 view = project.media_path(tx.views.list()[0].path)
         cache_bytes = cache_bytes_table(root)
@@ -182,6 +215,7 @@ def main() -> int:
     for r in summary.results:
         print(f"{f'  {r.participant_code} {r.task}: wall / CPU s (incl. imports)':<44} "
               f"{r.elapsed_s:>5.1f} /{r.stats.get('cpu_s', 0.0):>5.1f}")
+    print("\n".join(phases))
     print(f"{'crops/s detection + mesh + alignment':<44} {rates['crops']:>10.1f}")
     for stage in ("decode", "detect", "mesh", "align"):
         print(f"{f'  {stage} frames/s':<44} {rates[stage]:>10.1f}")

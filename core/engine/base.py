@@ -11,6 +11,9 @@ Contract of ``Engine.run(fn, items, on_progress, on_done)``:
 
 * ``fn(payload, progress)`` runs once per item, possibly in another process or on another machine, so ``fn``
   is a module-level function and ``payload`` picklable; ``progress(done, total, message)`` is how it reports.
+* Items start in the order given (callers put the longest first, so the last to finish is a short one), and
+  an item waits for a free worker rather than in a busy worker's queue: an idle worker never watches the
+  rest of the run queued behind a long item.
 * ``on_progress(item, fraction)`` and ``on_done(item, outcome)`` are always called in the caller's thread,
   so they may write the database (only the client writes it). Raising ``Cancelled`` (or a
   ``KeyboardInterrupt``) from ``on_progress``/``on_done`` stops the run: queued items are dropped, running
@@ -52,6 +55,8 @@ class Outcome:
     value: Any = None
     error: str | None = None  # set when no value could be had (see the module docstring)
     worker: str | None = None  # where it ran ("in-process", a worker address), for the benchmark's spread
+    started: float | None = None  # wall clock (time.time()) where it ran, when the item began and ended:
+    ended: float | None = None  # the benchmark's timeline of a run (None when no value came back)
 
 
 OnProgress = Callable[[WorkItem, float], None]
@@ -76,6 +81,10 @@ class Engine(ABC):
     def run(self, fn: ItemFunction, items: Sequence[WorkItem], *, on_progress: OnProgress | None = None,
             on_done: OnDone | None = None) -> None:
         """Run ``fn`` over ``items``; returns when every item is done (see the module docstring)."""
+
+    def prepare(self) -> None:  # noqa: B027 - optional: the in-process engine has nothing to start
+        """Start whatever ``run`` will need (worker processes, a connection) without waiting for it, so that
+        it comes up while the caller still plans the work; ``run`` waits for it."""
 
     def close(self) -> None:  # noqa: B027 - optional: the in-process engine holds nothing
         """Release workers and connections this engine started (nothing for the in-process engine)."""

@@ -6,6 +6,12 @@ worker processes that stay up between items (so models load once per worker, not
 dask-jobqueue to put those workers on Slurm/PBS/SGE nodes. ``dask`` is imported only here and only when
 a Dask engine is asked for: the in-process default, the window and ``dyadlab --help`` never import it.
 
+Order: items go to the scheduler only as workers free up (at most one per worker thread in flight), in the
+order given. Left to itself the scheduler hands each single-thread worker two items at once (its
+``worker-saturation`` queuing, or eager assignment when there are few items), so a worker that finished its
+short items sat idle while a long one's successor waited in the other worker's queue: on the 60 s demo session
+one worker got both faces chunks (20 s of CPU) and the other both audio items (14 s) — the run took the longer.
+
 Progress: the item function runs inside ``_run_on_worker``, which sends ``{"key", "fraction"}`` a few times a
 second as a worker event on ``PROGRESS_TOPIC``; the client subscribes to the topic and hands the events to
 the caller's ``on_progress`` in the caller's thread (see ``core.engine.base``). Cancel cancels the futures.
@@ -19,6 +25,8 @@ import contextlib
 import logging
 import os
 import queue
+import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -69,8 +77,10 @@ def _tune_heap() -> None:
         libc.mallopt(_TRIM_THRESHOLD, 128 * 1024 * 1024)
 
 
-def _run_on_worker(fn: ItemFunction, key: str, payload: Any) -> tuple[Any, str]:
-    """Inside a worker: run one item, streaming its progress to the client; returns (value, worker)."""
+def _run_on_worker(fn: ItemFunction, key: str, payload: Any) -> tuple[Any, str, float, float]:
+    """Inside a worker: run one item, streaming its progress to the client; returns (value, worker, wall clock
+    at its start and end)."""
+    started = time.time()
     for name, value in WORKER_ENV.items():  # an external worker was not started with them
         os.environ.setdefault(name, value)  # read by torch when an item first imports it
     _tune_heap()
@@ -82,7 +92,8 @@ def _run_on_worker(fn: ItemFunction, key: str, payload: Any) -> tuple[Any, str]:
 
         cv2.setNumThreads(1)
     progress = ThrottledProgress(lambda f: worker.log_event(PROGRESS_TOPIC, {"key": key, "fraction": f}))
-    return fn(payload, progress), str(worker.address)
+    value = fn(payload, progress)
+    return value, str(worker.address), started, time.time()
 
 
 class DaskEngine(Engine):
@@ -96,13 +107,40 @@ class DaskEngine(Engine):
                  start: Callable[[], tuple[Any, Any]] | None = None) -> None:
         self._client, self.cluster = client, cluster  # cluster: owned, closed with the engine
         self._start = start
+        self._starting: threading.Thread | None = None
+        self._started: tuple[Any, Any] | BaseException | None = None
         self.description = description
+        self.timings: dict[str, float] = {}  # wall clock of "start" and "up" (cluster started here), "closed"
+
+    def prepare(self) -> None:
+        """Start the cluster in a thread (worker processes spawning, importing) while the caller plans."""
+        if self._client is not None or self._start is None or self._starting is not None:
+            return
+        self._starting = threading.Thread(target=self._start_cluster, name="dyadlab-dask-start", daemon=True)
+        self._starting.start()
+
+    def _start_cluster(self) -> None:
+        assert self._start is not None
+        self.timings["start"] = time.time()
+        try:
+            self._started = self._start()
+        except BaseException as exc:  # noqa: BLE001 - handed to the thread that asks for the client
+            self._started = exc
+        self.timings["up"] = time.time()
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            assert self._start is not None
-            self._client, self.cluster = self._start()
+            if self._starting is None:
+                self._start_cluster()
+            else:
+                self._starting.join()
+            started, self._started = self._started, None
+            if isinstance(started, BaseException):
+                self._starting = None  # a later call tries again
+                raise started
+            assert started is not None
+            self._client, self.cluster = started
         return self._client
 
     @property
@@ -125,20 +163,34 @@ class DaskEngine(Engine):
 
         by_key = {item.key: item for item in items}
         events: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
-        self.client.subscribe_topic(PROGRESS_TOPIC, lambda event: events.put(event[1]))
-        futures = {self.client.submit(_run_on_worker, fn, item.key, item.payload, key=KEY_PREFIX + item.key,
-                                      pure=False): item for item in items}
-        pending = set(futures)
+        client = self.client
+        client.subscribe_topic(PROGRESS_TOPIC, lambda event: events.put(event[1]))
+        waiting = list(reversed(items))  # .pop() gives the next item in the caller's order
+        futures: dict[Any, WorkItem] = {}
+        pending: set[Any] = set()
         finished = 0
         try:
-            while pending:
+            while waiting or pending:
                 try:
+                    free = self._threads() - len(pending) if waiting else 0
+                    for _ in range(max(free, 0 if pending else 1)):  # nothing in flight: one item, even with
+                        item = waiting.pop()                           # no worker yet (a job queue's are coming)
+                        future = client.submit(_run_on_worker, fn, item.key, item.payload,
+                                               key=KEY_PREFIX + item.key, pure=False)
+                        futures[future] = item
+                        pending.add(future)
+                        if not waiting:
+                            break
                     done, not_done = wait(list(pending), timeout=POLL_S, return_when="FIRST_COMPLETED")
                     pending = set(not_done)
                 except TimeoutError:
                     done = set()
                 except FuturesCancelledError as exc:
                     raise self._lost(exc, finished, len(items)) from None
+                except Exception:
+                    if client.status != "running":  # the scheduler went away between two waits
+                        raise self._lost(None, finished, len(items)) from None
+                    raise
                 while True:
                     try:
                         event = events.get_nowait()
@@ -153,17 +205,21 @@ class DaskEngine(Engine):
                     if on_done is not None:
                         on_done(futures[future], outcome)
         except BaseException:
-            if pending and self.client.status == "running":
-                self.client.cancel(list(pending), force=True)
+            if pending and client.status == "running":
+                client.cancel(list(pending), force=True)
             raise
         finally:
             with contextlib.suppress(Exception):
-                self.client.unsubscribe_topic(PROGRESS_TOPIC)
+                client.unsubscribe_topic(PROGRESS_TOPIC)
+
+    def _threads(self) -> int:
+        """Worker threads the scheduler has now (workers of a job queue come and go)."""
+        return int(self.client.scheduler_info(n_workers=0).get("total_threads", 0))
 
     def _outcome(self, future: Any, finished: int, total: int) -> Outcome:
         if future.status == "finished":
-            value, worker = future.result()
-            return Outcome(value=value, worker=worker)
+            value, worker, started, ended = future.result()
+            return Outcome(value=value, worker=worker, started=started, ended=ended)
         if future.status == "cancelled":
             raise self._lost(None, finished, total)
         exc = future.exception()
@@ -183,12 +239,16 @@ class DaskEngine(Engine):
                                "scheduler) and it resumes where this run stopped")
 
     def close(self) -> None:
+        if self._starting is not None and self._client is None:  # prepared, never used: wait, then close it
+            with contextlib.suppress(Exception):
+                self.client  # noqa: B018
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.close(timeout=CONNECT_TIMEOUT_S)
         if self.cluster is not None:
             with contextlib.suppress(Exception):
                 self.cluster.close(timeout=CONNECT_TIMEOUT_S)
+        self.timings["closed"] = time.time()
 
 
 def local_cluster(workers: int) -> DaskEngine:

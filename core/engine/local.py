@@ -8,6 +8,7 @@ discarded by the item's own atomic writer).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -31,9 +32,10 @@ class InProcessEngine(Engine):
                     if on_progress is not None:
                         on_progress(item, done / total if total else 1.0)
 
+                started = time.time()
                 value = fn(item.payload, progress)
                 if on_done is not None:
-                    on_done(item, Outcome(value=value, worker=IN_PROCESS))
+                    on_done(item, Outcome(value=value, worker=IN_PROCESS, started=started, ended=time.time()))
 
 
 @contextmanager

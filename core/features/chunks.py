@@ -31,6 +31,9 @@ from dyadlab.core.time_format import format_time
 
 CHUNK_FRAMES = 1500  # frames per time-chunk (60 s at 25 fps): minutes of work, a few MB of cache
 CHUNKED_TASKS: tuple[str, ...] = ("faces", "pose")
+# CPU seconds per second of one participant's media on the 2-core reference machine (bench/analyze.py: faces
+# 8.8 s per minute with face mesh on 1 frame in 4, audio 4.7 s, pose about 4× faces); only their order matters
+COST_S_PER_MEDIA_S = {"faces": 0.15, "audio": 0.08, "pose": 0.6}
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,23 @@ def plan_chunks(task: AnalysisTask) -> list[ChunkTask]:
     return [ChunkTask(task, k, a, min(step, n - a), int(index.time_of(a)) + offset,
                       int(index.end_of(min(a + step, n) - 1)) + offset)
             for k, a in enumerate(range(0, n, step))]
+
+
+def expected_cost_s(payload: AnalysisTask | ChunkTask) -> float:
+    """About how long an item takes (the engine starts the longest first); 0 when its length is unknown."""
+    if isinstance(payload, ChunkTask):
+        media_s = (payload.end_us - payload.start_us) / 1e6
+        name = payload.task.task
+    else:
+        name = payload.task
+        media = payload.audio if name == "audio" else None
+        if media is not None and media.duration_us:
+            media_s = media.duration_us / 1e6
+        elif payload.video is not None and payload.video.expected_frames:
+            media_s = payload.video.expected_frames / 25.0  # nominal: only the order of items matters
+        else:
+            media_s = 0.0
+    return media_s * COST_S_PER_MEDIA_S.get(name, 0.1)
 
 
 def run_work(payload: AnalysisTask | ChunkTask, progress: ProgressCallback | None = None) -> Any:

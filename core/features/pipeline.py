@@ -26,6 +26,7 @@ from dyadlab.core.features.chunks import (
     CHUNKED_TASKS,
     ChunkResult,
     ChunkTask,
+    expected_cost_s,
     finish_chunked,
     plan_chunks,
     run_work,
@@ -70,11 +71,23 @@ class SummaryRow:
         return self.media_s / self.compute_s if self.compute_s > 0 else None
 
 
+@dataclass(frozen=True)
+class ItemSpan:
+    """When and where one work item ran (wall clock where it ran), for the benchmark's timeline."""
+
+    label: str
+    worker: str | None
+    started: float | None
+    ended: float | None
+    cpu_s: float
+
+
 @dataclass
 class AnalysisSummary:
     results: list[TaskResult] = field(default_factory=list)
     warnings: list[TaskWarning] = field(default_factory=list)  # planning warnings + every task's
     elapsed_s: float = 0.0
+    timeline: list[ItemSpan] = field(default_factory=list)  # the items computed, in the order they ended
 
     @property
     def computed(self) -> list[TaskResult]:
@@ -146,13 +159,13 @@ def _audio_source(tracks: list[model.AudioTrack], p: model.Participant, project:
     if own:
         _, _, t, channel = min(own, key=lambda x: (x[0], x[1]))
         path = project.media_path(t.path)
-        return AudioSource(str(path), t.id, t.name, channel, t.offset_us, _hash(path, hashes), True)
+        return AudioSource(str(path), t.id, t.name, channel, t.offset_us, _hash(path, hashes), True, t.duration_us)
     mixes = [t for t in tracks if not any(who is not None for who in t.channel_participants)]
     if not mixes:
         return None
     t = mixes[0]
     path = project.media_path(t.path)
-    return AudioSource(str(path), t.id, t.name, None, t.offset_us, _hash(path, hashes), False)
+    return AudioSource(str(path), t.id, t.name, None, t.offset_us, _hash(path, hashes), False, t.duration_us)
 
 
 def _hash(path: Path, hashes: dict[str, str]) -> str:
@@ -278,19 +291,25 @@ def analyze_project(project: Any, sessions: Iterable[int | str] | None = None, w
             _finish(project, t, run_task(t), summary, tracker)  # reads the manifest, computes nothing
         else:
             todo.append(t)
-    work = _WorkPlan(project, todo, summary, tracker)
-    if work.items:
-        if engine is not None:
-            engine.run(run_work, work.items, on_progress=work.progress, on_done=work.done)
-        else:
-            from dyadlab.core.engine import EngineSpec, open_engine
+    if engine is None and todo:
+        from dyadlab.core.engine import EngineSpec, open_engine
 
-            with open_engine(EngineSpec.for_workers(workers)) as own:
-                own.run(run_work, work.items, on_progress=work.progress, on_done=work.done)
+        with open_engine(EngineSpec.for_workers(workers)) as own:
+            _run(project, todo, summary, tracker, own)
+    elif todo:
+        _run(project, todo, summary, tracker, engine)
     summary.elapsed_s = time.perf_counter() - start
     order = {(t.session_name, t.participant_code, t.task): i for i, t in enumerate(tasks)}
     summary.results.sort(key=lambda r: order.get((r.session_name, r.participant_code, r.task), 0))
     return summary
+
+
+def _run(project: Any, todo: list[AnalysisTask], summary: AnalysisSummary, tracker: _Progress, engine: Engine) -> None:
+    """Cut the tasks into items and run them, the longest first; the engine's workers start meanwhile."""
+    engine.prepare()  # worker processes come up while the frame indexes of the views are read or built
+    work = _WorkPlan(project, todo, summary, tracker)
+    if work.items:
+        engine.run(run_work, work.items, on_progress=work.progress, on_done=work.done)
 
 
 class _WorkPlan:
@@ -316,6 +335,8 @@ class _WorkPlan:
             self.chunks[(t.key, t.task)] = planned
             self.results[(t.key, t.task)] = []
             self.items.extend(WorkItem(c.key, c.label, c) for c in planned)
+        # longest first: on N workers the run ends with short items, not with one long item running alone
+        self.items.sort(key=lambda item: -expected_cost_s(item.payload))
 
     def progress(self, item: WorkItem, fraction: float) -> None:
         payload = item.payload
@@ -332,16 +353,22 @@ class _WorkPlan:
         payload = item.payload
         if not isinstance(payload, ChunkTask):
             result = outcome.value if outcome.error is None else _failed(payload, outcome.error)
+            self._ran(item, outcome, float(result.stats.get("cpu_s", 0.0)))
             _finish(self.project, payload, result, self.summary, self.tracker)
             return
         t = payload.task
         got = outcome.value if outcome.error is None else ChunkResult(payload.index, payload.rows,
                                                                       error=f"{payload.where}: {outcome.error}")
+        self._ran(item, outcome, got.cpu_s)
         self.progress(item, 1.0)
         results = self.results[(t.key, t.task)]
         results.append(got)
         if len(results) == len(self.chunks[(t.key, t.task)]):
             _finish(self.project, t, finish_chunked(t, results), self.summary, self.tracker)
+
+
+    def _ran(self, item: WorkItem, outcome: Outcome, cpu_s: float) -> None:
+        self.summary.timeline.append(ItemSpan(item.label, outcome.worker, outcome.started, outcome.ended, cpu_s))
 
 
 def _failed(task: AnalysisTask, error: str) -> TaskResult:

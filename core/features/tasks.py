@@ -38,6 +38,7 @@ class AudioSource:
     offset_us: int
     content_hash: str
     own_channel: bool  # True when the channel is mapped to this participant, False for a mix
+    duration_us: int | None = None  # as recorded at import: what the item will cost (the order items run in)
 
 
 @dataclass(frozen=True)

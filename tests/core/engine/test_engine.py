@@ -76,6 +76,18 @@ def test_a_worker_killed_mid_item_is_replaced_and_the_item_rerun(tmp_path: Path)
     assert isinstance(values["item-0"], int) and values["item-0"] != killed
 
 
+def test_items_go_to_whichever_worker_is_free_in_the_order_given() -> None:
+    """Two single-thread workers, items long, medium, long, medium: each worker runs one long and one medium
+    item. (Dask alone hands each worker two items at once: one got both long items, 4 s against 2.4.)"""
+    items = [WorkItem("long-1", "", 2.0), WorkItem("medium-1", "", 1.2), WorkItem("long-2", "", 2.0),
+             WorkItem("medium-2", "", 1.2)]
+    ran: dict[str, str | None] = {}
+    with open_engine(EngineSpec("local-cluster", 2)) as engine:
+        engine.client.wait_for_workers(2)
+        engine.run(nap, items, on_done=lambda item, outcome: ran.__setitem__(item.key, outcome.worker))
+    assert ran["long-1"] != ran["long-2"] and ran["medium-1"] != ran["medium-2"]
+
+
 def test_a_cancel_from_the_progress_callback_stops_the_run() -> None:
     from dyadlab.core.progress import Cancelled
 

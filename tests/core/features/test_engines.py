@@ -188,3 +188,32 @@ def test_analyze_as_a_gui_job_writes_progress_events_for_the_jobs_panel(corpus, 
     progress = [e for e in lines if e["event"] == "progress"]
     assert progress and progress[-1]["done"] == progress[-1]["total"] == 2  # two participants' audio
     assert lines[-1] == {"event": "done"}
+
+
+def test_the_engine_gets_the_longest_items_first_and_starts_before_the_chunks_are_planned(corpus, tmp_path) -> None:
+    """6 s sessions cut into 2 s face chunks: both participants' audio (6 s each) go first, then the chunks;
+    the engine was asked to start its workers before the chunks were planned (their frame indexes read)."""
+    import shutil
+
+    from dyadlab.core.engine import InProcessEngine
+    from dyadlab.core.features import chunks
+
+    calls: list[str] = []
+    real_plan = chunks.plan_chunks
+
+    class Recording(InProcessEngine):
+        def prepare(self) -> None:
+            calls.append("prepare")
+
+        def run(self, fn, items, *, on_progress=None, on_done=None) -> None:
+            calls.extend(item.label for item in items)  # nothing computed: only the order is looked at
+
+    shutil.copytree(corpus, tmp_path / "p")
+    with open_project(tmp_path / "p") as project, pytest.MonkeyPatch.context() as mp:
+        from dyadlab.core.features import pipeline
+
+        mp.setattr(pipeline, "plan_chunks", lambda task: calls.append("plan") or real_plan(task))
+        analyze_project(project, what=("faces", "audio"), params=PARAMS, engine=Recording())
+    assert calls[:3] == ["prepare", "plan", "plan"]
+    assert calls[3:5] == ["demo01/A audio", "demo01/B audio"]
+    assert calls[5:] == [f"demo01/{p} faces {span}" for p in "AB" for span in ("0:00–0:02", "0:02–0:04", "0:04–0:06")]
