@@ -34,6 +34,11 @@ from dyadlab.core.features.voice_activity import EnergyVad
 from dyadlab.core.progress import ProgressCallback, report
 
 SMILE_SETS: dict[str, tuple[str, int]] = {"compare": ("ComParE_2016", 6373), "egemaps": ("eGeMAPSv02", 88)}
+# Sets whose windows and utterances come from one openSMILE pass over the signal (a pass is mostly the
+# low-level descriptors of the whole signal: eGeMAPS's are 1 s CPU per minute). Only where that gives the very
+# same values as a pass each: eGeMAPS does, ComParE does not — its utterances change (up to 85 in raw units)
+# with the zeros padded before the signal, which the windows' negative starts lengthen (test_audio.py).
+ONE_PASS_SETS: frozenset[str] = frozenset({"egemaps"})
 LLD_HOP_S = 0.01  # openSMILE's low-level descriptor hop for both sets
 DEFAULT_AUDIO_PARAMS: dict[str, Any] = {
     "window": 1600, "sample_rate": TARGET_RATE, "n_fft": 512, "win_length": 400, "hop_length": 160,
@@ -182,7 +187,17 @@ def analyse_audio(task: AnalysisTask, writer: ResultWriter, result: TaskResult,
     worst_ms = 0.0
     for name in params["opensmile"]:
         extractor = SmileFunctionals(name)
-        values, used = extractor.run(signal.samples, signal.sample_rate, starts, np.full(len(starts), length))
+        lengths = np.full(len(starts), length)
+        utterances = _utterance_spans(task, signal) if params["utterances"] else None
+        together = utterances is not None and name in ONE_PASS_SETS
+        if together:
+            assert utterances is not None
+            first, count, ok = utterances
+            values, used = extractor.run(signal.samples, signal.sample_rate, np.concatenate([starts, first[ok]]),
+                                         np.concatenate([lengths, count[ok]]))
+            values, used, spoken = values[:len(starts)], used[:len(starts)], values[len(starts):]
+        else:
+            values, used = extractor.run(signal.samples, signal.sample_rate, starts, lengths)
         offset = np.abs(used - starts)
         if len(offset) and offset.max() > hop / 2 + 1:
             raise RuntimeError(f"openSMILE {name} windows are misaligned by up to {offset.max()} samples")
@@ -191,8 +206,9 @@ def analyse_audio(task: AnalysisTask, writer: ResultWriter, result: TaskResult,
         writer.save(name, _finite(values, name, result))
         done += 1
         report(progress, done, steps, f"{task.label} {name}")
-        if params["utterances"]:
-            writer.save(f"{name}_utterances", _utterance_functionals(extractor, task, signal, writer, name, result))
+        if utterances is not None:
+            writer.save(f"{name}_utterances", _utterance_functionals(extractor, task, signal, writer, name, result,
+                                                                     utterances, spoken if together else None))
             done += 1
             report(progress, done, steps, f"{task.label} {name} utterances")
     result.frames, result.valid_frames = len(times), int(inside.sum())
@@ -212,19 +228,28 @@ def _finite(values: np.ndarray, name: str, result: TaskResult) -> np.ndarray:
     return values
 
 
-def _utterance_functionals(extractor: SmileFunctionals, task: AnalysisTask, signal: ParticipantSignal,
-                           writer: ResultWriter, name: str, result: TaskResult) -> np.ndarray:
-    """One functional vector per utterance of the participant (rows follow ``task.utterances``)."""
+def _utterance_spans(task: AnalysisTask, signal: ParticipantSignal) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First sample, length in samples and whether long enough for functionals, of each of the participant's
+    utterances."""
     sr = signal.sample_rate
-    min_len = int(3 * sr * LLD_HOP_S)
     spans = np.array([(u.start_us, u.end_us) for u in task.utterances], np.int64).reshape(-1, 2)
     first = np.rint((spans[:, 0] - signal.start_us) * sr / 1e6).astype(np.int64).clip(0, len(signal.samples))
     last = np.rint((spans[:, 1] - signal.start_us) * sr / 1e6).astype(np.int64).clip(0, len(signal.samples))
-    ok = (last - first) >= min_len
-    out = np.zeros((len(spans), extractor.dim), np.float32)
+    return first, last - first, (last - first) >= int(3 * sr * LLD_HOP_S)
+
+
+def _utterance_functionals(extractor: SmileFunctionals, task: AnalysisTask, signal: ParticipantSignal,
+                           writer: ResultWriter, name: str, result: TaskResult,
+                           spans: tuple[np.ndarray, np.ndarray, np.ndarray], computed: np.ndarray | None = None
+                           ) -> np.ndarray:
+    """One functional vector per utterance of the participant (rows follow ``task.utterances``); ``computed``:
+    the values of the long-enough ones, when the windows' pass gave them."""
+    first, count, ok = spans
+    out = np.zeros((len(first), extractor.dim), np.float32)
     if ok.any():
-        values, _ = extractor.run(signal.samples, sr, first[ok], (last - first)[ok])
+        values = computed if computed is not None else extractor.run(signal.samples, signal.sample_rate,
+                                                                     first[ok], count[ok])[0]
         out[ok] = _finite(values, f"{name} utterances", result)
     writer.save(f"{name}_utterances.valid", ok)
-    writer.save(f"{name}_utterances.times_us", spans[:, 0])
+    writer.save(f"{name}_utterances.times_us", np.array([u.start_us for u in task.utterances], np.int64))
     return out

@@ -80,6 +80,35 @@ def test_listed_smile_windows_equal_one_call_per_window() -> None:
         assert np.corrcoef(alone, values[k])[0, 1] > 0.99
 
 
+def test_egemaps_utterances_share_the_windows_pass_and_every_utterance_equals_a_pass_of_its_own(
+        analysed_demo, analysed_demo_copy, monkeypatch) -> None:
+    """eGeMAPS windows and utterances come from one openSMILE pass (3 passes per participant, not 4: the
+    low-level descriptors of the whole signal are most of a pass), and every cached utterance vector is
+    exactly what a pass over the utterances alone gives — for ComParE too, which keeps its own pass."""
+    from dyadlab.core.features import analyze_project, audio_features
+    from dyadlab.core.features.audio_windows import load_participant_signal
+
+    root, _ = analysed_demo
+    store = FeatureStore(root)
+    p, _, utterances = _demo_participants(root)[0]
+    signal = load_participant_signal(root / "media" / "demo01" / f"{p.code}.wav", None, 0, 16000)
+    first = np.array([round(u.start_us * 16000 / 1e6) for u in utterances])
+    count = np.array([round(u.end_us * 16000 / 1e6) for u in utterances]) - first
+    for kind in ("egemaps", "compare"):
+        cached, valid, _ = store.load(p.session_id, p.id, f"{kind}_utterances")
+        alone, _ = SmileFunctionals(kind).run(signal.samples, 16000, first, count)
+        assert valid.all()
+        np.testing.assert_array_equal(cached, alone)
+
+    passes: list[int] = []
+    real = audio_features.SmileFunctionals.run
+    monkeypatch.setattr(audio_features.SmileFunctionals, "run",
+                        lambda self, *a: passes.append(len(a[2])) or real(self, *a))
+    with open_project(analysed_demo_copy) as project:  # another window length: computed again, not cached
+        analyze_project(project, sessions=["demo01"], what=("audio",), params={"audio": {"window": 1064}})
+    assert len(passes) == 3 * 2  # two participants
+
+
 def test_energy_vad_marks_bursts_and_bridges_short_gaps() -> None:
     rng = np.random.default_rng(1)
     frames = np.full(100, 0.001)
