@@ -79,14 +79,18 @@ def run(args: argparse.Namespace) -> int:
         raise DyadLabError("under torchrun every process must write to the same folder: pass --out")
     with open_project(args.project) as project:
         root = project.root.resolve()
+        recorded: dict[str, Any] = {}
         if args.resume:
-            out, name, version = _resumed_folder(args.out)
+            out, name, version, recorded = _resumed_folder(args.out)
         else:
             name = args.name or config.name
             out, version = _new_folder(project, name, args.out, check=main_rank)
     data: dict[str, Any] = {"annotator": args.annotator, "tier": args.tier, "scheme": config.scheme,
                             "audio_frames": args.audio_frames}
-    face_size = _face_size(args.face_size, config, ProjectFrameSource(root, **data))
+    if args.face_size is None and "face_size" in recorded:  # a resumed run reads the crops as it started to
+        face_size = recorded["face_size"]
+    else:
+        face_size = _face_size(args.face_size, config, ProjectFrameSource(root, **data))
     if face_size is not None:
         data["face_size"] = face_size
     source = ProjectFrameSource(root, **data)
@@ -173,13 +177,14 @@ def _new_folder(project: Any, name: str, out: Path | None, *, check: bool = True
             version += 1
 
 
-def _resumed_folder(out: Path | None) -> tuple[Path, str, str]:
+def _resumed_folder(out: Path | None) -> tuple[Path, str, str, dict[str, Any]]:
+    """The folder, registry name and version of the run to resume, and the data choices it recorded."""
     if out is None:
         raise DyadLabError("--resume needs --out: the folder of the interrupted run",
                            hint="e.g. --out PROJECT/models/<name>-<version>")
     try:
         record = json.loads((out / RUN_RECORD).read_text(encoding="utf-8"))
-        return out, str(record["name"]), str(record["version"])
+        return out, str(record["name"]), str(record["version"]), dict(record.get("data") or {})
     except (OSError, ValueError, KeyError) as exc:
         raise DyadLabError(f"not a folder started by `dyadlab train` (no readable {RUN_RECORD})", path=out,
                            hint="resume runs of `python -m dyadlab.trainer train` with that command") from exc

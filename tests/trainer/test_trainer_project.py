@@ -253,6 +253,8 @@ def test_train_face_size_reads_the_crops_smaller_and_evaluate_reads_them_as_trai
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("frame"))
     test = record.metrics["test"]["frame"]
     assert line.split()[1:] == [str(test["n"]), *(f"{100 * test[k]:.1f}" for k in ("wa", "ua", "macro_f1"))]
+    run_dir = project_root / record.config["run_dir"]  # resumed without --face-size: read as the run started
+    assert dyadlab(["train", str(project_root), *TINY, *face, "--out", str(run_dir), "--resume"]) == 0
     code, _ = trained("--face-size", "32")  # tiny's raw-audio model
     assert code == 1 and "takes no face input" in capsys.readouterr().err
 
