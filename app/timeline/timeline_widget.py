@@ -77,6 +77,8 @@ class TimelineWidget(QWidget):
         self.tracks: list[Track] = [self.ruler]
         self.ruler.vb.sigXRangeChanged.connect(self._follow_ruler)
         self.scroll.verticalScrollBar().valueChanged.connect(self._follow_ruler)
+        # the viewport grew or shrank (split dragged, window resized, a dock closed): rows may come into view
+        self.scroll.verticalScrollBar().rangeChanged.connect(self._follow_ruler)
         ws.session_opened.connect(self.rebuild)
         ws.tiers_changed.connect(self._tiers_changed)
         ws.segments_changed.connect(self._segments_changed)
