@@ -67,10 +67,9 @@ def yuv_decoder(height: int, width: int) -> Callable[[bytes], None] | None:
                                        ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int]
     handle = ctypes.c_void_p(lib.tjInitDecompress())
     planes = np.empty(height * width + 2 * ((height + 1) // 2) * ((width + 1) // 2), np.uint8)
-    address = planes.ctypes.data
 
-    def decode(data: bytes) -> None:
-        if lib.tjDecompressToYUV2(handle, data, len(data), address, width, 1, height, 0) != 0:
+    def decode(data: bytes) -> None:  # ``planes`` stays alive with this function (a bare address would not)
+        if lib.tjDecompressToYUV2(handle, data, len(data), planes.ctypes.data, width, 1, height, 0) != 0:
             raise RuntimeError("TurboJPEG could not decode a crop to YUV planes")
 
     return decode
@@ -95,6 +94,18 @@ def decoders(shape: tuple[int, int, int]) -> dict[str, Callable[[bytes], None]]:
     return found
 
 
+def timed(runs: dict[str, Callable[[bytes], None]], datas: list[bytes], rounds: int) -> dict[str, list[float]]:
+    """CPU ms per crop of each decoder, per round (the decoders take turns within a round)."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, decode in runs.items():
+            c0 = time.thread_time()
+            for data in datas:
+                decode(data)
+            times[name].append(1000 * (time.thread_time() - c0) / len(datas))
+    return times
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--project", type=Path, help="an analysed project (faces) to take the crops from")
@@ -116,14 +127,7 @@ def main() -> int:
     if not datas:
         raise SystemExit("no face crops in the cache")
     first = cv2.imdecode(np.frombuffer(datas[0], np.uint8), cv2.IMREAD_COLOR_RGB)
-    runs = decoders(first.shape)
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(args.rounds):
-        for name, decode in runs.items():
-            c0 = time.thread_time()
-            for data in datas:
-                decode(data)
-            times[name].append(1000 * (time.thread_time() - c0) / len(datas))
+    times = timed(decoders(first.shape), datas, args.rounds)
     exact = [cv2.imdecode(np.frombuffer(d, np.uint8), cv2.IMREAD_COLOR_RGB).astype(np.int16) for d in datas[:100]]
     fast = [np.abs(simplejpeg.decode_jpeg(d, "RGB", fastdct=True, fastupsample=True) - e)
             for d, e in zip(datas[:100], exact, strict=True)]
@@ -131,12 +135,12 @@ def main() -> int:
     import os
 
     print(f"# {len(datas)} cached {first.shape[0]}-px crops, mean {np.mean([len(d) for d in datas]) / 1000:.1f} kB; "
-          f"{args.rounds} interleaved rounds, one thread; load average {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} cores")
+          f"{args.rounds} interleaved rounds, one thread; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'decoder':<18} {'CPU ms/crop min':>16} {'median':>8} {'10 s window on 2 cores, ms':>28}")
     for name, v in times.items():
         print(f"{name:<18} {min(v):>16.3f} {np.median(v):>8.3f} {WINDOW * min(v) / CORES:>28.1f}")
-    if "yuv420 planes" not in runs:
+    if "yuv420 planes" not in times:
         print("yuv420 planes      not measured: no libturbojpeg.so.0 (Debian: apt-get install libturbojpeg0)")
     print(f"simplejpeg = OpenCV pixels on 100 crops: {same}; simplejpeg fast vs them: mean "
           f"{np.mean([f.mean() for f in fast]):.2f}, max {max(int(f.max()) for f in fast)} levels")
