@@ -47,6 +47,18 @@ DEFAULT_AUDIO_PARAMS: dict[str, Any] = {
 }
 
 
+def _name_the_package_once() -> None:
+    """``opensmile.Smile`` (an audobject) names the distribution that ships its module in its serialised key;
+    to find it, audobject maps the files of every installed distribution the first time in a process (0.3–0.6
+    s CPU here, in every analysis worker). The answer is known: seed audobject's cache with it."""
+    try:
+        from audobject.core import utils
+    except ImportError:
+        return
+    if not getattr(utils, "PACKAGES_DISTRIBUTIONS", None):
+        utils.PACKAGES_DISTRIBUTIONS = {"opensmile": ["opensmile"]}
+
+
 class SmileFunctionals:
     """openSMILE functionals of one feature set over many intervals of one signal, in one call."""
 
@@ -82,6 +94,7 @@ class SmileFunctionals:
             list_file.write_text(",".join(f"{a}-{a + c - 1}" for a, c in spans))
             conf = Path(tmp) / "frame_mode.conf"
             conf.write_text(f"frameMode = list\nframeListFile = {list_file}\nframeCenterSpecial = left\n")
+            _name_the_package_once()
             smile = opensmile.Smile(feature_set=getattr(opensmile.FeatureSet, self.feature_set),
                                     feature_level=opensmile.FeatureLevel.Functionals,
                                     options={"frameModeFunctionalsConf": str(conf)})

@@ -107,7 +107,9 @@ class MediaPipeFaces:
     """The MediaPipe models of one view (detector, tracking mesh, a static mesh for a chosen region)."""
 
     def __init__(self, detector: int = 0, min_confidence: float = 0.5) -> None:
-        import mediapipe as mp
+        from dyadlab.core.features.mediapipe_import import import_mediapipe
+
+        mp = import_mediapipe()  # without matplotlib: half the import's CPU
 
         silence_mediapipe_warnings()
         self._detector = mp.solutions.face_detection.FaceDetection(model_selection=detector,
@@ -139,7 +141,9 @@ class MediaPipeFaces:
 
     def mesh_in(self, rgb: np.ndarray, box: np.ndarray, margin: float = 1.8) -> np.ndarray | None:
         """Landmarks of the face in ``box`` only, from a square region around it (static mode)."""
-        import mediapipe as mp
+        from dyadlab.core.features.mediapipe_import import import_mediapipe
+
+        mp = import_mediapipe()
 
         if self._roi_mesh is None:
             self._roi_mesh = mp.solutions.face_mesh.FaceMesh(

@@ -54,10 +54,11 @@ def pose_rows(task: AnalysisTask, writer: Any, first: int, stop: int, progress: 
     """Pose and hands of frames ``[first, stop)`` into ``writer`` (a whole result's or a time-chunk's:
     ``core.features.chunks``); the trackers start fresh at ``first``. Returns the chunk's deterministic facts
     and the rows' pose-found and hand-found flags."""
-    import mediapipe as mp
-
     from dyadlab.core.features.faces import silence_mediapipe_warnings
     from dyadlab.core.features.frames import ViewDecoder, load_index
+    from dyadlab.core.features.mediapipe_import import import_mediapipe
+
+    mp = import_mediapipe()
 
     silence_mediapipe_warnings()
     params = {**DEFAULT_POSE_PARAMS, **task.params}
