@@ -87,9 +87,10 @@ def _keypoints(ctx: AppContext) -> QWidget:
 
 
 def _follow_keypoints(ctx: AppContext, dock: QDockWidget) -> None:
-    def sync(_t: int) -> None:
+    def sync(_t: int = 0) -> None:  # editing off, a panel on screen still names the frame shown, but not mid-play
         panel = built_panel(dock)
-        if panel is not None and ctx.bench.keypoints.enabled:
+        if panel is not None and (ctx.bench.keypoints.enabled
+                                  or (not dock.visibleRegion().isEmpty() and not ctx.playback.playing)):
             panel.sync()
 
     editor, was_on = ctx.bench.keypoints, [ctx.bench.keypoints.enabled]
@@ -100,6 +101,8 @@ def _follow_keypoints(ctx: AppContext, dock: QDockWidget) -> None:
         was_on[0] = editor.enabled
 
     ctx.playback.time_changed.connect(sync)
+    ctx.playback.state_changed.connect(sync)  # paused: where playing stopped
+    dock.visibilityChanged.connect(lambda shown: shown and sync())  # its tab brought to the front again
     editor.changed.connect(raise_when_turned_on)
 
 
