@@ -10,7 +10,10 @@ retry after a worker died, or a second cluster finds the chunk done (``chunk_don
 a killed worker leaves only a temp file that is never read.
 
 Pose is cut the same way. Audio stays one item per participant through ``run_task``: its voice activity
-and utterance functionals need the whole stream, and it costs a twentieth of faces.
+(a noise floor over all windows) and utterance functionals need the whole stream, and openSMILE's ComParE
+values depend on where the signal starts (its utterances change with the zeros padded before it), so audio cut
+into chunks would not give the same cache. It costs about half of faces (bench/analyze.py): the engine starts
+items longest first (``expected_cost_s``), so an audio item fills a worker while the other finishes faces.
 
 The client (``core.features.pipeline``) finishes a chunked result when all its chunks are in
 (``finish_chunked``): it reads the chunks' flags back, writes the user's warnings, and publishes the

@@ -88,6 +88,25 @@ def test_items_go_to_whichever_worker_is_free_in_the_order_given() -> None:
     assert ran["long-1"] != ran["long-2"] and ran["medium-1"] != ran["medium-2"]
 
 
+def slow_to_exit(payload: float, progress) -> int:
+    """An item leaving its worker process slow to shut down (as one holding MediaPipe and openSMILE is)."""
+    import atexit
+
+    atexit.register(time.sleep, payload)
+    return os.getpid()
+
+
+def test_closing_a_local_cluster_does_not_wait_for_its_workers_to_shut_down() -> None:
+    with open_engine(EngineSpec("local-cluster", 1)) as engine:
+        values, _ = run_all(engine, slow_to_exit, [6.0])
+        t0 = time.perf_counter()
+    closed = time.perf_counter() - t0
+    pid = values["item-0"]
+    assert closed < 3.0  # a graceful stop waits out the worker's 6 s exit
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the worker process is gone
+
+
 def test_a_cancel_from_the_progress_callback_stops_the_run() -> None:
     from dyadlab.core.progress import Cancelled
 
