@@ -32,6 +32,8 @@ class KeypointPanel(QWidget):
         self.editor, self.focused_view = editor, focused_view
         self._updating = False
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)  # tight: tabbed under the palette, it must not grow the window
+        layout.setSpacing(4)
         self.scheme = QComboBox()  # the skeleton being corrected
         self.scheme.setObjectName("KeypointSkeleton")
         for s in editor.skeletons:
@@ -49,6 +51,7 @@ class KeypointPanel(QWidget):
         self.points = QListWidget()
         self.points.setObjectName("KeypointPoints")
         self.points.currentRowChanged.connect(self._row_changed)
+        self.points.setMinimumHeight(3 * self.points.fontMetrics().height() + 6)  # three points, then it scrolls
         layout.addWidget(self.points, 1)
         self.visible = QCheckBox("Selected point visible")
         self.visible.setObjectName("KeypointVisible")

@@ -6,6 +6,8 @@ selected segment's exact times, value and provenance (who made it, when, how).
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -55,12 +57,12 @@ class PalettePanel(QWidget):
         value = seg.value if seg.value is not None else (f"{seg.score:.2f}" if seg.score is not None else "—")
         made = seg.updated_at.strftime("%Y-%m-%d %H:%M:%S") if seg.updated_at else "?"
         how = seg.provenance.get("how") or seg.provenance.get("source") or "imported"
-        rows = [("Tier", tier.name if tier else "?"), ("Value", value),
-                ("Start", format_time(seg.start_us / 1e6)), ("End", format_time(seg.end_us / 1e6)),
-                ("Length", f"{seg.duration_us / 1e6:.3f} s"), ("By", f"{who.name if who else '?'} ({how})"),
-                ("Changed", f"{made} UTC · v{seg.version}")]
-        cells = "".join(f"<tr><td style='padding-right:8px;color:gray'>{k}</td><td>{v}</td></tr>" for k, v in rows)
-        self.selection.setText(f"<b>Selected segment</b><table>{cells}</table>")
+        # two lines, not a row per field: seven rows over the Keypoints panel made the window grow past 1000 px
+        self.selection.setText(
+            f"<b>Selected</b> {escape(tier.name if tier else '?')} · <b>{escape(str(value))}</b> · "
+            f"{format_time(seg.start_us / 1e6)}–{format_time(seg.end_us / 1e6)} ({seg.duration_us / 1e6:.3f} s)<br>"
+            f"<span style='color:gray'>{escape(who.name if who else '?')} ({escape(str(how))}) · {made} UTC · "
+            f"v{seg.version}</span>")
 
     def rebuild(self) -> None:
         clear_layout(self.grid)

@@ -19,7 +19,7 @@ def test_the_palette_forgets_the_selection_of_the_session_left(drive, qtbot):
     drive.show_range(0.0, 6.0)
     drive.drag(track, 1.0, 2.0)
     drive.key(Qt.Key.Key_2)
-    assert drive.ws.selected is not None and "Selected segment" in info.text()
+    assert drive.ws.selected is not None and "Selected" in info.text()
     other = next(s for s in drive.window._session_ids() if s != drive.ws.session.id)
     double_click_session(drive, other)
     qtbot.waitUntil(lambda: drive.ws.session.id == other, timeout=5000)
