@@ -200,9 +200,10 @@ def set_point(store: Store, series: model.Series, frame: int, point: int, x: flo
         check_inside(view, KeypointLayout(point_names(series)), point, x, y)
     size = picture_size(view) if view is not None else None
     row = start_row(read_frame(store, series, frame), base, size)
+    verb = "Place" if np.isnan(row[3 * point]) else "Move"  # Edit ▸ Undo names the step and the point
     row[3 * point:3 * point + 3] = (x, y, 1.0 if visible else 0.0)
     row[-1] = 1.0
-    return _write(series, frame, row, annotator_id, "Move keypoint")
+    return _write(series, frame, row, annotator_id, f"{verb} {point_names(series)[point]}")
 
 
 def set_visibility(store: Store, series: model.Series, frame: int, point: int, visible: bool, *,

@@ -30,3 +30,14 @@ def test_the_panel_follows_the_playhead_with_editing_off(drive, qtbot):
     frame = drive.bench.player.frame_for(drive.bench.grid.focused.view.id)
     dock.raise_()
     qtbot.waitUntil(lambda: panel.state.text().startswith(f"Frame {frame}: "), timeout=2000)
+
+
+def test_edit_undo_names_the_point_placed_or_moved(drive, qtbot):
+    """Each double-click placing a point was 'Move keypoint' in Edit ▸ Undo, as was a drag."""
+    drive.wait_frames()
+    view = drive.bench.grid.focused
+    drive.key(Qt.Key.Key_K)
+    drive.widget_click(view, view.image_to_widget(320, 200), double=True)
+    assert drive.ws.undo_stack.undoText() == "Place nose"
+    drive.widget_drag(view, view.image_to_widget(320, 200), view.image_to_widget(330, 210))
+    assert drive.ws.undo_stack.undoText() == "Move nose"
