@@ -27,7 +27,8 @@ which the player asked for it (bench/media.py's rule: not ready at the tick that
 *without prediction* is the share of due frames whose prediction never got painted (a prediction that says
 "no face" or "not speaking" counts as shown: the model answered for that frame); *delay* is the due frame
 minus the frame of the prediction on screen, sampled at 100 Hz (p50/p95, frames). CPU is this process's CPU
-time during playback / wall time (200% = both cores). Goals (issue 23): late <= 1%, without prediction <= 1%,
+time during playback / wall time (200% = both cores); *worker* the live worker's child process's (the window
+runs the worker in a child process unless ``DYADLAB_LIVE_PROCESS=0``: then it is on a thread, inside CPU). Goals (issue 23): late <= 1%, without prediction <= 1%,
 overlay delay p95 <= 2 frames. The exit status is 1 when a row misses a goal.
 
 Run: ``python bench/live_window.py [--seconds 10] [--kinds "face CNN 64,fusion"] [--sound]`` (defaults: every
@@ -166,6 +167,17 @@ def machine_busy_s() -> float:
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # guest time is already in user time
 
 
+def process_cpu_s(pid: int | None) -> float:
+    """CPU seconds (user + system) of process ``pid`` so far (from /proc); 0 for None or where there is none."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
+
+
 def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
     """Run the event loop until ``condition()`` holds; SystemExit naming ``what`` after ``timeout_s``."""
     from PySide6.QtWidgets import QApplication
@@ -252,16 +264,19 @@ def play_one(window: Any, model_id: int | None, seconds: float) -> dict[str, Any
     sampler.setInterval(SAMPLE_MS)
     sampler.timeout.connect(sample)
     sampler.start()
-    cpu0, busy0 = time.process_time(), machine_busy_s()
+    child = getattr(controller.bridge.worker, "pid", None)  # the live worker's process, when it has its own
+    cpu0, busy0, child0 = time.process_time(), machine_busy_s(), process_cpu_s(child)
     bench.playback.toggle()  # play, as the space bar does
     w0 = time.monotonic()
     run_events(seconds)
     w1 = time.monotonic()
     heard = bench.playback.sound is not None  # the clock followed the sound output's played position
     bench.playback.pause()
-    cpu, busy = time.process_time() - cpu0, machine_busy_s() - busy0
+    cpu, busy, child_cpu = time.process_time() - cpu0, machine_busy_s() - busy0, process_cpu_s(child) - child0
     worker = controller.bridge.worker
     runtime = worker.runtimes.get(model_id, "?") if worker is not None else "-"
+    if worker is not None:
+        runtime += ", thread" if child is None else ", process"
     sampler.stop()
     run_events(GRACE_S)  # predictions still in flight for frames due before the pause
     if model_id is not None:
@@ -295,7 +310,8 @@ def play_one(window: Any, model_id: int | None, seconds: float) -> dict[str, Any
             "lag_p50_ms": 1000 * float(np.percentile(lags, 50)) if lags else float("nan"),
             "lag_p95_ms": 1000 * float(np.percentile(lags, 95)) if lags else float("nan"),
             "tick_lag_p95_ms": 1000 * float(np.percentile(tick_lags, 95)) if tick_lags else float("nan"),
-            "cpu": 100 * cpu / wall, "others": 100 * (busy - cpu) / wall, "runtime": runtime, "sound": heard}
+            "cpu": 100 * cpu / wall, "worker_cpu": 100 * child_cpu / wall,
+            "others": 100 * (busy - cpu - child_cpu) / wall, "runtime": runtime, "sound": heard}
 
 
 def prepare(root: Path, models: Path, seconds: float, kinds: list[str]) -> dict[str, int]:
@@ -422,13 +438,14 @@ def report(rows: list[tuple[str, dict[str, Any]]]) -> tuple[str, list[str]]:
 
     lines = [f"{'model':<12} {'frames':>6} {'late %':>7} {'dropped %':>9} {'lag p50/p95 ms':>14} "
              f"{'tick p95':>8} {'no pred %':>9} {'no result %':>11} {'delay p50':>9} {'delay p95':>9} "
-             f"{'CPU %':>6} {'others %':>8}  runtime"]
+             f"{'CPU %':>6} {'worker %':>8} {'others %':>8}  runtime"]
     missed = []
     for name, r in rows:
         lines.append(f"{name:<12} {r['due']:>6} {r['late']:>7.2f} {r['dropped']:>9.2f} "
                      f"{r['lag_p50_ms']:>7.1f} /{r['lag_p95_ms']:>5.1f} {r['tick_lag_p95_ms']:>5.1f} ms "
                      f"{r['no_prediction']:>9.2f} {r['no_result']:>11.2f} {r['delay_p50']:>6.1f} fr "
-                     f"{r['delay_p95']:>6.1f} fr {r['cpu']:>6.0f} {r['others']:>8.0f}  {r['runtime']}")
+                     f"{r['delay_p95']:>6.1f} fr {r['cpu']:>6.0f} {r['worker_cpu']:>8.0f} {r['others']:>8.0f}  "
+                     f"{r['runtime']}")
         met = (r["late"] <= GOAL_LATE and r["no_prediction"] <= GOAL_NO_PREDICTION
                and r["delay_p95"] <= GOAL_DELAY)
         if name != REFERENCE and not met:
@@ -442,7 +459,8 @@ def report(rows: list[tuple[str, dict[str, Any]]]) -> tuple[str, list[str]]:
         f"  that tick -> on screen (the clock ticks every {TICK_MS} ms, so the lag is up to that much more); no pred: due",
         "  frames whose prediction was never painted; no result: due frames the worker delivered no result",
         "  for (painted or not); delay: due frame - frame of the prediction on screen, sampled every 10 ms;",
-        "  CPU %: this process while playing (200 = both cores); others %: the rest of the machine meanwhile",
+        "  CPU %: this process while playing (200 = both cores); worker %: the live worker's own process",
+        "  (0 when it runs on a thread of this one: DYADLAB_LIVE_PROCESS=0); others %: the rest of the machine meanwhile",
         "  (/proc/stat; what the window could not have)."]
     return "\n".join(lines), missed
 

@@ -4,17 +4,30 @@ Why: the worker is a plain thread that calls ``on_result``/``on_error`` *on that
 touched on the GUI thread. The bridge re-emits both callbacks as Qt signals of a QObject living in the GUI
 thread, so every connected slot runs queued on the GUI thread. ``submit`` forwards straight to the worker
 (which never blocks), so the playback timer never waits on a model.
+
+The worker runs in a child process (``core.inference.live_process``: its own GIL and a lower priority, so the
+views keep their frames while a face model runs), or, with ``DYADLAB_LIVE_PROCESS=0`` or where no process can
+be spawned, on a thread of this process (``LiveInferenceWorker``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT_S = 2.0  # the worker finishes the frame in progress; a slow model is abandoned (daemon thread)
+PROCESS_ENV = "DYADLAB_LIVE_PROCESS"  # "0": run the worker on a thread of the window's process
+
+
+def use_process() -> bool:
+    """Run live inference in a child process (the default), unless switched off or impossible here."""
+    from dyadlab.core.inference.live_process import process_worker_available
+
+    return os.environ.get(PROCESS_ENV, "1") != "0" and process_worker_available()
 
 
 class LiveBridge(QObject):
@@ -41,10 +54,12 @@ class LiveBridge(QObject):
     def start(self, project: Any, session_id: int, model_ids: list[int]) -> None:
         """Start a worker on ``model_ids`` (stopping any earlier one); raises InferenceError from the core."""
         from dyadlab.core.inference.live import LiveInferenceWorker
+        from dyadlab.core.inference.live_process import ProcessLiveWorker
 
         self.stop()
-        self.worker = LiveInferenceWorker(project, session_id, list(model_ids),
-                                          on_result=self.result.emit, on_error=self.failed.emit).start()
+        kind = ProcessLiveWorker if use_process() else LiveInferenceWorker
+        self.worker = kind(project, session_id, list(model_ids), on_result=self.result.emit,
+                           on_error=self.failed.emit).start()
 
     def submit(self, t_us: int) -> None:
         if self.worker is not None:

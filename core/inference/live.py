@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
 import threading
 import time
 from collections import deque
@@ -55,6 +57,7 @@ FLUSH_INTERVAL_S = 1.0  # computed predictions are committed to the store at mos
 BACKFILL_IDLE_S = 0.5  # no request for this long: playback has stopped, so skipped frames are filled in
 PREFETCH_MAX_STEP = 4  # the next request is guessed this many frames ahead at most (else the next frame)
 BACKFILL_LIMIT = 100_000  # skipped request times remembered for filling in (about an hour at 25 fps)
+WORKER_NICE = 0  # the worker thread's nice increment (Linux; threads it starts inherit it); 0: as the GUI
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,7 @@ class LiveInferenceWorker:
                  participants: Sequence[int] | None = None, queue_size: int = 1, use_cache: bool = True,
                  device: str | None = None, clock: Callable[[], float] = time.monotonic,
                  provider: InputProvider | None = None, runtime: str = "onnx", int8: bool | None = None,
-                 backfill_after_s: float | None = BACKFILL_IDLE_S) -> None:
+                 backfill_after_s: float | None = BACKFILL_IDLE_S, nice: int | None = None) -> None:
         if not 1 <= queue_size <= 2:
             raise ValueError(f"queue_size must be 1 or 2, got {queue_size}")
         if runtime not in ("onnx", "torch"):
@@ -144,6 +147,7 @@ class LiveInferenceWorker:
         self.runtime = runtime
         self.int8 = int8  # int8-quantised ONNX models: None = per model kind (onnx_runtime.INT8_DEFAULT)
         self.backfill_after_s = backfill_after_s  # None: skipped frames are not filled in
+        self.nice = WORKER_NICE if nice is None else int(nice)
         self.runtimes: dict[int, str] = {}  # model id -> "onnxruntime" | "torch (why)", once loaded
         self._exports: dict[int, tuple[Any, Any]] = {}  # model id -> (LoadedModel, OnnxExport) still running
         self._prefetcher: Any = None  # one thread finding the next step's faces while the models run
@@ -170,6 +174,7 @@ class LiveInferenceWorker:
         self._counters = _Counters()
         self._thread = threading.Thread(target=self._run, name=f"live-inference:{session_id}", daemon=True)
         self._started = False
+        self.prepared = threading.Event()  # set once the models are loaded (or failed to) and inputs are open
 
     # -- playback side (any thread, never blocks) ---------------------------------------------------------
     def start(self) -> LiveInferenceWorker:
@@ -231,7 +236,11 @@ class LiveInferenceWorker:
     # -- worker thread -------------------------------------------------------------------------------------
     def _run(self) -> None:
         try:
-            self._prepare()
+            lower_thread_priority(self.nice)  # before _prepare: the threads it starts inherit the priority
+            try:
+                self._prepare()
+            finally:
+                self.prepared.set()
             while True:
                 backfill: int | None = None
                 with self._cond:
@@ -303,6 +312,10 @@ class LiveInferenceWorker:
             except InferenceError as exc:
                 self._disable(item, str(exc))
                 self._report(item, str(exc))
+        if self._face_spec() is not None:  # faces are found on two pool threads: import mediapipe on this one first
+            from dyadlab.core.features.mediapipe_import import import_mediapipe
+
+            import_mediapipe()  # (two threads importing it at once could see it half-initialised)
 
     def _video_rate(self) -> float:
         """Frames per second of the first participant's video (what ``behind_frames`` counts in; 25 if unknown)."""
@@ -547,6 +560,19 @@ class LiveInferenceWorker:
             predictor.close()
         if self._own_provider and self._provider is not None:
             self._provider.close()
+
+
+def lower_thread_priority(increment: int) -> bool:
+    """Add ``increment`` to the calling thread's nice value (Linux: nice is per thread, and threads it starts
+    afterwards inherit it); False where that is not possible (other systems, or ``increment`` <= 0)."""
+    if increment <= 0 or not sys.platform.startswith("linux"):
+        return False
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + increment)
+    except OSError:
+        return False
+    return True
 
 
 def _runtime_name(loaded: Any) -> str:

@@ -23,11 +23,15 @@ import numpy as np
 
 
 def play_live(project: Any, session_id: int, model_ids: list[int], *, step: int = 1,
-              limit: int | None = None) -> tuple[dict[tuple[int, int], dict[str, np.ndarray]], dict[str, Any]]:
+              limit: int | None = None, process: bool = True) -> tuple[dict[tuple[int, int], dict[str, np.ndarray]],
+                                                                     dict[str, Any]]:
     """Ask the live worker for every ``step``-th frame of the session's first participant; returns per
-    (model, participant) the frames, probabilities and validity, and the worker's runtimes and speed."""
+    (model, participant) the frames, probabilities and validity, and the worker's runtimes and speed. With
+    ``process`` (the default, as the window runs it) the worker runs in its own process
+    (``live_process.ProcessLiveWorker``: in the bundle, a spawn of the bundled executable), else on a thread."""
     from dyadlab.core.inference.inputs import InputProvider
     from dyadlab.core.inference.live import LiveInferenceWorker
+    from dyadlab.core.inference.live_process import ProcessLiveWorker
 
     results: list[Any] = []
     errors: list[str] = []
@@ -35,9 +39,10 @@ def play_live(project: Any, session_id: int, model_ids: list[int], *, step: int 
     with project.store.transaction() as tx:
         first = tx.participants.list(session_id)[0].id
     times = provider.timeline(session_id, first).times_us[::step][:limit]
-    worker = LiveInferenceWorker(project, session_id, model_ids, on_result=results.append, use_cache=False,
-                                 on_error=lambda mid, msg: errors.append(f"model {mid}: {msg}"), provider=provider,
-                                 backfill_after_s=None)
+    options: dict[str, Any] = {"on_result": results.append, "use_cache": False, "backfill_after_s": None,
+                               "on_error": lambda mid, msg: errors.append(f"model {mid}: {msg}")}
+    worker: Any = (ProcessLiveWorker(project, session_id, model_ids, **options) if process else
+                   LiveInferenceWorker(project, session_id, model_ids, provider=provider, **options))
     started = time.perf_counter()
     with worker:
         for t_us in times:
@@ -74,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--step", type=int, default=1, help="ask for every STEP-th frame")
     p.add_argument("--limit", type=int, help="at most this many requests")
     p.add_argument("--out", type=Path, help=".npz file for the probabilities")
+    p.add_argument("--thread", action="store_true", help="run the worker on a thread, not in its own process")
     args = p.parse_args(argv)
     with native_stderr_to_log(), open_project(args.project) as project:
         with project.store.transaction() as tx:
@@ -82,12 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         if session is None:
             print(f"no session {args.session!r} in {args.project}", file=sys.stderr)
             return 2
-        rows, info = play_live(project, session.id, args.model, step=args.step, limit=args.limit)
+        rows, info = play_live(project, session.id, args.model, step=args.step, limit=args.limit,
+                               process=not args.thread)
     if args.out:
         np.savez(args.out, **{f"m{m}_p{pid}_{k}": v for (m, pid), d in rows.items() for k, v in d.items()})
     for model_id in args.model:
         valid = sum(int(d["valid"].sum()) for (m, _), d in rows.items() if m == model_id)
-        print(f"model {model_id}: {info['runtimes'].get(model_id, '?')}, {valid} predictions")
+        print(f"model {model_id}: {info['runtimes'].get(model_id, '?')}, {valid} predictions "
+              f"({'thread' if args.thread else 'own process'})")
     print(f"{info['answered']} of {info['requests']} requests answered in {info['seconds']:.1f} s "
           f"({info['answered'] / max(info['seconds'], 1e-9):.1f} steps/s)")
     return 0

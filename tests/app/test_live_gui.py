@@ -69,6 +69,9 @@ def _start_live(drive, model_ids: list[int]):
         panel.check_model(model_id)
     _click_box(drive.qtbot, panel.live)
     assert window.bench.live.live
+    # live inference runs in a child process (unless DYADLAB_LIVE_PROCESS=0): it imports and loads the models
+    # for seconds; wait for it as a user waits for "waiting for the first result" to go
+    drive.qtbot.waitUntil(lambda: not getattr(window.bench.live.bridge.worker, "starting", False), timeout=60_000)
     return panel
 
 
@@ -88,6 +91,7 @@ def test_live_overlays_follow_the_gold_labels(drive, db, demo_project_copy: Path
         return run(self, *args, **kwargs)
 
     monkeypatch.setattr(ModelRunner, "predict_many", recording)
+    monkeypatch.setenv("DYADLAB_LIVE_PROCESS", "0")  # the worker on a thread, so its model calls are seen here
     _start_live(drive, [model_id])
     seen, ticks = [], []
     bench.live.result_shown.connect(seen.append)
@@ -154,8 +158,12 @@ def _curve_points(drive, source) -> int:
                if curve.getData()[1] is not None)
 
 
-def test_prediction_curves_grow_while_playing(drive, demo_project_copy: Path, model_id: int) -> None:
+def test_prediction_curves_grow_while_playing(drive, demo_project_copy: Path, model_id: int, monkeypatch) -> None:
     from dyadlab.app.timeline.prediction_track import LIVE_REDRAW_MS, CurveSource
+
+    # the curves, not the worker, are tested here: on a thread its results come from the first frames on even
+    # on a loaded machine, where a low-priority worker process may start after the 8 s demo has played
+    monkeypatch.setenv("DYADLAB_LIVE_PROCESS", "0")
 
     bench = drive.bench
     assert not drive.timeline.prediction_tracks  # nothing predicted yet: no curves at all

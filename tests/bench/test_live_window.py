@@ -70,7 +70,7 @@ def test_a_short_run_prints_the_reference_row_and_a_model_row_with_numbers(tmp_p
     for name in ("views only", "audio CNN"):
         line = next((x for x in out.splitlines() if x.startswith(name)), None)
         assert line is not None, out
-        rows[name] = [float(v) for v in re.findall(number, line[len(name):])[:11]]  # the runtime follows
+        rows[name] = [float(v) for v in re.findall(number, line[len(name):])[:13]]  # the runtime follows
     for name, values in rows.items():
         frames, late, dropped, lag_p50, lag_p95, tick_p95 = values[:6]
         assert 60 <= frames <= 200, (name, values)  # ~2 views x 2 s x 25 fps
@@ -80,6 +80,7 @@ def test_a_short_run_prints_the_reference_row_and_a_model_row_with_numbers(tmp_p
     assert 0 <= no_result <= 100 and 0 <= no_pred <= 100
     assert math.isfinite(delay_p50) and delay_p50 <= delay_p95
     assert cpu > 0
+    assert rows["audio CNN"][11] > 0 and rows["views only"][11] == 0  # worker %: the live worker's own process
     assert math.isnan(rows["views only"][6])  # no model: no prediction column
-    assert re.search(r"^audio CNN .* (onnxruntime|torch.*)$", out, re.MULTILINE), out
+    assert re.search(r"^audio CNN .* (onnxruntime|torch.*), process$", out, re.MULTILINE), out
     assert ("missed by" in out) == (result.returncode == 1)
