@@ -211,6 +211,9 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         start = int(settings.value(f"{self._settings_key()}/position/{session_id}", 0))
         self.bench.open_session(session_id, start_us=start)
+        focused = settings.value(f"{self._settings_key()}/focus/{session_id}")
+        if focused is not None:  # the view the annotator worked in (a view since removed is skipped)
+            self.bench.grid.focus(int(focused))
         self.bench.setFocus()  # single-key shortcuts must not land in a text field of a dock
         settings.setValue(f"{self._settings_key()}/session", session_id)
         data = self.ws.data
@@ -218,9 +221,12 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(f"DyadLab — {self.project.root.resolve().name} · {data.session.name} — {self.annotator}")
 
     def _remember_position(self) -> None:
-        """Where the annotator was in the shown session, so reopening it later comes back there."""
+        """Where the annotator was in the shown session (time, focused view), so reopening it comes back there."""
         if self.ws is not None and self.ws.session is not None and self.bench is not None:
-            QSettings().setValue(f"{self._settings_key()}/position/{self.ws.session.id}", self.bench.playback.now_us)
+            key = self._settings_key()
+            QSettings().setValue(f"{key}/position/{self.ws.session.id}", self.bench.playback.now_us)
+            if self.bench.grid.focused_id is not None:
+                QSettings().setValue(f"{key}/focus/{self.ws.session.id}", self.bench.grid.focused_id)
 
     def close_project(self, *, show_start: bool = True) -> None:
         if self.project is None:
