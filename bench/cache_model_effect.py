@@ -1,7 +1,8 @@
 """What the compact cache (issue 22) does to a trained model, not only to the bytes.
 
-The cache keeps ComParE in 8 bits per value (``array_codecs.Quant8Codec``) and eGeMAPS / log-mel in float16;
-face crops as JPEG (quality 90). This bench analyses the demo corpus once with ComParE (and, with ``--faces``,
+The cache keeps ComParE in 8 bits per value (``array_codecs.Quant8RowsCodec``: ``Quant8Codec``'s codes, each row
+deflated) and eGeMAPS / log-mel in float16; face crops as JPEG (quality 80; the row ``q90 (previous)`` is the
+quality used before, so the two rows show what the smaller crops cost a face model). This bench analyses the demo corpus once with ComParE (and, with ``--faces``,
 the face crops) stored exactly, makes copies of the project whose cached arrays are re-encoded as float16 and
 as the shipped 8-bit / JPEG codecs, and trains the same experiment on each copy with several seeds. Printed:
 the largest error of each encoding against the exact values, and test UA (frame and utterance level) per
@@ -11,7 +12,8 @@ spread that says how large an effect would matter.
 Also trained on a format-1 copy (the exact arrays as raw ``.npy``, the layout before issue 22): the training
 speed (samples/s) per storage says whether reading the compact cache slows training down.
 
-Run: ``python bench/cache_model_effect.py [--seeds 0 1 2] [--experiments compare_mlp face_cnn] [--out DIR]``
+Run: ``python bench/cache_model_effect.py [--seeds 0 1 2] [--experiments compare_mlp face_cnn] [--out DIR]
+[--variants NAME ...]``
 (about 1 min per model run on 2 cores; the 5 × 30 s demo corpus is generated and analysed first, ~15 min).
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -45,7 +48,9 @@ EXACT = {"name": "raw", "compress": False}
 VARIANTS: dict[str, dict[tuple[str, str], dict[str, Any]] | None] = {
     "float32 (exact)": {("audio", "compare"): EXACT, ("faces", "crops"): EXACT},
     "float16": {("audio", "compare"): {"name": "f16"}, ("faces", "crops"): EXACT},
-    "8-bit + JPEG (shipped)": {},  # the shipped STORAGE
+    "8-bit + JPEG q90 (previous)": {("audio", "compare"): {"name": "q8"}, ("faces", "crops"): {"name": "jpeg",
+                                                                                               "quality": 90}},
+    "8-bit + JPEG (shipped)": {},  # the shipped STORAGE (ComParE: the previous 8-bit codes, row-deflated; JPEG q80)
     "format 1 (.npy)": None,  # the layout before issue 22: the exact arrays as raw .npy (training speed reference)
 }
 
@@ -123,6 +128,10 @@ def main() -> int:
     parser.add_argument("--experiments", nargs="+", default=["compare_mlp"],
                         help="shipped experiments to train on each storage (default compare_mlp; face_cnn: 32 px crops)")
     parser.add_argument("--out", type=Path, help="keep the projects here (default: a temp dir)")
+    parser.add_argument("--face-size", type=int, default=32, help="face crops cached at this size (default 32;"
+                        " 224: the thesis' crops, JPEG-encoded at 224 px and read at the model's size)")
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), help="storages to train on (default: all;"
+                        " the exact one is always the reference)")
     args = parser.parse_args()
 
     from dyadlab.core.features import array_codecs
@@ -130,13 +139,13 @@ def main() -> int:
     bench = _demo_experiment()
     tmp = None if args.out else tempfile.TemporaryDirectory(prefix="dyadlab-cache-effect-")
     out = args.out or Path(tmp.name)  # type: ignore[union-attr]
-    base = out / "exact"
+    base = out / ("exact" if args.face_size == 32 else f"exact{args.face_size}")
     t0 = time.perf_counter()
     saved = dict(array_codecs.STORAGE)
     array_codecs.STORAGE.update(VARIANTS["float32 (exact)"])  # the analysis stores exact values
     try:
         if not (base / "dyadlab.sqlite").exists():
-            bench.prepare_project(base, sessions=5, seconds=30.0, seed=0, face_size=32, workers=1, log=print)  # in-process: the codec override holds
+            bench.prepare_project(base, sessions=5, seconds=30.0, seed=0, face_size=args.face_size, workers=1, log=print)  # in-process: the codec override holds
     finally:
         array_codecs.STORAGE.clear()
         array_codecs.STORAGE.update(saved)
@@ -146,7 +155,9 @@ def main() -> int:
     scores: dict[str, dict[str, list[dict[str, float]]]] = {}
     errors: dict[str, dict[str, float]] = {}
     for name, storage in VARIANTS.items():
-        root = out / name.split()[0].replace("-", "")
+        if args.variants and name not in args.variants and name != "float32 (exact)":
+            continue
+        root = out / re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         shutil.rmtree(root, ignore_errors=True)  # re-encoding a lossy copy again would quantise twice
         shutil.copytree(base, root, ignore=shutil.ignore_patterns("runs", "models"))
         if storage is None:

@@ -1,8 +1,9 @@
 """Face crops as one JPEG per frame inside a cache block.
 
-Why JPEG: a 224 × 224 RGB crop is 150 kB raw and 5–13 kB as JPEG at quality 90 (the demo's drawn faces ~6 kB,
-a photographed face ~13 kB), with a mean absolute pixel error of about 1–2 levels, far below what a face
-model resolves after its own resizing and augmentation. WebP is ~30 % smaller but decodes ~2× slower, and
+Why JPEG: a 224 × 224 RGB crop is 150 kB raw and 5–8 kB as JPEG at the cache's quality 80 (``array_codecs.STORAGE``;
+the demo's drawn faces ~5 kB, a photographed face 8.3 kB against 12.3 kB at quality 90: ``bench/cache_bytes.py``),
+with a mean absolute pixel error of about 2–3 levels (2.7 against 2.35 at 90 on the photographed face), far below
+what a face model resolves after its own resizing and augmentation. WebP is ~30 % smaller but decodes ~2× slower, and
 training decodes every crop it reads. Each frame is its own JPEG so any frame reads alone; a frame with no
 face (an all-zero crop) stores nothing and reads back as zeros.
 

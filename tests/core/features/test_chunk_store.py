@@ -17,11 +17,14 @@ from dyadlab.core.cli.main import main
 from dyadlab.core.features import CacheMiss, FeatureStore
 from dyadlab.core.features.array_codecs import (
     BLOCK_ROWS,
+    STORAGE,
     Fixed16Codec,
     Float16Codec,
     Quant8Codec,
+    Quant8RowsCodec,
     RawCodec,
     WindowTapeCodec,
+    codec_from_spec,
 )
 from dyadlab.core.features.cache import ARRAY_KINDS, MANIFEST, FeatureCache, old_format_message
 from dyadlab.core.features.chunk_store import ChunkError, ChunkFile, chunk_path
@@ -81,6 +84,61 @@ def test_eight_bit_error_is_at_most_half_a_step_and_zero_rows_stay_zero() -> Non
     assert np.all(err[ok] <= tolerance[ok])
     assert np.all(out[10] == 0) and np.isnan(out[11, 2])
     np.testing.assert_array_equal(_round_trip(Quant8Codec(compress=True), block), out)  # log-mel's variant
+
+
+def _functionals(rng: np.random.Generator, rows: int = 120, cols: int = 1000) -> np.ndarray:
+    """ComParE-like frames: skewed columns (energies, ranges: most values low, a few far out) on very different
+    scales, so most 8-bit codes sit near the column's median as in real ComParE."""
+    return (np.exp(rng.normal(0, 1.5, (rows, cols))) * 10.0 ** rng.uniform(-3, 6, cols)).astype(np.float32)
+
+
+def test_row_compressed_eight_bit_reads_the_very_values_of_plain_eight_bit_in_fewer_bytes() -> None:
+    rng = np.random.default_rng(12)
+    block = _functionals(rng)
+    block[10] = 0.0  # no valid audio
+    block[11, 2] = np.nan
+    plain = _round_trip(Quant8Codec(), block)
+    rows = _round_trip(Quant8RowsCodec(), block)
+    np.testing.assert_array_equal(rows.view(np.uint32), plain.view(np.uint32))  # bit for bit, NaN included
+    scattered = np.array([119, 10, 3, 3, 64])  # a training batch's rows, in any order, repeats allowed
+    payload = memoryview(Quant8RowsCodec().encode(block))
+    picked = Quant8RowsCodec().decode_rows(payload, len(block), block.shape[1:], block.dtype, scattered)
+    np.testing.assert_array_equal(picked.view(np.uint32), plain[scattered].view(np.uint32))
+    assert len(payload) < 0.85 * len(Quant8Codec().encode(block))
+
+
+def test_chunks_written_with_the_previous_storage_read_exactly_as_before(tmp_path: Path, monkeypatch) -> None:
+    """Each chunk names its codecs, so a cache written before ComParE's and the crops' storage changed (plain
+    8-bit, JPEG q90, fixed point deflated at level 1) reads the very values it stored, beside new chunks."""
+    from dyadlab.core.features.chunk_store import EncodedArray, write_chunk_file
+
+    rng = np.random.default_rng(13)
+    compare = _functionals(rng, 30, 200)
+    crops = np.stack([_smooth_face(rng, 32) for _ in range(30)])
+    points = np.cumsum(rng.normal(0, 2, (30, 10, 3)), axis=0).astype(np.float32)
+    old_fixed = Fixed16Codec(bits=1)
+    monkeypatch.setattr(old_fixed, "LEVEL", 1)
+    old = {"compare": (Quant8Codec(), compare), "crops": (JpegCodec(90), crops), "landmarks": (old_fixed, points)}
+    path = write_chunk_file(tmp_path / "c000000.dlc", {n: EncodedArray.of(c, a) for n, (c, a) in old.items()},
+                            first_row=0, rows=30)
+    new = {"compare": Quant8RowsCodec(), "crops": JpegCodec(int(STORAGE[("faces", "crops")]["quality"])),
+           "landmarks": Fixed16Codec(bits=1)}
+    assert STORAGE[("audio", "compare")] == new["compare"].spec() != old["compare"][0].spec()
+    assert STORAGE[("faces", "crops")] == new["crops"].spec() != old["crops"][0].spec()
+    chunk = ChunkFile(path)
+    for name, (codec, array) in old.items():
+        assert chunk.arrays[name]["codec"] == codec.spec()  # the header names the codec that wrote it
+        before = codec.decode(memoryview(codec.encode(array)), len(array), array.shape[1:], array.dtype)
+        np.testing.assert_array_equal(chunk.decode_block(name, 0), before)
+        newer = new[name].decode(memoryview(new[name].encode(array)), len(array), array.shape[1:], array.dtype)
+        if name != "crops":  # the new storage reads the same values (lossless changes)
+            np.testing.assert_array_equal(newer, before)
+    assert len(old_fixed.encode(points)) > len(Fixed16Codec(bits=1).encode(points))  # level 6: fewer bytes
+
+
+def test_a_chunk_naming_an_unknown_codec_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="unknown cache codec 'q9'.*newer DyadLab"):
+        codec_from_spec({"name": "q9"})
 
 
 def test_fixed_point_coordinates_keep_nan_and_fractions_of_a_pixel() -> None:
