@@ -60,14 +60,14 @@ def test_late_dropped_and_unpredicted_frames_are_counted_from_the_paints(live_wi
 
 def test_a_short_run_prints_the_reference_row_and_a_model_row_with_numbers(tmp_path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    result = subprocess.run([sys.executable, str(SCRIPT), "--seconds", "2", "--kinds", "audio CNN"],
+    result = subprocess.run([sys.executable, str(SCRIPT), "--seconds", "2", "--kinds", "audio CNN", "--thread-too"],
                             env=env, capture_output=True, text=True, timeout=240, cwd=tmp_path)
     assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-3000:]  # 1: a goal missed
     out = result.stdout
     assert out.startswith("# live overlay in the real window: demo session, 2 views (2 participants)"), out
     number = r"(nan|-?\d+(?:\.\d+)?)"
     rows = {}
-    for name in ("views only", "audio CNN"):
+    for name in ("views only", "audio CNN (thread)", "audio CNN"):
         line = next((x for x in out.splitlines() if x.startswith(name)), None)
         assert line is not None, out
         rows[name] = [float(v) for v in re.findall(number, line[len(name):])[:13]]  # the runtime follows
@@ -81,6 +81,8 @@ def test_a_short_run_prints_the_reference_row_and_a_model_row_with_numbers(tmp_p
     assert math.isfinite(delay_p50) and delay_p50 <= delay_p95
     assert cpu > 0
     assert rows["audio CNN"][11] > 0 and rows["views only"][11] == 0  # worker %: the live worker's own process
+    assert rows["audio CNN (thread)"][11] == 0  # the reference row: the worker on a thread of the window
+    assert re.search(r"^audio CNN \(thread\) .* (onnxruntime|torch.*), thread$", out, re.MULTILINE), out
     assert math.isnan(rows["views only"][6])  # no model: no prediction column
     assert re.search(r"^audio CNN .* (onnxruntime|torch.*), process$", out, re.MULTILINE), out
     assert ("missed by" in out) == (result.returncode == 1)
