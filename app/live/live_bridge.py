@@ -57,9 +57,14 @@ class LiveBridge(QObject):
         from dyadlab.core.inference.live_process import ProcessLiveWorker
 
         self.stop()
-        kind = ProcessLiveWorker if use_process() else LiveInferenceWorker
-        self.worker = kind(project, session_id, list(model_ids), on_result=self.result.emit,
-                           on_error=self.failed.emit).start()
+        options = {"on_result": self.result.emit, "on_error": self.failed.emit}
+        if use_process():
+            try:
+                self.worker = ProcessLiveWorker(project, session_id, list(model_ids), **options).start()
+                return
+            except OSError:  # no process could be started here (limits, a sandbox): the thread then
+                log.warning("live inference process could not start; running it on a thread", exc_info=True)
+        self.worker = LiveInferenceWorker(project, session_id, list(model_ids), **options).start()
 
     def submit(self, t_us: int) -> None:
         if self.worker is not None:
