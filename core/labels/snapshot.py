@@ -179,17 +179,23 @@ def resolve_sessions(tx: UnitOfWork, names: Iterable[str] | None) -> list[Sessio
     return [by_name[n] for n in dict.fromkeys(names)]
 
 
+def check_annotators(tx: UnitOfWork, names: Iterable[str] | None) -> None:
+    """Refuse an annotator name the project lacks (None: everyone), naming the ones it has."""
+    if names is None:
+        return
+    known = {a.name for a in tx.annotators.list()}
+    unknown = [a for a in names if a not in known]
+    if unknown:
+        raise DyadLabError(f"no annotator named {', '.join(map(repr, unknown))} in this project",
+                           hint=f"annotators: {', '.join(sorted(known)) or 'none'}")
+
+
 def read_project_labels(project: Project, *, sessions: Iterable[str] | None = None,
                         annotators: Sequence[str] | None = None,
                         tier_names: Sequence[str] | None = None) -> list[SessionLabels]:
     """Snapshots of the chosen sessions (all by default), read in one transaction."""
     with project.store.transaction() as tx:
-        if annotators is not None:
-            known = {a.name for a in tx.annotators.list()}
-            unknown = [a for a in annotators if a not in known]
-            if unknown:
-                raise DyadLabError(f"no annotator named {', '.join(map(repr, unknown))} in this project",
-                                   hint=f"annotators: {', '.join(sorted(known)) or 'none'}")
+        check_annotators(tx, annotators)
         return [read_session_labels(tx, s, annotators=annotators, tier_names=tier_names)
                 for s in resolve_sessions(tx, sessions)]
 

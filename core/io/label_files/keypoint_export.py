@@ -30,6 +30,7 @@ import pandas as pd
 
 from dyadlab.core.edits.keypoints import KeypointLayout, picture_size, point_names
 from dyadlab.core.errors import DyadLabError
+from dyadlab.core.labels.snapshot import check_annotators, resolve_sessions
 from dyadlab.core.media.view_frame_times import frame_times_us
 
 if TYPE_CHECKING:
@@ -45,10 +46,9 @@ def keypoint_table(project: Project, *, sessions: Sequence[str] | None = None,
     """Every corrected (or interpolated) keypoint of human annotators, long format (``COLUMNS``)."""
     parts: list[pd.DataFrame] = []
     with project.store.transaction() as tx:
+        check_annotators(tx, annotators)  # a typo would write an empty file as if nobody had corrected any
         people = {a.id: a for a in tx.annotators.list() if a.kind != "model"}
-        for session in tx.sessions.list():
-            if sessions is not None and session.name not in sessions:
-                continue
+        for session in resolve_sessions(tx, sessions):
             views = {v.id: v for v in tx.views.list(session.id)}
             codes = {p.id: p.code for p in tx.participants.list(session.id)}
             for series in tx.series.list(session.id, kind="keypoints"):

@@ -36,3 +36,14 @@ def test_agreement_on_a_tier_the_project_lacks_names_its_tiers(demo_project_dir:
     assert main(["agreement", str(demo_project_dir), "--tier", "emotoin"]) == 1
     err = capsys.readouterr().err
     assert "no tier 'emotoin'" in err and "emotion" in err.split("emotoin", 1)[1]
+
+
+@pytest.mark.parametrize("option", [["--sessions", "demo99"], ["--annotators", "nobody"]])
+def test_export_keypoints_refuses_a_session_or_annotator_the_project_lacks(
+        option: list[str], demo_project_dir: Path, tmp_path: Path, capsys) -> None:
+    """A typo wrote an empty file and said 'wrote 0 keypoint(s)', as if nobody had corrected any."""
+    out = tmp_path / "kp.csv"
+    assert main(["export-keypoints", str(demo_project_dir), str(out), *option]) == 1
+    err = capsys.readouterr().err
+    assert f"'{option[1]}'" in err and ("sessions: demo01" in err or "annotators: gold" in err)
+    assert not out.exists()
