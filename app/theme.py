@@ -38,12 +38,13 @@ class Theme:
     trace: str
     error: str
     participants: tuple[str, ...]
+    indicator: str = ""  # the Window colour Fusion darkens into check/radio box outlines ("": the window's)
 
 
 DARK = Theme("dark", window="#1e2127", base="#16181d", panel="#252932", text="#d7dae0", text_dim="#8a909c",
              accent="#4aa3ff", track="#20242b", track_alt="#1b1e24", track_readonly="#2a2325", grid="#2f343d",
              playhead="#ff5c5c", selection="#ffffff", waveform="#5fb3b3", trace="#ffd166", error="#ff6b6b",
-             participants=("#4aa3ff", "#f0a04b", "#9ccc65", "#ba68c8", "#4dd0e1", "#e57373"))
+             participants=("#4aa3ff", "#f0a04b", "#9ccc65", "#ba68c8", "#4dd0e1", "#e57373"), indicator="#6f7684")
 LIGHT = Theme("light", window="#f3f4f6", base="#ffffff", panel="#e8eaee", text="#1f2328", text_dim="#5f6673",
               accent="#1f6feb", track="#fbfbfc", track_alt="#f1f3f5", track_readonly="#f6eeee", grid="#d8dce2",
               playhead="#d62828", selection="#000000", waveform="#2a7f7f", trace="#b7791f", error="#c62828",
@@ -53,6 +54,12 @@ CHECKED_SHEET = "QToolButton:checked {{ background: {accent}; color: white; bord
 TOOLBAR_SHEET = "QToolBar {{ border: none; spacing: 4px; padding: 2px 6px; }}\n" + CHECKED_SHEET
 TIME_LABEL = "TimeLabel"  # object names decorate() looks for
 ERROR_LABEL = "ErrorLabel"
+# Fusion draws a check box's (and a list item's check box's, a radio button's) outline in the palette's Window
+# colour darkened by 140 and fills it with Base: in the dark theme both are near black, so an unchecked box is
+# invisible ("Tick the models to run" over a list with no boxes to tick). These classes get a palette whose
+# Window is lighter — a class palette costs nothing when painting, unlike a style sheet or a Python style.
+# Only list views: every check list is one; a table's Window also fills its corners and draws its grid.
+INDICATOR_CLASSES = ("QCheckBox", "QRadioButton", "QListView")
 _current: Theme = DARK
 
 
@@ -88,6 +95,10 @@ def apply(name: str, app: QApplication | None = None) -> Theme:
     for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
         pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(t.text_dim))
     app.setPalette(pal)
+    indicators = QPalette(pal)
+    indicators.setColor(QPalette.ColorRole.Window, QColor(t.indicator or t.window))
+    for class_name in INDICATOR_CLASSES:
+        app.setPalette(indicators, class_name)
     return _current
 
 
