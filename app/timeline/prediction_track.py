@@ -112,9 +112,9 @@ class LiveCurveFeed(QObject):
     """Live results → the timeline's prediction curves, throttled to ``LIVE_REDRAW_MS``.
 
     ``add(result)`` (a core ``LiveResult``, on the GUI thread) only buffers its valid rows; a single-shot timer
-    draws them. A (model, participant) without a track yet — the model's first rows in this session — makes
-    the timeline rebuild once its series is in the store (the worker creates it on its first commit); the
-    rows wait in the buffer until then.
+    draws them. A (model, participant) without a track yet — the model's first rows in this session — gets one
+    added (``TimelineWidget.add_prediction_tracks``, not a whole rebuild: it arrives while playing) once its
+    series is in the store (the worker creates it on its first commit); the rows wait in the buffer until then.
 
     The timer stops with the window (``stop`` on its Close event): a redraw firing after the project closed
     would read a store that is gone ("unable to open database file").
@@ -159,9 +159,9 @@ class LiveCurveFeed(QObject):
             self.pending.clear()
             return
         tracks = {t.source: t for t in self.timeline.prediction_tracks}
-        if any(source not in tracks for source in self.pending) and \
-                set(prediction_sources(self.timeline.ws)) - set(tracks):
-            self.timeline.refresh_predictions()  # a model's first rows here: it needs its tracks (once)
+        if any(source not in tracks for source in self.pending):  # a model's first rows here: its tracks (once)
+            stored = set(prediction_sources(self.timeline.ws))  # once the worker has stored its series
+            self.timeline.add_prediction_tracks([s for s in self.pending if s not in tracks and s in stored])
             tracks = {t.source: t for t in self.timeline.prediction_tracks}
         start, end = self.timeline.visible_range()
         for source in [s for s in self.pending if s in tracks]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -32,6 +33,9 @@ from dyadlab.app.timeline.waveform_track import BOTH, WAVEFORM, EnvelopeSource, 
 from dyadlab.app.workspace import Workspace
 from dyadlab.core import model
 from dyadlab.core.edits.traces import find_trace_series, read_trace
+
+if TYPE_CHECKING:
+    from dyadlab.app.timeline.prediction_track import CurveSource
 
 DEFAULT_SPAN_S = 20.0
 
@@ -55,6 +59,7 @@ class TimelineWidget(QWidget):
         self.replaced_models: dict[int, int] = {}  # old -> retrained model (job_control.follow_replacement)
         self.live_curves = None  # LiveCurveFeed: live results extending the curves while playing
         self._inputs = None  # core InputProvider: participants' frame times for the curves
+        self._no_predictions: Track | None = None  # the "no model run yet" row, while there is no curve
         self._session_id: int | None = None  # the session the rows were built for
         self.follow = True
         self._t_s = 0.0
@@ -117,6 +122,7 @@ class TimelineWidget(QWidget):
     def rebuild(self) -> None:
         clear_layout(self.rows_layout)
         self.prediction_tracks = []
+        self._no_predictions = None
         session_id = self.ws.session.id if self.ws.session else None
         if session_id != self._session_id:  # another session: its own frame times and audio
             if self._inputs is not None:
@@ -170,17 +176,13 @@ class TimelineWidget(QWidget):
 
     def _add_predictions(self, shown_tiers: list[model.Tier]) -> None:
         """Curves of every model with cached predictions here, then the models' utterance tiers (read-only)."""
-        from dyadlab.app.timeline.prediction_track import PredictionTrack, prediction_sources
-        from dyadlab.core.inference.inputs import InputProvider
+        from dyadlab.app.timeline.prediction_track import prediction_sources
 
         data = self.ws.data
         colors = {p.id: theme.participant_color(i) for i, p in enumerate(data.participants)}
         self.prediction_tracks = []
-        if self._inputs is None:
-            self._inputs = InputProvider(self.ws.project)
         for source in prediction_sources(self.ws, self.replaced_models):
-            track = PredictionTrack(self.ws, source, colors.get(source.participant_id, theme.current().text_dim),
-                                    self._inputs)
+            track = self._prediction_track(source, colors)
             self.prediction_tracks.append(track)
             self._add(track)
         shown = {t.id for t in shown_tiers}
@@ -192,6 +194,42 @@ class TimelineWidget(QWidget):
             placeholder = Track("Predictions", "no model run yet", theme.current().text_dim, 40,
                                 background=theme.current().track_alt)
             self._add(placeholder)
+            self._no_predictions = placeholder
+
+    def _prediction_track(self, source: CurveSource, colors: dict[int, str]) -> Track:
+        """A ``PredictionTrack`` of ``source`` in its participant's colour (the curves' frame times opened once)."""
+        from dyadlab.app.timeline.prediction_track import PredictionTrack
+        from dyadlab.core.inference.inputs import InputProvider
+
+        if self._inputs is None:
+            self._inputs = InputProvider(self.ws.project)
+        return PredictionTrack(self.ws, source, colors.get(source.participant_id, theme.current().text_dim),
+                               self._inputs)
+
+    def add_prediction_tracks(self, sources: list[CurveSource]) -> None:
+        """Curves for models' first rows, put after the curves there are (in place of "no model run yet"):
+        a live model's first rows arrive while playing, where a whole ``rebuild`` stalls the window for
+        ~0.1 s (the views miss frames). The next rebuild (``refresh_predictions`` when paused) settles the order."""
+        data = self.ws.data
+        if data is None or not sources:
+            return
+        colors = {p.id: theme.participant_color(i) for i, p in enumerate(data.participants)}
+        anchor = self.prediction_tracks[-1] if self.prediction_tracks else self._no_predictions
+        at = self.rows_layout.indexOf(anchor) + 1 if anchor is not None else self.rows_layout.count() - 1
+        if self._no_predictions is not None:
+            self.tracks.remove(self._no_predictions)
+            self.rows_layout.removeWidget(self._no_predictions)
+            self._no_predictions.deleteLater()
+            self._no_predictions, at = None, at - 1
+        for source in sources:
+            track = self._prediction_track(source, colors)
+            self.prediction_tracks.append(track)
+            self.rows_layout.insertWidget(at, track)
+            at += 1
+            self.tracks.append(track)
+            track.vb.clicked.connect(self._seek_seconds)
+            track.set_extent(data.duration_us / 1e6)
+            track.vb.follow(self.ruler.vb)
 
     def refresh_predictions(self) -> None:
         """Redraw the curves from the cache; rebuild when a model or participant got its first rows."""

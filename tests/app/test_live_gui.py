@@ -187,6 +187,34 @@ def test_prediction_curves_grow_while_playing(drive, demo_project_copy: Path, mo
     drive.key(Qt.Key.Key_Space)
 
 
+def test_a_models_first_live_rows_add_its_curves_without_rebuilding_the_timeline(drive, model_id: int) -> None:
+    """The first rows of a model arrive while playing: its curves are added to the timeline, the other rows
+    stay as they are (a whole rebuild stalled the window ~0.1 s, so the views missed frames)."""
+    from types import SimpleNamespace
+
+    from dyadlab.app.timeline.prediction_track import CurveSource
+    from dyadlab.core.inference.predictions import ensure_predictions
+
+    timeline = drive.timeline
+    assert not timeline.prediction_tracks
+    before = list(timeline.tracks)  # ruler, waveforms, tiers, and "no model run yet"
+    session = drive.ws.data.session.id
+    participants = [p.id for p in drive.ws.data.participants]
+    rows = []
+    for pid in participants:  # what the worker stores and delivers for frames 0-4
+        stored = ensure_predictions(drive.ws.project, model_id, session, pid, list(range(5)))
+        rows += [SimpleNamespace(model_id=model_id, participant_id=pid, frame=f, probs=stored.probs[f])
+                 for f in range(5)]
+    timeline.show_live_result(SimpleNamespace(predictions=rows))
+    timeline.live_curves.flush()
+    drive.qtbot.wait(20)  # a widget put in a shown layout shows at the next turn of the event loop
+    assert [t.source for t in timeline.prediction_tracks] == [CurveSource(model_id, pid) for pid in participants]
+    kept = [t for t in before if t in timeline.tracks]
+    assert len(kept) == len(before) - 1 and all(t.isVisibleTo(timeline) for t in kept)  # only the placeholder went
+    assert all(t.isVisibleTo(timeline) for t in timeline.prediction_tracks)
+    assert _curve_points(drive, CurveSource(model_id, participants[0])) > 0
+
+
 def test_inspector_confusion_matches_the_cached_rows(drive, demo_project_copy: Path, model_id: int) -> None:
     from dyadlab.app.errors import reporter
     from dyadlab.core.inference.predictions import PredictionCache
