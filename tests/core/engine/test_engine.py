@@ -247,6 +247,43 @@ def test_the_default_path_never_imports_dask() -> None:
     assert done.stdout.strip() == "[]"
 
 
+DASK_MODULES = "sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed', 'dask_jobqueue'))"
+
+
+def test_a_local_cluster_engine_imports_distributed_only_when_it_starts_the_cluster() -> None:
+    """``--workers 2`` used to import distributed (0.65 s CPU) in ``open_engine``, before the client planned
+    and before the cluster could start; the thread ``prepare`` starts imports it now, beside the planning.
+    An engine closed unused (everything cached) never imports it."""
+    script = ("import sys\n"
+              "from dyadlab.core.engine import EngineSpec, open_engine\n"
+              "engine = open_engine(EngineSpec('local-cluster', 2))\n"
+              f"print({DASK_MODULES})\n"
+              "engine.close()\n"
+              f"print({DASK_MODULES})\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["[]", "[]"]
+
+
+def test_dyadlab_analyze_in_process_never_imports_dask(analysed_demo, tmp_path: Path) -> None:
+    """A real in-process ``dyadlab analyze`` (audio recomputed) in a fresh interpreter leaves dask unimported."""
+    import shutil
+
+    root = tmp_path / "project"
+    shutil.copytree(analysed_demo[0], root)
+    audio = sorted((root / "cache" / "features").glob("s*/p*/audio"))
+    assert audio
+    for folder in audio:
+        shutil.rmtree(folder)
+    script = ("import sys\n"
+              "from dyadlab.core.cli.main import main\n"
+              f"assert main(['analyze', {str(root)!r}, '--what', 'audio', '--quiet']) == 0\n"
+              f"print({DASK_MODULES})\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True)
+    assert f"{len(audio)} computed, 0 cached, 0 failed" in done.stdout
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert len(list((root / "cache" / "features").glob("s*/p*/audio/*/manifest.json"))) == len(audio)
+
+
 def opencv_threads(payload: None, progress) -> int:
     import cv2
 
