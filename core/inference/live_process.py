@@ -98,8 +98,6 @@ def run_child(requests: Any, results: Any, root: str, session_id: int, models: l
                 worker.submit(message[1])
             elif message[0] == "idle":
                 send("idle", worker.wait_idle(message[1]), state())
-            elif message[0] == "state":
-                send("state", state())
             else:  # "stop"
                 break
     except (EOFError, OSError):
@@ -167,6 +165,7 @@ class ProcessLiveWorker:
                                        "requested_fps": 0.0, "disabled": {}}
         self.started_s: float | None = None  # when the child said it runs (monotonic), None before
         self._answers: list[Any] = []  # replies to ``wait_idle``
+        self._early: int | None = None  # the newest time asked before the child had started
         self._cond = threading.Condition()
         self._process: Any = None
         self._requests: Any = None
@@ -198,7 +197,13 @@ class ProcessLiveWorker:
         return self
 
     def submit(self, t_us: int) -> None:
-        """Ask for a prediction at ``t_us``; returns at once (the child skips stale requests)."""
+        """Ask for a prediction at ``t_us``; returns at once (the child skips stale requests). Until the child
+        has loaded its models only the newest time is kept (sent when it has): requests would pile up in the
+        pipe meanwhile, and a full pipe would block the caller."""
+        with self._cond:
+            if self.started_s is None:
+                self._early = int(t_us)
+                return
         self._send(("submit", int(t_us)))
 
     def stop(self, timeout: float | None = 10.0) -> None:
@@ -274,8 +279,11 @@ class ProcessLiveWorker:
                 kind, *rest = message
                 self._take_state(rest[-1])
                 if kind == "started":
-                    with self._cond:
+                    with self._cond:  # the early request goes before any ``wait_idle`` woken here asks
                         self.started_s = time.monotonic()
+                        if self._early is not None:
+                            self._send(("submit", self._early))
+                            self._early = None
                         self._cond.notify_all()
                 elif kind == "result" and not self._stopping:
                     self._call(self.on_result, rest[0])
