@@ -8,7 +8,10 @@ the background retraining does) and scored by utterance UA on the test sessions.
 pool's unlabelled utterances with ``core.active.ranking.rank`` on the current model's predictions (entropy,
 diversity penalty, what is labelled already, and the novelty of each utterance's mean feature inputs —
 ``unit_features`` — against the labelled ones), as the "Next to label" panel does; time order takes them session by session
-from the start; random order is a seeded permutation. The model of step 0 is the same untrained model for
+from the start; random order is a seeded permutation. ``balanced`` (not run by default) is an annotator who
+knows the answers: each pick is a random utterance of the class labelled least so far — what a perfect
+class-coverage queue could do, so a goal no order but time reaches can be told from one no ranking can
+reach. The model of step 0 is the same untrained model for
 every order, and the first budget step is labelled from the start (time order) by every order: the queue
 needs a model to rank with, as in the app, where a trained or pretrained model stands behind it (an
 untrained network's "uncertainty" is noise: on the demo it put three utterances of one class first).
@@ -27,7 +30,7 @@ import torch
 from dyadlab.core.active.ranking import Labelled, Stretch, Weights, rank
 from dyadlab.trainer.finetune import balanced_accuracy, fine_tune
 
-ORDERS = ("queue", "time", "random")
+ORDERS = ("queue", "time", "random", "balanced")
 DEFAULT_STEPS = (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0)
 
 
@@ -140,7 +143,24 @@ def _queue_pick(model, table, keys: np.ndarray, members: list[np.ndarray], open_
     return [int(e.stretch.name) for e in rank(stretches, weights, limit=n, labelled=done)]
 
 
-def simulate(table, config, pool_rows: np.ndarray, test_rows: np.ndarray, *, orders: Sequence[str] = ORDERS,
+def _balanced_pick(classes: np.ndarray, order: list[int], open_units: list[int], labelled: list[int],
+                   n: int) -> list[int]:
+    """``n`` open units, each of the class with the fewest labels and picks so far (ties: the first class),
+    taking that class's units in ``order`` (a seeded permutation)."""
+    counts = np.bincount(classes[np.asarray(labelled, int)], minlength=int(classes.max()) + 1)
+    still_open = set(open_units)
+    left = [u for u in order if u in still_open]
+    out: list[int] = []
+    for _ in range(min(n, len(left))):
+        c = min({int(classes[u]) for u in left}, key=lambda k: (counts[k], k))
+        u = next(u for u in left if classes[u] == c)
+        left.remove(u)
+        out.append(u)
+        counts[c] += 1
+    return out
+
+
+def simulate(table, config, pool_rows: np.ndarray, test_rows: np.ndarray, *, orders: Sequence[str] = ORDERS[:3],
              steps: Sequence[float] = DEFAULT_STEPS, epochs: int = 3, full_epochs: int = 12, lr: float = 3e-3,
              seed: int = 0, weights: Weights | None = None) -> SimulationResult:
     """Learning curves of each order (see the module docstring). ``config``: the trainer's ``ModelConfig``."""
@@ -165,6 +185,7 @@ def simulate(table, config, pool_rows: np.ndarray, test_rows: np.ndarray, *, ord
     full_ua = heldout_ua(full, table, test_members, config)
     random_order = list(np.random.default_rng(seed).permutation(n_units))
     features = unit_features(table, members, config)
+    gold = _unit_labels(table, members)  # what the annotator will say: only the balanced order peeks
     curves = {}
     for order in orders:
         if order not in ORDERS:
@@ -179,6 +200,8 @@ def simulate(table, config, pool_rows: np.ndarray, test_rows: np.ndarray, *, ord
                     labelled += open_units[:n]
                 elif order == "random":
                     labelled += [u for u in random_order if u in set(open_units)][:n]
+                elif order == "balanced":
+                    labelled += _balanced_pick(gold, random_order, open_units, labelled, n)
                 else:
                     labelled += _queue_pick(model, table, keys, members, open_units, n, config, weights, labelled,
                                             features)

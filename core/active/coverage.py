@@ -13,12 +13,15 @@ Distances are Euclidean on features standardised over every stretch and label in
 mean 0 and standard deviation 1, so a feature measured in Hz does not outweigh one in dB), and expressed
 in units of the *typical* distance (the median distance between two stretches): novelty
 ``1 - exp(-d / typical)``, 0 for a duplicate of a label, about 0.63 at the typical distance, 1 with nothing
-labelled at all. Array-only and deterministic, like ``ranking``.
+labelled at all. With ``groups`` (the ranking's default: one per session and participant) each group is
+standardised on its own first, so a stretch is far when it is unlike its speaker's usual, not when its
+speaker's voice is unlike the labelled speakers' (a group of one stretch then says nothing: it sits at the
+centre). Array-only and deterministic, like ``ranking``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
@@ -28,17 +31,27 @@ TYPICAL_SAMPLE = 400  # stretches (evenly spaced) whose pairwise distances give 
 class Coverage:
     """Per open stretch: its distance to the nearest labelled or picked one (k-center greedy state)."""
 
-    def __init__(self, features: Sequence[np.ndarray], labelled: Sequence[np.ndarray] = ()) -> None:
+    def __init__(self, features: Sequence[np.ndarray], labelled: Sequence[np.ndarray] = (), *,
+                 groups: Sequence[Hashable] | None = None, labelled_groups: Sequence[Hashable] = ()) -> None:
+        """``groups`` (one key per open stretch, e.g. its session and participant) and ``labelled_groups``
+        (per labelled one): standardise each group's features on their own first (per speaker), so that
+        distances measure how a stretch differs from its speaker's usual, not how speakers differ."""
         x = np.stack([np.asarray(f, np.float64).ravel() for f in features])
         done = np.stack([np.asarray(f, np.float64).ravel() for f in labelled]) if len(labelled) else x[:0]
         if done.shape[1] != x.shape[1]:
             raise ValueError(f"labelled stretches have {done.shape[1]} features, open ones {x.shape[1]}")
         both = np.concatenate([x, done])
         finite = np.isfinite(both)  # a missing value counts as that dimension's mean (0 once standardised)
-        fill = np.where(finite, both, 0.0).sum(axis=0) / np.maximum(finite.sum(axis=0), 1)
-        both = np.where(finite, both, fill)
-        std = both.std(axis=0)
-        both = (both - both.mean(axis=0)) / np.where(std > 0, std, 1.0)
+        both = _standardised(np.where(finite, both, _column_means(both, finite)))
+        if groups is not None:
+            keys = [*groups, *labelled_groups]
+            if len(keys) != len(both):
+                raise ValueError(f"{len(keys)} group keys for {len(both)} stretches (open and labelled)")
+            index = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+            of = np.array([index[k] for k in keys])
+            for g in range(len(index)):
+                both[of == g] = _standardised(both[of == g])
+            both = _standardised(both)
         self.x, done = both[: len(x)], both[len(x):]
         sample = self.x[np.unique(np.linspace(0, len(x) - 1, min(len(x), TYPICAL_SAMPLE)).astype(int))]
         to_sample = _distances(self.x, sample)
@@ -64,6 +77,16 @@ class Coverage:
         closer = d < self.distance
         self.distance = np.where(closer, d, self.distance)
         self.nearest = np.where(closer, rank, self.nearest)
+
+
+def _column_means(x: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    return np.where(finite, x, 0.0).sum(axis=0) / np.maximum(finite.sum(axis=0), 1)
+
+
+def _standardised(x: np.ndarray) -> np.ndarray:
+    """Each column to mean 0 and standard deviation 1 (a constant column to 0)."""
+    std = x.std(axis=0)
+    return (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)
 
 
 def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -16,8 +16,10 @@ scheme: other annotators' labels that are not among the model's classes count as
 What each stretch (and each stretch the annotator labelled) sounds like — its participant's eGeMAPS
 functionals averaged over its frames, read from the audio analysis cache, else computed from the media as
 the model inputs are (``InputProvider``) — feeds the ranking's novelty term (``ranking``, ``coverage``), so
-the queue also asks about what is unlike anything labelled so far. Any model works with it (a face model's
-queue still measures how the stretches sound); where a participant has no audio, novelty is left out.
+the queue also asks about what is unlike anything labelled so far — by default measured against the same
+participant's other stretches (``Weights.per_speaker``), so a new voice saying what is labelled already does not
+count as new. Any model works with it (a face model's queue still measures how the stretches sound); where a
+participant has no audio, novelty is left out.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dyadlab.core import model
+    from dyadlab.core.active.ranking import Weights
     from dyadlab.core.project import Project
 
 NAME = "queue"
@@ -41,6 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="weight of how unlike anything labelled a stretch sounds (eGeMAPS distance; 0: off)")
     p.add_argument("--density", type=float, default=1.0,
                    help="exponent of how typical of the unlabelled stretches one sounds (0: off)")
+    p.add_argument("--per-speaker", action=argparse.BooleanOptionalAction, default=True,
+                   help="measure novelty and density on each participant's features standardised per session "
+                        "(default: a new emotion counts, not a new voice); --no-per-speaker: on the raw eGeMAPS")
     p.add_argument("--window", type=float, default=3.0, metavar="S",
                    help="window length for participants without utterances (s)")
     p.add_argument("--top", type=int, default=20, metavar="N", help="how many entries to print (default 20)")
@@ -49,13 +53,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from dyadlab.core.active.queue import build_queue
-    from dyadlab.core.active.ranking import Weights
     from dyadlab.core.errors import DyadLabError
     from dyadlab.core.features.pipeline import select_sessions
     from dyadlab.core.project import open_project
 
-    weights = Weights(measure=args.measure, diversity=args.diversity, spacing_s=args.spacing, balance=args.balance,
-                      novelty=args.novelty, density=args.density)
+    weights = ranking_weights(args)
     with open_project(args.project) as project:
         with project.store.transaction() as tx:
             sessions = select_sessions(tx.sessions.list(), args.sessions)
@@ -91,6 +93,14 @@ def run(args: argparse.Namespace) -> int:
             "labelled yet")
         print(f"{len(items)} entries shown (model {args.model}, tier {args.tier!r}, {whose})")
     return 0
+
+
+def ranking_weights(args: argparse.Namespace) -> Weights:
+    """The ranking's settings from the command line (its defaults are ``Weights()``'s, the panel's)."""
+    from dyadlab.core.active.ranking import Weights
+
+    return Weights(measure=args.measure, diversity=args.diversity, spacing_s=args.spacing, balance=args.balance,
+                   novelty=args.novelty, density=args.density, per_speaker=args.per_speaker)
 
 
 def _annotator(project: Project, name: str | None) -> model.Annotator:

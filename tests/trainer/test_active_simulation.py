@@ -45,3 +45,22 @@ def test_the_queue_describes_each_utterance_by_its_mean_feature_inputs(table):
     assert features.shape == (len(members), table.inputs["egemaps"].shape[1])
     assert np.allclose(features[3], table.inputs["egemaps"][members[3]].mean(axis=0))
     assert unit_features(table, members, ModelConfig(kind="raw_audio_cnn", input="audio_raw")) is None  # no functionals
+
+
+def test_the_balanced_order_labels_the_class_labelled_least_so_far():
+    from dyadlab.trainer.active_simulation import _balanced_pick
+
+    classes = np.array([0, 0, 0, 1, 1, 2, 2, 2, 3])  # gold class of each unit
+    order = [8, 7, 6, 5, 4, 3, 2, 1, 0]  # the seeded permutation
+    # unit 0 and 1 labelled (class 0 twice): classes 1, 2, 3 first, each unit of a class in ``order``
+    assert _balanced_pick(classes, order, [2, 3, 4, 5, 6, 7, 8], [0, 1], 4) == [4, 7, 8, 3]
+    assert _balanced_pick(classes, order, [2], [0, 1], 3) == [2]  # no more than is open
+
+
+def test_the_balanced_order_runs_on_request_with_the_same_steps(table):
+    config = ModelConfig(kind="feature_mlp", input="egemaps")
+    test = table.session == sorted(set(table.session.tolist()))[-1]
+    result = simulate(table, config, np.flatnonzero(~test), np.flatnonzero(test), orders=("time", "balanced"),
+                      steps=(0.1, 0.3), epochs=1, full_epochs=1)
+    assert set(result.curves) == {"time", "balanced"}
+    assert result.curves["balanced"].fractions == result.curves["time"].fractions

@@ -152,12 +152,13 @@ def test_a_stretch_unlike_anything_labelled_beats_a_near_duplicate_at_equal_unce
     duplicate = described(100, probs, labelled_at[2] + 0.01, session=2)  # sounds like a label
     unlike = described(200, probs, labelled_at[2] + 8.0, session=3)  # far from every label
     others = [described(300, probs, f, session=4 + i) for i, f in enumerate(rng.normal(0.0, 1.0, (6, 5)))]
-    queue = rank([duplicate, *others, unlike], Weights(density=0.0), labelled=done)  # (a lone outlier: no density)
+    # (a lone outlier: no density; one stretch per recording: the features as given, not per speaker)
+    queue = rank([duplicate, *others, unlike], Weights(density=0.0, per_speaker=False), labelled=done)
     assert queue[0].stretch is unlike and queue[-1].stretch is duplicate
     assert any(r.kind == "novel" and "unlike anything labelled" in r.text for r in queue[0].reasons)
     assert not any(r.kind == "novel" for r in queue[-1].reasons)
     # the term is off with weight 0, and without features on every stretch (nothing to measure): start order
-    for off in (rank([duplicate, unlike], Weights(novelty=0.0, density=0.0), labelled=done),
+    for off in (rank([duplicate, unlike], Weights(novelty=0.0, density=0.0, per_speaker=False), labelled=done),
                 rank([duplicate, Stretch(3, 7, 200_000_000, 202_000_000, np.asarray(probs), CLASSES)],
                      labelled=done)):
         assert off[0].stretch is duplicate and not any(r.kind == "novel" for e in off for r in e.reasons)
@@ -170,9 +171,9 @@ def test_novelty_counts_the_picks_above_so_the_top_covers_every_cluster():
     items = [described(100 * i, [0.3, 0.3, 0.2, 0.2] if c == 0 else [0.4, 0.3, 0.2, 0.1],
                        centres[c] + rng.normal(0.0, 0.5, 4), session=c + 1)
              for c in range(4) for i in range(8)]
-    uncertain_only = rank(items, Weights(novelty=0.0, spread=0.0), limit=4)
+    uncertain_only = rank(items, Weights(novelty=0.0, spread=0.0, per_speaker=False), limit=4)
     assert {e.stretch.session_id for e in uncertain_only} == {1}  # without it: one cluster (far apart in time)
-    covered = rank(items, Weights(spread=0.0), limit=4)
+    covered = rank(items, Weights(spread=0.0, per_speaker=False), limit=4)  # (a cluster per recording: as given)
     assert {e.stretch.session_id for e in covered} == {1, 2, 3, 4}
     assert any("nearest: #" in r.text for e in covered[1:] for r in e.reasons)
 
@@ -200,7 +201,48 @@ def test_density_puts_a_typical_stretch_before_an_outlier():
     crowd = [described(100, probs, rng.normal(0.0, 0.3, 4), session=2 + i) for i in range(12)]
     plain = rank([outlier, *crowd], Weights(density=0.0, spread=0.0), limit=1)
     assert plain[0].stretch is outlier  # nothing labelled, equal uncertainty: the start order decides
-    dense = rank([outlier, *crowd], Weights(density=1.0, spread=0.0))
+    dense = rank([outlier, *crowd], Weights(density=1.0, spread=0.0, per_speaker=False))  # (one per recording)
     assert dense[0].stretch is not outlier and dense[0].stretch in crowd
     assert any(r.kind == "typical" for r in dense[0].reasons)
     assert not any(r.kind == "typical" for e in dense if e.stretch is outlier for r in e.reasons)
+
+
+def test_per_speaker_novelty_asks_for_an_unseen_emotion_before_a_new_speaker_saying_a_seen_one():
+    from dyadlab.core.active.ranking import Labelled
+
+    rng = np.random.default_rng(6)
+    probs = [0.4, 0.3, 0.2, 0.1]  # the same uncertainty everywhere
+    voice = {1: np.array([0.0, 0.0, 0.0]), 2: np.array([30.0, -20.0, 0.0])}  # speaker 2: far higher pitch, softer
+    emotion = {"happy": np.array([0.0, 0.0, 2.0]), "sad": np.array([0.0, 0.0, -2.0])}  # a small shift of one cue
+
+    def sounds(speaker: int, feeling: str) -> np.ndarray:
+        return voice[speaker] + emotion[feeling] + rng.normal(0.0, 0.2, 3)
+
+    # speaker 1 (session 1) labelled happy; open: speaker 1's sad and speaker 2's (session 2) happy and sad
+    done = [Labelled(1, 7, int(t * 1e6), int(t * 1e6) + 2_000_000, "happy", sounds(1, "happy")) for t in (0, 10)]
+    unseen_emotion = [Stretch(1, 7, int(t * 1e6), int(t * 1e6) + 2_000_000, np.asarray(probs), CLASSES,
+                              name="sad", features=sounds(1, "sad")) for t in (20, 30)]
+    new_speaker = [Stretch(2, 8, int(t * 1e6), int(t * 1e6) + 2_000_000, np.asarray(probs), CLASSES,
+                           name=f, features=sounds(2, f)) for t, f in ((0, "happy"), (10, "happy"), (20, "sad"))]
+    only_novelty = {"diversity": 0.0, "balance": 0.0, "spread": 0.0, "density": 0.0}
+    raw = rank(unseen_emotion + new_speaker, Weights(per_speaker=False, **only_novelty), labelled=done, limit=1)
+    assert raw[0].stretch.session_id == 2  # raw functionals: the new voice is what is far from the labels
+    per_speaker = rank(unseen_emotion + new_speaker, Weights(**only_novelty), labelled=done)  # the default
+    order = [e.stretch.name for e in per_speaker]
+    assert order.index("sad") < order.index("happy")  # each voice measured against itself: sadness is new
+    assert per_speaker[-1].stretch.name == "happy" and per_speaker[-1].stretch.session_id == 2
+    assert any(r.kind == "novel" for r in per_speaker[0].reasons)
+
+
+def test_coverage_per_group_removes_each_groups_offset():
+    from dyadlab.core.active.coverage import Coverage
+
+    # two speakers 100 apart in both dimensions, each saying two things 1 apart: per speaker, the same two points
+    both = [np.array([0.0, 0.0]), np.array([0.0, 1.0]), np.array([100.0, 100.0]), np.array([100.0, 101.0])]
+    grouped = Coverage(both[1:], [both[0]], groups=["b", "c", "c"], labelled_groups=["b"])
+    assert grouped.distance[1] == pytest.approx(0.0, abs=1e-9)  # the other speaker's first point: a duplicate
+    assert grouped.distance[0] > 1.0 and grouped.distance[2] > 1.0
+    plain = Coverage(both[1:], [both[0]])
+    assert plain.distance[1] > plain.distance[0]  # without groups the speaker's offset dominates
+    with pytest.raises(ValueError, match="3 group keys for 4 stretches"):
+        Coverage(both[1:], [both[0]], groups=["b", "c", "c"])
