@@ -8,7 +8,18 @@ feature set runs **once per signal** in openSMILE's ``frameMode = list``, given 
 openSMILE works on 10 ms low-level-descriptor frames, so a window's start is quantised to that hop: every
 window starts within 5 ms of the frame-centred window it stands for, and this is checked against the start
 times openSMILE reports back (``stats``).
-The same list mechanism gives one functional vector per utterance.
+The same list mechanism gives one functional vector per utterance, in the windows' pass: the utterances are
+listed after the windows, so openSMILE computes the low-level descriptors of the whole signal once per set,
+not twice (most of a pass: ComParE's are ~1.3 s CPU per participant-minute here, eGeMAPS's ~1 s).
+
+Why the utterances' values are the windows' pass's (audio code version 2, ``cache.CODE_VERSIONS``): eGeMAPS
+gives the very same values either way. ComParE's pitch track (and the jitter, shimmer, HNR and voicing
+descriptors built on it) is smoothed over the whole signal, so it depends on how many zeros are padded before
+the signal, and a pass of the utterances alone padded fewer (the windows' negative starts need more): about
+190 of the 6373 columns of every utterance moved (by up to 0.05 on the demo; up to 85 in raw units measured
+on another session). Neither padding is truer than the other; one pass gives windows and utterances the
+same pitch track, so a window inside an utterance and the utterance agree, and it saves the second pass.
+Results of version 1 are recomputed (``analyze`` says so, ``tasks.retire_older_code``), never mixed in.
 """
 
 from __future__ import annotations
@@ -34,11 +45,6 @@ from dyadlab.core.features.voice_activity import EnergyVad
 from dyadlab.core.progress import ProgressCallback, report
 
 SMILE_SETS: dict[str, tuple[str, int]] = {"compare": ("ComParE_2016", 6373), "egemaps": ("eGeMAPSv02", 88)}
-# Sets whose windows and utterances come from one openSMILE pass over the signal (a pass is mostly the
-# low-level descriptors of the whole signal: eGeMAPS's are 1 s CPU per minute). Only where that gives the very
-# same values as a pass each: eGeMAPS does, ComParE does not — its utterances change (up to 85 in raw units)
-# with the zeros padded before the signal, which the windows' negative starts lengthen (test_audio.py).
-ONE_PASS_SETS: frozenset[str] = frozenset({"egemaps"})
 LLD_HOP_S = 0.01  # openSMILE's low-level descriptor hop for both sets
 DEFAULT_AUDIO_PARAMS: dict[str, Any] = {
     "window": 1600, "sample_rate": TARGET_RATE, "n_fft": 512, "win_length": 400, "hop_length": 160,
@@ -202,9 +208,7 @@ def analyse_audio(task: AnalysisTask, writer: ResultWriter, result: TaskResult,
         extractor = SmileFunctionals(name)
         lengths = np.full(len(starts), length)
         utterances = _utterance_spans(task, signal) if params["utterances"] else None
-        together = utterances is not None and name in ONE_PASS_SETS
-        if together:
-            assert utterances is not None
+        if utterances is not None:  # one pass for both (see the module docstring)
             first, count, ok = utterances
             values, used = extractor.run(signal.samples, signal.sample_rate, np.concatenate([starts, first[ok]]),
                                          np.concatenate([lengths, count[ok]]))
@@ -220,8 +224,8 @@ def analyse_audio(task: AnalysisTask, writer: ResultWriter, result: TaskResult,
         done += 1
         report(progress, done, steps, f"{task.label} {name}")
         if utterances is not None:
-            writer.save(f"{name}_utterances", _utterance_functionals(extractor, task, signal, writer, name, result,
-                                                                     utterances, spoken if together else None))
+            writer.save(f"{name}_utterances", _utterance_functionals(extractor, task, writer, name, result,
+                                                                     utterances, spoken))
             done += 1
             report(progress, done, steps, f"{task.label} {name} utterances")
     result.frames, result.valid_frames = len(times), int(inside.sum())
@@ -251,18 +255,15 @@ def _utterance_spans(task: AnalysisTask, signal: ParticipantSignal) -> tuple[np.
     return first, last - first, (last - first) >= int(3 * sr * LLD_HOP_S)
 
 
-def _utterance_functionals(extractor: SmileFunctionals, task: AnalysisTask, signal: ParticipantSignal,
-                           writer: ResultWriter, name: str, result: TaskResult,
-                           spans: tuple[np.ndarray, np.ndarray, np.ndarray], computed: np.ndarray | None = None
-                           ) -> np.ndarray:
+def _utterance_functionals(extractor: SmileFunctionals, task: AnalysisTask, writer: ResultWriter, name: str,
+                           result: TaskResult, spans: tuple[np.ndarray, np.ndarray, np.ndarray],
+                           computed: np.ndarray) -> np.ndarray:
     """One functional vector per utterance of the participant (rows follow ``task.utterances``); ``computed``:
-    the values of the long-enough ones, when the windows' pass gave them."""
+    the values of the long-enough ones, from the windows' pass."""
     first, count, ok = spans
     out = np.zeros((len(first), extractor.dim), np.float32)
     if ok.any():
-        values = computed if computed is not None else extractor.run(signal.samples, signal.sample_rate,
-                                                                     first[ok], count[ok])[0]
-        out[ok] = _finite(values, f"{name} utterances", result)
+        out[ok] = _finite(computed, f"{name} utterances", result)
     writer.save(f"{name}_utterances.valid", ok)
     writer.save(f"{name}_utterances.times_us", np.array([u.start_us for u in task.utterances], np.int64))
     return out

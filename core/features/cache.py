@@ -78,8 +78,9 @@ LAST_USED = "last_used"  # ISO time an analysis run last chose this result (Feat
 TMP_PREFIX = ".tmp-"
 TASKS: tuple[str, ...] = ("faces", "audio", "pose")
 
-# Bump a task's version when its output changes for the same input and parameters.
-CODE_VERSIONS: dict[str, int] = {"faces": 1, "audio": 1, "pose": 1}
+# Bump a task's version when its output changes for the same input and parameters (and say why in
+# ``tasks.CODE_CHANGES``). audio 2: ComParE's utterances from the windows' openSMILE pass.
+CODE_VERSIONS: dict[str, int] = {"faces": 1, "audio": 2, "pose": 1}
 
 # kind -> (task, array file stem). Frame-aligned arrays share the result's valid.npy / times_us.npy
 # unless a "<stem>.valid.npy" / "<stem>.times_us.npy" of their own exists (per-utterance arrays).

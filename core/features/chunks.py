@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dyadlab.core.errors import DyadLabError, MediaError
-from dyadlab.core.features.tasks import AnalysisTask, TaskResult, manifest_of
+from dyadlab.core.features.tasks import AnalysisTask, TaskResult, manifest_of, retire_older_code
 from dyadlab.core.progress import Cancelled, ProgressCallback
 from dyadlab.core.time_format import format_time
 
@@ -211,6 +211,8 @@ def finish_chunked(task: AnalysisTask, chunks: list[ChunkResult]) -> TaskResult:
         for entry in old:
             result.warn("old_cache", old_format_message(entry))
         cache.retire_old_format(task.session_id, task.participant_id, task.task)
+        for message in retire_older_code(task):
+            result.warn("old_cache", message)
     except (MediaError, DyadLabError) as exc:
         result.error = str(exc)
         result.warn("failed", f"not analysed: {exc}")

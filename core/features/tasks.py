@@ -137,6 +137,8 @@ def run_task(task: AnalysisTask, progress: ProgressCallback | None = None) -> Ta
             result.result_dir = str(writer.commit(manifest))
         for message in cache.retire_old_results(task.session_id, task.participant_id, task.task):
             result.warn("old_cache", message)  # rebuilt in the current format: the old result is deleted
+        for message in retire_older_code(task):
+            result.warn("old_cache", message)
     except Cancelled:
         raise
     except MediaError as exc:
@@ -165,10 +167,42 @@ def _runner(name: str):
     raise DyadLabError(f"unknown analysis {name!r}", hint="use faces, audio or pose")
 
 
+# Why each task's ``CODE_VERSIONS`` was last bumped: what ``analyze`` says when it replaces an older result.
+CODE_CHANGES: dict[str, str] = {
+    "audio": "ComParE's utterance functionals now come from the windows' openSMILE pass (audio_features)",
+}
+
+
+def retire_older_code(task: AnalysisTask) -> list[str]:
+    """Call once ``task``'s result is published: deletes this participant's results of the same task that an
+    older ``CODE_VERSIONS[task]`` computed (a manifest without ``code_version`` is version 1), so the project
+    never serves old values beside new ones, and returns one message per result deleted."""
+    import shutil
+
+    from dyadlab.core.features.cache import CODE_VERSIONS, FeatureCache, note_change
+
+    cache = FeatureCache(task.project_root)
+    current = CODE_VERSIONS[task.task]
+    older = [e for e in cache.entries(session_id=task.session_id, participant_id=task.participant_id,
+                                      task=task.task) if int(e.manifest.get("code_version", 1)) < current]
+    messages = []
+    for entry in older:
+        shutil.rmtree(entry.path, ignore_errors=True)
+        why = CODE_CHANGES.get(task.task, "its output changed")
+        messages.append(f"the cached result of {task.task} code version {entry.manifest.get('code_version', 1)} "
+                        f"was recomputed by version {current} ({why}); the old result is deleted")
+    if older:
+        note_change(cache.root)
+    return messages
+
+
 def manifest_of(task: AnalysisTask, result: TaskResult) -> dict[str, Any]:
+    from dyadlab.core.features.cache import CODE_VERSIONS
+
     media = [s for s in (task.video, task.audio) if s is not None]
     return {
-        "task": task.task, "key": task.key, "session_id": task.session_id, "session": task.session_name,
+        "task": task.task, "key": task.key, "code_version": CODE_VERSIONS[task.task],
+        "session_id": task.session_id, "session": task.session_name,
         "participant_id": task.participant_id, "participant": task.participant_code,
         "params": task.params,
         "media": [{"path": s.path, "content_hash": s.content_hash} for s in media],

@@ -80,11 +80,10 @@ def test_listed_smile_windows_equal_one_call_per_window() -> None:
         assert np.corrcoef(alone, values[k])[0, 1] > 0.99
 
 
-def test_egemaps_utterances_share_the_windows_pass_and_every_utterance_equals_a_pass_of_its_own(
-        analysed_demo, analysed_demo_copy, monkeypatch) -> None:
-    """eGeMAPS windows and utterances come from one openSMILE pass (3 passes per participant, not 4: the
-    low-level descriptors of the whole signal are most of a pass), and every cached utterance vector is
-    exactly what a pass over the utterances alone gives — for ComParE too, which keeps its own pass."""
+def test_utterances_share_the_windows_pass(analysed_demo, analysed_demo_copy, monkeypatch) -> None:
+    """eGeMAPS and ComParE windows and utterances come from one openSMILE pass per set (2 passes per
+    participant, not 4: the low-level descriptors of the whole signal are most of a pass): every cached
+    utterance vector is that pass's row, and for eGeMAPS also exactly what a pass of its own gives."""
     from dyadlab.core.features import analyze_project, audio_features
     from dyadlab.core.features.audio_windows import load_participant_signal
 
@@ -94,11 +93,16 @@ def test_egemaps_utterances_share_the_windows_pass_and_every_utterance_equals_a_
     signal = load_participant_signal(root / "media" / "demo01" / f"{p.code}.wav", None, 0, 16000)
     first = np.array([round(u.start_us * 16000 / 1e6) for u in utterances])
     count = np.array([round(u.end_us * 16000 / 1e6) for u in utterances]) - first
+    _, _, times = store.load(p.session_id, p.id, "audio_windows")
+    starts = np.rint(times * 16000 / 1e6).astype(np.int64) - 800
     for kind in ("egemaps", "compare"):
         cached, valid, _ = store.load(p.session_id, p.id, f"{kind}_utterances")
-        alone, _ = SmileFunctionals(kind).run(signal.samples, 16000, first, count)
+        one_pass, _ = SmileFunctionals(kind).run(signal.samples, 16000, np.concatenate([starts, first]),
+                                                 np.concatenate([np.full(len(starts), 1600), count]))
         assert valid.all()
-        np.testing.assert_array_equal(cached, alone)
+        np.testing.assert_array_equal(cached, one_pass[len(starts):])
+        if kind == "egemaps":
+            np.testing.assert_array_equal(cached, SmileFunctionals(kind).run(signal.samples, 16000, first, count)[0])
 
     passes: list[int] = []
     real = audio_features.SmileFunctionals.run
@@ -106,7 +110,39 @@ def test_egemaps_utterances_share_the_windows_pass_and_every_utterance_equals_a_
                         lambda self, *a: passes.append(len(a[2])) or real(self, *a))
     with open_project(analysed_demo_copy) as project:  # another window length: computed again, not cached
         analyze_project(project, sessions=["demo01"], what=("audio",), params={"audio": {"window": 1064}})
-    assert len(passes) == 3 * 2  # two participants
+    assert len(passes) == 2 * 2  # two participants
+
+
+def test_audio_cached_by_an_older_code_version_is_recomputed_and_replaced_with_a_message(
+        analysed_demo_copy, monkeypatch) -> None:
+    """Results of audio code version 1 (their manifests say no version) are recomputed by the current code,
+    which says so and deletes them: the project never serves version-1 values beside new ones."""
+    import json
+    import shutil
+
+    from dyadlab.core.features import analyze_project, cache
+
+    features = analysed_demo_copy / "cache" / "features"
+    for folder in features.glob("s*/p*/audio"):
+        shutil.rmtree(folder)
+    monkeypatch.setitem(cache.CODE_VERSIONS, "audio", 1)  # as the code before the bump computed them
+    with open_project(analysed_demo_copy) as project:
+        assert len(analyze_project(project, what=("audio",)).computed) == 2
+    old = sorted(features.glob("s*/p*/audio/*/manifest.json"))
+    for manifest in old:  # version 1 wrote no code_version
+        data = json.loads(manifest.read_text())
+        assert data.pop("code_version") == 1
+        manifest.write_text(json.dumps(data))
+    monkeypatch.setitem(cache.CODE_VERSIONS, "audio", 2)
+    with open_project(analysed_demo_copy) as project:
+        summary = analyze_project(project, what=("audio", "faces"))
+    assert len(summary.computed) == 2 and len(summary.cached) == 2  # the faces were not touched
+    said = [str(w) for w in summary.warnings if w.code == "old_cache"]
+    assert len(said) == 2 and all("audio code version 1 was recomputed by version 2" in s for s in said)
+    assert all("ComParE" in s for s in said)
+    assert not any(m.exists() for m in old)
+    now = sorted(features.glob("s*/p*/audio/*/manifest.json"))
+    assert len(now) == 2 and all(json.loads(m.read_text())["code_version"] == 2 for m in now)
 
 
 def test_energy_vad_marks_bursts_and_bridges_short_gaps() -> None:
