@@ -14,6 +14,7 @@ A fold stores row indices (labelled or not); the datasets pick the labelled, val
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -49,7 +50,8 @@ def named_split(table: FrameTable, train_groups: Sequence[str], test_groups: Seq
     present = sorted(set(table.group.tolist()))
     missing = sorted((set(train_groups) | set(test_groups)) - set(present))
     if missing:
-        raise DataError(f"split names groups {missing} that the data does not have; groups present: {present}")
+        raise DataError(f"split names groups {missing} that the data does not have; groups present: {present}",
+                        hint=split_hint(present))
     overlap = sorted(set(train_groups) & set(test_groups))
     if overlap:
         raise DataError(f"groups {overlap} are in both the train and the test split")
@@ -58,6 +60,17 @@ def named_split(table: FrameTable, train_groups: Sequence[str], test_groups: Seq
     train_groups = list(train_groups) or [g for g in present if g not in test_groups]
     return Fold(name=name or "+".join(test_groups), train=_rows_where(table.group, train_groups),
                 val=np.empty(0, dtype=np.int64), test=_rows_where(table.group, test_groups))
+
+
+def split_hint(present: Sequence[str]) -> str:
+    """How to split the groups the data has (for a config whose named groups it lacks, e.g. the thesis' Session1-5
+    on a 2-session demo): the ``--set`` options that name them, or cross-validation over them."""
+    if len(present) < 2:
+        return (f"the data has one group {list(present)}: split by speaker with --set 'split.kind=\"speaker_folds\"' "
+                f"--set 'split.validation=\"none\"'")
+    train, test = json.dumps(list(present[:-1])), json.dumps(list(present[-1:]))
+    return (f"to train on the groups present, add --set 'split.train_groups={train}' --set 'split.test_groups={test}'; "
+            f"or cross-validate over them with --loso (dyadlab train) or --set 'split.kind=\"leave_one_group_out\"'")
 
 
 def leave_one_group_out(table: FrameTable) -> list[Fold]:

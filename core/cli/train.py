@@ -14,7 +14,9 @@ specs and output folders. This wraps the trainer's run (same config, ``--set``, 
   also copied as they come to ``$DYADLAB_JOB_EVENTS`` (what the GUI's Jobs dock follows);
 * a run that ends successfully is added to the model registry (``ModelRepository``): its checkpoint path
   relative to the project, the label scheme, the model description and config, and the metrics with the
-  fold table. A failed or interrupted run registers nothing; its folder stays for inspection or ``--resume``.
+  fold table. A failed or interrupted run registers nothing; its folder stays for inspection or ``--resume``,
+  except when the trainer refused it before training started (e.g. a split naming groups the project lacks):
+  then nothing of it is kept, and the next run takes the same version number.
 
 Several processes (``torchrun --nproc_per_node N -m dyadlab.core.cli train PROJECT --out DIR ...``) train one
 model together, as with the trainer's own CLI; only rank 0 writes ``model.json`` and registers the model.
@@ -84,7 +86,6 @@ def run(args: argparse.Namespace) -> int:
             out, name, version, recorded = _resumed_folder(args.out)
         else:
             name = args.name or config.name
-            out, version = _new_folder(project, name, args.out, check=main_rank)
     data: dict[str, Any] = {"annotator": args.annotator, "tier": args.tier, "scheme": config.scheme,
                             "audio_frames": args.audio_frames}
     if args.face_size is None and "face_size" in recorded:  # a resumed run reads the crops as it started to
@@ -94,8 +95,13 @@ def run(args: argparse.Namespace) -> int:
     if face_size is not None:
         data["face_size"] = face_size
     source = ProjectFrameSource(root, **data)
-    if not args.resume and main_rank:
-        _write_json(out / RUN_RECORD, {"name": name, "version": version, "project": str(root), "data": data})
+    fresh: _FreshFolder | None = None
+    if not args.resume:  # the folder is made only now: a refused --face-size or data spec leaves none behind
+        with open_project(root) as project:
+            fresh = _FreshFolder(args.out)
+            out, version = _new_folder(project, name, args.out, check=main_rank)
+        if main_rank:
+            _write_json(out / RUN_RECORD, {"name": name, "version": version, "project": str(root), "data": data})
     trainer_args = argparse.Namespace(config=args.config, data=source.spec(), out=out, resume=args.resume,
                                       set=args.set, events_stdout=args.events_stdout, threads=args.threads,
                                       quiet=args.quiet)
@@ -104,7 +110,11 @@ def run(args: argparse.Namespace) -> int:
         with EventRelay(out / EVENTS_FILE, job_events):
             code = run_trainer(trainer_args)
     except DyadLabError:
-        print(f"dyadlab train: nothing registered; the run's files are in {out}", file=sys.stderr)
+        if fresh is not None and main_rank and fresh.remove_if_unstarted(out):
+            print("dyadlab train: nothing registered; the run was refused before training started, so no run "
+                  "folder was kept", file=sys.stderr)
+        else:
+            print(f"dyadlab train: nothing registered; the run's files are in {out}", file=sys.stderr)
         raise
     if not main_rank:
         return code
@@ -175,6 +185,47 @@ def _new_folder(project: Any, name: str, out: Path | None, *, check: bool = True
             return folder, str(version)
         except FileExistsError:
             version += 1
+
+
+class _FreshFolder:
+    """The output folder of a new run, removed again when the trainer refuses the run before it starts training
+    (a split naming groups the data lacks, no labelled frames...): such a run has nothing to inspect or resume,
+    and a kept folder would take the next run's version number. Only the files a run writes before it starts are
+    removed, and the folder itself only when this run made it (``--out`` may name a folder holding other files).
+    """
+
+    SETUP_FILES = (RUN_RECORD, "run.json", "config.toml", EVENTS_FILE, "status.json")
+
+    def __init__(self, out: Path | None) -> None:
+        self.existed = out is not None and out.exists()
+
+    def remove_if_unstarted(self, out: Path) -> bool:
+        """Remove the run's setup files (and the folder, if made for it) unless training started; True if so."""
+        if _training_started(out / EVENTS_FILE):
+            return False
+        for file in self.SETUP_FILES:
+            (out / file).unlink(missing_ok=True)
+        if not self.existed:
+            try:
+                out.rmdir()
+            except OSError:  # something else was written there: keep it
+                return False
+        return True
+
+
+def _training_started(events: Path) -> bool:
+    """Whether the trainer's events file records the start of training (its ``start`` event)."""
+    try:
+        lines = events.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return False
+    for line in lines:
+        try:
+            if json.loads(line).get("event") == "start":
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def _resumed_folder(out: Path | None) -> tuple[Path, str, str, dict[str, Any]]:

@@ -215,8 +215,7 @@ def test_a_failing_run_registers_nothing(project_root: Path, trained, capsys: py
     code, _ = trained("--name", "doomed", "--set", 'split.test_groups=["Session9"]')
     err = capsys.readouterr().err
     assert code == 1 and "Session9" in err
-    failed = project_root / "models" / "doomed-1"
-    assert json.loads((failed / "status.json").read_text())["state"] == "failed"
+    assert not (project_root / "models" / "doomed-1").exists()  # refused before training: nothing kept
 
 
 @pytest.mark.parametrize("extra", [(), ("--set", 'model.kind="feature_mlp"', "--set", 'model.input="compare"',
