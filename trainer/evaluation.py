@@ -8,7 +8,9 @@ That data path is the trainer's, so scoring lives beside it; ``core/cli/evaluate
 command line, calls ``evaluate_model`` and prints ``format_report``.
 
 By default the model is scored on the sessions of its own test groups (from its checkpoint), with the labels
-it was trained on; ``sessions``, ``annotator``, ``tier`` and ``audio_frames`` choose others.
+it was trained on; ``sessions``, ``annotator``, ``tier`` and ``audio_frames`` choose others. The model's outputs
+are matched to the labels' classes by name, so a model whose classes are the project scheme's in another order
+(the shipped FER2013 model, mapped from FER's 7 classes) is scored; one that lacks a class of the scheme is refused.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def evaluate_model(project_root: str | Path, model_id: int, *, sessions: list[st
                    batch_size: int = 256) -> ModelEvaluation:
     """Score registry model ``model_id`` of the project at ``project_root`` on CPU; options default to what
     the model was trained with. A ``DataError`` names what is missing (checkpoint, labelled frames, inputs)."""
+    from dyadlab.core.inference.loader import checkpoint_path
     from dyadlab.core.project import open_project
 
     with open_project(project_root) as project:
@@ -66,7 +69,7 @@ def evaluate_model(project_root: str | Path, model_id: int, *, sessions: list[st
             groups = {s.name: s.group or s.name for s in tx.sessions.list()}
         if not record.path:
             raise DataError(f"model #{record.id} {record.name} has no checkpoint file in the registry")
-        checkpoint = project.media_path(record.path)
+        checkpoint = checkpoint_path(project, record)  # a shipped model's ``builtin:`` path too
         root = project.root
     model, meta = load_checkpoint(checkpoint)
     data = record.config.get("data", {})
@@ -78,14 +81,15 @@ def evaluate_model(project_root: str | Path, model_id: int, *, sessions: list[st
     # a model trained on speaker-normalised features must see them normalised the same way
     table = normalise_inputs(source.load(list(meta["inputs"]), chosen), meta.get("input_normalisation", {}))
     _check_inputs(table, meta, checkpoint)
+    columns = _class_columns(list(meta["classes"]), list(table.classes), meta, checkpoint)
     dataset = make_dataset(table, np.arange(len(table)), model_config_from_dict(meta["model"], str(checkpoint)))
     if len(dataset) == 0:
         raise DataError(f"no labelled frame with valid {', '.join(meta['inputs'])} inputs in sessions "
                         f"{', '.join(chosen)}", path=root)
     rows, probs = predict(model, make_loader(dataset, batch_size, train=False), device=torch.device("cpu"),
                           amp_dtype=None, info=DistInfo())
-    result = evaluate_levels(table.stream[rows], table.utterance[rows], table.labels[rows], probs, table.classes,
-                             context=f"model #{record.id}")
+    result = evaluate_levels(table.stream[rows], table.utterance[rows], table.labels[rows], probs[:, columns],
+                             table.classes, context=f"model #{record.id}")
     return ModelEvaluation(record.id, record.name, record.version, checkpoint, chosen, why, source, result)
 
 
@@ -97,6 +101,8 @@ def _sessions(chosen: list[str] | None, meta: dict[str, Any], groups: dict[str, 
     tested = [name for name, group in groups.items() if group in test_groups]
     if tested:
         return tested, f"the model's test groups {', '.join(sorted(test_groups))}"
+    if not test_groups:  # e.g. a pretrained model: trained elsewhere, on no group of a project's
+        return list(groups), "all sessions: the model names no test groups"
     return list(groups), "all sessions: the model's test groups are not in this project"
 
 
@@ -108,9 +114,22 @@ def _check_inputs(table: Any, meta: dict[str, Any], checkpoint: Path) -> None:
             raise DataError(f"the model takes {name} inputs of shape {want}, but the project's features are {have}",
                             path=checkpoint, hint="analyse the project with the parameters the model was trained "
                                                   "on (e.g. the face crop size)")
-    if list(table.classes) != list(meta["classes"]):
-        raise DataError(f"the model predicts {meta['classes']} but the labels' scheme has {list(table.classes)}",
-                        path=checkpoint)
+
+
+def _class_columns(predicted: list[str], classes: list[str], meta: dict[str, Any], checkpoint: Path) -> list[int]:
+    """For each class of the labels' scheme, the column of the model's output that predicts it (a model whose
+    classes are the scheme's in another order, e.g. a pretrained model mapped from its own classes, is scored
+    by name); refuses a model that does not predict exactly the scheme's classes."""
+    if sorted(predicted) == sorted(classes) and len(set(classes)) == len(classes):
+        return [predicted.index(c) for c in classes]
+    why = ""
+    if meta.get("kind") == "pretrained":
+        source = meta.get("provenance", {}).get("source_classes")
+        why = (f" (it is a pretrained model whose own classes {source} were mapped onto scheme "
+               f"{meta.get('scheme')!r})" if source else " (it is a pretrained model)")
+    raise DataError(f"the model predicts {predicted}{why} but the labels' scheme has {classes}: a score needs "
+                    "labels of the classes the model predicts", path=checkpoint,
+                    hint="score it against a tier labelled with those classes (--annotator, --tier)")
 
 
 def format_report(result: dict[str, dict[str, Any]]) -> str:
