@@ -17,6 +17,9 @@ import pytest
 
 from dyadlab.core.cli.main import main as dyadlab
 from dyadlab.core.project import open_project
+from dyadlab.trainer.config import load_config, resolve_config_path
+from dyadlab.trainer.errors import DataError
+from dyadlab.trainer.splits import make_folds
 
 pytestmark = pytest.mark.filterwarnings("ignore::dyadlab.trainer.metrics.MissingClassWarning")  # 8 s sessions
 
@@ -61,3 +64,17 @@ def test_a_refused_run_in_a_folder_of_the_users_keeps_the_users_files(demo: Path
     assert "--loso" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]  # the run's model.json, run.json... are gone
     assert _registered(demo) == []
+
+
+@pytest.mark.parametrize("sessions", [["Session1"], ["Session1", "Session2", "Session3"]], ids=["one", "three"])
+def test_the_named_fix_gives_folds_of_the_groups_present(tiny_source, sessions: list[str]) -> None:
+    table = tiny_source.load(["compare"], sessions)
+    config = load_config(resolve_config_path("compare_mlp"))
+    with pytest.raises(DataError) as refused:
+        make_folds(table, config.split)
+    fix = re.findall(r"--set '([^']*)'", refused.value.hint.split(";")[0])
+    assert fix, refused.value.hint
+    folds = make_folds(table, load_config(resolve_config_path("compare_mlp"), fix).split)
+    for fold in folds:
+        assert len(fold.train) and len(fold.test)
+        assert not set(table.speaker[fold.test]) & set(table.speaker[fold.train])
