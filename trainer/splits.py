@@ -76,7 +76,7 @@ def split_hint(present: Sequence[str]) -> str:
 def leave_one_group_out(table: FrameTable) -> list[Fold]:
     groups = sorted(set(table.group.tolist()))
     if len(groups) < 2:
-        raise DataError(f"leave-one-group-out needs at least 2 groups; the data has {groups}")
+        raise DataError(f"leave-one-group-out needs at least 2 groups; the data has {groups}", hint=split_hint(groups))
     return [named_split(table, [], [g], name=g) for g in groups]
 
 

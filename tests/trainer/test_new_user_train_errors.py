@@ -23,6 +23,7 @@ from dyadlab.trainer.splits import make_folds
 
 pytestmark = pytest.mark.filterwarnings("ignore::dyadlab.trainer.metrics.MissingClassWarning")  # 8 s sessions
 
+LOSO = 'split.kind="leave_one_group_out"'  # what --loso sets
 FAST = ["--quiet", "--threads", "1", "--set", "train.epochs=1"]
 
 
@@ -66,15 +67,17 @@ def test_a_refused_run_in_a_folder_of_the_users_keeps_the_users_files(demo: Path
     assert _registered(demo) == []
 
 
-@pytest.mark.parametrize("sessions", [["Session1"], ["Session1", "Session2", "Session3"]], ids=["one", "three"])
-def test_the_named_fix_gives_folds_of_the_groups_present(tiny_source, sessions: list[str]) -> None:
+@pytest.mark.parametrize(("sessions", "asked"), [(["Session1"], []), (["Session1"], [LOSO]),
+                                              (["Session1", "Session2", "Session3"], [])],
+                         ids=["one", "one-loso", "three"])
+def test_the_named_fix_gives_folds_of_the_groups_present(tiny_source, sessions: list[str], asked: list[str]) -> None:
     table = tiny_source.load(["compare"], sessions)
-    config = load_config(resolve_config_path("compare_mlp"))
+    config = load_config(resolve_config_path("compare_mlp"), asked)
     with pytest.raises(DataError) as refused:
         make_folds(table, config.split)
     fix = re.findall(r"--set '([^']*)'", refused.value.hint.split(";")[0])
     assert fix, refused.value.hint
-    folds = make_folds(table, load_config(resolve_config_path("compare_mlp"), fix).split)
+    folds = make_folds(table, load_config(resolve_config_path("compare_mlp"), [*asked, *fix]).split)
     for fold in folds:
         assert len(fold.train) and len(fold.test)
         assert not set(table.speaker[fold.test]) & set(table.speaker[fold.train])
