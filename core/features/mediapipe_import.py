@@ -16,6 +16,7 @@ import types
 from typing import Any
 
 _LOCK = threading.Lock()
+_imported: Any = None  # the module once an import has completed (``sys.modules`` holds it half-done before)
 
 
 def _placeholder(name: str) -> types.ModuleType:
@@ -31,20 +32,27 @@ def _placeholder(name: str) -> types.ModuleType:
 
 
 def import_mediapipe() -> Any:
-    """The ``mediapipe`` module, imported without loading matplotlib."""
-    if "mediapipe" in sys.modules:
-        return sys.modules["mediapipe"]
+    """The ``mediapipe`` module, imported without loading matplotlib.
+
+    Thread-safe: a thread that asks while another imports waits for the whole import (``sys.modules`` has the
+    module from the import's first line, so checking it would hand out a half-initialised mediapipe)."""
+    global _imported
+    if _imported is not None:
+        return _imported
     with _LOCK:
+        if _imported is not None:
+            return _imported
         if "matplotlib" in sys.modules or "mediapipe" in sys.modules:
             import mediapipe
-
-            return mediapipe
-        stubs = {"matplotlib": _placeholder("matplotlib"), "matplotlib.pyplot": _placeholder("matplotlib.pyplot")}
-        sys.modules.update(stubs)
-        try:
-            import mediapipe
-        finally:
-            for name, stub in stubs.items():
-                if sys.modules.get(name) is stub:
-                    del sys.modules[name]
+        else:
+            stubs = {"matplotlib": _placeholder("matplotlib"),
+                     "matplotlib.pyplot": _placeholder("matplotlib.pyplot")}
+            sys.modules.update(stubs)
+            try:
+                import mediapipe
+            finally:
+                for name, stub in stubs.items():
+                    if sys.modules.get(name) is stub:
+                        del sys.modules[name]
+        _imported = mediapipe
         return mediapipe

@@ -30,3 +30,28 @@ def test_face_models_and_opensmile_load_without_matplotlib_or_a_scan_of_every_di
     out = subprocess.run([sys.executable, "-c", FRESH_PROCESS], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["False", "0", "0", "True"]
+
+
+RACING_THREADS = """
+import threading
+from dyadlab.core.features.mediapipe_import import import_mediapipe
+seen, errors = [], []
+def ask():
+    try:
+        seen.append(import_mediapipe().solutions.face_mesh.FaceMesh is not None)
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=ask) for _ in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(seen.count(True), errors)
+"""
+
+
+def test_threads_asking_at_once_all_get_the_whole_module() -> None:
+    """Threads that ask while the first one imports wait for it: none gets a half-initialised mediapipe."""
+    out = subprocess.run([sys.executable, "-c", RACING_THREADS], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "4 []"
