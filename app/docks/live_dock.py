@@ -25,6 +25,7 @@ from dyadlab.core.inference.live import LiveResult
 NO_MODELS = "No registered models: train one, or `dyadlab models add`."
 HOW_TO = "Tick the models to run, then switch live inference on."
 WAITING = "Live: waiting for the first result…"
+STARTING = "Live: starting the model process (loading the models)…"
 
 
 class LivePanel(QWidget):
@@ -103,8 +104,10 @@ class LivePanel(QWidget):
             self.status.setText(f"⚠ {c.lag}: showing the newest frame, skipping the rest")
         elif not c.live:
             self.status.setText(HOW_TO)
-        elif self.status.text() in (NO_MODELS, HOW_TO, ""):
-            self.status.setText(WAITING)  # then the numbers of each result (``_show_numbers``)
+        elif c.last_result is None:  # live just switched on, or its worker restarted (session, models)
+            self.status.setText(STARTING if c.starting else WAITING)
+        else:
+            self._show_numbers(c.last_result)  # then those of each result
 
     def _show_numbers(self, result: LiveResult) -> None:
         lag = f"⚠ {self.controller.lag} · " if self.controller.lag else ""

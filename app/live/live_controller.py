@@ -27,6 +27,7 @@ from dyadlab.core.inference.live import LiveResult, ParticipantPrediction
 
 log = logging.getLogger(__name__)
 REFRESH_MS = 1500  # how often the timeline's curves re-read the cache while live results arrive
+STARTING_POLL_MS = 200  # how often a starting worker (a child process loading its models) is asked if it runs yet
 LAG_HOLD_RESULTS = 10  # the badge stays this many results after the last skip, so it does not flicker (a
 # result for the newest time asked, as after a pause, ends it at once)
 
@@ -57,6 +58,10 @@ class LiveController(QObject):
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(REFRESH_MS)
         self._refresh.timeout.connect(self.predictions_changed.emit)
+        self._starting = QTimer(self)  # runs while the worker loads its models: "changed" when it has
+        self._starting.setObjectName("LiveStarting")
+        self._starting.setInterval(STARTING_POLL_MS)
+        self._starting.timeout.connect(self._check_started)
         ws.session_opened.connect(self._session_opened)
 
     # -- choices -------------------------------------------------------------------------------------
@@ -83,6 +88,7 @@ class LiveController(QObject):
             self._restart()
         else:
             self.bridge.stop()
+            self._starting.stop()
             self._show(LiveOverlayState())
             self._refresh.stop()
             self.predictions_changed.emit()
@@ -92,8 +98,16 @@ class LiveController(QObject):
     def running_models(self) -> list[int]:
         return [i for i in self.selected if i not in self.disabled]
 
+    @property
+    def starting(self) -> bool:
+        """The worker is still loading its models (a child process importing them: seconds)."""
+        return bool(getattr(self.bridge.worker, "starting", False))
+
     def _restart(self) -> None:
+        """A new worker for the session and models now chosen. What the old one said (its last result, its
+        rate, its lag) is forgotten: until the new one's first result the panel says it is waiting."""
         self.bridge.stop()
+        self.last_result, self.lag, self._since_skip = None, None, LAG_HOLD_RESULTS
         session = self.ws.session
         models = self.running_models
         if session is None or not models:
@@ -103,6 +117,14 @@ class LiveController(QObject):
         except InferenceError as exc:
             self.live = False
             reporter.report(exc, "Live inference could not start")
+            return
+        if self.starting:
+            self._starting.start()
+
+    def _check_started(self) -> None:
+        if not self.starting:
+            self._starting.stop()
+            self.changed.emit()  # "starting the model process" becomes "waiting for the first result"
 
     def _session_opened(self) -> None:
         self._pose.clear()
@@ -110,9 +132,11 @@ class LiveController(QObject):
         self.refresh_models()
         if self.live:
             self._restart()
+            self.changed.emit()
 
     def shutdown(self) -> None:
         self._refresh.stop()
+        self._starting.stop()
         self.bridge.stop()
 
     # -- time in, results out ------------------------------------------------------------------------
@@ -123,8 +147,8 @@ class LiveController(QObject):
             self.bridge.submit(t_us)
 
     def _on_result(self, result: LiveResult) -> None:
-        if not self.live:
-            return  # a result already in flight when live was switched off
+        if not self.live or self.starting:
+            return  # a result already in flight when live was switched off, or of the worker just replaced
         self.last_result = result
         if result.t_us == self._asked_us:  # the playhead's own time (e.g. paused): nothing is behind any more
             self._since_skip = LAG_HOLD_RESULTS
