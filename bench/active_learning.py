@@ -91,6 +91,9 @@ def report(results: list, args: argparse.Namespace) -> tuple[str, bool]:
     lines.append("labels needed to reach it: " + ", ".join(
         f"{o} {'not within the budget' if n is None else f'{n:.1%} ({round(n * pool)})'}" for o, n in need.items()))
     q, t = need.get("queue"), need.get("time")
+    if "queue" not in need or "time" not in need:
+        lines.append("goal (queue needs <= half of time order's labels): not judged (run both orders)")
+        return "\n".join(lines), False
     met = q is not None and (t is None or q <= 0.5 * t)
     ratio = "n/a" if q is None or t is None else f"{q / t:.2f}"
     lines.append(f"goal (queue needs <= half of time order's labels): {'MET' if met else 'NOT MET'} "
