@@ -44,13 +44,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_engine_arguments(p)
 
 
-def _face_params(args: argparse.Namespace) -> dict[str, Any]:
-    """The face parameters the options set (each checked against its range: a clear error, nothing run)."""
+# option, params key, lowest, highest, unit: each value is checked before anything runs (a clear error, nothing run)
+FACE_OPTIONS = (("--face-size", "size", 32, 1024, "pixels"), ("--mesh-every", "mesh_every", 1, 25, "frames"))
+# the shortest window holds one log-mel frame (400 samples, 25 ms); the longest is 10 s
+AUDIO_OPTIONS = (("--window", "window", 400, 160_000, "samples"),)
+
+
+def _checked_params(args: argparse.Namespace, options: tuple[tuple[str, str, int, int, str], ...]) -> dict[str, Any]:
+    """The parameters the options set, each checked against its range."""
     from dyadlab.core.errors import DyadLabError
 
     out: dict[str, Any] = {}
-    for option, key, value, low, high, unit in (("--face-size", "size", args.face_size, 32, 1024, "pixels"),
-                                                ("--mesh-every", "mesh_every", args.mesh_every, 1, 25, "frames")):
+    for option, key, low, high, unit in options:
+        value = getattr(args, option[2:].replace("-", "_"))
         if value is None:
             continue
         if not low <= value <= high:
@@ -76,8 +82,9 @@ def run(args: argparse.Namespace) -> int:
     if print_job_script(args):
         return 0
     spec = engine_spec(args)
-    params: dict[str, dict[str, Any]] = {"audio": {"window": args.window}} if args.window else {}
-    faces = _face_params(args)
+    audio = _checked_params(args, AUDIO_OPTIONS)
+    params: dict[str, dict[str, Any]] = {"audio": audio} if audio else {}
+    faces = _checked_params(args, FACE_OPTIONS)
     if faces:
         params["faces"] = faces
     events = os.environ.get(JOB_EVENTS_ENV)  # run as a GUI job: progress into the Jobs panel too

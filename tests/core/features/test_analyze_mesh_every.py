@@ -40,3 +40,16 @@ def test_mesh_every_one_is_its_own_cached_result_and_meshes_every_frame(tiny_dem
 def test_an_out_of_range_mesh_every_is_a_clear_error(tiny_demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", str(tiny_demo), "--what", "faces", "--quiet", "--mesh-every", "0"]) == 1
     assert "--mesh-every must be between 1 and 25 frames, got 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("window", ["-3", "100"])
+def test_an_audio_window_shorter_than_a_log_mel_frame_is_refused_before_any_work(
+        tiny_demo: Path, capsys: pytest.CaptureFixture[str], window: str) -> None:
+    """``--window -3`` ran the whole analysis and then failed every audio item (found by the new-user
+    walkthrough, U9-5): it is now one error naming the option and its range, and nothing is computed."""
+    cache = tiny_demo / "cache"
+    before = sorted(p for p in cache.rglob("*") if p.is_file()) if cache.exists() else []
+    assert main(["analyze", str(tiny_demo), "--what", "audio", "--quiet", "--window", window]) == 1
+    assert f"--window must be between 400 and 160000 samples, got {window}" in capsys.readouterr().err
+    after = sorted(p for p in cache.rglob("*") if p.is_file()) if cache.exists() else []
+    assert after == before
