@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from dyadlab.core.engine.cli_options import engine_spec, print_job_script
     from dyadlab.core.features.pipeline import select_sessions
     from dyadlab.core.inference.batch import fill_sessions
-    from dyadlab.core.inference.export import export_predictions
+    from dyadlab.core.inference.export import check_export_path, export_predictions
     from dyadlab.core.inference.predictions import PredictionCache
     from dyadlab.core.native_log import native_stderr_to_log
     from dyadlab.core.progress import cli_progress
@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
 
     if print_job_script(args):
         return 0
+    if args.export:  # refused before the model runs over every session (minutes), not after
+        check_export_path(args.export, args.per)
     spec = engine_spec(args)
     # face inputs run MediaPipe: its native log lines go to the log file, not the terminal
     with _sigterm_as_interrupt(), native_stderr_to_log(), open_project(args.project) as project, \

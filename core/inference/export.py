@@ -12,6 +12,7 @@ model's tier are made); an utterance without a valid frame stays, with ``n_frame
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,26 @@ EXPORT_COLUMNS = ["session", "participant", "model", "model_id", "frame", "time_
 UTTERANCE_COLUMNS = ["session", "participant", "model", "model_id", "utterance", "start_s", "end_s", "n_frames",
                      "class", "probability"]
 LEVELS = ("frame", "utterance")
+SUFFIXES = (".csv", ".parquet")
+
+
+def check_export_path(path: str | Path, per: str = "frame") -> Path:
+    """``path`` as an export can write it, or an ``InferenceError`` saying why not. Why apart from the writing:
+    ``dyadlab infer --export`` asks before it computes a corpus's predictions (minutes), not after."""
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise InferenceError(f"cannot export predictions as {path.suffix or 'a file without suffix'}", path=path,
+                             hint=f"name the file {' or '.join(SUFFIXES)}")
+    if per not in LEVELS:
+        raise InferenceError(f"cannot export predictions per {per!r}", path=path, hint="per frame or per utterance")
+    if path.is_dir():
+        raise InferenceError("is a folder, not a file", path=path, hint="name a file in it")
+    folder = next(p for p in path.absolute().parents if p.exists())  # the export creates the folders below it
+    if not folder.is_dir():
+        raise InferenceError(f"cannot write the export under {folder}: it is a file, not a folder", path=path)
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InferenceError(f"cannot write the export: no permission to write in {folder}", path=path)
+    return path
 
 
 def predictions_table(cache: PredictionCache, session_ids: list[int]) -> pd.DataFrame:
@@ -87,11 +108,6 @@ def export_predictions(cache: PredictionCache, session_ids: list[int], path: str
     (``.csv`` or ``.parquet``, by suffix)."""
     from dyadlab.core.io.label_files.tables import write_table
 
-    path = Path(path)
-    if path.suffix.lower() not in (".csv", ".parquet"):
-        raise InferenceError(f"cannot export predictions as {path.suffix or 'a file without suffix'}", path=path,
-                             hint="name the file .csv or .parquet")
-    if per not in LEVELS:
-        raise InferenceError(f"cannot export predictions per {per!r}", path=path, hint="per frame or per utterance")
+    path = check_export_path(path, per)
     table = predictions_table(cache, session_ids) if per == "frame" else utterance_table(cache, session_ids)
     return write_table(table, path)
