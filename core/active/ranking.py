@@ -126,10 +126,29 @@ class Weights:
     def __post_init__(self) -> None:
         if self.measure not in MEASURES:
             raise ValueError(f"uncertainty measure {self.measure!r}: use one of {', '.join(MEASURES)}")
-        if not 0.0 <= self.diversity <= 1.0 or self.spacing_s <= 0 or \
-                min(self.balance, self.spread, self.novelty, self.density) < 0:
-            raise ValueError("diversity must lie in [0, 1], spacing_s be positive, balance, spread and novelty "
-                             "not negative")
+        for name in WEIGHT_RANGES:
+            problem = weight_problem(name, getattr(self, name))
+            if problem:
+                raise ValueError(f"{name} {problem}")
+
+
+# the range of each numeric setting: (lowest, highest or None, whether the lowest itself is allowed)
+WEIGHT_RANGES: dict[str, tuple[float, float | None, bool]] = {
+    "uncertainty": (0.0, None, True), "modalities": (0.0, None, True), "annotators": (0.0, None, True),
+    "diversity": (0.0, 1.0, True), "spacing_s": (0.0, None, False), "balance": (0.0, None, True),
+    "spread": (0.0, None, True), "novelty": (0.0, None, True), "density": (0.0, None, True)}
+
+
+def weight_problem(name: str, value: float) -> str | None:
+    """What is wrong with ``value`` for the setting ``name`` ("must lie in [0, 1], got -1"), None if nothing.
+    One rule for ``Weights`` and for the callers that name the setting their own way (``dyadlab queue``'s
+    options): a bad value is refused in the caller's words, not as a traceback."""
+    low, high, low_ok = WEIGHT_RANGES[name]
+    if high is not None and not low <= value <= high:
+        return f"must lie in [{low:g}, {high:g}], got {value:g}"
+    if value < low or (value == low and not low_ok):
+        return f"must {'be positive' if not low_ok else 'not be negative'}, got {value:g}"
+    return None
 
 
 def _normalised(p: np.ndarray) -> np.ndarray:

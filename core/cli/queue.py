@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
     from dyadlab.core.project import open_project
 
     weights = ranking_weights(args)
+    if args.model in args.compare:  # a model against itself: a disagreement term that is always zero
+        raise DyadLabError(f"--compare {args.model} is the queued model itself (--model {args.model}): compare it "
+                           "with another model (`dyadlab models PROJECT` lists them)")
     with open_project(args.project) as project:
         with project.store.transaction() as tx:
             sessions = select_sessions(tx.sessions.list(), args.sessions)
@@ -95,10 +98,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def ranking_weights(args: argparse.Namespace) -> Weights:
-    """The ranking's settings from the command line (its defaults are ``Weights()``'s, the panel's)."""
-    from dyadlab.core.active.ranking import Weights
+# option: the ``Weights`` field it sets
+WEIGHT_OPTIONS = {"--diversity": "diversity", "--spacing": "spacing_s", "--balance": "balance",
+                  "--novelty": "novelty", "--density": "density"}
 
+
+def ranking_weights(args: argparse.Namespace) -> Weights:
+    """The ranking's settings from the command line (its defaults are ``Weights()``'s, the panel's), each
+    checked against its range first: one error line naming the option (``--diversity -1`` was a traceback)."""
+    from dyadlab.core.active.ranking import Weights, weight_problem
+    from dyadlab.core.errors import DyadLabError
+
+    for option, name in WEIGHT_OPTIONS.items():
+        problem = weight_problem(name, getattr(args, option[2:]))
+        if problem:
+            raise DyadLabError(f"{option} {problem}")
     return Weights(measure=args.measure, diversity=args.diversity, spacing_s=args.spacing, balance=args.balance,
                    novelty=args.novelty, density=args.density, per_speaker=args.per_speaker)
 
