@@ -194,8 +194,8 @@ def _terms(s: Stretch, w: Weights) -> tuple[float, list[Reason]]:
         d = js_divergence(s.probs, view)
         worth += w.modalities * d
         if d > 0.05:
-            other = s.classes[int(np.argmax(view))]
-            reasons.append(Reason("modalities", d, f"{name} disagrees (says {other}; JS {d:.2f})"))
+            reasons.append(Reason("modalities", d, _difference(name, p, _normalised(view), s.classes[top],
+                                                               s.classes[int(np.argmax(view))], d)))
     if s.labels and w.annotators > 0:
         index = {c: i for i, c in enumerate(s.classes)}
         doubts = {who: 1.0 - float(p[index[v]]) if v in index else 1.0 for who, v in s.labels.items()}
@@ -204,6 +204,16 @@ def _terms(s: Stretch, w: Weights) -> tuple[float, list[Reason]]:
         if s.labels[who] != s.classes[top]:
             reasons.append(Reason("annotator", doubts[who], f"{who} said {s.labels[who]}, model says {s.classes[top]}"))
     return worth, reasons
+
+
+def _difference(name: str, p: np.ndarray, q: np.ndarray, mine: str, theirs: str, d: float) -> str:
+    """How the other view ``name`` (probabilities ``q``) differs from the model's ``p``: another class, or the
+    same class with another confidence ("disagrees (says happy)" when both said happy misled the annotator)."""
+    if theirs != mine:
+        return f"{name} disagrees (says {theirs}; JS {d:.2f})"
+    i = int(np.argmax(p))
+    how = "surer" if q[i] > p[i] else "less sure"
+    return f"{name} is {how} of {mine} ({q[i]:.0%} vs {p[i]:.0%}; JS {d:.2f})"
 
 
 @dataclass(frozen=True)
