@@ -20,6 +20,12 @@ tier's name when that is one of the annotator's categorical tiers (any scheme), 
 Ranking may run the model over the session the first time (seconds): it runs off the GUI thread
 (``BackgroundCall``). After an edit the list is filtered from what it holds (no model run): labelled and
 skipped entries leave it, undone ones come back, and the order stays the one the annotator saw.
+
+The class buttons are the classes of the annotator's tier as its scheme is now (``Workspace.schemes_changed``
+refreshes them), not the model's: after a class was renamed in the scheme editor (happy → joy) the panel
+offered "happy" and Accept failed on save. A proposed class the tier's scheme lacks is said so on the entry,
+and Accept refuses it up front with that reason; a class button labels the stretch with the tier's class.
+(The model's classes are not translated through the rename: the scheme does not record its renames.)
 """
 
 from __future__ import annotations
@@ -126,6 +132,7 @@ class QueuePanel(QWidget):
         layout.addWidget(self.status)
         ws.session_opened.connect(self._session_opened)
         ws.edited.connect(self._refresh)
+        ws.schemes_changed.connect(self._refresh)  # a class renamed or removed: other buttons, other refusals
         self.refresh_models()
         self._fill_participants()
 
@@ -210,15 +217,33 @@ class QueuePanel(QWidget):
         if self.items:
             self._show(max(self.list.currentRow(), 0), self.current)
 
+    def _tier_classes(self, participant_id: int) -> list[str] | None:
+        """The classes of the annotator's tier the entry is labelled on, as its scheme is now (None: no such
+        tier in the open session yet; accepting creates it from the layout)."""
+        tier = next((t for t in (self.ws.data.tiers if self.ws.data else []) if t.kind == "categorical"
+                     and t.annotator_id == self.ws.annotator.id and t.participant_id == participant_id
+                     and t.name == self.tier_name), None)
+        return self.ws.scheme(tier).classes if tier is not None and tier.scheme_id in self.ws.schemes else None
+
+    def not_a_class(self, q: QueueItem) -> str | None:
+        """Why the model's proposed class cannot be accepted on the tier (its scheme lacks it), else None."""
+        classes = self._tier_classes(q.proposal.participant_id)
+        if classes is None or q.proposal.value in classes:
+            return None
+        return (f"{q.proposal.value!r} is not a class of tier {self.tier_name!r} (classes: {', '.join(classes)}): "
+                "pick the class it is")
+
     def _show(self, row: int = 0, current: QueueItem | None = None) -> None:
         names = {p.id: p.code for p in self.ws.data.participants} if self.ws.data else {}
         self.shown_items = self._open()
         self.list.clear()
         for q in self.shown_items:
             p = q.proposal
+            problem = self.not_a_class(q)
+            value = f"{p.value} (not a class of this tier)" if problem else p.value
             item = QListWidgetItem(f"#{q.entry.rank + 1}  {names.get(p.participant_id, '?')}  "
-                                   f"{p.start_us / 1e6:6.2f}–{p.end_us / 1e6:.2f} s  {p.value}  · {q.why}")
-            item.setToolTip(q.why)
+                                   f"{p.start_us / 1e6:6.2f}–{p.end_us / 1e6:.2f} s  {value}  · {q.why}")
+            item.setToolTip(f"{problem}\n{q.why}" if problem else q.why)
             self.list.addItem(item)
         if current is not None and current in self.shown_items:
             row = self.shown_items.index(current)
@@ -240,9 +265,11 @@ class QueuePanel(QWidget):
         if q is None:
             self.choice.setText("")
             return
-        self.choice.setText(f"Proposed: {q.proposal.value}")
-        self.choice.setToolTip(q.why)
-        for value in q.entry.stretch.classes:
+        problem = self.not_a_class(q)
+        self.choice.setText(f"Proposed: {q.proposal.value} (not a class of this tier: pick one)" if problem
+                            else f"Proposed: {q.proposal.value}")
+        self.choice.setToolTip(problem or q.why)
+        for value in self._tier_classes(q.proposal.participant_id) or q.entry.stretch.classes:
             button = QPushButton(value)
             button.setObjectName(f"QueueLabel_{value}")
             button.setCheckable(True)
@@ -284,6 +311,11 @@ class QueuePanel(QWidget):
         q = self.pending or self.current
         if q is None:
             reporter.notice("nothing to label: press Rank in the Next to label panel")
+            return False
+        problem = self.not_a_class(q) if value is None or value == q.proposal.value else None
+        if problem:  # refused here, with the reason, not by the store on save
+            self.status.setText(f"Cannot accept: {problem}")
+            reporter.notice(f"Cannot accept: {problem}")
             return False
         edit = accept_edit(self.ws.project, q.proposal, self.ws.annotator, tier=self.tier_name, value=value)
         if not self.ws.push(edit):
