@@ -37,7 +37,11 @@ from dyadlab.core.inference.live import BACKFILL_IDLE_S, LiveResult, lower_threa
 
 log = logging.getLogger(__name__)
 
-PROCESS_NICE = 5  # the child's nice increment: the window's threads get the cores first (10 starved it under load)
+# The child's nice increment: the window's threads get the cores first. Quiet bench/live_window.py, two A/B pairs
+# (2026-12-06 18:29-18:37): face CNN late frames 7.0/4.0 % at 10 vs 21.9/16.5 % at 5, FER2013 12.1/3.1 vs 20.8/16.4 %,
+# predictions complete at both. On a machine busy with other work, 10 lets the overlay fall behind sooner (it says so
+# and fills the skipped frames when playback stops); DYADLAB_LIVE_NICE=5 or 0 favours the overlay instead.
+PROCESS_NICE = 10
 NICE_ENV = "DYADLAB_LIVE_NICE"  # overrides PROCESS_NICE (an integer, 0 = the window's priority)
 STOP_GRACE_S = 2.0  # the child finishes the step in progress; after this it is terminated
 
