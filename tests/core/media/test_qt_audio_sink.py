@@ -141,7 +141,9 @@ def test_the_clock_follows_the_heard_audio(qt_session):
 @pytest.mark.gui
 def test_pause_stops_the_clock_and_the_sink(qt_session):
     pause, paused_end, resume = (qt_session.events[k] for k in ("pause", "paused_end", "resume"))
-    assert not pause["running"] and pause["after"] == pause["before"] > 500_000
+    # pausing takes the clock to the sink's position at that instant: the same as the last tick's, or one step of
+    # the sink's played position later when a step landed between that tick and the pause (seen once in CI: 5.4 ms)
+    assert not pause["running"] and pause["before"] > 500_000 and 0 <= pause["after"] - pause["before"] <= 50_000
     assert {t for _, _, t, _ in qt_session.phase("paused")} == {pause["after"]}
     assert paused_end["blocks"] == pause["blocks"] and paused_end["played_us"] == 0  # nothing pulled
     assert resume["running"] and qt_session.runs[1] == (pause["after"], 1.0)  # resumes where it paused
