@@ -188,8 +188,10 @@ class DaskEngine(Engine):
                     done = set()
                 except FuturesCancelledError as exc:
                     raise self._lost(exc, finished, len(items)) from None
-                except Exception:
-                    if client.status != "running":  # the scheduler went away between two waits
+                except Exception as exc:
+                    # the scheduler went away between two waits; right after it goes, the client may still say
+                    # "running" while an RPC (scheduler_info, submit) already fails with a closed comm (an OSError)
+                    if client.status != "running" or isinstance(exc, OSError):
                         raise self._lost(None, finished, len(items)) from None
                     raise
                 while True:
