@@ -234,8 +234,11 @@ class DaskEngine(Engine):
         return Outcome(error=f"{type(exc).__name__}: {exc}")
 
     def _lost(self, exc: BaseException | None, finished: int, total: int) -> EngineLost:
+        # a scheduler killed mid-run often reaches the client first as its futures cancelled with no reason given
+        # ("1 Future cancelled:"), before the client's status changes: then both causes are named
         why = "the connection to the scheduler was lost" if exc is None or "connection-lost" in str(exc) \
-            else f"the work was cancelled on the scheduler ({str(exc).splitlines()[0]})"
+            else ("the connection to the scheduler was lost or the work was cancelled on it "
+                  f"({str(exc).splitlines()[0]})")
         logging.getLogger("distributed.client").setLevel(logging.CRITICAL)  # its reconnect tracebacks: noise
         return EngineLost(f"Dask scheduler {self.address}: {why} after {finished} of {total} items finished",
                           hint="finished items are in the cache: run the same command again (with a working "
