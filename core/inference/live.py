@@ -312,10 +312,6 @@ class LiveInferenceWorker:
             except InferenceError as exc:
                 self._disable(item, str(exc))
                 self._report(item, str(exc))
-        if self._face_spec() is not None:  # faces are found on two pool threads: import mediapipe on this one first
-            from dyadlab.core.features.mediapipe_import import import_mediapipe
-
-            import_mediapipe()  # (two threads importing it at once could see it half-initialised)
 
     def _video_rate(self) -> float:
         """Frames per second of the first participant's video (what ``behind_frames`` counts in; 25 if unknown)."""
